@@ -1,0 +1,52 @@
+"""The one settings object: environment first, then `.env`, then the defaults below.
+
+Secrets are `SecretStr`: they print as `**********` and are read with `.get_secret_value()`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TMP_DIR = PROJECT_ROOT / "tmp"
+DEFAULT_GREENAPI_URL = "https://api.green-api.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    tmp_dir: Path = Field(DEFAULT_TMP_DIR, description="Scratch state (SQLite file, replays).")
+    database_url: str = Field(
+        "", description="sqlite:///path or postgresql://...; empty = SQLite file under tmp_dir."
+    )
+    redis_url: str = Field("", description="redis://...; empty = in-process coordination.")
+    greenapi_url: str = Field(DEFAULT_GREENAPI_URL, description="Default Green API host.")
+    llm: Literal["auto", "anthropic", "openai", "scripted"] = "auto"
+    llm_model: str = "claude-sonnet-4-5"
+    admin_token: SecretStr | None = None
+    debounce_seconds: float = Field(2.0, ge=0, le=60)
+    db_pool_size: int = Field(10, ge=1, le=200)
+
+    @field_validator("greenapi_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: the configured one, or the embedded SQLite default."""
+        return self.database_url or f"sqlite:///{self.tmp_dir / 'wa.db'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings now (environment, `.env`, defaults); `overrides` win over all three."""
+    return Settings(**overrides)  # type: ignore[arg-type]
