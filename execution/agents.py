@@ -1,0 +1,347 @@
+"""Agents: a Green API instance, its tokens, WhatsApp number, timezone and persona.
+
+The webhook token is stored only as a SHA-256 digest and checked in constant time; the API token
+is stored as given (it must be sent to Green API) and never printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from execution.cli_support import JsonOption, cli_store, console, make_app, print_json, print_table
+from execution.errors import NotFoundError, ValidationError
+from execution.store import IntegrityError, Row, Store, Tx
+
+Style = Literal["professional", "friendly", "casual", "premium"]
+Flag = Literal["polite", "warm", "high-energy", "short"]
+
+
+class Persona(BaseModel):
+    """How the assistant speaks for this agent. Never what it states, never when it escalates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assistant_name: str = Field("Assistant", min_length=1, max_length=60)
+    style: Style = "professional"
+    tone: int = Field(5, ge=1, le=10, description="1 = formal ... 10 = conversational")
+    flags: list[Flag] = Field(default_factory=lambda: ["polite"])
+    instruction: str = Field("", max_length=2000)
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: int
+    name: str
+    instance_id: str
+    whatsapp_number: str
+    api_url: str | None
+    timezone: str
+    persona: Persona
+    api_token: str = field(repr=False)
+    webhook_token_hash: str = field(repr=False)
+
+    def public(self) -> dict[str, Any]:
+        """Everything but the secrets: what commands print."""
+        return {
+            "agent_id": self.agent_id,
+            "name": self.name,
+            "instance_id": self.instance_id,
+            "whatsapp_number": self.whatsapp_number,
+            "api_url": self.api_url,
+            "timezone": self.timezone,
+            "persona": self.persona.model_dump(),
+        }
+
+
+def hash_webhook_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def verify_webhook_token(agent: Agent, presented: str) -> bool:
+    """Constant-time check of a presented webhook token against the agent's stored digest."""
+    return hmac.compare_digest(hash_webhook_token(presented), agent.webhook_token_hash)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def normalize_number(number: str) -> str:
+    """A WhatsApp number as Green API's chat ids use it: digits only, country code first."""
+    digits = re.sub(r"[\s+\-().]", "", number)
+    if not _DIGITS.fullmatch(digits) or not 8 <= len(digits) <= 15:
+        raise ValidationError(
+            f"number {number!r} is not a phone number: give 8-15 digits with the country code, "
+            "e.g. 6591234567"
+        )
+    return digits
+
+
+def _validate_new_agent(
+    name: str, instance_id: str, api_token: str, webhook_token: str, api_url: str | None, tz: str
+) -> None:
+    if not name.strip() or len(name) > 200:
+        raise ValidationError("name must be 1-200 characters")
+    if name.strip().isdigit():
+        raise ValidationError("name must not be only digits (digits refer to an agent id)")
+    if not re.fullmatch(r"\d{4,20}", instance_id):
+        raise ValidationError(f"instance id {instance_id!r} must be Green API's numeric idInstance")
+    for label, token, minimum in (("api token", api_token, 8), ("webhook token", webhook_token, 8)):
+        if len(token) < minimum or len(token) > 500 or any(c.isspace() for c in token):
+            raise ValidationError(f"{label} must be {minimum}-500 characters without spaces")
+    if api_url is not None:
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValidationError(f"api url {api_url!r} must be an http(s) URL")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"unknown timezone {tz!r}: use an IANA name like Asia/Singapore") from None
+
+
+def _agent_from_row(row: Row) -> Agent:
+    return Agent(
+        agent_id=int(row["agent_id"]),
+        name=row["name"],
+        instance_id=row["instance_id"],
+        whatsapp_number=row["whatsapp_number"],
+        api_url=row["api_url"],
+        timezone=row["timezone"],
+        persona=Persona.model_validate_json(row["persona"]),
+        api_token=row["api_token"],
+        webhook_token_hash=row["webhook_token_hash"],
+    )
+
+
+_AGENT_COLUMNS = (
+    "agent_id, name, instance_id, whatsapp_number, api_url, timezone, persona, api_token, "
+    "webhook_token_hash"
+)
+
+
+def add_agent(
+    store: Store,
+    *,
+    name: str,
+    instance_id: str,
+    api_token: str,
+    webhook_token: str,
+    number: str,
+    api_url: str | None = None,
+    timezone: str = "Asia/Singapore",
+    persona: Persona | None = None,
+) -> Agent:
+    """Register an agent and its Green API instance. Names and instance ids are unique."""
+    name = name.strip()
+    instance_id = instance_id.strip()
+    _validate_new_agent(name, instance_id, api_token, webhook_token, api_url, timezone)
+    whatsapp_number = normalize_number(number)
+    try:
+        with store.transaction() as tx:
+            clash = tx.fetchone(
+                "SELECT name, instance_id FROM agents WHERE name = :name OR instance_id = :instance",
+                {"name": name, "instance": instance_id},
+            )
+            if clash:
+                what = "name" if clash["name"] == name else "instance id"
+                raise ValidationError(f"an agent with this {what} already exists")
+            row = tx.fetchone(
+                f"""INSERT INTO agents (name, instance_id, api_token, webhook_token_hash,
+                        whatsapp_number, api_url, timezone, persona)
+                    VALUES (:name, :instance_id, :api_token, :hash, :number, :api_url,
+                        :timezone, :persona)
+                    RETURNING {_AGENT_COLUMNS}""",
+                {
+                    "name": name,
+                    "instance_id": instance_id,
+                    "api_token": api_token,
+                    "hash": hash_webhook_token(webhook_token),
+                    "number": whatsapp_number,
+                    "api_url": api_url.rstrip("/") if api_url else None,
+                    "timezone": timezone,
+                    "persona": (persona or Persona()).model_dump_json(),
+                },
+            )
+    except IntegrityError:  # a concurrent add won the race for the name or instance id
+        raise ValidationError("an agent with this name or instance id already exists") from None
+    assert row is not None
+    return _agent_from_row(row)
+
+
+def list_agents(store: Store) -> list[Agent]:
+    with store.read() as tx:
+        rows = tx.fetchall(f"SELECT {_AGENT_COLUMNS} FROM agents ORDER BY agent_id")
+    return [_agent_from_row(row) for row in rows]
+
+
+def find_agent(tx: Tx, ref: str | int) -> Agent:
+    """The agent a reference names: its numeric id, or its exact name."""
+    text = str(ref).strip()
+    if text.isdigit():
+        row = tx.fetchone(
+            f"SELECT {_AGENT_COLUMNS} FROM agents WHERE agent_id = :id", {"id": int(text)}
+        )
+    else:
+        row = tx.fetchone(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE name = :name", {"name": text})
+    if row is None:
+        raise NotFoundError(f"no agent {text!r}: see `wa agents list`")
+    return _agent_from_row(row)
+
+
+def get_agent(store: Store, ref: str | int) -> Agent:
+    with store.read() as tx:
+        return find_agent(tx, ref)
+
+
+def find_agent_by_instance(tx: Tx, instance_id: str) -> Agent | None:
+    """The agent that owns a Green API instance (how a webhook finds its tenant)."""
+    row = tx.fetchone(
+        f"SELECT {_AGENT_COLUMNS} FROM agents WHERE instance_id = :instance_id",
+        {"instance_id": str(instance_id)},
+    )
+    return _agent_from_row(row) if row else None
+
+
+def update_persona(store: Store, ref: str | int, **changes: Any) -> Agent:
+    """Change some persona fields (the others keep their values); returns the updated agent."""
+    with store.transaction() as tx:
+        agent = find_agent(tx, ref)
+        merged = agent.persona.model_dump() | {k: v for k, v in changes.items() if v is not None}
+        try:
+            persona = Persona.model_validate(merged)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            raise ValidationError(f"persona {first['loc'][0]}: {first['msg']}") from None
+        tx.execute(
+            "UPDATE agents SET persona = :persona, updated_at = CURRENT_TIMESTAMP "
+            "WHERE agent_id = :agent_id",
+            {"persona": persona.model_dump_json(), "agent_id": agent.agent_id},
+        )
+    return get_agent(store, agent.agent_id)
+
+
+# --- `wa agents ...` -----------------------------------------------------------------------
+
+app = make_app("Agents: their Green API instance, number, timezone and persona.")
+
+
+def _print_agent(agent: Agent, as_json: bool) -> None:
+    if as_json:
+        print_json(agent.public())
+        return
+    p = agent.persona
+    print_table(
+        f"Agent {agent.agent_id}",
+        ["field", "value"],
+        [
+            ("name", agent.name),
+            ("instance id", agent.instance_id),
+            ("number", agent.whatsapp_number),
+            ("api url", agent.api_url or "(default)"),
+            ("timezone", agent.timezone),
+            ("assistant", f"{p.assistant_name} ({p.style}, tone {p.tone})"),
+            ("flags", ", ".join(p.flags) or "-"),
+            ("instruction", p.instruction or "-"),
+        ],
+    )
+
+
+@app.command("add")
+def add_command(
+    name: Annotated[str, typer.Option(help="Agent's display name (unique).")],
+    instance_id: Annotated[str, typer.Option(help="Green API idInstance.")],
+    api_token: Annotated[
+        str, typer.Option(help="Green API apiTokenInstance.", envvar="WA_AGENT_API_TOKEN")
+    ],
+    webhook_token: Annotated[
+        str,
+        typer.Option(
+            help="Token Green API sends with each webhook (stored hashed).",
+            envvar="WA_AGENT_WEBHOOK_TOKEN",
+        ),
+    ],
+    number: Annotated[str, typer.Option(help="The agent's WhatsApp number, country code first.")],
+    api_url: Annotated[
+        str | None, typer.Option(help="This instance's Green API host (default: WA_GREENAPI_URL).")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="IANA timezone for viewings.")] = "Asia/Singapore",
+    as_json: bool = JsonOption,
+) -> None:
+    """Register an agent and its Green API instance."""
+    with cli_store() as store:
+        agent = add_agent(
+            store,
+            name=name,
+            instance_id=instance_id,
+            api_token=api_token,
+            webhook_token=webhook_token,
+            number=number,
+            api_url=api_url,
+            timezone=timezone,
+        )
+    _print_agent(agent, as_json)
+
+
+@app.command("list")
+def list_command(as_json: bool = JsonOption) -> None:
+    """List agents (secrets are never shown)."""
+    with cli_store() as store:
+        agents = list_agents(store)
+    if as_json:
+        print_json([a.public() for a in agents])
+        return
+    if not agents:
+        console.print("No agents yet: add one with `wa agents add`.")
+        return
+    print_table(
+        "Agents",
+        ["id", "name", "instance", "number", "timezone", "assistant"],
+        [
+            (a.agent_id, a.name, a.instance_id, a.whatsapp_number, a.timezone,
+             f"{a.persona.assistant_name} ({a.persona.style})")
+            for a in agents
+        ],  # fmt: skip
+    )
+
+
+@app.command("persona")
+def persona_command(
+    agent: Annotated[str, typer.Argument(help="Agent id or name.")],
+    assistant_name: Annotated[str | None, typer.Option(help="What the assistant calls itself.")] = None,
+    style: Annotated[str | None, typer.Option(help="professional|friendly|casual|premium")] = None,
+    tone: Annotated[int | None, typer.Option(help="1 (formal) to 10 (conversational).")] = None,
+    flag: Annotated[
+        list[str] | None,
+        typer.Option(help="polite|warm|high-energy|short; repeat for several (replaces the set)."),
+    ] = None,
+    instruction: Annotated[str | None, typer.Option(help="Free-form personality guide.")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show or change how the assistant speaks for an agent (only the options given change)."""
+    with cli_store() as store:
+        updated = update_persona(
+            store,
+            agent,
+            assistant_name=assistant_name,
+            style=style,
+            tone=tone,
+            flags=list(dict.fromkeys(flag)) if flag else None,
+            instruction=instruction,
+        )
+    if as_json:
+        print_json({"agent_id": updated.agent_id, "persona": updated.persona.model_dump()})
+    else:
+        _print_agent(updated, as_json=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,89 @@
+"""What every `wa` command shares: the app factory, error printing, output, the CLI's store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from typer.core import TyperGroup
+
+from execution.errors import WaError
+from execution.settings import load_settings
+from execution.store import Store, open_store
+from execution.store.migrate import require_current_schema
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+
+
+class WaGroup(TyperGroup):
+    """A command group that turns an expected `WaError` into one red line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WaError as exc:
+            err_console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+
+
+def make_app(help: str) -> typer.Typer:
+    return typer.Typer(
+        cls=WaGroup,
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+
+@contextmanager
+def cli_store(*, require_schema: bool = True) -> Iterator[Store]:
+    """The store of this command run: opened from settings, closed when the command ends."""
+    settings = load_settings()
+    store = open_store(settings.resolved_database_url, pool_size=2)
+    try:
+        if require_schema:
+            require_current_schema(store)
+        yield store
+    finally:
+        store.close()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def print_json(data: Any) -> None:
+    """Plain JSON on stdout (no colours, no wrapping): safe to pipe into jq."""
+    typer.echo(json.dumps(data, default=_jsonable, indent=2, ensure_ascii=False))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
+    console.print(table)

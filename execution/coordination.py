@@ -1,0 +1,217 @@
+"""Coordination: locks with expiry and renewal, and one-shot atomic claims with a TTL.
+
+Two implementations of the same three primitives: `InProcessCoordinator` (one process, the
+embedded default) and `RedisCoordinator` (`SET NX PX` plus token-checked renew/release scripts,
+for any number of processes). Correctness never rests on these alone: database unique
+constraints are the durable backstop for dedup and idempotency.
+
+    lock = coordinator.acquire("conversation:42", ttl=30, timeout=5)
+    with lock:
+        ...
+        lock.renew()          # extend before the TTL runs out on long work
+    if coordinator.claim("webhook:1101:incomingMessageReceived:ABC", ttl=300):
+        ...                   # first (and only) claimer within the TTL
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from execution.errors import WaError
+
+LOCK_PREFIX = "wa:lock:"
+CLAIM_PREFIX = "wa:claim:"
+
+
+class CoordinationUnavailable(WaError):
+    """Redis cannot be reached."""
+
+
+class LockTimeout(WaError):
+    """The lock stayed held by someone else for the whole wait."""
+
+
+class Lock:
+    """A held lock. Only the holder's token can renew or release it; expiry frees it for others."""
+
+    def __init__(self, coordinator: Coordinator, name: str, token: str, ttl: float) -> None:
+        self.coordinator = coordinator
+        self.name = name
+        self.token = token
+        self.ttl = ttl
+
+    def renew(self, ttl: float | None = None) -> bool:
+        """Extend the lock to `ttl` seconds from now. False: it expired and may be someone else's."""
+        return self.coordinator._renew(LOCK_PREFIX + self.name, self.token, ttl or self.ttl)
+
+    def release(self) -> bool:
+        """Free the lock. False: it had already expired (and may be someone else's now)."""
+        return self.coordinator._release(LOCK_PREFIX + self.name, self.token)
+
+    def __enter__(self) -> Lock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class Coordinator(ABC):
+    backend: str
+
+    def try_acquire(self, name: str, ttl: float) -> Lock | None:
+        """Take the lock `name` for `ttl` seconds if nobody holds it; None otherwise."""
+        _check_ttl(ttl)
+        token = secrets.token_hex(16)
+        if self._set_if_absent(LOCK_PREFIX + name, token, ttl):
+            return Lock(self, name, token, ttl)
+        return None
+
+    def acquire(self, name: str, ttl: float, timeout: float) -> Lock:
+        """Take the lock, waiting up to `timeout` seconds for the holder to release or expire."""
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            lock = self.try_acquire(name, ttl)
+            if lock is not None:
+                return lock
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeout(f"lock {name!r} is still held after {timeout:g}s")
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+
+    def claim(self, key: str, ttl: float) -> bool:
+        """True for exactly one caller per `key` until `ttl` seconds have passed (dedup)."""
+        _check_ttl(ttl)
+        return self._set_if_absent(CLAIM_PREFIX + key, "1", ttl)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release client resources."""
+
+    # the three primitives each backend implements atomically
+    @abstractmethod
+    def _set_if_absent(self, key: str, value: str, ttl: float) -> bool: ...
+
+    @abstractmethod
+    def _renew(self, key: str, token: str, ttl: float) -> bool: ...
+
+    @abstractmethod
+    def _release(self, key: str, token: str) -> bool: ...
+
+
+def _check_ttl(ttl: float) -> None:
+    if not ttl > 0:
+        raise ValueError(f"ttl must be positive seconds, got {ttl!r}")
+
+
+class InProcessCoordinator(Coordinator):
+    """Threads of one process. A dict of key -> (value, expiry) behind one mutex."""
+
+    backend = "in-process"
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._entries: dict[str, tuple[str, float]] = {}
+        self._mutex = threading.Lock()
+
+    def _live(self, key: str, now: float) -> tuple[str, float] | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry[1] <= now:
+            del self._entries[key]
+            return None
+        return entry
+
+    def _set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        with self._mutex:
+            now = self._clock()
+            if self._live(key, now) is not None:
+                return False
+            self._entries[key] = (value, now + ttl)
+            if len(self._entries) > 10_000:
+                self._sweep(now)
+            return True
+
+    def _renew(self, key: str, token: str, ttl: float) -> bool:
+        with self._mutex:
+            now = self._clock()
+            entry = self._live(key, now)
+            if entry is None or entry[0] != token:
+                return False
+            self._entries[key] = (token, now + ttl)
+            return True
+
+    def _release(self, key: str, token: str) -> bool:
+        with self._mutex:
+            entry = self._live(key, self._clock())
+            if entry is None or entry[0] != token:
+                return False
+            del self._entries[key]
+            return True
+
+    def _sweep(self, now: float) -> None:
+        for key in [k for k, (_, expiry) in self._entries.items() if expiry <= now]:
+            del self._entries[key]
+
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisCoordinator(Coordinator):
+    """Any number of processes and machines sharing one Redis."""
+
+    backend = "redis"
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis_errors: tuple[type[Exception], ...] = (redis.RedisError,)
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, decode_responses=True
+        )
+        self._renew_script = self.client.register_script(_RENEW)
+        self._release_script = self.client.register_script(_RELEASE)
+
+    def _call(self, what: str, fn: Callable[[], object]) -> object:
+        try:
+            return fn()
+        except self._redis_errors as exc:
+            raise CoordinationUnavailable(f"Redis unavailable during {what}: {exc}") from exc
+
+    def _set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        ms = max(1, int(ttl * 1000))
+        return bool(self._call("set", lambda: self.client.set(key, value, nx=True, px=ms)))
+
+    def _renew(self, key: str, token: str, ttl: float) -> bool:
+        ms = max(1, int(ttl * 1000))
+        result = self._call("renew", lambda: self._renew_script(keys=[key], args=[token, ms]))
+        return bool(result)
+
+    def _release(self, key: str, token: str) -> bool:
+        return bool(self._call("release", lambda: self._release_script(keys=[key], args=[token])))
+
+    def ping(self) -> bool:
+        return bool(self._call("ping", self.client.ping))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def open_coordinator(redis_url: str) -> Coordinator:
+    """Redis when a URL is given, else the in-process implementation."""
+    return RedisCoordinator(redis_url) if redis_url else InProcessCoordinator()

@@ -1,0 +1,148 @@
+"""Search and read an agent's listings. Only the agent's own listings are ever visible."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from execution import location_match
+from execution.errors import NotFoundError, ValidationError
+from execution.listings import AVAILABILITY, parse_property_type
+from execution.store import Row, Store
+
+MAX_LIMIT = 100
+
+_COLUMNS = (
+    "p.property_id, p.agent_id, p.external_ref, p.title, p.location, p.price, p.property_type, "
+    "p.bedrooms, p.availability, p.key_selling_points"
+)
+
+
+@dataclass(frozen=True)
+class Property:
+    property_id: int
+    agent_id: int
+    external_ref: str | None
+    title: str
+    location: str
+    price: int
+    property_type: str
+    bedrooms: int | None
+    availability: str
+    key_selling_points: list[str]
+    match_score: float | None = None
+    """How well `location` matched the searched location (1.0 = exact word match)."""
+
+
+def _property(row: Row) -> Property:
+    score = row.get("match_score")
+    return Property(
+        property_id=int(row["property_id"]),
+        agent_id=int(row["agent_id"]),
+        external_ref=row["external_ref"],
+        title=row["title"],
+        location=row["location"],
+        price=int(row["price"]),
+        property_type=row["property_type"],
+        bedrooms=None if row["bedrooms"] is None else int(row["bedrooms"]),
+        availability=row["availability"],
+        key_selling_points=json.loads(row["key_selling_points"]),
+        match_score=None if score is None else round(float(score), 4),
+    )
+
+
+def search_properties(
+    store: Store,
+    agent_id: int,
+    location: str | None = None,
+    property_type: str | None = None,
+    min_price: int | None = None,
+    max_price: int | None = None,
+    bedrooms: int | None = None,
+    availability: Literal["available", "pending", "sold"] | None = None,
+    limit: int = 10,
+) -> list[Property]:
+    """Search one agent's listings.
+
+    Args:
+        agent_id: The agent whose listings are searched (never another agent's).
+        location: Area, street or development, as the buyer wrote it. Fuzzy: tolerates typos
+            ("tampnes") and partial names ("bukit" finds "Bukit Timah Road").
+        property_type: condo, HDB, landed, apartment, ... (common spellings accepted).
+        min_price: Lowest price, in whole currency units.
+        max_price: Highest price, in whole currency units.
+        bedrooms: Exact number of bedrooms (0 = studio).
+        availability: available, pending or sold; omitted = any.
+        limit: At most this many results (1-100).
+
+    Returns:
+        Matching listings, best location match first, then cheapest first. An empty list means
+        nothing matched (a failed search).
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise ValidationError("min price is above max price")
+    if availability is not None and availability not in AVAILABILITY:
+        raise ValidationError(f"availability must be one of {', '.join(AVAILABILITY)}")
+    if bedrooms is not None and bedrooms < 0:
+        raise ValidationError("bedrooms cannot be negative")
+
+    where = ["p.agent_id = :agent_id"]
+    params: dict[str, Any] = {"agent_id": agent_id, "limit": limit}
+    for column, op, name, value in (
+        ("p.property_type", "=", "property_type",
+         None if property_type is None else parse_property_type(property_type)),
+        ("p.price", ">=", "min_price", min_price),
+        ("p.price", "<=", "max_price", max_price),
+        ("p.bedrooms", "=", "bedrooms", bedrooms),
+        ("p.availability", "=", "availability", availability),
+    ):  # fmt: skip
+        if value is not None:
+            where.append(f"{column} {op} :{name}")
+            params[name] = value
+
+    with store.read() as tx:
+        if location is None or not location.strip():
+            rows = tx.fetchall(
+                f"SELECT {_COLUMNS}, NULL AS match_score FROM properties p "
+                f"WHERE {' AND '.join(where)} ORDER BY p.price, p.property_id LIMIT :limit",
+                params,
+            )
+            return [_property(row) for row in rows]
+        matches = store.match_locations(
+            tx, agent_id, location.strip(), location_match.MATCH_THRESHOLD
+        )
+        if not matches:
+            return []
+        values = []
+        for i, (name, score) in enumerate(matches):
+            values.append(f"(:loc{i}, CAST(:score{i} AS REAL))")
+            params[f"loc{i}"] = name
+            params[f"score{i}"] = score
+        rows = tx.fetchall(
+            f"""
+            WITH matched (location, score) AS (VALUES {", ".join(values)})
+            SELECT {_COLUMNS}, m.score AS match_score
+            FROM properties p JOIN matched m ON p.location = m.location
+            WHERE {" AND ".join(where)}
+            ORDER BY m.score DESC, p.price, p.property_id
+            LIMIT :limit
+            """,
+            params,
+        )
+    return [_property(row) for row in rows]
+
+
+def get_property(store: Store, property_id: int, agent_id: int | None = None) -> Property:
+    """One listing by id; with `agent_id`, only if it is that agent's listing."""
+    with store.read() as tx:
+        row = tx.fetchone(
+            f"SELECT {_COLUMNS} FROM properties p WHERE p.property_id = :property_id"
+            + (" AND p.agent_id = :agent_id" if agent_id is not None else ""),
+            {"property_id": property_id, "agent_id": agent_id},
+        )
+    if row is None:
+        raise NotFoundError(f"no property {property_id}")
+    return _property(row)
