@@ -1,0 +1,175 @@
+"""Contract tests: the in-process and the Redis coordinator behave the same."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from execution.coordination import Coordinator, InProcessCoordinator, LockTimeout, RedisCoordinator
+
+
+def wait_until(predicate, timeout: float = 5.0) -> bool:
+    """Poll `predicate` until true or `timeout` passes (bounded; never a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_lock_is_exclusive_until_released(coordinator: Coordinator) -> None:
+    first = coordinator.try_acquire("conversation:1", ttl=30)
+    assert first is not None
+    assert coordinator.try_acquire("conversation:1", ttl=30) is None
+    assert coordinator.try_acquire("conversation:2", ttl=30) is not None  # other keys are free
+    assert first.release() is True
+    second = coordinator.try_acquire("conversation:1", ttl=30)
+    assert second is not None and second.token != first.token
+
+
+def test_release_and_renew_need_the_holders_token(coordinator: Coordinator) -> None:
+    held = coordinator.try_acquire("k", ttl=30)
+    assert held is not None
+    from execution.coordination import Lock
+
+    impostor = Lock(coordinator, "k", "not-the-token", 30)
+    assert impostor.release() is False
+    assert impostor.renew() is False
+    assert coordinator.try_acquire("k", ttl=30) is None  # still held by the real holder
+    assert held.renew() is True
+    assert held.release() is True
+    assert held.release() is False  # twice: nothing left to release
+
+
+def test_expired_lock_is_taken_over_and_old_holder_is_powerless(coordinator: Coordinator) -> None:
+    old = coordinator.try_acquire("conversation:9", ttl=0.2)
+    assert old is not None
+    new = None
+
+    def take_over() -> bool:
+        nonlocal new
+        new = coordinator.try_acquire("conversation:9", ttl=30)
+        return new is not None
+
+    assert wait_until(take_over), "an expired lock must become available"
+    assert new is not None
+    assert old.renew() is False  # the old holder learns it lost the lock
+    assert old.release() is False  # and cannot free the new holder's lock
+    assert coordinator.try_acquire("conversation:9", ttl=30) is None
+
+
+def test_renewal_keeps_a_lock_past_its_first_ttl(coordinator: Coordinator) -> None:
+    held = coordinator.try_acquire("long-work", ttl=0.5)
+    assert held is not None
+    started = time.monotonic()
+    while time.monotonic() - started < 1.2:  # more than twice the TTL, renewing as we go
+        assert held.renew(0.5) is True
+        assert coordinator.try_acquire("long-work", ttl=30) is None
+        time.sleep(0.1)
+    assert held.release() is True
+
+
+def test_acquire_waits_for_release_and_times_out(coordinator: Coordinator) -> None:
+    held = coordinator.try_acquire("busy", ttl=30)
+    assert held is not None
+    with pytest.raises(LockTimeout):
+        coordinator.acquire("busy", ttl=30, timeout=0.1)
+    timer = threading.Timer(0.1, held.release)
+    timer.start()
+    try:
+        got = coordinator.acquire("busy", ttl=30, timeout=10)
+    finally:
+        timer.join()
+    assert got.token != held.token
+
+
+def test_claim_is_won_once_per_ttl(coordinator: Coordinator) -> None:
+    assert coordinator.claim("webhook:1101:incomingMessageReceived:A1", ttl=0.3) is True
+    assert coordinator.claim("webhook:1101:incomingMessageReceived:A1", ttl=0.3) is False
+    assert coordinator.claim("webhook:1101:incomingMessageReceived:A2", ttl=0.3) is True
+    assert wait_until(lambda: coordinator.claim("webhook:1101:incomingMessageReceived:A1", 30))
+
+
+def test_claims_and_locks_do_not_share_keys(coordinator: Coordinator) -> None:
+    assert coordinator.claim("same", ttl=30) is True
+    assert coordinator.try_acquire("same", ttl=30) is not None
+
+
+def test_ttl_must_be_positive(coordinator: Coordinator) -> None:
+    with pytest.raises(ValueError):
+        coordinator.claim("x", ttl=0)
+    with pytest.raises(ValueError):
+        coordinator.try_acquire("x", ttl=-1)
+
+
+def test_a_claim_is_won_once_under_50_concurrent_claimers(coordinator: Coordinator) -> None:
+    start = threading.Barrier(50)
+
+    def claimer(_: int) -> bool:
+        start.wait()
+        return coordinator.claim("webhook:race", ttl=30)
+
+    for _round in range(5):
+        coordinator_key_reset(coordinator)
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            wins = list(pool.map(claimer, range(50)))
+        assert wins.count(True) == 1
+
+
+def coordinator_key_reset(coordinator: Coordinator) -> None:
+    if isinstance(coordinator, RedisCoordinator):
+        coordinator.client.delete("wa:claim:webhook:race")
+    elif isinstance(coordinator, InProcessCoordinator):
+        coordinator._entries.clear()
+
+
+def test_two_holders_never_hold_one_lock(coordinator: Coordinator) -> None:
+    inside = 0
+    most_inside = 0
+    entries = 0
+    counter_lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def worker(_: int) -> None:
+        nonlocal inside, most_inside, entries
+        start.wait()
+        for _ in range(40):
+            lock = coordinator.acquire("shared", ttl=30, timeout=30)
+            with counter_lock:
+                inside += 1
+                entries += 1
+                most_inside = max(most_inside, inside)
+            time.sleep(0.0005)
+            with counter_lock:
+                inside -= 1
+            assert lock.release() is True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(worker, range(8)))
+    assert entries == 8 * 40
+    assert most_inside == 1
+
+
+def test_in_process_expiry_follows_its_clock() -> None:
+    now = [100.0]
+    coordinator = InProcessCoordinator(clock=lambda: now[0])
+    held = coordinator.try_acquire("k", ttl=10)
+    assert held is not None
+    now[0] = 109.9
+    assert coordinator.try_acquire("k", ttl=10) is None
+    now[0] = 110.0
+    assert coordinator.try_acquire("k", ttl=10) is not None
+    assert held.release() is False
+
+
+def test_redis_down_is_a_clear_error() -> None:
+    from execution.coordination import CoordinationUnavailable
+    from tests.servers import free_port
+
+    down = RedisCoordinator(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(CoordinationUnavailable, match="Redis unavailable"):
+        down.claim("x", ttl=1)
