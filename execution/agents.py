@@ -34,7 +34,7 @@ class Persona(BaseModel):
     assistant_name: str = Field("Assistant", min_length=1, max_length=60)
     style: Style = "professional"
     tone: int = Field(5, ge=1, le=10, description="1 = formal ... 10 = conversational")
-    flags: list[Flag] = Field(default_factory=lambda: ["polite"])
+    flags: list[Flag] = Field(default_factory=lambda: list[Flag](["polite"]))
     instruction: str = Field("", max_length=2000)
 
 
@@ -105,7 +105,9 @@ def _validate_new_agent(
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown timezone {tz!r}: use an IANA name like Asia/Singapore") from None
+        raise ValidationError(
+            f"unknown timezone {tz!r}: use an IANA name like Asia/Singapore"
+        ) from None
 
 
 def _agent_from_row(row: Row) -> Agent:
@@ -148,7 +150,8 @@ def add_agent(
     try:
         with store.transaction() as tx:
             clash = tx.fetchone(
-                "SELECT name, instance_id FROM agents WHERE name = :name OR instance_id = :instance",
+                "SELECT name, instance_id FROM agents "
+                "WHERE name = :name OR instance_id = :instance",
                 {"name": name, "instance": instance_id},
             )
             if clash:
@@ -306,17 +309,25 @@ def list_command(as_json: bool = JsonOption) -> None:
         "Agents",
         ["id", "name", "instance", "number", "timezone", "assistant"],
         [
-            (a.agent_id, a.name, a.instance_id, a.whatsapp_number, a.timezone,
-             f"{a.persona.assistant_name} ({a.persona.style})")
+            (
+                a.agent_id,
+                a.name,
+                a.instance_id,
+                a.whatsapp_number,
+                a.timezone,
+                f"{a.persona.assistant_name} ({a.persona.style})",
+            )
             for a in agents
-        ],  # fmt: skip
+        ],
     )
 
 
 @app.command("persona")
 def persona_command(
     agent: Annotated[str, typer.Argument(help="Agent id or name.")],
-    assistant_name: Annotated[str | None, typer.Option(help="What the assistant calls itself.")] = None,
+    assistant_name: Annotated[
+        str | None, typer.Option(help="What the assistant calls itself.")
+    ] = None,
     style: Annotated[str | None, typer.Option(help="professional|friendly|casual|premium")] = None,
     tone: Annotated[int | None, typer.Option(help="1 (formal) to 10 (conversational).")] = None,
     flag: Annotated[

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from pydantic import BaseModel
 from rich.console import Console
@@ -32,11 +31,11 @@ JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON ins
 class WaGroup(TyperGroup):
     """A command group that turns an expected `WaError` into one red line and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # click.Context (typer vendors its own click)
         try:
             return super().invoke(ctx)
         except WaError as exc:
-            err_console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}")
+            err_console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
 
 

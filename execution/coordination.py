@@ -45,7 +45,7 @@ class Lock:
         self.ttl = ttl
 
     def renew(self, ttl: float | None = None) -> bool:
-        """Extend the lock to `ttl` seconds from now. False: it expired and may be someone else's."""
+        """Extend the lock to `ttl` seconds from now. False: it expired, maybe taken over."""
         return self.coordinator._renew(LOCK_PREFIX + self.name, self.token, ttl or self.ttl)
 
     def release(self) -> bool:

@@ -30,11 +30,21 @@ class DemoSearch:
 
 
 SEARCHES = (
-    DemoSearch("3-bedroom in Tampnes under 1.6M (typo)", "tampnes", {"bedrooms": 3, "max_price": 1_600_000}),
+    DemoSearch(
+        "3-bedroom in Tampnes under 1.6M (typo)", "tampnes", {"bedrooms": 3, "max_price": 1_600_000}
+    ),
     DemoSearch("anything in Bukit? (partial name)", "bukit", {}),
-    DemoSearch("HDB around Punggol, available", "punggol", {"property_type": "hdb", "availability": "available"}),
-    DemoSearch("condo near Orchad (typo), max 3.5M", "orchad", {"property_type": "condo", "max_price": 3_500_000}),
-)  # fmt: skip
+    DemoSearch(
+        "HDB around Punggol, available",
+        "punggol",
+        {"property_type": "hdb", "availability": "available"},
+    ),
+    DemoSearch(
+        "condo near Orchad (typo), max 3.5M",
+        "orchad",
+        {"property_type": "condo", "max_price": 3_500_000},
+    ),
+)
 
 
 def demo_file(name: str) -> Path:
@@ -85,7 +95,8 @@ def run_demo(as_json: bool = JsonOption) -> None:
         return
     console.print(f"[bold]Database[/bold] {where} ({len(applied)} migration(s) applied now)")
     console.print(
-        f"[bold]Agent[/bold] {agent.agent_id} {agent.name}, assistant {agent.persona.assistant_name}"
+        f"[bold]Agent[/bold] {agent.agent_id} {agent.name}, "
+        f"assistant {agent.persona.assistant_name}"
     )
     console.print(
         f"[bold]Listings[/bold] {result.rows} in the file: {result.created} new, "

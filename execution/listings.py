@@ -118,7 +118,9 @@ def _text(field: str, value: Any) -> str:
     return text
 
 
-_PRICE = re.compile(r"(?i)^(?:s\$|sgd|usd|us\$|\$)?\s*([0-9][0-9,_ ]*(?:\.[0-9]+)?)\s*([km]|mil|million)?$")
+_PRICE = re.compile(
+    r"(?i)^(?:s\$|sgd|usd|us\$|\$)?\s*([0-9][0-9,_ ]*(?:\.[0-9]+)?)\s*([km]|mil|million)?$"
+)
 
 
 def parse_price(value: Any) -> int:

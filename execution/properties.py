@@ -55,8 +55,9 @@ def import_command(
         def progress(phase: str, done: int, total: int) -> None:
             bar.update(task, description=phase, completed=done, total=total or None)
 
-        result = import_properties(store, agent, file, fmt=_format(fmt), dry_run=dry_run,
-                                   progress=progress)  # fmt: skip
+        result = import_properties(
+            store, agent, file, fmt=_format(fmt), dry_run=dry_run, progress=progress
+        )
     if as_json:
         print_json(result)
         return
@@ -78,11 +79,18 @@ def _print_properties(title: str, items: list[Property]) -> None:
         title,
         ["id", "title", "location", "price", "type", "beds", "status", "match"],
         [
-            (p.property_id, p.title, p.location, f"{p.price:,}", p.property_type,
-             "-" if p.bedrooms is None else p.bedrooms, p.availability,
-             "" if p.match_score is None else f"{p.match_score:.2f}")
+            (
+                p.property_id,
+                p.title,
+                p.location,
+                f"{p.price:,}",
+                p.property_type,
+                "-" if p.bedrooms is None else p.bedrooms,
+                p.availability,
+                "" if p.match_score is None else f"{p.match_score:.2f}",
+            )
             for p in items
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -90,7 +98,9 @@ def _print_properties(title: str, items: list[Property]) -> None:
 def search_command(
     agent: Annotated[str, typer.Option(help="Agent id or name.")],
     location: Annotated[str | None, typer.Option(help="Fuzzy: typos and partial names ok.")] = None,
-    property_type: Annotated[str | None, typer.Option("--type", help="condo, HDB, landed...")] = None,
+    property_type: Annotated[
+        str | None, typer.Option("--type", help="condo, HDB, landed...")
+    ] = None,
     min_price: Annotated[int | None, typer.Option(min=0)] = None,
     max_price: Annotated[int | None, typer.Option(min=0)] = None,
     bedrooms: Annotated[int | None, typer.Option(min=0)] = None,
@@ -111,7 +121,7 @@ def search_command(
             min_price=min_price,
             max_price=max_price,
             bedrooms=bedrooms,
-            availability=availability,  # type: ignore[arg-type]  # Literal checked by Typer
+            availability=availability,
             limit=limit,
         )
     if as_json:

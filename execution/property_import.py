@@ -124,7 +124,7 @@ _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def validate_file(
     path: Path, fmt: Format | None = None, progress: Progress | None = None
 ) -> tuple[list[Listing], list[str]]:
-    """Parse and validate every row; returns (listings, ignored columns) or raises ImportRejected."""
+    """Parse and validate every row: (listings, ignored columns), or raise ImportRejected."""
     fmt = fmt or detect_format(path)
     listings: list[Listing] = []
     errors: list[RowError] = []
@@ -203,7 +203,9 @@ def import_properties(
             return result
         for start in range(0, len(listings), WRITE_BATCH):
             batch = listings[start : start + WRITE_BATCH]
-            tx.executemany(_UPSERT, ({"agent_id": owner.agent_id} | l.to_params() for l in batch))
+            tx.executemany(
+                _UPSERT, ({"agent_id": owner.agent_id} | item.to_params() for item in batch)
+            )
             if progress:
                 progress("write", start + len(batch), len(listings))
         result.locations_added, result.locations_removed = refresh_location_spans(

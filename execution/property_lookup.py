@@ -92,13 +92,17 @@ def search_properties(
     where = ["p.agent_id = :agent_id"]
     params: dict[str, Any] = {"agent_id": agent_id, "limit": limit}
     for column, op, name, value in (
-        ("p.property_type", "=", "property_type",
-         None if property_type is None else parse_property_type(property_type)),
+        (
+            "p.property_type",
+            "=",
+            "property_type",
+            None if property_type is None else parse_property_type(property_type),
+        ),
         ("p.price", ">=", "min_price", min_price),
         ("p.price", "<=", "max_price", max_price),
         ("p.bedrooms", "=", "bedrooms", bedrooms),
         ("p.availability", "=", "availability", availability),
-    ):  # fmt: skip
+    ):
         if value is not None:
             where.append(f"{column} {op} :{name}")
             params[name] = value

@@ -108,4 +108,7 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WA_DATABASE_URL", database_url)
     monkeypatch.delenv("WA_REDIS_URL", raising=False)
+    from execution.cli_support import console
+
+    monkeypatch.setattr(console, "width", 200)  # tables unfolded, so tests can read cells
     return database_url

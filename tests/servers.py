@@ -95,13 +95,14 @@ class ThrowawayPostgres:
         if result.returncode != 0:
             raise ServerUnavailable(f"initdb failed: {_tail(log)}")
         server_log = self.dir / "server.log"
-        self.process = subprocess.Popen(
-            [*self._as_user, str(bindir / "postgres"), "-D", str(data),
-             "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir),
-             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=200", "-c", "shared_buffers=256MB"],
-            stdout=open(server_log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        with open(server_log, "wb") as log_file:
+            self.process = subprocess.Popen(
+                [*self._as_user, str(bindir / "postgres"), "-D", str(data),
+                 "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir),
+                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                 "-c", "max_connections=200", "-c", "shared_buffers=256MB"],
+                stdout=log_file, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         _wait_for_port(self.port, self.process, server_log)
         self._wait_ready(server_log)
         return self
@@ -114,9 +115,11 @@ class ThrowawayPostgres:
             try:
                 with psycopg.connect(self.admin_url, connect_timeout=2):
                     return
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise ServerUnavailable(f"PostgreSQL never accepted connections: {_tail(log)}")
+                    raise ServerUnavailable(
+                        f"PostgreSQL never accepted connections: {_tail(log)}"
+                    ) from exc
                 time.sleep(0.1)
 
     def create_database(self, name: str) -> str:
@@ -155,11 +158,12 @@ class ThrowawayRedis:
         if not binary:
             raise ServerUnavailable("redis-server not found: apt-get install -y redis-server")
         log = self.dir / "redis.log"
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
-            stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        with open(log, "wb") as log_file:
+            self.process = subprocess.Popen(
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
+                stdout=log_file, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         _wait_for_port(self.port, self.process, log)
         return self
 

@@ -16,12 +16,27 @@ from execution.store import Store
 from tests.test_store import make_agent
 
 ROWS = [
-    {"ref": "A1", "title": "Tampines 3BR", "location": "Tampines Street 81", "price": "S$1,250,000",
-     "type": "Condominium", "bedrooms": "3", "availability": "available",
-     "key_selling_points": "Near MRT; High floor"},
-    {"ref": "A2", "title": "Bishan HDB", "location": "Bishan Street 21", "price": "650k",
-     "type": "hdb flat", "bedrooms": "studio", "availability": "", "key_selling_points": ""},
-]  # fmt: skip
+    {
+        "ref": "A1",
+        "title": "Tampines 3BR",
+        "location": "Tampines Street 81",
+        "price": "S$1,250,000",
+        "type": "Condominium",
+        "bedrooms": "3",
+        "availability": "available",
+        "key_selling_points": "Near MRT; High floor",
+    },
+    {
+        "ref": "A2",
+        "title": "Bishan HDB",
+        "location": "Bishan Street 21",
+        "price": "650k",
+        "type": "hdb flat",
+        "bedrooms": "studio",
+        "availability": "",
+        "key_selling_points": "",
+    },
+]
 
 
 def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
@@ -126,8 +141,11 @@ def test_bad_types_in_json_are_reported(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportRejected) as caught:
         import_properties(store, agent_id, path)
     assert [(e.row, e.field) for e in caught.value.errors] == [
-        (2, "title"), (3, "price"), (4, "bedrooms"), (5, "key_selling_points"),
-    ]  # fmt: skip
+        (2, "title"),
+        (3, "price"),
+        (4, "bedrooms"),
+        (5, "key_selling_points"),
+    ]
     assert caught.value.total_bad == 4
     assert count(store) == 0
 
@@ -154,7 +172,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(
 def test_duplicate_reference_in_one_file(store: Store, tmp_path: Path) -> None:
     agent_id = make_agent(store)
     path = write_csv(tmp_path / "dup.csv", [ROWS[0], ROWS[1], ROWS[0]])
-    with pytest.raises(ImportRejected, match="row 3 .*repeats row 1"):
+    with pytest.raises(ImportRejected, match=r"row 3 .*repeats row 1"):
         import_properties(store, agent_id, path)
 
 
@@ -218,14 +236,33 @@ def test_ten_megabyte_file_imports_whole(store: Store, tmp_path: Path) -> None:
     areas = ["Tampines", "Bishan", "Bukit Timah", "Punggol", "Orchard", "Queenstown"]
     with open(path, "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["ref", "title", "location", "price", "type", "bedrooms",
-                         "availability", "key_selling_points"])  # fmt: skip
+        writer.writerow(
+            [
+                "ref",
+                "title",
+                "location",
+                "price",
+                "type",
+                "bedrooms",
+                "availability",
+                "key_selling_points",
+            ]
+        )
         n = 0
         while out.tell() < 10 * 1024 * 1024:
             area = areas[n % len(areas)]
-            writer.writerow([f"R{n}", f"{area} listing {n} " + "spacious " * 10,
-                             f"{area} Street {n % 90}", 500_000 + n, "condo", n % 5, "available",
-                             "Near MRT; Renovated; " + "Good view " * 8])  # fmt: skip
+            writer.writerow(
+                [
+                    f"R{n}",
+                    f"{area} listing {n} " + "spacious " * 10,
+                    f"{area} Street {n % 90}",
+                    500_000 + n,
+                    "condo",
+                    n % 5,
+                    "available",
+                    "Near MRT; Renovated; " + "Good view " * 8,
+                ]
+            )
             n += 1
     assert path.stat().st_size >= 10 * 1024 * 1024
     phases: set[str] = set()

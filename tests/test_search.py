@@ -22,13 +22,26 @@ from execution.property_lookup import get_property, search_properties
 from execution.store import Store
 from tests.test_store import make_agent
 
-AREAS = ["Tampines", "Bukit Timah", "Bukit Batok", "Punggol", "Orchard", "Queenstown", "Sengkang",
-         "Ang Mo Kio", "Marine Parade", "Jurong West", "Holland Village", "Toa Payoh"]  # fmt: skip
+AREAS = [
+    "Tampines",
+    "Bukit Timah",
+    "Bukit Batok",
+    "Punggol",
+    "Orchard",
+    "Queenstown",
+    "Sengkang",
+    "Ang Mo Kio",
+    "Marine Parade",
+    "Jurong West",
+    "Holland Village",
+    "Toa Payoh",
+]
 STREETS = ["Street 11", "Avenue 5", "Road", "Drive 16", "Walk", "Central", "Lorong 1", ""]
 TYPES = ["condo", "HDB", "landed", "apartment", "executive condo"]
 
 
 # --- the independent reference ---------------------------------------------------------------
+
 
 def ref_trigrams(text: str) -> frozenset[str]:
     out = set()
@@ -75,18 +88,25 @@ def reference_search(rows: list[dict], location: str | None, **f) -> list[tuple[
 
 # --- data ------------------------------------------------------------------------------------
 
+
 def dataset(seed: int = 7, n: int = 400) -> list[dict]:
     rng = random.Random(seed)
     rows = []
     for i in range(n):
         area, street = rng.choice(AREAS), rng.choice(STREETS)
-        rows.append({
-            "n": i, "ref": f"P{i:04d}", "title": f"{area} home {i}",
-            "location": f"{area} {street}".strip(), "price": rng.randrange(300, 5000) * 1000,
-            "type": rng.choice(TYPES), "bedrooms": rng.randint(0, 5),
-            "availability": rng.choice(["available", "available", "pending", "sold"]),
-            "key_selling_points": [],
-        })  # fmt: skip
+        rows.append(
+            {
+                "n": i,
+                "ref": f"P{i:04d}",
+                "title": f"{area} home {i}",
+                "location": f"{area} {street}".strip(),
+                "price": rng.randrange(300, 5000) * 1000,
+                "type": rng.choice(TYPES),
+                "bedrooms": rng.randint(0, 5),
+                "availability": rng.choice(["available", "available", "pending", "sold"]),
+                "key_selling_points": [],
+            }
+        )
     return rows
 
 
@@ -121,17 +141,18 @@ def check(loaded: tuple[Store, int, list[dict]], location: str | None, **filters
 
 # --- tests -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("query", "must_be_first"),
     [
-        ("tampnes", "Tampines"),          # a dropped letter
-        ("Tampinse", "Tampines"),         # swapped letters
+        ("tampnes", "Tampines"),  # a dropped letter
+        ("Tampinse", "Tampines"),  # swapped letters
         ("orchad", "Orchard"),
         ("queenstwn", "Queenstown"),
         ("sengkng", "Sengkang"),
         ("Holand vilage", "Holland Village"),
     ],
-)  # fmt: skip
+)
 def test_typos_find_the_intended_place(loaded, query: str, must_be_first: str) -> None:
     got = check(loaded, query, limit=20)
     assert got and got[0].location.startswith(must_be_first)
@@ -166,7 +187,12 @@ def test_ranking_puts_closer_matches_first(loaded) -> None:
         {"min_price": 1_000_000, "max_price": 2_000_000},
         {"bedrooms": 3},
         {"availability": "sold"},
-        {"property_type": "HDB", "bedrooms": 2, "max_price": 3_000_000, "availability": "available"},
+        {
+            "property_type": "HDB",
+            "bedrooms": 2,
+            "max_price": 3_000_000,
+            "availability": "available",
+        },
         {"limit": 3},
     ],
 )
@@ -193,8 +219,9 @@ def test_another_agents_listings_are_invisible(store: Store, tmp_path: Path) -> 
 
     a, b = make_agent(store, 1), make_agent(store, 2)
     path = tmp_path / "b.json"
-    path.write_text(json.dumps([{"title": "B only", "location": "Sentosa Cove", "price": 1,
-                                 "type": "landed"}]))  # fmt: skip
+    path.write_text(
+        json.dumps([{"title": "B only", "location": "Sentosa Cove", "price": 1, "type": "landed"}])
+    )
     import_properties(store, b, path)
     assert search_properties(store, a, location="sentosa") == []
     [listing] = search_properties(store, b, location="sentosa")
@@ -220,8 +247,14 @@ def test_reimport_moves_a_listing_to_its_new_location(store: Store, tmp_path: Pa
 
 def test_bad_search_arguments(loaded) -> None:
     store, agent_id, _ = loaded
-    for bad in ({"limit": 0}, {"limit": 101}, {"min_price": 5, "max_price": 1}, {"bedrooms": -1},
-                {"availability": "gone"}, {"property_type": "castle"}):  # fmt: skip
+    for bad in (
+        {"limit": 0},
+        {"limit": 101},
+        {"min_price": 5, "max_price": 1},
+        {"bedrooms": -1},
+        {"availability": "gone"},
+        {"property_type": "castle"},
+    ):
         with pytest.raises(ValidationError):
             search_properties(store, agent_id, **bad)
 
@@ -237,11 +270,14 @@ def test_location_match_agrees_with_the_reference(a: str, b: str) -> None:
     assert location_match.trigrams(a) == ref_trigrams(a)
     assert location_match.similarity(a, b) == pytest.approx(
         len(ref_trigrams(a) & ref_trigrams(b)) / len(ref_trigrams(a) | ref_trigrams(b))
-        if ref_trigrams(a) and ref_trigrams(b) else 0.0
-    )  # fmt: skip
+        if ref_trigrams(a) and ref_trigrams(b)
+        else 0.0
+    )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(a=texts, b=texts)
 def test_postgres_pg_trgm_agrees_with_the_reference(postgres_store: Store, a: str, b: str) -> None:
     with postgres_store.read() as tx:

@@ -10,7 +10,12 @@ import pytest
 from execution.agents import add_agent
 from execution.store import IntegrityError, SchemaNotReady, Store, StoreUnavailable, open_store
 from execution.store.base import redact_url, split_statements, to_pyformat
-from execution.store.migrate import all_migrations, applied_migrations, migrate, require_current_schema
+from execution.store.migrate import (
+    all_migrations,
+    applied_migrations,
+    migrate,
+    require_current_schema,
+)
 from tests.conftest import fresh_postgres_database
 
 
@@ -29,7 +34,8 @@ def make_agent(store: Store, n: int = 1) -> int:
 def make_conversation(store: Store, agent_id: int, chat: str = "6590000001@c.us") -> int:
     with store.transaction() as tx:
         row = tx.fetchone(
-            "INSERT INTO conversations (agent_id, chat_id) VALUES (:a, :c) RETURNING conversation_id",
+            "INSERT INTO conversations (agent_id, chat_id) VALUES (:a, :c) "
+            "RETURNING conversation_id",
             {"a": agent_id, "c": chat},
         )
     assert row is not None
@@ -62,7 +68,9 @@ def test_fresh_database_reports_pending_then_migrates(
 def test_transaction_rolls_back_on_error(store: Store) -> None:
     agent_id = make_agent(store)
     with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.execute("INSERT INTO conversations (agent_id, chat_id) VALUES (:a, 'x@c.us')", {"a": agent_id})
+        tx.execute(
+            "INSERT INTO conversations (agent_id, chat_id) VALUES (:a, 'x@c.us')", {"a": agent_id}
+        )
         raise RuntimeError("boom")
     with store.read() as tx:
         assert tx.scalar("SELECT COUNT(*) FROM conversations") == 0
@@ -106,9 +114,13 @@ def test_mode_is_ai_or_human_only(store: Store) -> None:
 
 def insert_message(store: Store, agent_id: int, conversation: int, **values: object) -> None:
     row = {
-        "direction": "in", "sender_type": "USER", "text": "hi", "green_message_id": None,
-        "idempotency_key": None, "status": "received",
-    } | values  # fmt: skip
+        "direction": "in",
+        "sender_type": "USER",
+        "text": "hi",
+        "green_message_id": None,
+        "idempotency_key": None,
+        "status": "received",
+    } | values
     with store.transaction() as tx:
         tx.execute(
             "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
@@ -130,7 +142,12 @@ def test_green_message_id_is_unique_per_agent(store: Store) -> None:
 def test_idempotency_key_is_unique(store: Store) -> None:
     agent_id = make_agent(store)
     conversation = make_conversation(store, agent_id)
-    reply = {"direction": "out", "sender_type": "AI", "status": "pending", "idempotency_key": "turn:1:reply"}
+    reply = {
+        "direction": "out",
+        "sender_type": "AI",
+        "status": "pending",
+        "idempotency_key": "turn:1:reply",
+    }
     insert_message(store, agent_id, conversation, **reply)
     with pytest.raises(IntegrityError):
         insert_message(store, agent_id, conversation, **reply)
@@ -140,10 +157,16 @@ def test_ai_messages_need_an_idempotency_key_and_direction_matches_sender(store:
     agent_id = make_agent(store)
     conversation = make_conversation(store, agent_id)
     with pytest.raises(IntegrityError):
-        insert_message(store, agent_id, conversation, direction="out", sender_type="AI", status="pending")
+        insert_message(
+            store, agent_id, conversation, direction="out", sender_type="AI", status="pending"
+        )
     with pytest.raises(IntegrityError):
-        insert_message(store, agent_id, conversation, direction="in", sender_type="AI", idempotency_key="k")
-    insert_message(store, agent_id, conversation, direction="out", sender_type="HUMAN", status="sent")
+        insert_message(
+            store, agent_id, conversation, direction="in", sender_type="AI", idempotency_key="k"
+        )
+    insert_message(
+        store, agent_id, conversation, direction="out", sender_type="HUMAN", status="sent"
+    )
 
 
 def test_a_message_cannot_point_at_another_agents_conversation(store: Store) -> None:
@@ -176,10 +199,16 @@ def test_an_agent_cannot_be_double_booked(store: Store) -> None:
         )
     assert row is not None
     slot = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
-    params = {"a": agent_id, "c": conversation, "p": row["property_id"], "s": slot,
-              "e": slot + timedelta(minutes=30)}  # fmt: skip
+    params = {
+        "a": agent_id,
+        "c": conversation,
+        "p": row["property_id"],
+        "s": slot,
+        "e": slot + timedelta(minutes=30),
+    }
     book = (
-        "INSERT INTO viewings (agent_id, conversation_id, property_id, slot_start, slot_end, status) "
+        "INSERT INTO viewings (agent_id, conversation_id, property_id, slot_start, slot_end, "
+        "status) "
         "VALUES (:a, :c, :p, :s, :e, :status)"
     )
     with store.transaction() as tx:
@@ -208,7 +237,9 @@ def test_unsupported_url_is_refused_without_leaking_password() -> None:
 
 def test_placeholders_translate_for_psycopg() -> None:
     sql = "SELECT x::text FROM t WHERE a = :a AND b LIKE 'x%' AND c = :c_2"
-    assert to_pyformat(sql) == "SELECT x::text FROM t WHERE a = %(a)s AND b LIKE 'x%%' AND c = %(c_2)s"
+    assert (
+        to_pyformat(sql) == "SELECT x::text FROM t WHERE a = %(a)s AND b LIKE 'x%%' AND c = %(c_2)s"
+    )
 
 
 def test_redact_url_hides_only_the_password() -> None:

@@ -1,8 +1,8 @@
 """Storage: one `Store` interface over SQLite (embedded default) or PostgreSQL.
 
-    with open_store(settings.resolved_database_url) as store:
-        with store.transaction() as tx:
-            tx.fetchone("SELECT ... WHERE agent_id = :agent_id", {"agent_id": 1})
+with open_store(settings.resolved_database_url) as store:
+    with store.transaction() as tx:
+        tx.fetchone("SELECT ... WHERE agent_id = :agent_id", {"agent_id": 1})
 """
 
 from __future__ import annotations

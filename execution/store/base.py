@@ -168,6 +168,4 @@ def split_statements(script: str) -> Iterator[str]:
 
 
 def _only_comments(statement: str) -> bool:
-    return all(
-        not line.strip() or line.strip().startswith("--") for line in statement.splitlines()
-    )
+    return all(not line.strip() or line.strip().startswith("--") for line in statement.splitlines())

@@ -56,7 +56,9 @@ def applied_migrations(store: Store) -> list[str]:
         )
         if not exists:
             return []
-        return [row["name"] for row in tx.fetchall("SELECT name FROM schema_migrations ORDER BY name")]
+        return [
+            row["name"] for row in tx.fetchall("SELECT name FROM schema_migrations ORDER BY name")
+        ]
 
 
 def pending_migrations(store: Store) -> list[Migration]:
@@ -77,7 +79,9 @@ def migrate(store: Store) -> list[str]:
                 continue  # already applied (possibly by a concurrent `wa db init`)
             for statement in split_statements(migration.render(store.dialect)):
                 tx.execute(statement)
-            tx.execute("INSERT INTO schema_migrations (name) VALUES (:name)", {"name": migration.name})
+            tx.execute(
+                "INSERT INTO schema_migrations (name) VALUES (:name)", {"name": migration.name}
+            )
         applied.append(migration.name)
     return applied
 

@@ -72,7 +72,9 @@ class PostgresStore(Store):
         tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": MIGRATION_LOCK_KEY})
 
     def lock_agent_listings(self, tx: Tx, agent_id: int) -> None:
-        tx.execute("SELECT 1 FROM agents WHERE agent_id = :agent_id FOR UPDATE", {"agent_id": agent_id})
+        tx.execute(
+            "SELECT 1 FROM agents WHERE agent_id = :agent_id FOR UPDATE", {"agent_id": agent_id}
+        )
 
     def index_location_spans(self, tx: Tx, spans: Sequence[tuple[int, int, str]]) -> None:
         pass  # the GIN trigram index on location_spans.span is maintained by PostgreSQL

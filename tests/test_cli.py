@@ -1,0 +1,215 @@
+"""The `wa` command through Typer's CliRunner, on both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+runner = CliRunner()
+
+ADD = [
+    "agents",
+    "add",
+    "--name",
+    "Sarah Tan",
+    "--instance-id",
+    "1101000001",
+    "--api-token",
+    "api-secret-123456",
+    "--webhook-token",
+    "hook-secret-123456",
+    "--number",
+    "+65 9123 4567",
+]
+
+
+def wa(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def wa_json(*args: str) -> object:
+    code, out, err = wa(*args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_db_init_says_what_it_did(cli_env: str, tmp_path: Path, monkeypatch) -> None:
+    code, out, _ = wa("db", "init")
+    assert code == 0 and "up to date" in out  # cli_env's database is already migrated
+    status = wa_json("db", "status")
+    assert all(m["applied"] for m in status["migrations"])
+
+
+def test_db_init_on_an_empty_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WA_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    code, _, err = wa("agents", "list")
+    assert code == 1 and "wa db init" in err
+    first = wa_json("db", "init")
+    assert first["applied"] and first["total"] == len(first["applied"])
+    assert wa_json("db", "init")["applied"] == []
+
+
+def test_add_list_and_persona(cli_env: str) -> None:
+    added = wa_json(*ADD)
+    assert added["agent_id"] >= 1
+    assert added["whatsapp_number"] == "6591234567"
+    code, out, _ = wa("agents", "list")
+    assert code == 0 and "Sarah Tan" in out
+    listed = wa_json("agents", "list")
+    assert [a["name"] for a in listed] == ["Sarah Tan"]
+    raw = json.dumps(listed) + out
+    assert "api-secret" not in raw and "hook-secret" not in raw  # secrets are never printed
+
+    changed = wa_json(
+        "agents",
+        "persona",
+        "Sarah Tan",
+        "--assistant-name",
+        "Ava",
+        "--style",
+        "friendly",
+        "--tone",
+        "8",
+        "--flag",
+        "warm",
+        "--flag",
+        "short",
+        "--instruction",
+        "Use the buyer's name.",
+    )
+    assert changed["persona"] == {
+        "assistant_name": "Ava",
+        "style": "friendly",
+        "tone": 8,
+        "flags": ["warm", "short"],
+        "instruction": "Use the buyer's name.",
+    }
+    again = wa_json("agents", "persona", str(added["agent_id"]), "--tone", "3")
+    assert again["persona"]["tone"] == 3 and again["persona"]["assistant_name"] == "Ava"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["agents", "persona", "Nobody", "--tone", "3"], "no agent 'Nobody'"),
+        (["agents", "persona", "Sarah Tan", "--style", "grumpy"], "persona style"),
+        (["agents", "persona", "Sarah Tan", "--tone", "11"], "persona tone"),
+        (["agents", "persona", "Sarah Tan", "--flag", "loud"], "persona flags"),
+        ([*ADD], "already exists"),
+        ([*ADD[:-1], "12"], "not a phone number"),
+        (["properties", "show", "999"], "no property 999"),
+        (["properties", "search", "--agent", "Nobody"], "no agent"),
+        (["properties", "import", "missing.csv", "--agent", "Sarah Tan"], "cannot read"),
+    ],
+)
+def test_expected_errors_are_one_red_line(cli_env: str, args: list[str], fragment: str) -> None:
+    wa_json(*ADD)
+    code, out, err = wa(*args)
+    assert code == 1
+    assert fragment in err
+    assert err.strip().count("\n") == 0 and err.startswith("Error:")
+    assert "Traceback" not in out + err
+
+
+def test_timezone_and_api_url_validation(cli_env: str) -> None:
+    code, _, err = wa(*ADD, "--timezone", "Mars/Olympus")
+    assert code == 1 and "unknown timezone" in err
+    code, _, err = wa(*ADD, "--api-url", "ftp://x")
+    assert code == 1 and "http(s) URL" in err
+
+
+def test_import_search_show(cli_env: str, tmp_path: Path) -> None:
+    wa_json(*ADD)
+    listings = tmp_path / "listings.csv"
+    listings.write_text(
+        "ref,title,location,price,type,bedrooms,availability,key_selling_points\n"
+        "T1,Tampines 3BR,Tampines Street 81,1250000,condo,3,available,Near MRT;High floor\n"
+        "T2,Tampines 4BR,Tampines Avenue 5,1650000,condo,4,available,\n"
+        "B1,Bishan 3BR,Bishan Street 21,990000,HDB,3,sold,\n"
+    )
+    code, out, _ = wa("properties", "import", str(listings), "--agent", "Sarah Tan")
+    assert code == 0 and "Imported 3 listing(s)" in out and "3 new" in out
+    result = wa_json("properties", "import", str(listings), "--agent", "Sarah Tan")
+    assert (result["created"], result["updated"]) == (0, 3)
+
+    found = wa_json(
+        "properties",
+        "search",
+        "--agent",
+        "Sarah Tan",
+        "--location",
+        "tampnes",
+        "--max-price",
+        "1500000",
+    )
+    assert [p["external_ref"] for p in found] == ["T1"]
+    assert found[0]["match_score"] > 0.5
+    by_type = wa_json("properties", "search", "--agent", "Sarah Tan", "--type", "hdb")
+    assert [p["external_ref"] for p in by_type] == ["B1"]
+    code, out, _ = wa("properties", "search", "--agent", "Sarah Tan", "--location", "tampines")
+    assert code == 0 and "Tampines 3BR" in out and "Bishan" not in out
+    code, out, _ = wa("properties", "search", "--agent", "Sarah Tan", "--location", "Kuala Lumpur")
+    assert code == 0 and "No listings match" in out
+
+    shown = wa_json("properties", "show", str(found[0]["property_id"]))
+    assert shown["key_selling_points"] == ["Near MRT", "High floor"]
+    code, out, _ = wa("properties", "show", str(found[0]["property_id"]))
+    assert code == 0 and "High floor" in out
+
+
+def test_import_reports_bad_rows_and_writes_nothing(cli_env: str, tmp_path: Path) -> None:
+    wa_json(*ADD)
+    listings = tmp_path / "bad.csv"
+    listings.write_text(
+        "title,location,price,type\nGood,Bishan,1000,condo\nBad,Bishan,lots,condo\n"
+    )
+    code, _, err = wa("properties", "import", str(listings), "--agent", "Sarah Tan")
+    assert code == 1
+    assert "row 2 (line 3): price" in err and "nothing imported" in err
+    assert wa_json("properties", "search", "--agent", "Sarah Tan") == []
+
+
+def test_search_rejects_bad_options(cli_env: str) -> None:
+    wa_json(*ADD)
+    code, _, err = wa("properties", "search", "--agent", "Sarah Tan", "--availability", "gone")
+    assert code == 2 and "gone" in err  # Typer's usage error
+    code, _, err = wa(
+        "properties", "search", "--agent", "Sarah Tan", "--min-price", "5", "--max-price", "1"
+    )
+    assert code == 1 and "min price is above max price" in err
+
+
+def test_demo_runs_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WA_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    first = wa_json("demo")
+    assert first["migrations_applied"] and first["import"]["created"] >= 30
+    assert all(s["results"] for s in first["searches"])  # every demo search finds listings
+    typo = first["searches"][0]["results"]
+    assert all("Tampines" in r["location"] for r in typo)
+    second = wa_json("demo")
+    assert second["migrations_applied"] == [] and second["import"]["created"] == 0
+    assert second["agent"]["agent_id"] == first["agent"]["agent_id"]
+    code, out, _ = wa("demo")
+    assert code == 0 and "Buyer:" in out
+
+
+def test_standalone_module_help() -> None:
+    import subprocess
+    import sys
+
+    for module in ("execution.agents", "execution.properties", "execution.db"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--help"], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Usage" in done.stdout
