@@ -25,12 +25,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate_listings import AREAS, generate, write_csv  # noqa: E402
-from execution.agents import add_agent  # noqa: E402
-from execution.property_import import import_properties  # noqa: E402
-from execution.property_lookup import search_properties  # noqa: E402
-from execution.store import Store, open_store  # noqa: E402
-from execution.store.migrate import migrate  # noqa: E402
+from bench.generate_listings import AREAS, generate, write_csv
+from execution.agents import add_agent
+from execution.property_import import import_properties
+from execution.property_lookup import search_properties
+from execution.store import Store, open_store
+from execution.store.migrate import migrate
 
 EXACT = """
 SELECT p.property_id, p.title, p.location, p.price, p.bedrooms
@@ -135,12 +135,16 @@ def run_backend(store: Store, csv_path: Path, listings: list[dict[str, Any]], qu
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--postgres-url", help="an empty database to use instead of a throwaway server")
+    parser.add_argument(
+        "--postgres-url", help="an empty database to use instead of a throwaway server"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -165,7 +169,9 @@ def main() -> None:
                 url = server.create_database("bench")
             try:
                 with open_store(url) as store:
-                    results[backend] = run_backend(store, csv_path, listings, args.queries, args.seed)
+                    results[backend] = run_backend(
+                        store, csv_path, listings, args.queries, args.seed
+                    )
             finally:
                 if server:
                     server.stop()
@@ -182,7 +188,9 @@ def main() -> None:
         for kind in ("fuzzy", "exact"):
             s = r[kind]
             load_note = f"{r['load_seconds']}s" if kind == "fuzzy" else ""
-            print(f"{backend:10} {kind:6} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {s['mean_ms']:8.3f}   {load_note}")
+            print(
+                f"{backend:10} {kind:6} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {s['mean_ms']:8.3f}   {load_note}"
+            )
         print(f"{backend:10} ratio fuzzy/exact: p50 {r['ratio_p50']}x, p99 {r['ratio_p99']}x; "
               f"{r['fuzzy_with_results']}/{r['queries']} fuzzy queries found listings")  # fmt: skip
 

@@ -1,6 +1,6 @@
 """Generate a realistic, reproducible listings file (Singapore areas, streets, prices).
 
-    python3 bench/generate_listings.py --listings 100000 --out tmp/listings-100k.csv
+python3 bench/generate_listings.py --listings 100000 --out tmp/listings-100k.csv
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import yaml
 from execution.agents import find_agent
 from execution.errors import ValidationError
 from execution.listings import FieldError, Listing, canonical_fields, parse_listing
-from execution.location_index import refresh_location_spans
+from execution.location_index import refresh_location_index
 from execution.store import Store
 
 Format = Literal["csv", "json", "yaml"]
@@ -208,7 +208,7 @@ def import_properties(
             )
             if progress:
                 progress("write", start + len(batch), len(listings))
-        result.locations_added, result.locations_removed = refresh_location_spans(
+        result.locations_added, result.locations_removed = refresh_location_index(
             store, tx, owner.agent_id
         )
     return result

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from execution import location_match
 from execution.errors import NotFoundError, ValidationError
 from execution.listings import AVAILABILITY, parse_property_type
-from execution.store import Row, Store
+from execution.store import Row, Store, Tx
+from execution.store.base import json_list
 
 MAX_LIMIT = 100
 
@@ -115,28 +116,67 @@ def search_properties(
                 params,
             )
             return [_property(row) for row in rows]
-        matches = store.match_locations(
-            tx, agent_id, location.strip(), location_match.MATCH_THRESHOLD
-        )
-        if not matches:
-            return []
-        values = []
-        for i, (name, score) in enumerate(matches):
-            values.append(f"(:loc{i}, CAST(:score{i} AS REAL))")
-            params[f"loc{i}"] = name
-            params[f"score{i}"] = score
-        rows = tx.fetchall(
-            f"""
-            WITH matched (location, score) AS (VALUES {", ".join(values)})
-            SELECT {_COLUMNS}, m.score AS match_score
-            FROM properties p JOIN matched m ON p.location = m.location
-            WHERE {" AND ".join(where)}
-            ORDER BY m.score DESC, p.price, p.property_id
-            LIMIT :limit
-            """,
-            params,
-        )
+        matches = store.match_locations(tx, agent_id, location.strip())
+        rows = _listings_in_matched_locations(store, tx, matches, where, params, limit)
     return [_property(row) for row in rows]
+
+
+LOCATIONS_PER_BRANCH = 500
+BRANCHES_PER_QUERY = 20
+
+
+def _listings_in_matched_locations(
+    store: Store,
+    tx: Tx,
+    matches: list[tuple[str, float]],
+    where: list[str],
+    params: dict[str, Any],
+    limit: int,
+) -> list[Row]:
+    """The best `limit` listings of the matched locations, by (score desc, price, id).
+
+    Locations are grouped into tiers of equal score, best first; each tier (in chunks) becomes a
+    branch `... WHERE location IN (tier) ORDER BY price LIMIT n` that an index answers directly.
+    The first query asks the best tier only, which usually fills the page; later ones ask the
+    remaining branches, a batch at a time, until the page is full.
+    """
+    tiers: list[list[tuple[float, list[str]]]] = []  # a tier: its branches (location chunks)
+    for score, group in itertools.groupby(matches, key=lambda match: match[1]):
+        names = [name for name, _ in group]
+        tiers.append(
+            [
+                (score, names[i : i + LOCATIONS_PER_BRANCH])
+                for i in range(0, len(names), LOCATIONS_PER_BRANCH)
+            ]
+        )
+    # A batch never splits a tier: rows of equal score must be ordered by price across it.
+    batches: list[list[tuple[float, list[str]]]] = []
+    for tier in tiers:
+        if len(batches) < 2 or len(batches[-1]) + len(tier) > BRANCHES_PER_QUERY:
+            batches.append([])
+        batches[-1] += tier
+    found: list[Row] = []
+    for batch in batches:
+        if len(found) >= limit:
+            break
+        selects = []
+        batch_params = dict(params, limit=limit - len(found))
+        for b, (score, names) in enumerate(batch):
+            batch_params[f"s{b}"] = score
+            batch_params[f"l{b}"] = json_list(names)
+            selects.append(
+                f"SELECT * FROM (SELECT {_COLUMNS}, CAST(:s{b} AS REAL) AS match_score "
+                f"FROM properties p WHERE {' AND '.join(where)} "
+                f"AND {store.in_list('p.location', f'l{b}')} "
+                # `+p.price`: sort these few rows rather than walk the whole price index
+                "ORDER BY +p.price, p.property_id LIMIT :limit) AS branch"
+            )
+        found += tx.fetchall(
+            " UNION ALL ".join(selects)
+            + " ORDER BY match_score DESC, price, property_id LIMIT :limit",
+            batch_params,
+        )
+    return found
 
 
 def get_property(store: Store, property_id: int, agent_id: int | None = None) -> Property:

@@ -7,6 +7,7 @@ in the few abstract methods at the bottom of `Store`, and nowhere else.
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -115,15 +116,19 @@ class Store(ABC):
         """Serialize writers of one agent's listings for the rest of this transaction."""
 
     @abstractmethod
-    def index_location_spans(self, tx: Tx, spans: Sequence[tuple[int, int, str]]) -> None:
-        """Make new `location_spans` rows `(span_id, agent_id, span)` searchable."""
+    def index_location_terms(self, tx: Tx, terms: Sequence[tuple[int, int, str]]) -> None:
+        """Make new `location_terms` rows `(term_id, agent_id, span)` searchable."""
 
     @abstractmethod
-    def match_locations(
-        self, tx: Tx, agent_id: int, query: str, threshold: float
-    ) -> list[tuple[str, float]]:
-        """Locations of the agent whose best word span is at least `threshold` similar to
-        `query` (trigram Jaccard similarity, see `execution.location_match`), best first."""
+    def in_list(self, column: str, param: str) -> str:
+        """SQL testing `column` against the strings of a JSON array bound to `param` (see
+        `json_list`): one parameter however long the list, so the query and its plan stay small."""
+
+    @abstractmethod
+    def match_locations(self, tx: Tx, agent_id: int, query: str) -> list[tuple[str, float]]:
+        """The agent's locations whose best word span has trigram similarity of at least
+        `location_match.MATCH_THRESHOLD` with `query`, with that similarity, best first
+        (ties by location). See `execution.location_match` for the definition."""
 
 
 _NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -136,6 +141,11 @@ def to_pyformat(sql: str) -> str:
     `::type` casts are left alone. Queries never put placeholders-looking text in literals.
     """
     return _NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def json_list(values: Sequence[str]) -> str:
+    """A list of strings as the one parameter `Store.in_list` expects."""
+    return json.dumps(list(values), ensure_ascii=False)
 
 
 def redact_url(url: str) -> str:

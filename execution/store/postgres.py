@@ -34,7 +34,13 @@ class PostgresStore(Store):
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_S},
+            kwargs={
+                "row_factory": dict_row,
+                "connect_timeout": CONNECT_TIMEOUT_S,
+                # No server-side prepared statements: a generic plan cannot see the search text,
+                # so it would scan every location term instead of using the trigram index.
+                "prepare_threshold": None,
+            },
             configure=_configure,
             timeout=CONNECT_TIMEOUT_S,
             open=False,
@@ -76,21 +82,34 @@ class PostgresStore(Store):
             "SELECT 1 FROM agents WHERE agent_id = :agent_id FOR UPDATE", {"agent_id": agent_id}
         )
 
-    def index_location_spans(self, tx: Tx, spans: Sequence[tuple[int, int, str]]) -> None:
-        pass  # the GIN trigram index on location_spans.span is maintained by PostgreSQL
+    def index_location_terms(self, tx: Tx, terms: Sequence[tuple[int, int, str]]) -> None:
+        pass  # the GIN trigram index on location_terms.span is maintained by PostgreSQL
 
-    def match_locations(
-        self, tx: Tx, agent_id: int, query: str, threshold: float
-    ) -> list[tuple[str, float]]:
+    def in_list(self, column: str, param: str) -> str:
+        return f"{column} IN (SELECT jsonb_array_elements_text(CAST(:{param} AS jsonb)))"
+
+    def match_locations(self, tx: Tx, agent_id: int, query: str) -> list[tuple[str, float]]:
+        if not location_match.trigrams(query):
+            return []
+        # `span % query` is the GIN-indexed test: similarity >= pg_trgm.similarity_threshold,
+        # which every connection sets to MATCH_THRESHOLD. MATERIALIZED computes each term's
+        # similarity once, not once per location that contains the term.
         rows = tx.fetchall(
             """
-            SELECT location, MAX(similarity(span, :query)) AS score
-            FROM location_spans
-            WHERE agent_id = :agent_id AND span % :query
-            GROUP BY location
-            HAVING MAX(similarity(span, :query)) >= :threshold
-            ORDER BY score DESC, location
+            WITH terms AS MATERIALIZED (
+                SELECT term_id, similarity(span, :query) AS score
+                FROM location_terms
+                WHERE agent_id = CAST(:agent_id AS BIGINT) AND span % :query
+            )
+            SELECT s.location, MAX(terms.score) AS score
+            FROM terms
+            CROSS JOIN LATERAL (  -- OFFSET 0: probe the index per term, never hash all spans
+                SELECT location FROM location_spans
+                WHERE agent_id = :agent_id AND term_id = terms.term_id OFFSET 0
+            ) AS s
+            GROUP BY s.location
+            ORDER BY score DESC, s.location
             """,
-            {"agent_id": agent_id, "query": query, "threshold": threshold},
+            {"agent_id": agent_id, "query": query},
         )
         return [(row["location"], float(row["score"])) for row in rows]

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from execution import location_match
 from execution.store.base import Store, StoreUnavailable, Tx
@@ -128,50 +129,57 @@ class SqliteStore(Store):
     def lock_agent_listings(self, tx: Tx, agent_id: int) -> None:
         pass  # likewise
 
-    def index_location_spans(self, tx: Tx, spans: Sequence[tuple[int, int, str]]) -> None:
+    def index_location_terms(self, tx: Tx, terms: Sequence[tuple[int, int, str]]) -> None:
         tx.executemany(
-            "INSERT INTO location_span_trigrams (agent_id, trigram, span_id) "
-            "VALUES (:agent_id, :trigram, :span_id)",
+            "INSERT INTO location_term_trigrams (agent_id, trigram, term_id) "
+            "VALUES (:agent_id, :trigram, :term_id)",
             (
                 {
                     "agent_id": agent_id,
                     "trigram": location_match.encode_trigram(gram),
-                    "span_id": span_id,
+                    "term_id": term_id,
                 }
-                for span_id, agent_id, span in spans
+                for term_id, agent_id, span in terms
                 for gram in location_match.trigrams(span)
             ),
         )
 
-    def match_locations(
-        self, tx: Tx, agent_id: int, query: str, threshold: float
-    ) -> list[tuple[str, float]]:
+    def in_list(self, column: str, param: str) -> str:
+        return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+    def match_locations(self, tx: Tx, agent_id: int, query: str) -> list[tuple[str, float]]:
         grams = sorted(location_match.encode_trigram(g) for g in location_match.trigrams(query))
         if not grams:
             return []
-        names = [f":g{i}" for i in range(len(grams))]
-        params: dict[str, object] = {f"g{i}": g for i, g in enumerate(grams)}
+        threshold = location_match.MATCH_THRESHOLD
+        params: dict[str, Any] = {f"g{i}": g for i, g in enumerate(grams)}
         params.update(
             agent_id=agent_id,
             nq=len(grams),
             threshold=threshold,
             min_shared=location_match.min_shared_trigrams(len(grams), threshold),
         )
-        # Count the query's trigrams in each span (inverted index), then the exact Jaccard.
+        placeholders = ", ".join(f":g{i}" for i in range(len(grams)))
+        # Count the query's trigrams in each term (inverted index), then the exact Jaccard.
         rows = tx.fetchall(
             f"""
             WITH hits AS (
-                SELECT span_id, COUNT(*) AS shared
-                FROM location_span_trigrams
-                WHERE agent_id = :agent_id AND trigram IN ({", ".join(names)})
-                GROUP BY span_id
+                SELECT term_id, COUNT(*) AS shared
+                FROM location_term_trigrams
+                WHERE agent_id = :agent_id AND trigram IN ({placeholders})
+                GROUP BY term_id
                 HAVING COUNT(*) >= :min_shared
+            ),
+            terms AS MATERIALIZED (
+                SELECT h.term_id,
+                       CAST(h.shared AS REAL) / (:nq + t.trigram_count - h.shared) AS score
+                FROM hits h JOIN location_terms t ON t.term_id = h.term_id
             )
-            SELECT s.location AS location,
-                   MAX(CAST(h.shared AS REAL) / (:nq + s.trigram_count - h.shared)) AS score
-            FROM hits h JOIN location_spans s ON s.span_id = h.span_id
+            SELECT s.location AS location, MAX(terms.score) AS score
+            FROM terms
+            JOIN location_spans s ON s.agent_id = :agent_id AND s.term_id = terms.term_id
+            WHERE terms.score >= :threshold
             GROUP BY s.location
-            HAVING MAX(CAST(h.shared AS REAL) / (:nq + s.trigram_count - h.shared)) >= :threshold
             ORDER BY score DESC, s.location
             """,
             params,

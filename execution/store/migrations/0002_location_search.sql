@@ -1,25 +1,38 @@
 -- Fuzzy location search (see execution/location_match.py). Each distinct location of an agent is
--- cut into word spans; a query is matched against the spans by trigram similarity.
--- PostgreSQL indexes the spans with pg_trgm (GIN); SQLite with an inverted table of trigrams.
+-- cut into word spans ("Tampines", "Tampines Street", "Street 81", ...). The distinct span texts
+-- of an agent are its `location_terms`; `location_spans` says which locations contain which term.
+-- A query is matched against the terms by trigram similarity: PostgreSQL with pg_trgm (GIN),
+-- SQLite with an inverted table of the same trigrams.
 
-CREATE TABLE location_spans (
-    span_id        {{ pk }},
+CREATE TABLE location_terms (
+    term_id        {{ pk }},
     agent_id       BIGINT NOT NULL REFERENCES agents (agent_id),
-    location       TEXT NOT NULL,
     span           TEXT NOT NULL,
     trigram_count  INTEGER NOT NULL CHECK (trigram_count > 0),
-    UNIQUE (agent_id, location, span)
+    UNIQUE (agent_id, span)
 );
+
+CREATE TABLE location_spans (
+    agent_id  BIGINT NOT NULL REFERENCES agents (agent_id),
+    term_id   BIGINT NOT NULL REFERENCES location_terms (term_id) ON DELETE CASCADE,
+    location  TEXT NOT NULL,
+    PRIMARY KEY (agent_id, term_id, location)
+);
+CREATE INDEX location_spans_location ON location_spans (agent_id, location);
 
 {% if dialect == "postgresql" %}
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX location_spans_trgm ON location_spans USING gin (span gin_trgm_ops);
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+-- One GIN index over (agent, trigrams): a search only rechecks its own agent's terms.
+-- fastupdate off: terms change only on import, and a pending list would slow every search.
+CREATE INDEX location_terms_trgm ON location_terms USING gin (agent_id, span gin_trgm_ops)
+    WITH (fastupdate = off);
 {% else %}
-CREATE TABLE location_span_trigrams (
+CREATE TABLE location_term_trigrams (
     agent_id  BIGINT NOT NULL,
     trigram   TEXT NOT NULL,
-    span_id   BIGINT NOT NULL REFERENCES location_spans (span_id) ON DELETE CASCADE,
-    PRIMARY KEY (agent_id, trigram, span_id)
+    term_id   BIGINT NOT NULL REFERENCES location_terms (term_id) ON DELETE CASCADE,
+    PRIMARY KEY (agent_id, trigram, term_id)
 ) WITHOUT ROWID;
-CREATE INDEX location_span_trigrams_span ON location_span_trigrams (span_id);
+CREATE INDEX location_term_trigrams_term ON location_term_trigrams (term_id);
 {% endif %}
