@@ -68,7 +68,7 @@ def price_band(rng: random.Random) -> tuple[int, int]:
 
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -93,6 +93,11 @@ def load(store: Store, csv_path: Path) -> tuple[int, float]:
     return agents[0].agent_id, seconds
 
 
+def exact(store: Store, params: dict[str, Any]) -> list[Any]:
+    with store.read() as tx:
+        return tx.fetchall(EXACT, params)
+
+
 def run_backend(store: Store, csv_path: Path, listings: list[dict[str, Any]], queries: int,
                 seed: int) -> dict[str, Any]:  # fmt: skip
     agent_id, load_s = load(store, csv_path)
@@ -108,15 +113,11 @@ def run_backend(store: Store, csv_path: Path, listings: list[dict[str, Any]], qu
         exact_params = {"agent_id": agent_id, "location": rng.choice(locations),
                         "bedrooms": bedrooms, "min_price": low, "max_price": high}  # fmt: skip
 
-        def fuzzy() -> list[Any]:
-            return search_properties(store, agent_id, location=where, min_price=low,
-                                     max_price=high, bedrooms=bedrooms)  # fmt: skip
-
-        def exact() -> list[Any]:
-            with store.read() as tx:
-                return tx.fetchall(EXACT, exact_params)
-
-        pair = [("fuzzy", fuzzy), ("exact", exact)]
+        fuzzy_args = {"location": where, "min_price": low, "max_price": high, "bedrooms": bedrooms}
+        pair = [
+            ("fuzzy", lambda a=fuzzy_args: search_properties(store, agent_id, **a)),
+            ("exact", lambda p=exact_params: exact(store, p)),
+        ]
         rng.shuffle(pair)  # neither kind always runs first
         for kind, fn in pair:
             ms, result = timed(fn)
@@ -189,7 +190,8 @@ def main() -> None:
             s = r[kind]
             load_note = f"{r['load_seconds']}s" if kind == "fuzzy" else ""
             print(
-                f"{backend:10} {kind:6} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} {s['mean_ms']:8.3f}   {load_note}"
+                f"{backend:10} {kind:6} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} "
+                f"{s['mean_ms']:8.3f}   {load_note}"
             )
         print(f"{backend:10} ratio fuzzy/exact: p50 {r['ratio_p50']}x, p99 {r['ratio_p99']}x; "
               f"{r['fuzzy_with_results']}/{r['queries']} fuzzy queries found listings")  # fmt: skip

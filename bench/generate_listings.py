@@ -23,12 +23,14 @@ AREAS = [
 STREETS = ["Street", "Avenue", "Road", "Drive", "Crescent", "Walk", "Lane", "Central", "Rise",
            "Close", "Way", "Link"]  # fmt: skip
 TYPES = [("HDB", 0.45), ("condo", 0.3), ("executive condo", 0.08), ("apartment", 0.07),
-         ("terrace", 0.04), ("semi-detached", 0.03), ("detached", 0.01), ("cluster house", 0.02)]  # fmt: skip
+         ("terrace", 0.04), ("semi-detached", 0.03), ("detached", 0.01),
+         ("cluster house", 0.02)]  # fmt: skip
 BASE_PRICE = {"HDB": 550_000, "condo": 1_500_000, "executive condo": 1_250_000,
               "apartment": 1_300_000, "terrace": 3_800_000, "semi-detached": 5_500_000,
               "detached": 12_000_000, "cluster house": 3_200_000}  # fmt: skip
-POINTS = ["Near MRT", "High floor", "Unblocked view", "Renovated", "Near schools", "Corner unit",
-          "Pool view", "Freehold", "Quiet street", "Near park connector", "Walk to mall"]  # fmt: skip
+POINTS = ["Near MRT", "High floor", "Unblocked view", "Renovated", "Near schools",
+          "Corner unit", "Pool view", "Freehold", "Quiet street", "Near park connector",
+          "Walk to mall"]  # fmt: skip
 
 
 def location(rng: random.Random) -> str:

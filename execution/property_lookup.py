@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -10,7 +9,6 @@ from typing import Any, Literal
 from execution.errors import NotFoundError, ValidationError
 from execution.listings import AVAILABILITY, parse_property_type
 from execution.store import Row, Store, Tx
-from execution.store.base import json_list
 
 MAX_LIMIT = 100
 
@@ -116,67 +114,62 @@ def search_properties(
                 params,
             )
             return [_property(row) for row in rows]
-        matches = store.match_locations(tx, agent_id, location.strip())
-        rows = _listings_in_matched_locations(store, tx, matches, where, params, limit)
+        terms = store.match_terms(tx, agent_id, location.strip())
+        rows = _listings_in_matched_terms(store, tx, terms, where, params, limit)
     return [_property(row) for row in rows]
 
 
-LOCATIONS_PER_BRANCH = 500
-BRANCHES_PER_QUERY = 20
-
-
-def _listings_in_matched_locations(
+def _listings_in_matched_terms(
     store: Store,
     tx: Tx,
-    matches: list[tuple[str, float]],
+    terms: list[tuple[int, float]],
     where: list[str],
     params: dict[str, Any],
     limit: int,
 ) -> list[Row]:
-    """The best `limit` listings of the matched locations, by (score desc, price, id).
+    """The best `limit` listings in the locations of the matched terms, by (score desc, price,
+    id), where a location's score is that of its best term.
 
-    Locations are grouped into tiers of equal score, best first; each tier (in chunks) becomes a
-    branch `... WHERE location IN (tier) ORDER BY price LIMIT n` that an index answers directly.
-    The first query asks the best tier only, which usually fills the page; later ones ask the
-    remaining branches, a batch at a time, until the page is full.
+    First the locations of the best-scoring terms alone: a few index probes, and usually a full
+    page. Only when that page is short, one more query ranks all the other matched locations.
     """
-    tiers: list[list[tuple[float, list[str]]]] = []  # a tier: its branches (location chunks)
-    for score, group in itertools.groupby(matches, key=lambda match: match[1]):
-        names = [name for name, _ in group]
-        tiers.append(
-            [
-                (score, names[i : i + LOCATIONS_PER_BRANCH])
-                for i in range(0, len(names), LOCATIONS_PER_BRANCH)
-            ]
+    if not terms:
+        return []
+    top = max(score for _, score in terms)
+    best_terms = [(term_id, score) for term_id, score in terms if score == top]
+    first = tx.fetchall(
+        f"""
+        SELECT {_COLUMNS}, CAST(:top AS REAL) AS match_score
+        FROM properties p
+        WHERE {" AND ".join(where)} AND p.location IN (
+            SELECT s.location FROM location_spans s
+            WHERE s.agent_id = :agent_id
+              AND s.term_id IN (SELECT term_id FROM ({store.terms_table("best")}) AS t)
         )
-    # A batch never splits a tier: rows of equal score must be ordered by price across it.
-    batches: list[list[tuple[float, list[str]]]] = []
-    for tier in tiers:
-        if len(batches) < 2 or len(batches[-1]) + len(tier) > BRANCHES_PER_QUERY:
-            batches.append([])
-        batches[-1] += tier
-    found: list[Row] = []
-    for batch in batches:
-        if len(found) >= limit:
-            break
-        selects = []
-        batch_params = dict(params, limit=limit - len(found))
-        for b, (score, names) in enumerate(batch):
-            batch_params[f"s{b}"] = score
-            batch_params[f"l{b}"] = json_list(names)
-            selects.append(
-                f"SELECT * FROM (SELECT {_COLUMNS}, CAST(:s{b} AS REAL) AS match_score "
-                f"FROM properties p WHERE {' AND '.join(where)} "
-                f"AND {store.in_list('p.location', f'l{b}')} "
-                # `+p.price`: sort these few rows rather than walk the whole price index
-                "ORDER BY +p.price, p.property_id LIMIT :limit) AS branch"
-            )
-        found += tx.fetchall(
-            " UNION ALL ".join(selects)
-            + " ORDER BY match_score DESC, price, property_id LIMIT :limit",
-            batch_params,
+        ORDER BY +p.price, p.property_id  -- `+`: sort these rows, don't walk the price index
+        LIMIT :limit
+        """,
+        params | store.terms_params("best", best_terms) | {"top": top},
+    )
+    if len(first) >= limit or len(best_terms) == len(terms):
+        return first
+    rest = tx.fetchall(
+        f"""
+        WITH best AS (
+            SELECT s.location, MAX(t.score) AS score
+            FROM ({store.terms_table("scored")}) AS t
+            JOIN location_spans s ON s.agent_id = :agent_id AND s.term_id = t.term_id
+            GROUP BY s.location
         )
-    return found
+        SELECT {_COLUMNS}, b.score AS match_score
+        FROM best b JOIN properties p ON p.agent_id = :agent_id AND p.location = b.location
+        WHERE {" AND ".join(where)} AND b.score < :top
+        ORDER BY b.score DESC, p.price, p.property_id
+        LIMIT :limit
+        """,
+        params | store.terms_params("scored", terms) | {"top": top, "limit": limit - len(first)},
+    )
+    return first + rest
 
 
 def get_property(store: Store, property_id: int, agent_id: int | None = None) -> Property:

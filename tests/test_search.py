@@ -202,16 +202,6 @@ def test_filters_with_and_without_location(loaded, filters: dict) -> None:
     check(loaded, "bukit", **{**filters, "limit": filters.get("limit", 100)})
 
 
-@pytest.mark.parametrize("query", ["bukit timah road", "tampnes", "jurong"])
-def test_small_branches_and_batches_give_the_same_answer(
-    loaded, monkeypatch: pytest.MonkeyPatch, query: str
-) -> None:
-    monkeypatch.setattr("execution.property_lookup.LOCATIONS_PER_BRANCH", 1)
-    monkeypatch.setattr("execution.property_lookup.BRANCHES_PER_QUERY", 2)
-    for filters in ({"limit": 100}, {"bedrooms": 2, "limit": 7}, {"availability": "sold"}):
-        check(loaded, query, **filters)
-
-
 def test_type_filter_accepts_common_spellings(loaded) -> None:
     store, agent_id, _ = loaded
     spelled = search_properties(store, agent_id, property_type="Condominium", limit=100)

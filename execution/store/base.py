@@ -7,7 +7,6 @@ in the few abstract methods at the bottom of `Store`, and nowhere else.
 
 from __future__ import annotations
 
-import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -120,15 +119,18 @@ class Store(ABC):
         """Make new `location_terms` rows `(term_id, agent_id, span)` searchable."""
 
     @abstractmethod
-    def in_list(self, column: str, param: str) -> str:
-        """SQL testing `column` against the strings of a JSON array bound to `param` (see
-        `json_list`): one parameter however long the list, so the query and its plan stay small."""
+    def terms_table(self, name: str) -> str:
+        """A subquery yielding rows `(term_id, score)` from the parameters that
+        `terms_params(name, ...)` makes: however many terms, the query text stays the same."""
 
     @abstractmethod
-    def match_locations(self, tx: Tx, agent_id: int, query: str) -> list[tuple[str, float]]:
-        """The agent's locations whose best word span has trigram similarity of at least
-        `location_match.MATCH_THRESHOLD` with `query`, with that similarity, best first
-        (ties by location). See `execution.location_match` for the definition."""
+    def terms_params(self, name: str, terms: Sequence[tuple[int, float]]) -> dict[str, Any]:
+        """The parameters of `terms_table(name)` holding `terms`."""
+
+    @abstractmethod
+    def match_terms(self, tx: Tx, agent_id: int, query: str) -> list[tuple[int, float]]:
+        """`(term_id, similarity)` of the agent's location terms whose trigram similarity with
+        `query` is at least `location_match.MATCH_THRESHOLD` (see `execution.location_match`)."""
 
 
 _NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -141,11 +143,6 @@ def to_pyformat(sql: str) -> str:
     `::type` casts are left alone. Queries never put placeholders-looking text in literals.
     """
     return _NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
-
-
-def json_list(values: Sequence[str]) -> str:
-    """A list of strings as the one parameter `Store.in_list` expects."""
-    return json.dumps(list(values), ensure_ascii=False)
 
 
 def redact_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -85,31 +86,28 @@ class PostgresStore(Store):
     def index_location_terms(self, tx: Tx, terms: Sequence[tuple[int, int, str]]) -> None:
         pass  # the GIN trigram index on location_terms.span is maintained by PostgreSQL
 
-    def in_list(self, column: str, param: str) -> str:
-        return f"{column} IN (SELECT jsonb_array_elements_text(CAST(:{param} AS jsonb)))"
+    def terms_table(self, name: str) -> str:
+        # Arrays, not JSON: unnest of a constant array tells the planner its exact length.
+        return (
+            f"SELECT * FROM unnest(CAST(:{name}_ids AS bigint[]), "
+            f"CAST(:{name}_scores AS float8[])) AS t (term_id, score)"
+        )
 
-    def match_locations(self, tx: Tx, agent_id: int, query: str) -> list[tuple[str, float]]:
+    def terms_params(self, name: str, terms: Sequence[tuple[int, float]]) -> dict[str, Any]:
+        return {
+            f"{name}_ids": "{" + ",".join(str(int(t)) for t, _ in terms) + "}",
+            f"{name}_scores": "{" + ",".join(repr(float(s)) for _, s in terms) + "}",
+        }
+
+    def match_terms(self, tx: Tx, agent_id: int, query: str) -> list[tuple[int, float]]:
         if not location_match.trigrams(query):
             return []
         # `span % query` is the GIN-indexed test: similarity >= pg_trgm.similarity_threshold,
-        # which every connection sets to MATCH_THRESHOLD. MATERIALIZED computes each term's
-        # similarity once, not once per location that contains the term.
+        # which every connection sets to MATCH_THRESHOLD. The bigint cast lets the btree_gin
+        # part of the index narrow the search to this agent.
         rows = tx.fetchall(
-            """
-            WITH terms AS MATERIALIZED (
-                SELECT term_id, similarity(span, :query) AS score
-                FROM location_terms
-                WHERE agent_id = CAST(:agent_id AS BIGINT) AND span % :query
-            )
-            SELECT s.location, MAX(terms.score) AS score
-            FROM terms
-            CROSS JOIN LATERAL (  -- OFFSET 0: probe the index per term, never hash all spans
-                SELECT location FROM location_spans
-                WHERE agent_id = :agent_id AND term_id = terms.term_id OFFSET 0
-            ) AS s
-            GROUP BY s.location
-            ORDER BY score DESC, s.location
-            """,
+            "SELECT term_id, similarity(span, :query) AS score FROM location_terms "
+            "WHERE agent_id = CAST(:agent_id AS BIGINT) AND span % :query",
             {"agent_id": agent_id, "query": query},
         )
-        return [(row["location"], float(row["score"])) for row in rows]
+        return [(int(row["term_id"]), float(row["score"])) for row in rows]

@@ -6,6 +6,7 @@ instead of failing half-way when a read transaction tries to become a write.
 
 from __future__ import annotations
 
+import json
 import queue
 import sqlite3
 import threading
@@ -144,10 +145,16 @@ class SqliteStore(Store):
             ),
         )
 
-    def in_list(self, column: str, param: str) -> str:
-        return f"{column} IN (SELECT value FROM json_each(:{param}))"
+    def terms_table(self, name: str) -> str:
+        return (
+            "SELECT json_extract(value, '$[0]') AS term_id, json_extract(value, '$[1]') AS score "
+            f"FROM json_each(:{name})"
+        )
 
-    def match_locations(self, tx: Tx, agent_id: int, query: str) -> list[tuple[str, float]]:
+    def terms_params(self, name: str, terms: Sequence[tuple[int, float]]) -> dict[str, Any]:
+        return {name: json.dumps([[int(t), float(s)] for t, s in terms])}
+
+    def match_terms(self, tx: Tx, agent_id: int, query: str) -> list[tuple[int, float]]:
         grams = sorted(location_match.encode_trigram(g) for g in location_match.trigrams(query))
         if not grams:
             return []
@@ -163,25 +170,20 @@ class SqliteStore(Store):
         # Count the query's trigrams in each term (inverted index), then the exact Jaccard.
         rows = tx.fetchall(
             f"""
-            WITH hits AS (
-                SELECT term_id, COUNT(*) AS shared
-                FROM location_term_trigrams
-                WHERE agent_id = :agent_id AND trigram IN ({placeholders})
-                GROUP BY term_id
-                HAVING COUNT(*) >= :min_shared
-            ),
-            terms AS MATERIALIZED (
+            SELECT term_id, score FROM (
                 SELECT h.term_id,
                        CAST(h.shared AS REAL) / (:nq + t.trigram_count - h.shared) AS score
-                FROM hits h JOIN location_terms t ON t.term_id = h.term_id
-            )
-            SELECT s.location AS location, MAX(terms.score) AS score
-            FROM terms
-            JOIN location_spans s ON s.agent_id = :agent_id AND s.term_id = terms.term_id
-            WHERE terms.score >= :threshold
-            GROUP BY s.location
-            ORDER BY score DESC, s.location
+                FROM (
+                    SELECT term_id, COUNT(*) AS shared
+                    FROM location_term_trigrams
+                    WHERE agent_id = :agent_id AND trigram IN ({placeholders})
+                    GROUP BY term_id
+                    HAVING COUNT(*) >= :min_shared
+                ) AS h
+                JOIN location_terms t ON t.term_id = h.term_id
+            ) AS scored
+            WHERE score >= :threshold
             """,
             params,
         )
-        return [(row["location"], float(row["score"])) for row in rows]
+        return [(int(row["term_id"]), float(row["score"])) for row in rows]

@@ -23,6 +23,10 @@ CREATE INDEX location_spans_location ON location_spans (agent_id, location);
 {% if dialect == "postgresql" %}
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS btree_gin;
+-- pg_trgm declares its functions as cheap as `+` (COST 1); one call costs ~100x that, so the
+-- planner would scan every term of a small agent rather than use the index below.
+ALTER FUNCTION similarity(text, text) COST 100;
+ALTER FUNCTION similarity_op(text, text) COST 100;
 -- One GIN index over (agent, trigrams): a search only rechecks its own agent's terms.
 -- fastupdate off: terms change only on import, and a pending list would slow every search.
 CREATE INDEX location_terms_trgm ON location_terms USING gin (agent_id, span gin_trgm_ops)
