@@ -281,3 +281,54 @@ def test_a_bad_last_row_of_a_big_file_rejects_all_of_it(store: Store, tmp_path: 
     with pytest.raises(ImportRejected, match="row 3001"):
         import_properties(store, agent_id, write_csv(tmp_path / "l.csv", rows))
     assert count(store) == 0
+
+
+def indexed_locations(store: Store, agent_id: int) -> tuple[set[str], set[str], int]:
+    """(locations of listings, locations in the search index, orphan terms)."""
+    with store.read() as tx:
+        listed = {
+            r["location"]
+            for r in tx.fetchall(
+                "SELECT DISTINCT location FROM properties WHERE agent_id = :a", {"a": agent_id}
+            )
+        }
+        indexed = {
+            r["location"]
+            for r in tx.fetchall(
+                "SELECT DISTINCT location FROM location_spans WHERE agent_id = :a", {"a": agent_id}
+            )
+        }
+        orphans = tx.scalar(
+            "SELECT COUNT(*) FROM location_terms t WHERE agent_id = :a AND NOT EXISTS "
+            "(SELECT 1 FROM location_spans s WHERE s.term_id = t.term_id)",
+            {"a": agent_id},
+        )
+    return listed, indexed, int(orphans)
+
+
+def test_concurrent_imports_for_one_agent_keep_the_index_whole(
+    store: Store, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    agent_id = make_agent(store)
+    files = []
+    for n in range(4):
+        rows = [{**ROWS[0], "ref": f"F{n}-{i}", "location": f"Area {n} Street {i % 7}"}
+                for i in range(150)]  # fmt: skip
+        files.append(write_csv(tmp_path / f"f{n}.csv", rows))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda f: import_properties(store, agent_id, f), files))
+    assert sum(r.created for r in results) == 600
+    listed, indexed, orphans = indexed_locations(store, agent_id)
+    assert listed == indexed and len(listed) == 28 and orphans == 0
+
+
+def test_reimports_that_drop_locations_leave_no_orphan_terms(store: Store, tmp_path: Path) -> None:
+    agent_id = make_agent(store)
+    base = {**ROWS[0]}
+    for n, where in enumerate(["Tampines Street 81", "Bishan Street 21", "Tampines Avenue 5"]):
+        import_properties(store, agent_id, write_csv(tmp_path / f"{n}.csv",
+                                                     [{**base, "location": where}]))  # fmt: skip
+        listed, indexed, orphans = indexed_locations(store, agent_id)
+        assert listed == indexed == {where} and orphans == 0

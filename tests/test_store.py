@@ -260,3 +260,25 @@ def test_split_statements_keeps_trigger_bodies_whole() -> None:
     statements = list(split_statements(script))
     assert len(statements) == 3
     assert "INSERT INTO a VALUES (1);" in statements[1]
+
+
+def test_concurrent_db_init_applies_each_migration_once(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'race.db'}"
+    else:
+        url = fresh_postgres_database(request.getfixturevalue("postgres_server"), migrated=False)
+    stores = [open_store(url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            applied = list(pool.map(migrate, stores))
+    finally:
+        for s in stores:
+            s.close()
+    names = [m.name for m in all_migrations()]
+    assert sorted(n for run in applied for n in run) == sorted(names)  # each once, in total
+    with open_store(url) as fresh:
+        assert applied_migrations(fresh) == names
