@@ -7,8 +7,9 @@ alphanumeric words, and every word is padded with two spaces in front and one be
 ("cat" -> "  c", " ca", "cat", "at "). Typos keep most trigrams ("tampnes" ~ "tampines": 0.55),
 partial names hit a span exactly ("bukit" ~ "Bukit Timah Road": 1.0).
 
-PostgreSQL computes it with pg_trgm over `location_spans.span` (GIN index); SQLite with an
-inverted index of the same trigrams. Both must agree with this module (tests check it).
+The distinct spans of an agent's locations are stored as `location_terms` (execution/
+location_index.py). PostgreSQL scores them with pg_trgm (GIN index); SQLite with an inverted
+table of the same trigrams. Both must agree with this module (tests check it).
 """
 
 from __future__ import annotations
@@ -58,11 +59,6 @@ def spans(location: str) -> Iterator[str]:
             if span not in seen:
                 seen.add(span)
                 yield span
-
-
-def location_score(query: str, location: str) -> float:
-    """How well `location` matches `query`: the best similarity over its word spans."""
-    return max((similarity(query, span) for span in spans(location)), default=0.0)
 
 
 def min_shared_trigrams(query_trigram_count: int, threshold: float = MATCH_THRESHOLD) -> int:

@@ -137,6 +137,7 @@ def _listings_in_matched_terms(
         return []
     top = max(score for _, score in terms)
     best_terms = [(term_id, score) for term_id, score in terms if score == top]
+    # `+p.price` in ORDER BY: sort these few rows rather than walk the whole price index.
     first = tx.fetchall(
         f"""
         SELECT {_COLUMNS}, CAST(:top AS REAL) AS match_score
@@ -146,7 +147,7 @@ def _listings_in_matched_terms(
             WHERE s.agent_id = :agent_id
               AND s.term_id IN (SELECT term_id FROM ({store.terms_table("best")}) AS t)
         )
-        ORDER BY +p.price, p.property_id  -- `+`: sort these rows, don't walk the price index
+        ORDER BY +p.price, p.property_id
         LIMIT :limit
         """,
         params | store.terms_params("best", best_terms) | {"top": top},
