@@ -31,7 +31,7 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="Listings file: .csv, .json (array) or .yaml.")],
     agent: Annotated[str, typer.Option(help="Agent id or name that owns the listings.")],
     fmt: Annotated[
-        Literal["csv", "json", "yaml"] | None,
+        Format | None,
         typer.Option("--format", help="Override the format the file name suggests."),
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="Validate only; write nothing.")] = False,
@@ -55,9 +55,7 @@ def import_command(
         def progress(phase: str, done: int, total: int) -> None:
             bar.update(task, description=phase, completed=done, total=total or None)
 
-        result = import_properties(
-            store, agent, file, fmt=_format(fmt), dry_run=dry_run, progress=progress
-        )
+        result = import_properties(store, agent, file, fmt=fmt, dry_run=dry_run, progress=progress)
     if as_json:
         print_json(result)
         return
@@ -68,10 +66,6 @@ def import_command(
     )
     if result.ignored_columns:
         console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
-
-
-def _format(value: str | None) -> Format | None:
-    return value  # type: ignore[return-value]  # Literal checked by Typer
 
 
 def _print_properties(title: str, items: list[Property]) -> None:
