@@ -83,6 +83,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> str:
+    """Another database of the same kind as `database_url`, with no schema at all."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return fresh_postgres_database(request.getfixturevalue("postgres_server"), migrated=False)
+
+
+@pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
     with open_store(database_url) as opened:
         yield opened

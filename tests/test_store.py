@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from execution.store.migrate import (
     migrate,
     require_current_schema,
 )
-from tests.conftest import fresh_postgres_database
 
 
 def make_agent(store: Store, n: int = 1) -> int:
@@ -50,14 +48,8 @@ def test_migrations_are_idempotent_and_recorded(store: Store) -> None:
     require_current_schema(store)
 
 
-def test_fresh_database_reports_pending_then_migrates(
-    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
-) -> None:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_server"), migrated=False)
-    with open_store(url) as fresh:
+def test_fresh_database_reports_pending_then_migrates(empty_database_url: str) -> None:
+    with open_store(empty_database_url) as fresh:
         with pytest.raises(SchemaNotReady, match="wa db init"):
             require_current_schema(fresh)
         assert migrate(fresh) == [m.name for m in all_migrations()]
@@ -262,15 +254,10 @@ def test_split_statements_keeps_trigger_bodies_whole() -> None:
     assert "INSERT INTO a VALUES (1);" in statements[1]
 
 
-def test_concurrent_db_init_applies_each_migration_once(
-    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
-) -> None:
+def test_concurrent_db_init_applies_each_migration_once(empty_database_url: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_server"), migrated=False)
+    url = empty_database_url
     stores = [open_store(url) for _ in range(4)]
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
