@@ -6,6 +6,7 @@ on `stop()`. PostgreSQL refuses to run as root, so under root it runs as the `po
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -103,6 +104,7 @@ class ThrowawayPostgres:
                  "-c", "max_connections=200", "-c", "shared_buffers=256MB"],
                 stdout=log_file, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        atexit.register(self.stop)  # even if the caller never reaches its own stop()
         _wait_for_port(self.port, self.process, server_log)
         self._wait_ready(server_log)
         return self
@@ -164,6 +166,7 @@ class ThrowawayRedis:
                  "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
                 stdout=log_file, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        atexit.register(self.stop)
         _wait_for_port(self.port, self.process, log)
         return self
 
