@@ -16,6 +16,7 @@ import yaml
 
 from execution.agents import Agent, Persona, add_agent, find_agent_by_instance
 from execution.cli_support import JsonOption, cli_store, console, print_json
+from execution.properties import print_properties
 from execution.property_import import import_properties
 from execution.property_lookup import search_properties
 from execution.store import Store
@@ -104,10 +105,7 @@ def run_demo(as_json: bool = JsonOption) -> None:
     )
     for search, results in searches:
         console.print(f"\n[bold cyan]Buyer:[/bold cyan] {search.said}")
-        if not results:
+        if results:
+            print_properties(f"{len(results)} listing(s)", results)
+        else:
             console.print("  (no listing matches)")
-        for p in results:
-            console.print(
-                f"  #{p.property_id} {p.title} - {p.location} - S${p.price:,} - "
-                f"{p.availability} (match {p.match_score:.2f})"
-            )

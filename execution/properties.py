@@ -68,7 +68,7 @@ def import_command(
         console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
 
 
-def _print_properties(title: str, items: list[Property]) -> None:
+def print_properties(title: str, items: list[Property]) -> None:
     print_table(
         title,
         ["id", "title", "location", "price", "type", "beds", "status", "match"],
@@ -123,7 +123,7 @@ def search_command(
     elif not results:
         console.print("No listings match.")
     else:
-        _print_properties(f"{len(results)} listing(s) of {owner.name}", results)
+        print_properties(f"{len(results)} listing(s) of {owner.name}", results)
 
 
 @app.command("show")
