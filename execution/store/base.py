@@ -8,6 +8,7 @@ in the few abstract methods at the bottom of `Store`, and nowhere else.
 from __future__ import annotations
 
 import re
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -156,8 +157,6 @@ def redact_url(url: str) -> str:
 
 def split_statements(script: str) -> Iterator[str]:
     """Split a migration script into statements (a `;` inside BEGIN...END stays inside)."""
-    import sqlite3
-
     buffer: list[str] = []
     for line in script.splitlines(keepends=True):
         if not buffer and not line.strip():
