@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from execution import agents, db, demo, properties
+from execution import agents, conversations, db, demo, properties
 from execution.cli_support import make_app
+from execution.send_whatsapp_message import send_command
+from execution.set_mode import set_mode_command
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")
 app.add_typer(db.app, name="db")
 app.add_typer(agents.app, name="agents")
 app.add_typer(properties.app, name="properties")
+app.add_typer(conversations.app, name="conversations")
+app.command("send")(send_command)
+app.command("set-mode")(set_mode_command)
 app.command("demo")(demo.run_demo)
 
 if __name__ == "__main__":

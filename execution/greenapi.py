@@ -9,8 +9,11 @@ not retried and raise a typed error. A 200 means queued by Green API, not delive
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +32,10 @@ MAX_MESSAGE_CHARS = 20_000
 """Green API's limit for `sendMessage`'s `message`."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+ATTEMPT_TIMEOUT_S = 20.0
+"""Hard ceiling on one attempt, however slowly a server drips its answer."""
+
+Guard = Callable[[], AbstractAsyncContextManager[None]]
 MAX_RETRY_AFTER_S = 30.0
 
 _TOKEN_IN_PATH = re.compile(r"(/waInstance[^/\s]+/[A-Za-z]+/)[^/\s?\"']+")
@@ -141,8 +148,9 @@ class GreenApiClient:
         message: str,
         *,
         quoted_message_id: str | None = None,
+        guard: Guard | None = None,
     ) -> str:
-        """Send a text; returns Green API's `idMessage`."""
+        """Send a text; returns Green API's `idMessage`. `guard`: see `call`."""
         if not message:
             raise GreenApiValidationError("message is empty")
         if len(message) > MAX_MESSAGE_CHARS:
@@ -152,7 +160,7 @@ class GreenApiClient:
         body: dict[str, Any] = {"chatId": chat_id, "message": message}
         if quoted_message_id:
             body["quotedMessageId"] = quoted_message_id
-        return _id_message(await self.call(instance, "sendMessage", body))
+        return _id_message(await self.call(instance, "sendMessage", body, guard=guard))
 
     async def send_file_by_url(
         self,
@@ -178,8 +186,20 @@ class GreenApiClient:
             body["idMessage"] = id_message
         return bool((await self.call(instance, "readChat", body)).get("setRead"))
 
-    async def call(self, instance: Instance, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST `body` to `method`, retrying what is worth retrying; the decoded JSON answer."""
+    async def call(
+        self,
+        instance: Instance,
+        method: str,
+        body: dict[str, Any],
+        *,
+        guard: Guard | None = None,
+    ) -> dict[str, Any]:
+        """POST `body` to `method`, retrying what is worth retrying; the decoded JSON answer.
+
+        `guard`, when given, is entered around every attempt (and left before any backoff
+        sleep): a send's per-conversation lock and mode check live there. An exception it
+        raises is not retried.
+        """
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(self._attempts),
@@ -189,7 +209,10 @@ class GreenApiClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._post_once(instance, method, body)
+                    if guard is None:
+                        return await self._post_once(instance, method, body)
+                    async with guard():
+                        return await self._post_once(instance, method, body)
         except _Retryable as exc:
             raise GreenApiUnavailable(
                 f"{instance.where(method)} failed {self._attempts} times; last: {exc}",
@@ -208,8 +231,9 @@ class GreenApiClient:
     ) -> dict[str, Any]:
         where = instance.where(method)
         try:
-            response = await self._http.post(instance.url(method), json=body)
-        except httpx.TimeoutException:
+            async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+                response = await self._http.post(instance.url(method), json=body)
+        except (httpx.TimeoutException, TimeoutError):
             raise _Retryable(f"{where} timed out", status=None, retry_after=None) from None
         except httpx.TransportError as exc:
             raise _Retryable(

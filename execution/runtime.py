@@ -1,0 +1,45 @@
+"""The shared clients of one process: settings, store, coordinator, Green API client.
+
+Opened once (CLI command, ASGI lifespan, test) and passed to every execution function that needs
+more than the database, never created per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from execution.coordination import Coordinator, open_coordinator
+from execution.greenapi import GreenApiClient
+from execution.settings import Settings, load_settings
+from execution.store import Store, open_store
+from execution.store.migrate import require_current_schema
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    coordinator: Coordinator
+    greenapi: GreenApiClient
+
+
+@contextmanager
+def open_runtime(settings: Settings | None = None, *, pool_size: int = 4) -> Iterator[Runtime]:
+    """Open every shared client from settings; close them all on exit.
+
+    The Green API client is async: close it with `await runtime.greenapi.aclose()` in the event
+    loop that used it (`run_async` in the CLI does).
+    """
+    settings = settings or load_settings()
+    store = open_store(settings.resolved_database_url, pool_size=pool_size)
+    try:
+        require_current_schema(store)
+        coordinator = open_coordinator(settings.redis_url)
+        try:
+            yield Runtime(settings, store, coordinator, GreenApiClient())
+        finally:
+            coordinator.close()
+    finally:
+        store.close()

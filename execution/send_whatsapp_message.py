@@ -1,0 +1,403 @@
+"""Send a WhatsApp message into a conversation, safely.
+
+1. An AI message goes out only while the conversation is in AI mode and, when the caller says
+   which, at the `mode_version` its turn started with; otherwise it is discarded and the event
+   says why. `force` lets the handoff message through, and nothing else should use it.
+2. The idempotency key is unique in the database: a second call with the same key sends nothing
+   and returns the first call's result, even when both run at once.
+3. Text over Green API's 20,000 characters goes out as ordered parts, cut at paragraph, then
+   sentence, then word boundaries.
+4. Each Green API attempt runs under the conversation's send guard, the one `set_mode` takes,
+   and re-reads the mode inside it: once a switch to HUMAN has returned, no AI message reaches
+   Green API.
+5. Every attempt is logged (never the token); each outbound row keeps idMessage, status, attempts
+   and the last error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+import typer
+
+from execution.agents import Agent, find_agent
+from execution.audit import record_event
+from execution.cli_support import JsonOption, console, make_app, print_json
+from execution.conversations import Conversation, find_conversation, find_or_create_conversation
+from execution.coordination import Coordinator
+from execution.errors import ValidationError, WaError
+from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, Instance
+from execution.runtime import Runtime, open_runtime
+from execution.set_mode import GUARD_TTL_S, GUARD_WAIT_S, send_guard_name, set_mode_human
+from execution.store import Store
+
+log = logging.getLogger(__name__)
+
+Sender = Literal["AI", "HUMAN"]
+DUPLICATE_WAIT_S = 30.0
+MAX_KEY_LENGTH = 200
+
+
+class SendDiscarded(WaError):
+    """The mode gate refused an AI message (not an error of the send itself)."""
+
+
+@dataclass
+class SendResult:
+    conversation_id: int
+    idempotency_key: str
+    status: Literal["sent", "discarded", "failed", "pending"]
+    parts: int
+    message_ids: list[int] = field(default_factory=list)
+    green_message_ids: list[str] = field(default_factory=list)
+    reason: str | None = None
+    duplicate: bool = False
+    """True when an earlier call with this key did the work (nothing was sent now)."""
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Cut `text` into ordered parts of at most `limit` characters, preferring paragraph, then
+    sentence, then word boundaries; a single overlong word is cut where it must be."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = -1
+        for pattern in (r"\n\s*\n", r"(?<=[.!?])\s+|\n", r"\s+"):
+            ends = [m.start() for m in re.finditer(pattern, window) if 0 < m.start() <= limit]
+            if ends:
+                cut = ends[-1]
+                break
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def _part_keys(key: str, parts: int) -> list[str]:
+    return [key] + [f"{key}#{i}" for i in range(2, parts + 1)]
+
+
+async def send_whatsapp_message(
+    rt: Runtime,
+    conversation_id: int,
+    text: str,
+    *,
+    sender: Sender = "AI",
+    idempotency_key: str,
+    expected_mode_version: int | None = None,
+    force: bool = False,
+) -> SendResult:
+    """Send `text` to the conversation's chat through the agent's Green API instance.
+
+    Args:
+        conversation_id: The conversation to write to.
+        text: The message; longer than 20,000 characters goes out in parts.
+        sender: "AI" (the assistant; subject to the mode gate) or "HUMAN" (the agent).
+        idempotency_key: Names this send for good: derive it from the turn, never the clock.
+        expected_mode_version: For AI sends, the conversation's `mode_version` when the turn
+            began; a different version now means someone switched modes meanwhile: discarded.
+        force: Let an AI message through the mode gate. For the handoff message only.
+    """
+    if sender not in ("AI", "HUMAN"):
+        raise ValidationError(f"sender must be AI or HUMAN, not {sender!r}")
+    if not text or not text.strip():
+        raise ValidationError("the message is empty")
+    if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
+        raise ValidationError(f"the idempotency key must be 1-{MAX_KEY_LENGTH} characters")
+    parts = split_message(text)
+    keys = _part_keys(idempotency_key, len(parts))
+    claimed = _claim(rt.store, conversation_id, parts, keys, sender, expected_mode_version)
+    if claimed is None:
+        return await _result_of_earlier_call(rt.store, conversation_id, keys)
+    conversation, agent, row_ids = claimed
+    instance = Instance(
+        api_url=agent.api_url or rt.settings.greenapi_url,
+        instance_id=agent.instance_id,
+        api_token=agent.api_token,
+    )
+    result = SendResult(conversation_id, idempotency_key, "pending", len(parts), list(row_ids))
+    for index, (row_id, part) in enumerate(zip(row_ids, parts, strict=True)):
+        attempts = 0
+
+        @asynccontextmanager
+        async def guarded_attempt(
+            row_id: int = row_id, part_no: int = index + 1
+        ) -> AsyncIterator[None]:
+            nonlocal attempts
+            attempts += 1
+            async with _send_guard(rt.coordinator, conversation_id):
+                if sender == "AI" and not force:
+                    _check_mode_gate(rt.store, conversation_id, expected_mode_version)
+                log.info(
+                    "send attempt %d: conversation %s message %s (%s, part %d/%d)",
+                    attempts, conversation_id, row_id, sender, part_no, len(parts),
+                )  # fmt: skip
+                yield
+
+        try:
+            green_id = await rt.greenapi.send_message(
+                instance, conversation.chat_id, part, guard=guarded_attempt
+            )
+        except SendDiscarded as exc:
+            _finish_rest(rt.store, row_ids[index:], "discarded", str(exc), attempts)
+            _record(rt.store, conversation, "send_discarded", idempotency_key, sender, str(exc))
+            log.info("send discarded: conversation %s: %s", conversation_id, exc)
+            result.status, result.reason = "discarded", str(exc)
+            return result
+        except GreenApiError as exc:
+            _finish_rest(rt.store, row_ids[index:], "failed", str(exc), attempts)
+            _record(rt.store, conversation, "send_failed", idempotency_key, sender, str(exc))
+            log.warning("send failed: conversation %s: %s", conversation_id, exc)
+            result.status, result.reason = "failed", str(exc)
+            return result
+        _mark_sent(rt.store, row_id, green_id, attempts, conversation_id)
+        result.green_message_ids.append(green_id)
+    result.status = "sent"
+    if force and sender == "AI":
+        _record(rt.store, conversation, "forced_send", idempotency_key, sender, "handoff message")
+    return result
+
+
+@asynccontextmanager
+async def _send_guard(coordinator: Coordinator, conversation_id: int) -> AsyncIterator[None]:
+    """The conversation's send guard, waited for without blocking the event loop."""
+    name = send_guard_name(conversation_id)
+    deadline = asyncio.get_running_loop().time() + GUARD_WAIT_S
+    pause = 0.002
+    while (lock := coordinator.try_acquire(name, GUARD_TTL_S)) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise SendDiscarded(f"the conversation stayed busy for {GUARD_WAIT_S:g}s")
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    try:
+        yield
+    finally:
+        if not lock.release():
+            log.error("send guard of conversation %s expired during a send", conversation_id)
+
+
+def _check_mode_gate(store: Store, conversation_id: int, expected: int | None) -> None:
+    with store.read() as tx:
+        now = find_conversation(tx, conversation_id)
+    if now.current_mode != "AI":
+        raise SendDiscarded(f"conversation is in {now.current_mode} mode")
+    if expected is not None and now.mode_version != expected:
+        raise SendDiscarded(
+            f"mode changed during the turn (version {expected} -> {now.mode_version})"
+        )
+
+
+def _claim(
+    store: Store,
+    conversation_id: int,
+    parts: list[str],
+    keys: list[str],
+    sender: Sender,
+    expected_mode_version: int | None,
+) -> tuple[Conversation, Agent, list[int]] | None:
+    """Write the outbound rows (status pending) unless this key was used before: then None."""
+    with store.transaction() as tx:
+        conversation = find_conversation(tx, conversation_id)
+        agent = find_agent(tx, conversation.agent_id)
+        row_ids: list[int] = []
+        for key, part in zip(keys, parts, strict=True):
+            row = tx.fetchone(
+                "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+                "idempotency_key, status, mode_version) VALUES (:agent_id, :conversation_id, "
+                "'out', :sender, :text, :key, 'pending', :mode_version) "
+                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id",
+                {
+                    "agent_id": conversation.agent_id,
+                    "conversation_id": conversation_id,
+                    "sender": sender,
+                    "text": part,
+                    "key": key,
+                    "mode_version": expected_mode_version
+                    if expected_mode_version is not None
+                    else conversation.mode_version,
+                },
+            )
+            if row is None:
+                if not row_ids:
+                    return None  # the key is taken: an earlier (or concurrent) call owns it
+                raise ValidationError(f"idempotency key {key!r} is already used by another send")
+            row_ids.append(int(row["message_id"]))
+    return conversation, agent, row_ids
+
+
+async def _result_of_earlier_call(
+    store: Store, conversation_id: int, keys: list[str]
+) -> SendResult:
+    """Wait (bounded) for the call that owns these keys to finish, and report what it did."""
+    deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT_S
+    while True:
+        with store.read() as tx:
+            rows = [
+                tx.fetchone(
+                    "SELECT message_id, conversation_id, status, green_message_id, error "
+                    "FROM messages WHERE idempotency_key = :key",
+                    {"key": key},
+                )
+                for key in keys
+            ]
+        found = [row for row in rows if row is not None]
+        if found and found[0]["conversation_id"] != conversation_id:
+            raise ValidationError(f"idempotency key {keys[0]!r} belongs to another conversation")
+        statuses = {row["status"] for row in found}
+        if "pending" not in statuses or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    status = (
+        "pending" if "pending" in statuses
+        else "discarded" if "discarded" in statuses
+        else "failed" if "failed" in statuses
+        else "sent"
+    )  # fmt: skip
+    return SendResult(
+        conversation_id,
+        keys[0],
+        status,  # type: ignore[arg-type]
+        len(keys),
+        [int(row["message_id"]) for row in found],
+        [row["green_message_id"] for row in found if row["green_message_id"]],
+        next((row["error"] for row in found if row["error"]), None),
+        duplicate=True,
+    )
+
+
+def _mark_sent(
+    store: Store, row_id: int, green_id: str, attempts: int, conversation_id: int
+) -> None:
+    with store.transaction() as tx:
+        tx.execute(
+            "UPDATE messages SET status = 'sent', green_message_id = :green_id, "
+            "attempts = :attempts, error = NULL, sent_at = CURRENT_TIMESTAMP "
+            "WHERE message_id = :id",
+            {"green_id": green_id, "attempts": attempts, "id": row_id},
+        )
+        tx.execute(
+            "UPDATE conversations SET last_message_at = CURRENT_TIMESTAMP "
+            "WHERE conversation_id = :id",
+            {"id": conversation_id},
+        )
+
+
+def _finish_rest(store: Store, row_ids: list[int], status: str, error: str, attempts: int) -> None:
+    with store.transaction() as tx:
+        for n, row_id in enumerate(row_ids):
+            tx.execute(
+                "UPDATE messages SET status = :status, error = :error, attempts = :attempts "
+                "WHERE message_id = :id",
+                {
+                    "status": status,
+                    "error": error if n == 0 else f"not sent: an earlier part was {status}",
+                    "attempts": attempts if n == 0 else 0,
+                    "id": row_id,
+                },
+            )
+
+
+def _record(
+    store: Store, conversation: Conversation, kind: str, key: str, sender: str, reason: str
+) -> None:
+    with store.transaction() as tx:
+        record_event(
+            tx,
+            kind,
+            {"idempotency_key": key, "sender": sender, "reason": reason},
+            agent_id=conversation.agent_id,
+            conversation_id=conversation.conversation_id,
+        )
+
+
+# --- `wa send` -------------------------------------------------------------------------------
+
+
+def send_command(
+    args: Annotated[
+        list[str], typer.Argument(help="CONVERSATION TEXT, or just TEXT with --agent and --to.")
+    ],
+    agent: Annotated[str | None, typer.Option(help="Agent id or name (with --to).")] = None,
+    to: Annotated[
+        str | None, typer.Option(help="Phone number (any spelling) or chat id ...@c.us/@g.us.")
+    ] = None,
+    sender: Annotated[
+        Literal["human", "ai"], typer.Option("--as", help="Send as the human agent or the AI.")
+    ] = "human",
+    force: Annotated[bool, typer.Option(help="AI only: pass the mode gate (handoff).")] = False,
+    takeover: Annotated[
+        bool, typer.Option(help="A human send first switches the conversation to HUMAN.")
+    ] = True,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Repeat a key to make a retry safe (default: new key).")
+    ] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Send a WhatsApp message: `wa send 12 "Hi"` or `wa send --agent A --to 6591234567 "Hi"`."""
+    if (agent is None) != (to is None):
+        raise ValidationError("give --agent and --to together")
+    expected = 1 if agent else 2
+    if len(args) != expected:
+        raise ValidationError(
+            "usage: wa send CONVERSATION TEXT, or wa send --agent AGENT --to NUMBER TEXT"
+        )
+    text = args[-1]
+    as_sender: Sender = "HUMAN" if sender == "human" else "AI"
+    key = idempotency_key or f"cli:{uuid.uuid4()}"
+
+    async def go(rt: Runtime) -> SendResult:
+        try:
+            if agent is not None and to is not None:
+                with rt.store.read() as tx:
+                    owner = find_agent(tx, agent)
+                conversation_id = find_or_create_conversation(
+                    rt.store, owner.agent_id, to
+                ).conversation_id
+            else:
+                if not args[0].isdigit():
+                    raise ValidationError(f"conversation {args[0]!r} is not an id")
+                conversation_id = int(args[0])
+            if as_sender == "HUMAN" and takeover:
+                set_mode_human(
+                    rt.store, rt.coordinator, conversation_id, "operator sent a message", "operator"
+                )
+            return await send_whatsapp_message(
+                rt, conversation_id, text, sender=as_sender, idempotency_key=key, force=force
+            )
+        finally:
+            await rt.greenapi.aclose()
+
+    with open_runtime() as rt:
+        result = asyncio.run(go(rt))
+    if as_json:
+        print_json(result)
+    if result.status in ("failed", "discarded"):
+        raise WaError(f"message {result.status}: {result.reason}")
+    if not as_json:
+        console.print(
+            f"Sent to conversation {result.conversation_id}"
+            + (f" in {result.parts} parts" if result.parts > 1 else "")
+            + f": {', '.join(result.green_message_ids)}"
+            + (" (already sent earlier with this key)" if result.duplicate else "")
+        )
+
+
+app = make_app("Send WhatsApp messages.")
+app.command("send")(send_command)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,152 @@
+"""AI/HUMAN mode: who answers a conversation.
+
+A mode change, the cancellation of pending follow-ups and its audit event commit together or not
+at all (one transaction), and `mode_version` goes up by one. It takes the conversation's send
+guard first, so it waits (briefly) for a Green API send already in flight, and once it returns
+no AI message that checked the mode before the change can still reach Green API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import typer
+
+from execution.audit import record_event
+from execution.cli_support import JsonOption, cli_store, console, make_app, print_json
+from execution.conversations import Mode, find_conversation
+from execution.coordination import Coordinator, Lock, open_coordinator
+from execution.errors import ValidationError
+from execution.greenapi import ATTEMPT_TIMEOUT_S
+from execution.settings import load_settings
+from execution.store import Store
+
+GUARD_TTL_S = ATTEMPT_TIMEOUT_S + 10.0
+"""How long a send guard lives without renewal: longer than any one guarded Green API attempt."""
+GUARD_WAIT_S = 25.0
+"""How long a mode change waits for an in-flight send to finish."""
+
+
+def send_guard_name(conversation_id: int) -> str:
+    """The per-conversation guard that a mode change and every send attempt take."""
+    return f"conversation:{conversation_id}:send"
+
+
+def take_send_guard(coordinator: Coordinator, conversation_id: int) -> Lock:
+    return coordinator.acquire(send_guard_name(conversation_id), GUARD_TTL_S, GUARD_WAIT_S)
+
+
+@dataclass(frozen=True)
+class ModeChange:
+    conversation_id: int
+    mode: Mode
+    mode_version: int
+    changed: bool
+    cancelled_followups: int
+
+
+def set_mode(
+    store: Store,
+    coordinator: Coordinator,
+    conversation_id: int,
+    mode: Mode,
+    reason: str,
+    actor: str,
+) -> ModeChange:
+    """Switch a conversation to `mode`. Idempotent: already in that mode changes nothing.
+
+    Args:
+        conversation_id: The conversation.
+        mode: "AI" (the assistant answers) or "HUMAN" (the agent answers; the assistant is silent).
+        reason: Why, for the audit log and the inbox.
+        actor: Who: "operator", "agent:<id>", "escalation:<trigger>", ...
+    """
+    if mode not in ("AI", "HUMAN"):
+        raise ValidationError(f"mode must be AI or HUMAN, not {mode!r}")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("give a reason for the mode change")
+    with take_send_guard(coordinator, conversation_id), store.transaction() as tx:
+        before = find_conversation(tx, conversation_id)
+        if before.current_mode == mode:
+            return ModeChange(conversation_id, mode, before.mode_version, False, 0)
+        tx.execute(
+            "UPDATE conversations SET current_mode = :mode, mode_version = mode_version + 1, "
+            "mode_changed_at = CURRENT_TIMESTAMP, mode_reason = :reason "
+            "WHERE conversation_id = :id",
+            {"mode": mode, "reason": reason[:500], "id": conversation_id},
+        )
+        cancelled = tx.execute(
+            "UPDATE followups SET status = 'cancelled', cancel_reason = :why, "
+            "done_at = CURRENT_TIMESTAMP WHERE conversation_id = :id AND status = 'pending'",
+            {"why": f"mode changed to {mode}: {reason}"[:500], "id": conversation_id},
+        )
+        version = before.mode_version + 1
+        record_event(
+            tx,
+            "mode_change",
+            {
+                "from": before.current_mode,
+                "to": mode,
+                "mode_version": version,
+                "reason": reason,
+                "actor": actor,
+                "cancelled_followups": cancelled,
+            },
+            agent_id=before.agent_id,
+            conversation_id=conversation_id,
+        )
+    return ModeChange(conversation_id, mode, version, True, cancelled)
+
+
+def set_mode_human(
+    store: Store, coordinator: Coordinator, conversation_id: int, reason: str, actor: str
+) -> ModeChange:
+    """Hand the conversation to the human agent: the assistant stops answering at once."""
+    return set_mode(store, coordinator, conversation_id, "HUMAN", reason, actor)
+
+
+def set_mode_ai(
+    store: Store, coordinator: Coordinator, conversation_id: int, reason: str, actor: str
+) -> ModeChange:
+    """Hand the conversation back to the assistant."""
+    return set_mode(store, coordinator, conversation_id, "AI", reason, actor)
+
+
+# --- `wa set-mode` ---------------------------------------------------------------------------
+
+
+def set_mode_command(
+    conversation_id: Annotated[int, typer.Argument(help="Conversation id.")],
+    mode: Annotated[Literal["human", "ai"], typer.Argument(help="human or ai")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    as_json: bool = JsonOption,
+) -> None:
+    """Switch a conversation between the assistant (ai) and the human agent (human)."""
+    settings = load_settings()
+    coordinator = open_coordinator(settings.redis_url)
+    try:
+        with cli_store() as store:
+            change = set_mode(
+                store, coordinator, conversation_id, "HUMAN" if mode == "human" else "AI",
+                reason, "operator",
+            )  # fmt: skip
+    finally:
+        coordinator.close()
+    if as_json:
+        print_json(change)
+    elif change.changed:
+        console.print(
+            f"Conversation {conversation_id} is now {change.mode} (version {change.mode_version}); "
+            f"{change.cancelled_followups} pending follow-up(s) cancelled."
+        )
+    else:
+        console.print(f"Conversation {conversation_id} was already {change.mode}.")
+
+
+app = make_app("Switch a conversation between AI and HUMAN.")
+app.command("set-mode")(set_mode_command)
+
+if __name__ == "__main__":
+    app()
