@@ -110,6 +110,25 @@ def coordinator(request: pytest.FixtureRequest) -> Iterator[Coordinator]:
         redis_coordinator.close()
 
 
+@pytest.fixture(params=["sqlite+inprocess", "postgres+redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Coordinator]]:
+    """The two deployments: embedded (SQLite + in-process) and distributed (PostgreSQL + Redis)."""
+    if request.param == "sqlite+inprocess":
+        url = f"sqlite:///{tmp_path / 'wa.db'}"
+        with open_store(url) as store:
+            migrate(store)
+            yield store, InProcessCoordinator()
+        return
+    url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
+    redis_coordinator = RedisCoordinator(request.getfixturevalue("redis_server").url)
+    redis_coordinator.client.flushdb()
+    try:
+        with open_store(url) as store:
+            yield store, redis_coordinator
+    finally:
+        redis_coordinator.close()
+
+
 @pytest.fixture
 def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """Point the `wa` CLI at this test's database, with no stray `.env` around."""

@@ -1,0 +1,296 @@
+"""Conversations, AI/HUMAN mode and safe sending, on both deployments, against the fake Green API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import pytest
+
+from execution.agents import add_agent
+from execution.audit import events
+from execution.conversations import (
+    find_or_create_conversation,
+    get_conversation,
+    history,
+    list_conversations,
+    normalize_chat_id,
+)
+from execution.coordination import Coordinator
+from execution.errors import ValidationError
+from execution.greenapi import GreenApiClient
+from execution.runtime import Runtime
+from execution.send_whatsapp_message import SendResult, send_whatsapp_message, split_message
+from execution.set_mode import set_mode_ai, set_mode_human
+from execution.settings import load_settings
+from execution.store import Store
+from tests.fake_greenapi import FakeGreenApi, Scripted
+
+INSTANCE_ID = "1101000001"
+TOKEN = "d75b3a66374942c5b3c019c698abc2067e151558acbd412345"
+T = TypeVar("T")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGreenApi]:
+    with FakeGreenApi({INSTANCE_ID: TOKEN}) as server:
+        yield server
+
+
+@pytest.fixture
+def world(backend: tuple[Store, Coordinator], fake: FakeGreenApi) -> dict[str, Any]:
+    store, coordinator = backend
+    agent = add_agent(
+        store, name="Sarah Tan", instance_id=INSTANCE_ID, api_token=TOKEN,
+        webhook_token="hook-token-123", number="6591234567", api_url=fake.url,
+    )  # fmt: skip
+    conversation = find_or_create_conversation(store, agent.agent_id, "+65 9000 0001", "Buyer")
+    return {"store": store, "coordinator": coordinator, "fake": fake, "agent": agent,
+            "conversation_id": conversation.conversation_id}  # fmt: skip
+
+
+def run_with(world: dict[str, Any], fn: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def go() -> T:
+        async with GreenApiClient(backoff_initial=0.01, backoff_max=0.05) as client:
+            rt = Runtime(load_settings(), world["store"], world["coordinator"], client)
+            return await fn(rt)
+
+    return asyncio.run(go())
+
+
+def send(world: dict[str, Any], text: str = "Hello!", **options: Any) -> SendResult:
+    options = {"idempotency_key": f"test:{text[:20]}:{options.get('sender', 'AI')}"} | options
+    return run_with(
+        world, lambda rt: send_whatsapp_message(rt, world["conversation_id"], text, **options)
+    )
+
+
+def rows(store: Store, conversation_id: int) -> list[dict[str, Any]]:
+    with store.read() as tx:
+        return tx.fetchall(
+            "SELECT sender_type, text, status, green_message_id, attempts, error, idempotency_key "
+            "FROM messages WHERE conversation_id = :id ORDER BY message_id",
+            {"id": conversation_id},
+        )
+
+
+# --- conversations ---------------------------------------------------------------------------
+
+
+def test_find_or_create_is_one_conversation_per_chat(world: dict[str, Any]) -> None:
+    store, agent = world["store"], world["agent"]
+    again = find_or_create_conversation(store, agent.agent_id, "6590000001@c.us")
+    assert again.conversation_id == world["conversation_id"]
+    group = find_or_create_conversation(store, agent.agent_id, "120363043968066561@g.us")
+    assert group.conversation_id != again.conversation_id and group.current_mode == "AI"
+    assert {c.chat_id for c in list_conversations(store, agent.agent_id)} == {
+        "6590000001@c.us", "120363043968066561@g.us",
+    }  # fmt: skip
+    assert list_conversations(store, agent.agent_id, mode="HUMAN") == []
+
+
+@pytest.mark.parametrize(
+    ("given", "chat_id"),
+    [("+65 9123 4567", "6591234567@c.us"), ("6591234567@c.us", "6591234567@c.us"),
+     ("120363043968066561@g.us", "120363043968066561@g.us")],
+)  # fmt: skip
+def test_chat_ids_are_normalized(given: str, chat_id: str) -> None:
+    assert normalize_chat_id(given) == chat_id
+
+
+@pytest.mark.parametrize("bad", ["hello", "123", "6591234567@s.whatsapp.net", "@g.us"])
+def test_bad_chat_ids_are_refused(bad: str) -> None:
+    with pytest.raises(ValidationError):
+        normalize_chat_id(bad)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def test_ai_send_reaches_green_api_exactly_as_documented(world: dict[str, Any]) -> None:
+    result = send(world, "Hi! The Tampines condo is S$1,250,000.", idempotency_key="turn:1:reply")
+    [request] = world["fake"].requests
+    assert (request.instance, request.method, request.token) == (INSTANCE_ID, "sendMessage", TOKEN)
+    assert request.body == {
+        "chatId": "6590000001@c.us",
+        "message": "Hi! The Tampines condo is S$1,250,000.",
+    }
+    assert result.status == "sent" and result.green_message_ids and not result.duplicate
+    [row] = rows(world["store"], world["conversation_id"])
+    assert row["status"] == "sent" and row["green_message_id"] == result.green_message_ids[0]
+    assert (row["sender_type"], row["attempts"], row["idempotency_key"]) == (
+        "AI",
+        1,
+        "turn:1:reply",
+    )
+    assert [m.text for m in history(world["store"], world["conversation_id"])] == [row["text"]]
+
+
+def test_send_to_a_group(world: dict[str, Any]) -> None:
+    group = find_or_create_conversation(
+        world["store"], world["agent"].agent_id, "120363043968066561@g.us"
+    )
+    run_with(world, lambda rt: send_whatsapp_message(
+        rt, group.conversation_id, "Open house on Saturday", idempotency_key="group:1"))  # fmt: skip
+    assert world["fake"].requests[0].body == {
+        "chatId": "120363043968066561@g.us", "message": "Open house on Saturday",
+    }  # fmt: skip
+
+
+def test_429_then_200_is_one_message_and_one_row(world: dict[str, Any]) -> None:
+    world["fake"].script("sendMessage", Scripted(429, "Too Many Requests", {"Retry-After": "0.05"}))
+    result = send(world, "once only")
+    assert result.status == "sent"
+    assert [r.answered for r in world["fake"].requests] == [429, 200]
+    [row] = rows(world["store"], world["conversation_id"])
+    assert (row["status"], row["attempts"]) == ("sent", 2)
+
+
+def test_401_is_a_clear_failure_without_retry_or_token(world: dict[str, Any]) -> None:
+    world["fake"].script("sendMessage", Scripted(401, "Unauthorized"))
+    result = send(world, "nope")
+    assert result.status == "failed" and "credentials" in (result.reason or "")
+    assert len(world["fake"].requests) == 1
+    [row] = rows(world["store"], world["conversation_id"])
+    assert row["status"] == "failed" and TOKEN not in (row["error"] or "") and "***" in row["error"]
+    kinds = [e["kind"] for e in events(world["store"], world["conversation_id"])]
+    assert kinds == ["send_failed"]
+
+
+def test_100_concurrent_sends_with_one_key_make_one_request(world: dict[str, Any]) -> None:
+    world["fake"].script("sendMessage", Scripted(200, {"idMessage": "ONLYONE"}, delay=0.2))
+
+    async def hundred(rt: Runtime) -> list[SendResult]:
+        return await asyncio.gather(*[
+            send_whatsapp_message(rt, world["conversation_id"], "Viewing confirmed",
+                                  idempotency_key="turn:7:reply")
+            for _ in range(100)
+        ])  # fmt: skip
+
+    results = run_with(world, hundred)
+    assert len(world["fake"].requests) == 1
+    assert {r.status for r in results} == {"sent"}
+    assert {tuple(r.green_message_ids) for r in results} == {("ONLYONE",)}
+    assert sum(not r.duplicate for r in results) == 1
+    assert len(rows(world["store"], world["conversation_id"])) == 1
+
+
+def test_a_repeated_key_returns_the_first_result(world: dict[str, Any]) -> None:
+    first = send(world, "Hello", idempotency_key="k1")
+    again = send(world, "Hello", idempotency_key="k1")
+    assert again.duplicate and again.green_message_ids == first.green_message_ids
+    assert len(world["fake"].requests) == 1
+
+
+def test_ai_messages_are_discarded_in_human_mode(world: dict[str, Any]) -> None:
+    store, coordinator, cid = world["store"], world["coordinator"], world["conversation_id"]
+    set_mode_human(store, coordinator, cid, "agent took over", "operator")
+    result = send(world, "Let me find more condos", idempotency_key="turn:2:reply")
+    assert result.status == "discarded" and "HUMAN" in (result.reason or "")
+    assert world["fake"].requests == []
+    human = send(world, "Hi, Sarah here", sender="HUMAN", idempotency_key="human:1")
+    handoff = send(world, "Connecting you to Sarah", force=True, idempotency_key="turn:3:handoff")
+    assert (human.status, handoff.status) == ("sent", "sent")
+    assert [r.body["message"] for r in world["fake"].requests] == [
+        "Hi, Sarah here", "Connecting you to Sarah",
+    ]  # fmt: skip
+    kinds = [e["kind"] for e in events(store, cid)]
+    assert kinds == ["mode_change", "send_discarded", "forced_send"]
+    assert [r["status"] for r in rows(store, cid)] == ["discarded", "sent", "sent"]
+
+
+def test_a_mode_change_during_the_turn_discards_its_reply(world: dict[str, Any]) -> None:
+    store, coordinator, cid = world["store"], world["coordinator"], world["conversation_id"]
+    version_at_turn_start = get_conversation(store, cid).mode_version
+    set_mode_human(store, coordinator, cid, "agent took over", "operator")
+    set_mode_ai(store, coordinator, cid, "agent handed back", "operator")  # AI again, new version
+    result = send(world, "stale reply", expected_mode_version=version_at_turn_start)
+    assert result.status == "discarded" and "version 0 -> 2" in (result.reason or "")
+    assert world["fake"].requests == []
+
+
+def test_long_text_goes_out_in_ordered_parts(world: dict[str, Any]) -> None:
+    paragraphs = [f"Paragraph {i}. " + ("Lovely view. " * 700) for i in range(5)]
+    text = "\n\n".join(paragraphs)
+    assert len(text) > 40_000
+    result = send(world, text, idempotency_key="turn:9:reply")
+    sent = [r.body["message"] for r in world["fake"].requests]
+    assert result.status == "sent" and result.parts == len(sent) >= 3
+    assert all(len(part) <= 20_000 for part in sent)
+    assert " ".join(" ".join(sent).split()) == " ".join(text.split())
+    assert [r["idempotency_key"] for r in rows(world["store"], world["conversation_id"])] == [
+        "turn:9:reply", *[f"turn:9:reply#{i}" for i in range(2, len(sent) + 1)],
+    ]  # fmt: skip
+
+
+def test_split_message_prefers_boundaries() -> None:
+    text = "First sentence here. Second one follows! Third? " * 3
+    parts = split_message(text, limit=60)
+    assert all(len(p) <= 60 for p in parts)
+    assert all(p.endswith((".", "!", "?")) for p in parts[:-1])
+    assert split_message("x" * 130, limit=50) == ["x" * 50, "x" * 50, "x" * 30]
+
+
+# --- mode changes ----------------------------------------------------------------------------
+
+
+def add_followups(store: Store, agent_id: int, conversation_id: int, n: int) -> None:
+    with store.transaction() as tx:
+        for i in range(n):
+            tx.execute(
+                "INSERT INTO followups (agent_id, conversation_id, due_at) VALUES (:a, :c, :due)",
+                {"a": agent_id, "c": conversation_id,
+                 "due": datetime.now(UTC) + timedelta(hours=2 + i)},
+            )  # fmt: skip
+
+
+def followup_statuses(store: Store, conversation_id: int) -> list[str]:
+    with store.read() as tx:
+        return [r["status"] for r in tx.fetchall(
+            "SELECT status FROM followups WHERE conversation_id = :c ORDER BY followup_id",
+            {"c": conversation_id})]  # fmt: skip
+
+
+def test_set_mode_changes_mode_version_followups_and_event_together(world: dict[str, Any]) -> None:
+    store, coordinator, cid = world["store"], world["coordinator"], world["conversation_id"]
+    add_followups(store, world["agent"].agent_id, cid, 3)
+    change = set_mode_human(store, coordinator, cid, "buyer asked for a person", "escalation")
+    assert (change.changed, change.mode, change.mode_version, change.cancelled_followups) == (
+        True, "HUMAN", 1, 3,
+    )  # fmt: skip
+    assert followup_statuses(store, cid) == ["cancelled"] * 3
+    conversation = get_conversation(store, cid)
+    assert (conversation.current_mode, conversation.mode_version) == ("HUMAN", 1)
+    [event] = events(store, cid)
+    assert event["kind"] == "mode_change"
+    assert event["detail"] | {} == event["detail"] and event["detail"]["to"] == "HUMAN"
+    again = set_mode_human(store, coordinator, cid, "again", "operator")
+    assert not again.changed and again.mode_version == 1 and len(events(store, cid)) == 1
+
+
+def test_a_failure_mid_mode_change_leaves_everything_unchanged(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, coordinator, cid = world["store"], world["coordinator"], world["conversation_id"]
+    add_followups(store, world["agent"].agent_id, cid, 2)
+
+    def broken_audit(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("audit log write failed")
+
+    monkeypatch.setattr("execution.set_mode.record_event", broken_audit)
+    with pytest.raises(RuntimeError, match="audit log"):
+        set_mode_human(store, coordinator, cid, "take over", "operator")
+    conversation = get_conversation(store, cid)
+    assert (conversation.current_mode, conversation.mode_version) == ("AI", 0)
+    assert followup_statuses(store, cid) == ["pending", "pending"]
+    assert events(store, cid) == []
+    # and the guard was released: a later change goes through
+    monkeypatch.undo()
+    assert set_mode_human(store, coordinator, cid, "take over", "operator").changed
+
+
+def test_reason_is_required(world: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="reason"):
+        set_mode_human(world["store"], world["coordinator"], world["conversation_id"], " ", "x")
