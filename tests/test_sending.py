@@ -1,4 +1,4 @@
-"""Conversations, AI/HUMAN mode and safe sending, on both deployments, against the fake Green API."""
+"""Conversations, AI/HUMAN mode and safe sending on both deployments, against a fake Green API."""
 
 from __future__ import annotations
 
@@ -132,8 +132,12 @@ def test_send_to_a_group(world: dict[str, Any]) -> None:
     group = find_or_create_conversation(
         world["store"], world["agent"].agent_id, "120363043968066561@g.us"
     )
-    run_with(world, lambda rt: send_whatsapp_message(
-        rt, group.conversation_id, "Open house on Saturday", idempotency_key="group:1"))  # fmt: skip
+    run_with(
+        world,
+        lambda rt: send_whatsapp_message(
+            rt, group.conversation_id, "Open house on Saturday", idempotency_key="group:1"
+        ),
+    )
     assert world["fake"].requests[0].body == {
         "chatId": "120363043968066561@g.us", "message": "Open house on Saturday",
     }  # fmt: skip
@@ -294,3 +298,86 @@ def test_a_failure_mid_mode_change_leaves_everything_unchanged(
 def test_reason_is_required(world: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="reason"):
         set_mode_human(world["store"], world["coordinator"], world["conversation_id"], " ", "x")
+
+
+# --- the takeover race -----------------------------------------------------------------------
+
+LATENCY = 0.03  # seconds between a send's mode check and Green API seeing the request
+
+
+@pytest.mark.parametrize("switch_after", [1, 10, 40])
+def test_no_ai_message_reaches_green_api_after_a_takeover_returns(
+    world: dict[str, Any], request: pytest.FixtureRequest, switch_after: int
+) -> None:
+    """200 AI sends race one switch to HUMAN: by threads in one process on the embedded
+    backends, by 4 processes on PostgreSQL + Redis."""
+    import multiprocessing
+    import threading
+    import time
+
+    from tests import race_worker
+
+    store, coordinator, fake = world["store"], world["coordinator"], world["fake"]
+    cid = world["conversation_id"]
+    fake.script(
+        "sendMessage", *[Scripted(200, {"idMessage": f"M{i}"}, delay=0.002) for i in range(200)]
+    )
+    workers, per_worker = 4, 50
+    distributed = "postgres" in request.node.callspec.id
+    if distributed:
+        ctx = multiprocessing.get_context("spawn")
+        pool = ctx.Pool(workers)
+        pending = [
+            pool.apply_async(
+                race_worker.send_many,
+                (store.url, world_redis_url(coordinator), cid, w, per_worker, LATENCY),
+            )
+            for w in range(workers)
+        ]
+    else:
+        outcomes: list[list[str]] = []
+
+        def thread_worker(w: int) -> None:
+            async def go() -> list[str]:
+                async with race_worker.slow_client(LATENCY) as client:
+                    rt = Runtime(load_settings(), store, coordinator, client)
+                    return await race_worker.send_all(rt, cid, w, per_worker)
+
+            try:
+                outcomes.append(asyncio.run(go()))
+            except BaseException as exc:  # surfaced by the length assertion below
+                outcomes.append([f"error: {exc!r}"])
+
+        threads = [threading.Thread(target=thread_worker, args=(w,)) for w in range(workers)]
+        for thread in threads:
+            thread.start()
+
+    deadline = time.monotonic() + 30
+    while len(fake.requests) < switch_after and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(LATENCY / 2)  # most likely mid-flight: the next send checked, not yet arrived
+    set_mode_human(store, coordinator, cid, "agent took over", "operator")
+    returned_at = time.monotonic()
+
+    if distributed:
+        statuses = [s for p in pending for s in p.get(timeout=120)]
+        pool.close()
+        pool.join()
+    else:
+        for thread in threads:
+            thread.join(timeout=120)
+        statuses = [s for outcome in outcomes for s in outcome]
+
+    late = [r for r in fake.requests if r.at > returned_at]
+    assert late == [], f"{len(late)} AI message(s) reached Green API after the takeover returned"
+    assert len(statuses) == workers * per_worker
+    assert set(statuses) <= {"sent", "discarded"}
+    assert statuses.count("sent") == len(fake.sent()) >= min(switch_after, 1)
+    assert statuses.count("discarded") >= 1  # the switch happened mid-stream
+    sent_rows = [r for r in rows(store, cid) if r["status"] == "sent"]
+    assert len(sent_rows) == statuses.count("sent")
+
+
+def world_redis_url(coordinator: Coordinator) -> str:
+    kwargs = coordinator.client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
