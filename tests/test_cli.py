@@ -213,3 +213,63 @@ def test_standalone_module_help() -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "Usage" in done.stdout
+
+
+# --- wa send / set-mode / conversations against the fake Green API -------------------------
+
+
+@pytest.fixture
+def green(cli_env: str, monkeypatch: pytest.MonkeyPatch):
+    from tests.fake_greenapi import FakeGreenApi
+
+    with FakeGreenApi({"1101000001": "api-secret-123456"}) as fake:
+        monkeypatch.setenv("WA_GREENAPI_URL", fake.url)
+        wa_json(*ADD)
+        yield fake
+
+
+def test_send_to_a_number_takes_over_and_reaches_green_api(green) -> None:
+    result = wa_json("send", "--agent", "Sarah Tan", "--to", "+65 9000 0001", "Hi, Sarah here")
+    assert result["status"] == "sent" and result["green_message_ids"]
+    [request] = green.requests
+    assert request.body == {"chatId": "6590000001@c.us", "message": "Hi, Sarah here"}
+    shown = wa_json("conversations", "show", str(result["conversation_id"]))
+    assert shown["conversation"]["current_mode"] == "HUMAN"  # an operator's send takes over
+    assert [m["sender_type"] for m in shown["messages"]] == ["HUMAN"]
+    assert [e["kind"] for e in shown["events"]] == ["mode_change"]
+
+
+def test_send_set_mode_and_list_from_the_shell(green) -> None:
+    first = wa_json("send", "--agent", "1", "--to", "6590000002", "hello", "--no-takeover")
+    cid = str(first["conversation_id"])
+    assert wa_json("conversations", "list", "--mode", "ai")[0]["conversation_id"] == int(cid)
+    code, out, _ = wa("set-mode", cid, "human", "--reason", "agent wants it")
+    assert code == 0 and "now HUMAN" in out
+    code, out, _ = wa("set-mode", cid, "human", "--reason", "again")
+    assert code == 0 and "already HUMAN" in out
+    code, _, err = wa("send", cid, "AI says hi", "--as", "ai")
+    assert code == 1 and "discarded" in err and "HUMAN mode" in err
+    assert wa_json("send", cid, "Handing you over", "--as", "ai", "--force")["status"] == "sent"
+    code, out, _ = wa("conversations", "show", cid)
+    assert code == 0 and "Handing you over" in out and "discarded" in out
+    back = wa_json("set-mode", cid, "ai", "--reason", "done")
+    assert back["mode"] == "AI" and back["mode_version"] == 2
+
+
+def test_send_errors_are_one_line_without_the_token(green) -> None:
+    from tests.fake_greenapi import Scripted
+
+    green.script("sendMessage", Scripted(401, "Unauthorized"))
+    code, out, err = wa("send", "--agent", "Sarah Tan", "--to", "6590000003", "x")
+    assert code == 1 and "refused the credentials" in err
+    assert "api-secret-123456" not in out + err
+    for args, fragment in (
+        (["send", "hello"], "usage: wa send"),
+        (["send", "--agent", "Sarah Tan", "6590000003", "x"], "--agent and --to together"),
+        (["send", "999", "x"], "no conversation 999"),
+        (["send", "--agent", "Sarah Tan", "--to", "abc", "x"], "not a phone number"),
+        (["set-mode", "999", "human", "--reason", "x"], "no conversation 999"),
+        (["conversations", "show", "999"], "no conversation 999"),
+    ):
+        code, _, err = wa(*args)
+        assert code == 1 and fragment in err, (args, err)
