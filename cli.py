@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from execution import agents, conversations, db, demo, properties
+from execution import agents, conversations, db, demo, escalation, properties
 from execution.cli_support import make_app
 from execution.send_whatsapp_message import send_command
 from execution.set_mode import set_mode_command
@@ -12,6 +12,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(agents.app, name="agents")
 app.add_typer(properties.app, name="properties")
 app.add_typer(conversations.app, name="conversations")
+app.add_typer(escalation.app, name="escalation")
 app.command("send")(send_command)
 app.command("set-mode")(set_mode_command)
 app.command("demo")(demo.run_demo)

@@ -1,0 +1,134 @@
+"""Escalation rules against a labelled corpus of buyer messages written for wa.
+
+The run prints precision and recall per trigger and overall (`pytest -s` shows them; they are
+also in the assertion message on failure).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from execution.errors import ConfigurationError
+from execution.escalation import FAILED_SEARCHES, detect_escalation, parse_rules
+
+DATA = Path(__file__).parent / "data"
+CORPUS = yaml.safe_load((DATA / "escalation_corpus.yaml").read_text())
+HOLDOUT = yaml.safe_load((DATA / "escalation_holdout.yaml").read_text())
+
+
+def labelled(corpus: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(text, label) for label, texts in corpus.items() for text in texts]
+
+
+LABELLED = labelled(CORPUS)
+
+
+def scores(
+    examples: list[tuple[str, str]] = LABELLED,
+) -> tuple[dict[str, tuple[float, float]], float, float, list[str]]:
+    true_pos: Counter[str] = Counter()
+    predicted: Counter[str] = Counter()
+    actual: Counter[str] = Counter()
+    misses = []
+    for text, label in examples:
+        found = detect_escalation(text)
+        guess = found.trigger if found else "none"
+        if guess != "none":
+            predicted[guess] += 1
+        if label != "none":
+            actual[label] += 1
+        if guess == label and label != "none":
+            true_pos[label] += 1
+        if guess != label:
+            misses.append(
+                f"{label} -> {guess}: {text!r}" + (f" ({found.evidence!r})" if found else "")
+            )
+    per = {
+        t: (true_pos[t] / predicted[t] if predicted[t] else 1.0, true_pos[t] / actual[t])
+        for t in actual
+    }
+    precision = sum(true_pos.values()) / sum(predicted.values())
+    recall = sum(true_pos.values()) / sum(actual.values())
+    return per, precision, recall, misses
+
+
+def test_corpus_is_big_and_varied() -> None:
+    assert len(LABELLED) >= 150
+    assert set(CORPUS) == {"negotiation", "objection", "legal", "human_request", "none"}
+    assert len(CORPUS["none"]) >= 50
+
+
+def report(name: str, examples: list[tuple[str, str]]) -> tuple[float, float, str]:
+    per, precision, recall, misses = scores(examples)
+    text = "\n".join(
+        [f"{name}: {len(examples)} messages; precision {precision:.3f}, recall {recall:.3f}"]
+        + [f"  {t:14} precision {p:.3f} recall {r:.3f}" for t, (p, r) in sorted(per.items())]
+        + ["  misses:"] + [f"    {m}" for m in misses]
+    )  # fmt: skip
+    print("\n" + text)
+    return precision, recall, text
+
+
+def test_precision_and_recall_on_the_corpus() -> None:
+    precision, recall, text = report("escalation corpus", LABELLED)
+    assert precision >= 0.9 and recall >= 0.9, text
+
+
+def test_precision_and_recall_on_the_holdout() -> None:
+    """A second corpus (see its header: once held out, no longer): a lower floor."""
+    precision, recall, text = report("escalation holdout", labelled(HOLDOUT))
+    assert precision >= 0.75 and recall >= 0.6, text
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("no concerns, it's perfect", None),
+        ("is the price negotiable? no worries if not", "negotiation"),
+        ("Do you have anything cheaper in Tampines?", None),
+        ("CAN I SPEAK TO A PERSON", "human_request"),
+        ("can u lowr the prise pls", "negotiation"),
+        ("Is this a bot? Also can you lower the price?", "human_request"),  # priority order
+    ],
+)
+def test_deliberate_decisions(text: str, trigger: str | None) -> None:
+    found = detect_escalation(text)
+    assert (found.trigger if found else None) == trigger
+
+
+def test_evidence_is_the_matched_words() -> None:
+    found = detect_escalation("Hi! Would the owner accept 1.1M for it?")
+    assert found is not None and found.trigger == "negotiation"
+    assert "accept 1.1M" in found.evidence
+
+
+def test_three_failed_searches_in_a_row() -> None:
+    assert detect_escalation("any condo in Mars?", failed_search_streak=2) is None
+    found = detect_escalation("any condo in Mars?", failed_search_streak=3)
+    assert found is not None and found.trigger == FAILED_SEARCHES
+    # a message that is itself a trigger reports that trigger first
+    assert detect_escalation("can I talk to a human", 5).trigger == "human_request"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "fragment"),
+    [
+        ("[]", "mapping"),
+        ("negotiation: {}", "needs a list of patterns"),
+        ("negotiation: {patterns: ['(']}", "bad pattern"),
+        ("negotiation: {patterns: ['x'], when: 1}", "unknown keys"),
+    ],
+)
+def test_bad_rules_are_refused_clearly(yaml_text: str, fragment: str) -> None:
+    with pytest.raises(ConfigurationError, match=fragment):
+        parse_rules(yaml_text)
+
+
+def test_huge_messages_are_judged_quickly_and_safely() -> None:
+    text = "lovely place " * 50_000 + " can I speak to a person?"
+    found = detect_escalation(text)
+    assert found is not None and found.trigger == "human_request"
