@@ -41,12 +41,12 @@ class Scripted:
 class FakeGreenApi:
     """`FakeGreenApi(instances={"1101000001": "token"})`; `.url` is the host to point clients at."""
 
-    def __init__(self, instances: dict[str, str]) -> None:
+    def __init__(self, instances: dict[str, str], port: int = 0) -> None:
         self.instances = dict(instances)
         self.requests: list[Recorded] = []
         self._script: dict[str, deque[Scripted]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -143,3 +143,29 @@ class FakeGreenApi:
                 pass  # quiet: request lines carry the token
 
         return Handler
+
+
+def main() -> None:
+    """Run the fake from a shell: `python -m tests.fake_greenapi --instance ID --token TOKEN`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A loopback fake of Green API's HTTP API.")
+    parser.add_argument("--instance", required=True, help="idInstance it accepts")
+    parser.add_argument("--token", required=True, help="apiTokenInstance it accepts")
+    parser.add_argument("--port", type=int, default=0, help="default: any free port")
+    args = parser.parse_args()
+    fake = FakeGreenApi({args.instance: args.token}, port=args.port).start()
+    print(f"fake Green API on {fake.url} (Ctrl-C to stop); requests are printed below", flush=True)
+    seen = 0
+    try:
+        while True:
+            time.sleep(0.2)
+            for record in fake.requests[seen:]:
+                print(f"{record.method} {record.answered} {json.dumps(record.body)}", flush=True)
+            seen = len(fake.requests)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

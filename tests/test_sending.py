@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -31,6 +32,14 @@ from tests.fake_greenapi import FakeGreenApi, Scripted
 INSTANCE_ID = "1101000001"
 TOKEN = "d75b3a66374942c5b3c019c698abc2067e151558acbd412345"
 T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test here also checks that no log line, at any level, carries the API token."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    assert TOKEN not in caplog.text
 
 
 @pytest.fixture
