@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate_listings import AREAS, generate, write_csv
+from bench.stats import summary
 from execution.agents import add_agent
 from execution.property_import import import_properties
 from execution.property_lookup import search_properties
@@ -64,11 +64,6 @@ def buyer_location(rng: random.Random) -> str:
 def price_band(rng: random.Random) -> tuple[int, int]:
     low = rng.choice([300_000, 500_000, 800_000, 1_000_000, 1_500_000, 2_000_000])
     return low, low * 2
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -120,19 +115,17 @@ def run_backend(store: Store, csv_path: Path, listings: list[dict[str, Any]], qu
         ]
         rng.shuffle(pair)  # neither kind always runs first
         for kind, fn in pair:
-            ms, result = timed(fn)
+            ms, found = timed(fn)
             if i >= queries // 10:
                 (fuzzy_ms if kind == "fuzzy" else exact_ms).append(ms)
-                hits += bool(result) and kind == "fuzzy"
-    summary: dict[str, Any] = {"load_seconds": round(load_s, 1), "queries": queries,
+                hits += bool(found) and kind == "fuzzy"
+    result: dict[str, Any] = {"load_seconds": round(load_s, 1), "queries": queries,
                                "fuzzy_with_results": hits}  # fmt: skip
     for kind, samples in (("fuzzy", fuzzy_ms), ("exact", exact_ms)):
-        summary[kind] = {"p50_ms": round(statistics.median(samples), 3),
-                         "p99_ms": round(percentile(samples, 0.99), 3),
-                         "mean_ms": round(statistics.fmean(samples), 3)}  # fmt: skip
-    summary["ratio_p50"] = round(summary["fuzzy"]["p50_ms"] / summary["exact"]["p50_ms"], 1)
-    summary["ratio_p99"] = round(summary["fuzzy"]["p99_ms"] / summary["exact"]["p99_ms"], 1)
-    return summary
+        result[kind] = summary(samples)
+    result["ratio_p50"] = round(result["fuzzy"]["p50_ms"] / result["exact"]["p50_ms"], 1)
+    result["ratio_p99"] = round(result["fuzzy"]["p99_ms"] / result["exact"]["p99_ms"], 1)
+    return result
 
 
 def main() -> None:

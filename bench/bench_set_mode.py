@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -22,25 +21,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import summary
 from execution.agents import add_agent
 from execution.conversations import find_or_create_conversation
 from execution.coordination import Coordinator, InProcessCoordinator, RedisCoordinator
 from execution.set_mode import set_mode
 from execution.store import Store, open_store
 from execution.store.migrate import migrate
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(statistics.median(samples), 3),
-        "p99_ms": round(percentile(samples, 0.99), 3),
-        "mean_ms": round(statistics.fmean(samples), 3),
-    }
 
 
 def run(store: Store, coordinator: Coordinator, switches: int) -> dict[str, Any]:

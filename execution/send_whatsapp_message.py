@@ -152,17 +152,17 @@ async def send_whatsapp_message(
             green_id = await rt.greenapi.send_message(
                 instance, conversation.chat_id, part, guard=guarded_attempt
             )
-        except SendDiscarded as exc:
-            _finish_rest(rt.store, row_ids[index:], "discarded", str(exc), attempts)
-            _record(rt.store, conversation, "send_discarded", idempotency_key, sender, str(exc))
-            log.info("send discarded: conversation %s: %s", conversation_id, exc)
-            result.status, result.reason = "discarded", str(exc)
-            return result
-        except GreenApiError as exc:
-            _finish_rest(rt.store, row_ids[index:], "failed", str(exc), attempts)
-            _record(rt.store, conversation, "send_failed", idempotency_key, sender, str(exc))
-            log.warning("send failed: conversation %s: %s", conversation_id, exc)
-            result.status, result.reason = "failed", str(exc)
+        except (SendDiscarded, GreenApiError) as exc:
+            status: Literal["discarded", "failed"] = (
+                "discarded" if isinstance(exc, SendDiscarded) else "failed"
+            )
+            _finish_rest(rt.store, row_ids[index:], status, str(exc), attempts)
+            _record(rt.store, conversation, f"send_{status}", idempotency_key, sender, str(exc))
+            log.log(
+                logging.INFO if status == "discarded" else logging.WARNING,
+                "send %s: conversation %s: %s", status, conversation_id, exc,
+            )  # fmt: skip
+            result.status, result.reason = status, str(exc)
             return result
         _mark_sent(rt.store, row_id, green_id, attempts, conversation_id)
         result.green_message_ids.append(green_id)
