@@ -190,6 +190,29 @@ def test_100_concurrent_sends_with_one_key_make_one_request(world: dict[str, Any
     assert len(rows(world["store"], world["conversation_id"])) == 1
 
 
+def test_one_key_from_8_threads_at_once_makes_one_request(world: dict[str, Any]) -> None:
+    """Concurrent callers in separate threads (separate event loops, separate connections)."""
+    import threading
+
+    world["fake"].script("sendMessage", Scripted(200, {"idMessage": "FIRST"}, delay=0.1))
+    results: list[SendResult] = []
+    start = threading.Barrier(8)
+
+    def caller() -> None:
+        start.wait()
+        results.append(send(world, "Your viewing is at 3pm", idempotency_key="turn:8:reply"))
+
+    threads = [threading.Thread(target=caller) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(world["fake"].requests) == 1
+    assert len(results) == 8 and {r.status for r in results} == {"sent"}
+    assert {tuple(r.green_message_ids) for r in results} == {("FIRST",)}
+    assert sum(not r.duplicate for r in results) == 1
+
+
 def test_a_repeated_key_returns_the_first_result(world: dict[str, Any]) -> None:
     first = send(world, "Hello", idempotency_key="k1")
     again = send(world, "Hello", idempotency_key="k1")
