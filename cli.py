@@ -6,6 +6,7 @@ from execution import agents, conversations, db, demo, escalation, properties
 from execution.cli_support import make_app
 from execution.send_whatsapp_message import send_command
 from execution.set_mode import set_mode_command
+from orchestrator import directives
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")
 app.add_typer(db.app, name="db")
@@ -13,6 +14,7 @@ app.add_typer(agents.app, name="agents")
 app.add_typer(properties.app, name="properties")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(escalation.app, name="escalation")
+app.add_typer(directives.app, name="directives")
 app.command("send")(send_command)
 app.command("set-mode")(set_mode_command)
 app.command("demo")(demo.run_demo)

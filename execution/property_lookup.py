@@ -174,7 +174,13 @@ def _listings_in_matched_terms(
 
 
 def get_property(store: Store, property_id: int, agent_id: int | None = None) -> Property:
-    """One listing by id; with `agent_id`, only if it is that agent's listing."""
+    """One listing in full, by its id.
+
+    Args:
+        property_id: The listing's id, as search results give it.
+        agent_id: When given, only that agent's listing is found (another agent's is "no
+            property").
+    """
     with store.read() as tx:
         row = tx.fetchone(
             f"SELECT {_COLUMNS} FROM properties p WHERE p.property_id = :property_id"

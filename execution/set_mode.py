@@ -103,7 +103,13 @@ def set_mode(
 def set_mode_human(
     store: Store, coordinator: Coordinator, conversation_id: int, reason: str, actor: str
 ) -> ModeChange:
-    """Hand the conversation to the human agent: the assistant stops answering at once."""
+    """Hand the conversation to the human agent: the assistant stops answering at once.
+
+    Args:
+        conversation_id: The conversation.
+        reason: Why the human should take over (negotiation, legal question, ...), for the agent.
+        actor: Who decided: "operator", "escalation:<trigger>", ...
+    """
     return set_mode(store, coordinator, conversation_id, "HUMAN", reason, actor)
 
 

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 echo "== ruff check";        python3 -m ruff check .
 echo "== ruff format";       python3 -m ruff format --check .
 echo "== mypy";              python3 -m mypy
+echo "== directives";    python3 -m cli directives check
 echo "== pytest";            python3 -m pytest -v -p no:cacheprovider "$@"
