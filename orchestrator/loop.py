@@ -1,0 +1,173 @@
+"""The run loop: a directive, a model, tools. Short, bounded, every step recorded.
+
+The model is asked for its next turn; each tool call it makes is checked (allowed by the
+directive, arguments valid) and executed with the turn's context, and its result (or a readable
+error) goes back to the model. The run stops when the model calls no tool, after `max_steps`
+model turns, when a tool's retry budget is spent, or right after a handoff.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any, Literal
+
+import jinja2
+
+from execution.errors import ConfigurationError, WaError
+from execution.incidents import record_incident
+from orchestrator.directives import Directive
+from orchestrator.providers.base import Entry, Provider, ToolCall, ToolResult, UserText
+from orchestrator.tools import ToolArgumentsError, ToolRegistry
+
+log = logging.getLogger(__name__)
+
+HANDOFF_TOOL = "hand_off_to_human"
+UNKNOWN_TOOL_RETRIES = 1
+MAX_RESULT_CHARS = 8000
+
+Stop = Literal["done", "max_steps", "handoff", "tool_errors"]
+
+
+@dataclass
+class Step:
+    index: int
+    kind: Literal["model", "tool"]
+    latency_ms: float
+    tool: str | None = None
+    arguments: dict[str, Any] | None = None
+    result: str | None = None
+    is_error: bool = False
+    text: str | None = None
+    usage: dict[str, int] | None = None
+
+
+@dataclass
+class Run:
+    directive: str
+    steps: list[Step] = field(default_factory=list)
+    final_text: str = ""
+    stopped: Stop = "done"
+
+
+def render_system(directive: Directive, inputs: dict[str, Any]) -> str:
+    """The directive's prose with its `{{ inputs }}` filled in (undeclared ones fail loudly)."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    return env.from_string(directive.body).render(**inputs)
+
+
+def _as_text(value: Any) -> str:
+    def plain(item: Any) -> Any:
+        if is_dataclass(item) and not isinstance(item, type):
+            return asdict(item)
+        return str(item)
+
+    text = value if isinstance(value, str) else json.dumps(value, default=plain, ensure_ascii=False)
+    return text if len(text) <= MAX_RESULT_CHARS else text[:MAX_RESULT_CHARS] + " ...(cut)"
+
+
+async def run(
+    directive: Directive,
+    inputs: dict[str, Any],
+    provider: Provider,
+    registry: ToolRegistry,
+    context: dict[str, Any],
+    *,
+    max_steps: int | None = None,
+    dry_run: bool = False,
+    record: Callable[[Step], None] | None = None,
+) -> Run:
+    """Run `directive` to its end. `context` fills the tools' hidden parameters (store, agent)."""
+    missing = sorted(set(directive.inputs) - set(inputs))
+    if missing:
+        raise ToolArgumentsError(f"directive {directive.name} needs input(s): {', '.join(missing)}")
+    unknown = [name for name in directive.tools if name not in registry]
+    if unknown:
+        raise ConfigurationError(f"directive {directive.name} names unregistered tool(s): "
+                                 f"{', '.join(unknown)} (run `wa directives check`)")  # fmt: skip
+    system = render_system(directive, inputs)
+    tools = [registry[name] for name in directive.tools]
+    transcript: list[Entry] = [UserText(_as_text(inputs))]
+    result = Run(directive.name)
+    failures: dict[str, int] = {}
+
+    def note(step: Step) -> None:
+        result.steps.append(step)
+        if record:
+            record(step)
+
+    for _ in range(max_steps or directive.max_steps):
+        started = time.perf_counter()
+        turn = await provider.complete(system=system, transcript=transcript, tools=tools)
+        note(Step(len(result.steps), "model", (time.perf_counter() - started) * 1000,
+                  text=turn.text, usage=asdict(turn.usage)))  # fmt: skip
+        transcript.append(turn)
+        if not turn.tool_calls:
+            result.final_text = turn.text
+            return result
+        for call in turn.tool_calls:
+            started = time.perf_counter()
+            outcome = await _call(call, directive, registry, context, dry_run)
+            note(Step(len(result.steps), "tool", (time.perf_counter() - started) * 1000,
+                      tool=call.name, arguments=call.arguments, result=outcome.content,
+                      is_error=outcome.is_error))  # fmt: skip
+            transcript.append(outcome)
+            if outcome.is_error:
+                failures[call.name] = failures.get(call.name, 0) + 1
+                allowed = call.name in registry and call.name in directive.tools
+                budget = registry[call.name].retries if allowed else UNKNOWN_TOOL_RETRIES
+                if failures[call.name] > budget:
+                    result.stopped = "tool_errors"
+                    return result
+            elif call.name == HANDOFF_TOOL:
+                result.stopped = "handoff"
+                return result
+    result.stopped = "max_steps"
+    return result
+
+
+async def _call(
+    call: ToolCall,
+    directive: Directive,
+    registry: ToolRegistry,
+    context: dict[str, Any],
+    dry_run: bool,
+) -> ToolResult:
+    def error(message: str) -> ToolResult:
+        return ToolResult(call.call_id, call.name, message, is_error=True)
+
+    if call.name not in directive.tools or call.name not in registry:
+        return error(f"tool {call.name!r} is not available here; use one of "
+                     f"{', '.join(directive.tools) or 'none'}")  # fmt: skip
+    tool = registry[call.name]
+    try:
+        arguments = tool.validate(call.arguments)
+    except ToolArgumentsError as exc:
+        return error(f"{exc}. Fix the arguments and call again.")
+    if dry_run and tool.effect != "read":
+        return ToolResult(call.call_id, call.name, f"dry run: {tool.effect} not executed")
+    hidden = {name: context[name] for name in tool.context if name in context}
+    absent = [name for name in tool.context if name not in context]
+    if absent:
+        return error(f"tool {call.name} cannot run in this context (no {', '.join(absent)})")
+    try:
+        value = tool.function(**hidden, **arguments)
+        if inspect.isawaitable(value):
+            value = await value
+    except WaError as exc:  # an expected refusal (not found, invalid): the model reads it
+        return error(str(exc))
+    except Exception as exc:  # unexpected: the model reads it, and it becomes an incident
+        log.exception("tool %s failed in directive %s", call.name, directive.name)
+        store = context.get("store")
+        if store is not None:
+            record_incident(
+                store, "execution", f"{type(exc).__name__}: {exc}",
+                agent_id=context.get("agent_id"), directive=directive.name, tool=call.name,
+                context={"arguments": arguments},
+            )  # fmt: skip
+        return error(f"{type(exc).__name__}: {exc}")
+    return ToolResult(call.call_id, call.name, _as_text(value))

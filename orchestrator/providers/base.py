@@ -1,0 +1,59 @@
+"""The provider interface: one async call from a transcript and tools to the model's next turn.
+
+Transcripts are provider-neutral records; each provider translates them to its own API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from orchestrator.tools import Tool
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ModelTurn:
+    """What the model said: text, tool calls, or both."""
+
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class UserText:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+Entry = UserText | ModelTurn | ToolResult
+
+
+class Provider(Protocol):
+    name: str
+
+    async def complete(
+        self, *, system: str, transcript: list[Entry], tools: list[Tool]
+    ) -> ModelTurn: ...
