@@ -13,11 +13,14 @@ import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
+from tests.loopback import Answer, LoopbackServer
+
 _PATH = re.compile(r"^/waInstance(?P<instance>[^/]+)/(?P<method>[A-Za-z]+)/(?P<token>[^/?]+)$")
+
+Scripted = Answer  # the name the tests use for a scripted answer
 
 
 @dataclass
@@ -30,48 +33,24 @@ class Recorded:
     answered: int = 0  # the status it got
 
 
-@dataclass
-class Scripted:
-    status: int
-    body: dict[str, Any] | str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-class FakeGreenApi:
+class FakeGreenApi(LoopbackServer):
     """`FakeGreenApi(instances={"1101000001": "token"})`; `.url` is the host to point clients at."""
 
     def __init__(self, instances: dict[str, str], port: int = 0) -> None:
+        super().__init__(port)
         self.instances = dict(instances)
         self.requests: list[Recorded] = []
-        self._script: dict[str, deque[Scripted]] = {}
+        self._script: dict[str, deque[Answer]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeGreenApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def __enter__(self) -> FakeGreenApi:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def script(self, method: str, *answers: Scripted) -> None:
+    def script(self, method: str, *answers: Answer) -> None:
         """Queue answers for `method`; once used up, it answers like Green API again."""
         with self._lock:
             self._script.setdefault(method, deque()).extend(answers)
@@ -81,68 +60,31 @@ class FakeGreenApi:
         with self._lock:
             return [r for r in self.requests if r.method == method and r.answered == 200]
 
-    def _answer(self, record: Recorded) -> Scripted:
+    def answer(self, path: str, headers: dict[str, str], body: Any) -> Answer:
+        match = _PATH.match(path)
+        if not match:
+            return Answer(404, {"message": "not found"})
+        record = Recorded(
+            match["instance"], match["method"], match["token"], body, time.monotonic()
+        )
         with self._lock:
+            self.requests.append(record)
             queue = self._script.get(record.method)
-            if queue:
-                return queue.popleft()
+            scripted = queue.popleft() if queue else None
+        reply = scripted or self._documented_answer(record)
+        record.answered = reply.status
+        return reply
+
+    def _documented_answer(self, record: Recorded) -> Answer:
         if self.instances.get(record.instance) != record.token:
-            return Scripted(401, "Unauthorized")
+            return Answer(401, "Unauthorized")
         if "chatId" not in record.body:
-            return Scripted(400, {"message": "Validation failed. Details: 'chatId' is required"})
+            return Answer(400, {"message": "Validation failed. Details: 'chatId' is required"})
         if record.method in ("sendMessage", "sendFileByUrl"):
-            return Scripted(200, {"idMessage": secrets.token_hex(10).upper()})
+            return Answer(200, {"idMessage": secrets.token_hex(10).upper()})
         if record.method == "readChat":
-            return Scripted(200, {"setRead": True})
-        return Scripted(404, {"message": f"unknown method {record.method}"})
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                match = _PATH.match(self.path)
-                try:
-                    body = json.loads(raw or b"{}")
-                except ValueError:
-                    body = {"_unparsed": raw.decode(errors="replace")}
-                if not match:
-                    self._send(Scripted(404, {"message": "not found"}))
-                    return
-                record = Recorded(
-                    match["instance"], match["method"], match["token"], body, time.monotonic()
-                )
-                with fake._lock:
-                    fake.requests.append(record)
-                answer = fake._answer(record)
-                if answer.delay:
-                    time.sleep(answer.delay)
-                record.answered = answer.status
-                self._send(answer)
-
-            def _send(self, answer: Scripted) -> None:
-                payload = (
-                    answer.body.encode()
-                    if isinstance(answer.body, str)
-                    else json.dumps(answer.body if answer.body is not None else {}).encode()
-                )
-                try:
-                    self.send_response(answer.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for name, value in answer.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout test)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # quiet: request lines carry the token
-
-        return Handler
+            return Answer(200, {"setRead": True})
+        return Answer(404, {"message": f"unknown method {record.method}"})
 
 
 def main() -> None:
@@ -154,7 +96,8 @@ def main() -> None:
     parser.add_argument("--token", required=True, help="apiTokenInstance it accepts")
     parser.add_argument("--port", type=int, default=0, help="default: any free port")
     args = parser.parse_args()
-    fake = FakeGreenApi({args.instance: args.token}, port=args.port).start()
+    fake = FakeGreenApi({args.instance: args.token}, port=args.port)
+    fake.start()
     print(f"fake Green API on {fake.url} (Ctrl-C to stop); requests are printed below", flush=True)
     seen = 0
     try:
