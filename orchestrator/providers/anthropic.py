@@ -1,0 +1,112 @@
+"""Claude through the official SDK (AsyncAnthropic): Messages API with tool use.
+
+The stable part of the prompt (directive, persona, rules: the system prompt) and the tool
+definitions are marked for prompt caching. The SDK retries 429/529/5xx with backoff; a model
+that stays unavailable or times out raises `ModelUnavailable`, which hands the chat to a human.
+`ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` are read by the SDK itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+
+from execution.errors import WaError
+from orchestrator.providers.base import Entry, ModelTurn, ToolCall, ToolResult, Usage, UserText
+from orchestrator.tools import Tool
+
+DEFAULT_MAX_TOKENS = 1024
+
+
+class ModelUnavailable(WaError):
+    """The model could not answer (timeouts, overload, bad key): the turn must hand over."""
+
+
+def to_messages(transcript: list[Entry]) -> list[dict[str, Any]]:
+    """The transcript as Messages API turns (consecutive tool results share one user turn)."""
+    messages: list[dict[str, Any]] = []
+    for entry in transcript:
+        if isinstance(entry, UserText):
+            messages.append({"role": "user", "content": entry.text})
+        elif isinstance(entry, ModelTurn):
+            content: list[dict[str, Any]] = []
+            if entry.text:
+                content.append({"type": "text", "text": entry.text})
+            content += [
+                {"type": "tool_use", "id": c.call_id, "name": c.name, "input": c.arguments}
+                for c in entry.tool_calls
+            ]
+            messages.append({"role": "assistant", "content": content})
+        elif isinstance(entry, ToolResult):
+            block = {"type": "tool_result", "tool_use_id": entry.call_id,
+                     "content": entry.content, "is_error": entry.is_error}  # fmt: skip
+            last = messages[-1] if messages else None
+            if last and last["role"] == "user" and isinstance(last["content"], list):
+                last["content"].append(block)
+            else:
+                messages.append({"role": "user", "content": [block]})
+    return messages
+
+
+def to_tools(tools: list[Tool]) -> list[dict[str, Any]]:
+    definitions: list[dict[str, Any]] = [
+        {"name": t.name, "description": t.description, "input_schema": t.schema} for t in tools
+    ]
+    if definitions:  # cache everything up to and including the last tool definition
+        definitions[-1]["cache_control"] = {"type": "ephemeral"}
+    return definitions
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(
+        self,
+        model: str,
+        client: anthropic.AsyncAnthropic | None = None,
+        *,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+    ) -> None:
+        self.model = model
+        self.max_tokens = max_tokens
+        self.client = client or anthropic.AsyncAnthropic(timeout=timeout, max_retries=max_retries)
+
+    async def complete(
+        self, *, system: str, transcript: list[Entry], tools: list[Tool]
+    ) -> ModelTurn:
+        try:
+            response = await self.client.messages.create(
+                model=self.model,
+                max_tokens=self.max_tokens,
+                system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+                messages=to_messages(transcript),  # type: ignore[arg-type]
+                tools=to_tools(tools),  # type: ignore[arg-type]
+            )
+        except anthropic.APITimeoutError:
+            raise ModelUnavailable("the model did not answer in time") from None
+        except anthropic.APIConnectionError as exc:
+            raise ModelUnavailable(f"cannot reach the model: {exc}") from None
+        except anthropic.APIStatusError as exc:
+            raise ModelUnavailable(
+                f"the model refused the request (HTTP {exc.status_code}): {exc.message}"
+            ) from None
+        text = "".join(block.text for block in response.content if block.type == "text")
+        calls = tuple(
+            ToolCall(block.id, block.name, dict(block.input))
+            for block in response.content
+            if block.type == "tool_use"
+        )
+        usage = response.usage
+        return ModelTurn(
+            text=text,
+            tool_calls=calls,
+            usage=Usage(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_read_tokens=usage.cache_read_input_tokens or 0,
+                cache_write_tokens=usage.cache_creation_input_tokens or 0,
+            ),
+        )

@@ -1,0 +1,71 @@
+"""A loopback fake of Anthropic's Messages API (`POST /v1/messages`), for the real SDK.
+
+Answers are queued; each request's JSON body and headers are recorded. Replies follow the
+documented message shape (content blocks, stop_reason, usage incl. cache tokens); errors use
+the documented error envelope (429 rate_limit_error, 529 overloaded_error).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import deque
+from typing import Any
+
+from tests.loopback import Answer, LoopbackServer
+
+
+def message(*content: dict[str, Any], stop: str = "end_turn", **usage: int) -> Answer:
+    return Answer(200, {
+        "id": f"msg_{secrets.token_hex(8)}", "type": "message", "role": "assistant",
+        "model": "claude-test", "content": list(content), "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": usage.get("input_tokens", 100),
+                  "output_tokens": usage.get("output_tokens", 20),
+                  "cache_creation_input_tokens": usage.get("cache_write", 0),
+                  "cache_read_input_tokens": usage.get("cache_read", 0)},
+    })  # fmt: skip
+
+
+def text_block(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def tool_use(call_id: str, name: str, **arguments: Any) -> dict[str, Any]:
+    return {"type": "tool_use", "id": call_id, "name": name, "input": arguments}
+
+
+def error(status: int, kind: str, retry_after_ms: int | None = 10) -> Answer:
+    headers = {"retry-after-ms": str(retry_after_ms)} if retry_after_ms is not None else {}
+    return Answer(status, {"type": "error", "error": {"type": kind, "message": kind}}, headers)
+
+
+class FakeAnthropic(LoopbackServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._answers: deque[Answer] = deque()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> FakeAnthropic:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def queue(self, *answers: Answer) -> None:
+        with self._lock:
+            self._answers.extend(answers)
+
+    def answer(self, path: str, headers: dict[str, str], body: Any) -> Answer:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append({k.lower(): v for k, v in headers.items()})
+            if path != "/v1/messages":
+                return Answer(404, {"type": "error", "error": {"type": "not_found_error",
+                                                                "message": path}})  # fmt: skip
+            if not self._answers:
+                return error(500, "api_error", None)
+            return self._answers.popleft()
