@@ -18,9 +18,11 @@ from typing import Any, Literal
 
 import jinja2
 
+from execution.agents import Agent
 from execution.errors import ConfigurationError, WaError
 from execution.incidents import record_incident
 from orchestrator.directives import Directive
+from orchestrator.prompts import system_prompt
 from orchestrator.providers.base import Entry, Provider, ToolCall, ToolResult, UserText
 from orchestrator.tools import ToolArgumentsError, ToolRegistry
 
@@ -80,8 +82,10 @@ async def run(
     max_steps: int | None = None,
     dry_run: bool = False,
     record: Callable[[Step], None] | None = None,
+    agent: Agent | None = None,
 ) -> Run:
-    """Run `directive` to its end. `context` fills the tools' hidden parameters (store, agent)."""
+    """Run `directive` to its end. `context` fills the tools' hidden parameters (store, agent);
+    with `agent`, the system prompt carries its persona."""
     missing = sorted(set(directive.inputs) - set(inputs))
     if missing:
         raise ToolArgumentsError(f"directive {directive.name} needs input(s): {', '.join(missing)}")
@@ -90,6 +94,8 @@ async def run(
         raise ConfigurationError(f"directive {directive.name} names unregistered tool(s): "
                                  f"{', '.join(unknown)} (run `wa directives check`)")  # fmt: skip
     system = render_system(directive, inputs)
+    if agent is not None:
+        system = system_prompt(system, agent)
     tools = [registry[name] for name in directive.tools]
     transcript: list[Entry] = [UserText(_as_text(inputs))]
     result = Run(directive.name)

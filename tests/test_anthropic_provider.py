@@ -131,3 +131,25 @@ def test_bad_key_is_not_retried(claude: FakeAnthropic) -> None:
     with pytest.raises(ModelUnavailable, match="401"):
         asyncio.run(provider(claude).complete(system="s", transcript=[], tools=[]))
     assert len(claude.requests) == 1
+
+
+def test_the_persona_rides_in_the_cached_system_prompt(claude: FakeAnthropic, store: Store) -> None:
+    from execution.agents import get_agent, update_persona
+
+    agent_id = make_agent(store)
+    update_persona(store, agent_id, assistant_name="Ava", style="premium", tone=2,
+                   flags=["polite"], instruction="Call buyers Sir or Madam.")  # fmt: skip
+    agent = get_agent(store, agent_id)
+    claude.queue(message(text_block("Good afternoon.")))
+    directive = load_directives()["property_search"]
+    asyncio.run(run(directive, {"message": "hello"}, provider(claude), REGISTRY,
+                    {"store": store, "agent_id": agent_id}, agent=agent))  # fmt: skip
+    [system] = claude.requests[0]["system"]
+    assert system["cache_control"] == {"type": "ephemeral"}
+    text = system["text"]
+    assert text.startswith("## Goal")
+    assert "You are Ava, the assistant of Agent 1" in text
+    assert "Style: premium" in text and "Tone 2 of 10: formal" in text
+    assert "Call buyers Sir or Madam." in text
+    # the persona comes after the rules: lower priority, and the cached prefix stays stable
+    assert text.index("## Rules that always hold") < text.index("<persona>")
