@@ -65,35 +65,38 @@ def _keywords(listing: Property) -> set[str]:
     return {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
 
 
-def _mentions(sentence: str, listings: list[Property]) -> dict[int, list[int]]:
-    """Where in `sentence` each listing (by index) is named: positions of its keywords."""
+def _mentions(sentence: str, listings: list[Property]) -> dict[int, tuple[int, list[int]]]:
+    """Which listings (by index) `sentence` names: (how many of their keywords, where)."""
     lowered = sentence.lower()
-    found: dict[int, list[int]] = {}
+    found: dict[int, tuple[int, list[int]]] = {}
     for index, listing in enumerate(listings):
+        positions: list[int] = []
+        named = 0
         for word in _keywords(listing):
-            found.setdefault(index, []).extend(
-                m.start() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered)
-            )
-        if not found.get(index):
-            found.pop(index, None)
+            hits = [m.start() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered)]
+            named += bool(hits)
+            positions += hits
+        if positions:
+            found[index] = (named, positions)
     return found
 
 
 def _owners(
-    position: int, mentions: dict[int, list[int]], listings: list[Property]
+    position: int, mentions: dict[int, tuple[int, list[int]]], listings: list[Property]
 ) -> list[Property]:
-    """The listings a fact at `position` speaks of: those named closest before it (else closest
-    after); a tie keeps all of them, and they must all agree with the fact."""
+    """The listings a fact at `position` speaks of: the most fully named, then the one named
+    closest before it (else closest after). A tie keeps all: they must all agree."""
 
-    def distance(positions: list[int]) -> tuple[int, int]:
+    def rank(named: int, positions: list[int]) -> tuple[int, int, int]:
         before = [position - p for p in positions if p <= position]
-        return (0, min(before)) if before else (1, min(p - position for p in positions))
+        after = [p - position for p in positions if p > position]
+        return (-named, 0, min(before)) if before else (-named, 1, min(after))
 
     if not mentions:
         return []
-    scored = {index: distance(positions) for index, positions in mentions.items()}
-    best = min(scored.values())
-    return [listings[index] for index, score in scored.items() if score == best]
+    ranks = {index: rank(*mention) for index, mention in mentions.items()}
+    best = min(ranks.values())
+    return [listings[index] for index, r in ranks.items() if r == best]
 
 
 def _availability(sentence: str) -> str | None:
