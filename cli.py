@@ -7,6 +7,7 @@ from execution.cli_support import make_app
 from execution.send_whatsapp_message import send_command
 from execution.set_mode import set_mode_command
 from orchestrator import directives
+from orchestrator.chat import chat_command
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")
 app.add_typer(db.app, name="db")
@@ -17,6 +18,7 @@ app.add_typer(escalation.app, name="escalation")
 app.add_typer(directives.app, name="directives")
 app.command("send")(send_command)
 app.command("set-mode")(set_mode_command)
+app.command("chat")(chat_command)
 app.command("demo")(demo.run_demo)
 
 if __name__ == "__main__":

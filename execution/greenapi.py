@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -278,3 +279,34 @@ def _id_message(data: dict[str, Any]) -> str:
     if not isinstance(value, str) or not value:
         raise GreenApiError(f"Green API answered without an idMessage: {str(data)[:200]}")
     return value
+
+
+class ConsoleGreenApi(GreenApiClient):
+    """Delivers nowhere: hands each message to `deliver(chat_id, text)` (the console, a demo
+    transcript) and answers like Green API. Guards and mode checks run exactly as for a real
+    send; only the HTTP request is replaced."""
+
+    def __init__(self, deliver: Callable[[str, str], None]) -> None:
+        self._deliver = deliver
+
+    async def aclose(self) -> None:
+        pass
+
+    async def call(
+        self,
+        instance: Instance,
+        method: str,
+        body: dict[str, Any],
+        *,
+        guard: Guard | None = None,
+    ) -> dict[str, Any]:
+        if guard is None:
+            return self._answer(method, body)
+        async with guard():
+            return self._answer(method, body)
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "readChat":
+            return {"setRead": True}
+        self._deliver(str(body.get("chatId")), str(body.get("message") or body.get("urlFile")))
+        return {"idMessage": f"CONSOLE-{uuid.uuid4().hex[:20].upper()}"}

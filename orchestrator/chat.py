@@ -1,0 +1,97 @@
+"""`wa chat`: write as a buyer, see the assistant's replies, through the real turn code.
+
+    wa chat --agent "Sarah Tan" --message "3 bedroom condo in Tampines?"   # one turn
+    wa chat --agent "Sarah Tan"                                             # interactive
+
+Sends go to Green API when the agent has an api url (or WA_GREENAPI_URL is reachable), or to
+the console with `--console` (the default when the agent has no api url of its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated, Any
+
+import typer
+
+from execution.agents import find_agent
+from execution.cli_support import console, print_json
+from execution.conversations import find_or_create_conversation, get_conversation
+from execution.greenapi import ConsoleGreenApi
+from execution.runtime import Runtime, open_runtime
+from orchestrator.providers.select import select_provider
+from orchestrator.turn import TurnResult, handle_turn, record_incoming
+
+DEFAULT_CONTACT = "6580000001"
+
+
+async def chat_turn(
+    rt: Runtime, conversation_id: int, message: str, provider: Any, turn_id: str | None = None
+) -> TurnResult:
+    """Store the buyer's message and handle the turn, as the webhook will."""
+    turn_id = turn_id or f"chat:{uuid.uuid4()}"
+    record_incoming(rt, get_conversation(rt.store, conversation_id), message, turn_id)
+    return await handle_turn(rt, conversation_id, message, turn_id=turn_id, provider=provider)
+
+
+def _trace(result: TurnResult) -> dict[str, Any]:
+    steps = result.run.steps if result.run else []
+    return {
+        "conversation_id": result.conversation_id,
+        "status": result.status,
+        "reply": result.reply,
+        "trigger": result.trigger,
+        "evidence": result.evidence,
+        "steps": [{k: v for k, v in step.__dict__.items() if v is not None} for step in steps],
+    }
+
+
+def _show(result: TurnResult) -> None:
+    for step in result.run.steps if result.run else []:
+        if step.kind == "tool":
+            outcome = ("error: " if step.is_error else "") + (step.result or "")[:120]
+            console.print(f"  tool {step.tool}({step.arguments}) -> {outcome}", style="dim",
+                          markup=False)  # fmt: skip
+    if result.status == "escalated":
+        console.print(f"[yellow]handed to the agent: {result.trigger} ({result.evidence})[/yellow]")
+    elif result.status == "human_mode":
+        console.print("[yellow]the agent has this chat: the assistant stays silent[/yellow]")
+    if result.reply and result.status in ("replied", "escalated"):
+        console.print(f"[bold green]assistant:[/bold green] {result.reply}")
+
+
+def chat_command(
+    agent: Annotated[str, typer.Option(help="Agent id or name.")],
+    contact: Annotated[str, typer.Option(help="The buyer's number.")] = DEFAULT_CONTACT,
+    message: Annotated[str | None, typer.Option(help="One turn, then exit.")] = None,
+    to_console: Annotated[
+        bool, typer.Option("--console", help="Print sends instead of calling Green API.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole trace as JSON.")] = False,
+) -> None:
+    """Chat as a buyer with an agent's assistant (the same turn code as the webhook)."""
+    with open_runtime() as rt:
+        provider = select_provider(rt.settings)
+        with rt.store.read() as tx:
+            owner = find_agent(tx, agent)
+        if to_console or not owner.api_url:
+            rt.greenapi = ConsoleGreenApi(lambda chat, text: None)
+        conversation = find_or_create_conversation(rt.store, owner.agent_id, contact)
+
+        async def one(text: str) -> TurnResult:
+            return await chat_turn(rt, conversation.conversation_id, text, provider)
+
+        if message is not None:
+            result = asyncio.run(one(message))
+            if as_json:
+                print_json(_trace(result))
+            else:
+                _show(result)
+            return
+        console.print(f"Chatting with {owner.name}'s assistant as {contact}. Empty line quits.")
+        while True:
+            text = typer.prompt("buyer", default="", show_default=False)
+            if not text.strip():
+                break
+            _show(asyncio.run(one(text)))

@@ -1,0 +1,191 @@
+"""One buyer turn: gate -> escalation -> loop -> fact check -> send. The same code serves
+`wa chat`, `wa demo` and (later) the webhook server.
+
+- Only a conversation in AI mode gets an AI reply; the mode version is taken at the start and
+  the send is discarded if it changed meanwhile (a takeover won).
+- Escalation triggers are detected in code before any model call; so are three failed searches.
+- Any failure of the model or the tools hands the chat to the human, with one handoff message.
+- The reply's facts are checked against the listings the turn's tools returned; a reply that
+  states a fact it cannot back is never sent: the chat goes to the human instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from execution.agents import Agent, find_agent
+from execution.audit import record_event
+from execution.conversations import Conversation, get_conversation
+from execution.errors import WaError
+from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
+from execution.fact_check import check_facts
+from execution.incidents import record_incident
+from execution.property_lookup import Property
+from execution.runtime import Runtime
+from execution.send_whatsapp_message import SendResult, send_whatsapp_message
+from execution.set_mode import set_mode_human
+from orchestrator.directives import load_directives
+from orchestrator.loop import Run, run
+from orchestrator.prompts import system_prompt
+from orchestrator.providers.base import Provider
+from orchestrator.providers.scripted import render_reply
+from orchestrator.registry import REGISTRY
+
+log = logging.getLogger(__name__)
+
+TURN_DIRECTIVE = "handle_incoming_message"
+SEARCH_TOOLS = ("search_properties",)
+
+Status = Literal["replied", "escalated", "human_mode", "discarded", "failed"]
+
+
+@dataclass
+class TurnResult:
+    conversation_id: int
+    status: Status
+    reply: str | None = None
+    trigger: str | None = None
+    evidence: str | None = None
+    run: Run | None = None
+    send: SendResult | None = None
+
+
+def record_incoming(rt: Runtime, conversation: Conversation, text: str, turn_id: str) -> None:
+    """Store the buyer's message (the webhook does this itself; `wa chat` calls it)."""
+    with rt.store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+            "green_message_id, status) VALUES (:agent_id, :conversation_id, 'in', 'USER', "
+            ":text, :green_id, 'received')",
+            {"agent_id": conversation.agent_id, "conversation_id": conversation.conversation_id,
+             "text": text, "green_id": f"local:{turn_id}"},
+        )  # fmt: skip
+        tx.execute(
+            "UPDATE conversations SET last_message_at = CURRENT_TIMESTAMP "
+            "WHERE conversation_id = :id",
+            {"id": conversation.conversation_id},
+        )
+
+
+async def handle_turn(
+    rt: Runtime,
+    conversation_id: int,
+    message: str,
+    *,
+    turn_id: str,
+    provider: Provider,
+) -> TurnResult:
+    """Answer one buyer message (already stored) in a conversation, or hand it over."""
+    conversation = get_conversation(rt.store, conversation_id)
+    with rt.store.read() as tx:
+        agent = find_agent(tx, conversation.agent_id)
+    if conversation.current_mode != "AI":
+        return TurnResult(conversation_id, "human_mode")
+    version = conversation.mode_version
+    trigger = detect_escalation(message, conversation.failed_search_streak)
+    if trigger:
+        return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id)
+    directive = load_directives()[TURN_DIRECTIVE]
+    context = {"store": rt.store, "agent_id": agent.agent_id, "coordinator": rt.coordinator,
+               "conversation_id": conversation_id, "actor": "assistant"}  # fmt: skip
+    inputs = {"message": message, "contact_name": conversation.contact_name or ""}
+    try:
+        done = await run(directive, inputs, provider, REGISTRY, context, agent=agent)
+    except Exception as exc:  # any failure of the model or the tools: the human takes over
+        log.exception("turn %s failed", turn_id)
+        record_incident(rt.store, "orchestration", f"{type(exc).__name__}: {exc}",
+                        agent_id=agent.agent_id, directive=TURN_DIRECTIVE,
+                        context={"turn_id": turn_id})  # fmt: skip
+        return await hand_over(rt, conversation, agent, "failure", type(exc).__name__, turn_id)
+    if done.stopped == "handoff":
+        return await hand_over(rt, conversation, agent, "assistant", "asked for the agent",
+                               turn_id, already_human=True, run_=done)  # fmt: skip
+    if done.stopped != "done" or not done.final_text.strip():
+        return await hand_over(rt, conversation, agent, "failure", done.stopped, turn_id, run_=done)
+    streak = _update_failed_search_streak(rt, conversation, done)
+    if streak >= FAILED_SEARCHES_LIMIT:
+        evidence = f"{streak} searches in a row found nothing"
+        return await hand_over(rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id,
+                               run_=done)  # fmt: skip
+    discrepancies = check_facts(done.final_text, _listings_seen(done))
+    if discrepancies:
+        record_incident(rt.store, "orchestration", "reply failed the fact check",
+                        agent_id=agent.agent_id, directive=TURN_DIRECTIVE,
+                        context={"reply": done.final_text,
+                                 "discrepancies": [str(d) for d in discrepancies]})  # fmt: skip
+        return await hand_over(rt, conversation, agent, "failure", "fact check", turn_id, run_=done)
+    sent = await send_whatsapp_message(
+        rt, conversation_id, done.final_text, sender="AI",
+        idempotency_key=f"{turn_id}:reply", expected_mode_version=version,
+    )  # fmt: skip
+    status: Status = "replied" if sent.status == "sent" else "discarded"
+    if sent.status == "failed":
+        return await hand_over(
+            rt, conversation, agent, "failure", "send failed", turn_id, run_=done
+        )
+    return TurnResult(conversation_id, status, done.final_text, run=done, send=sent)
+
+
+async def hand_over(
+    rt: Runtime,
+    conversation: Conversation,
+    agent: Agent,
+    trigger: str,
+    evidence: str,
+    turn_id: str,
+    *,
+    already_human: bool = False,
+    run_: Run | None = None,
+) -> TurnResult:
+    """Switch to HUMAN (unless the model's handoff tool already did) and send the one handoff
+    message, past the mode gate. Nothing else is sent in this turn."""
+    cid = conversation.conversation_id
+    if not already_human:
+        set_mode_human(rt.store, rt.coordinator, cid, f"{trigger}: {evidence}",
+                       f"escalation:{trigger}")  # fmt: skip
+    with rt.store.transaction() as tx:
+        record_event(tx, "escalation", {"trigger": trigger, "evidence": evidence,
+                                        "turn_id": turn_id},
+                     agent_id=agent.agent_id, conversation_id=cid)  # fmt: skip
+    text = render_reply("handoff", system_prompt("", agent))
+    try:
+        sent = await send_whatsapp_message(
+            rt, cid, text, sender="AI", idempotency_key=f"{turn_id}:handoff", force=True
+        )
+    except WaError as exc:
+        log.error("handoff message for conversation %s not sent: %s", cid, exc)
+        return TurnResult(cid, "failed", None, trigger, evidence, run_)
+    return TurnResult(cid, "escalated", text, trigger, evidence, run_, sent)
+
+
+def _update_failed_search_streak(rt: Runtime, conversation: Conversation, done: Run) -> int:
+    searches = [s for s in done.steps if s.kind == "tool" and s.tool in SEARCH_TOOLS]
+    if not searches:
+        return conversation.failed_search_streak
+    found = any(not s.is_error and s.result not in (None, "[]") for s in searches)
+    streak = 0 if found else conversation.failed_search_streak + 1
+    with rt.store.transaction() as tx:
+        tx.execute(
+            "UPDATE conversations SET failed_search_streak = :streak WHERE conversation_id = :id",
+            {"streak": streak, "id": conversation.conversation_id},
+        )
+    return streak
+
+
+def _listings_seen(done: Run) -> list[Property]:
+    """The listings the turn's tools returned: what its reply may state facts about."""
+    seen: dict[int, Property] = {}
+    for step in done.steps:
+        if step.kind != "tool" or step.is_error or not step.result:
+            continue
+        try:
+            value = json.loads(step.result)
+        except ValueError:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "property_id" in item:
+                seen[item["property_id"]] = Property(**item)
+    return list(seen.values())
