@@ -1,0 +1,156 @@
+"""One buyer turn end to end: gate, escalation, loop, fact check, send, on both deployments."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from execution.agents import add_agent
+from execution.audit import events
+from execution.conversations import find_or_create_conversation, get_conversation
+from execution.coordination import Coordinator
+from execution.greenapi import GreenApiClient
+from execution.incidents import open_incidents
+from execution.property_import import import_properties
+from execution.runtime import Runtime
+from execution.set_mode import set_mode_human
+from execution.settings import load_settings
+from execution.store import Store
+from orchestrator.chat import chat_turn
+from orchestrator.providers.base import ModelTurn
+from orchestrator.providers.scripted import ScriptedProvider
+from orchestrator.turn import TurnResult
+from tests.fake_greenapi import FakeGreenApi
+from tests.model_doubles import FunctionModel, QueuedModel, call, text, tools
+
+INSTANCE, TOKEN = "1101000001", "turn-test-token-123"
+
+
+@pytest.fixture
+def world(backend: tuple[Store, Coordinator], tmp_path: Path):  # type: ignore[no-untyped-def]
+    store, coordinator = backend
+    with FakeGreenApi({INSTANCE: TOKEN}) as fake:
+        agent = add_agent(store, name="Sarah Tan", instance_id=INSTANCE, api_token=TOKEN,
+                          webhook_token="hook-token-123", number="6591234567",
+                          api_url=fake.url)  # fmt: skip
+        path = tmp_path / "l.json"
+        path.write_text(json.dumps([
+            {"ref": "T1", "title": "Treasure at Tampines", "location": "Tampines Street 11",
+             "price": 1580000, "type": "condo", "bedrooms": 3},
+        ]))  # fmt: skip
+        import_properties(store, agent.agent_id, path)
+        conversation = find_or_create_conversation(store, agent.agent_id, "6590000001@c.us")
+        yield {"store": store, "coordinator": coordinator, "fake": fake,
+               "cid": conversation.conversation_id}  # fmt: skip
+
+
+def turn(
+    world: dict[str, Any], message: str, provider: Any = None, turn_id: str = "t1"
+) -> TurnResult:
+    async def go() -> TurnResult:
+        async with GreenApiClient(backoff_initial=0.01, backoff_max=0.05) as client:
+            rt = Runtime(load_settings(), world["store"], world["coordinator"], client)
+            return await chat_turn(rt, world["cid"], message, provider or ScriptedProvider(),
+                                   turn_id=turn_id)  # fmt: skip
+
+    return asyncio.run(go())
+
+
+def sent(world: dict[str, Any]) -> list[str]:
+    return [r.body["message"] for r in world["fake"].sent()]
+
+
+def test_an_enquiry_gets_one_checked_reply(world: dict[str, Any]) -> None:
+    result = turn(world, "any 3 bedroom condo in tampnes?")
+    assert result.status == "replied"
+    [reply] = sent(world)
+    assert reply == result.reply and "S$1,580,000" in reply
+    assert get_conversation(world["store"], world["cid"]).current_mode == "AI"
+
+
+def test_negotiation_hands_over_with_one_message_and_nothing_else(world: dict[str, Any]) -> None:
+    model = QueuedModel([])  # the model is never asked
+    result = turn(world, "Can the owner do 1.5M?", model)
+    assert (result.status, result.trigger) == ("escalated", "negotiation")
+    assert model.requests == []
+    [handoff] = sent(world)
+    assert "Sarah Tan" in handoff and "take it from here" in handoff
+    assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
+    kinds = [e["kind"] for e in events(world["store"], world["cid"])]
+    assert kinds == ["mode_change", "escalation", "forced_send"]
+
+
+def test_human_mode_gets_no_reply_at_all(world: dict[str, Any]) -> None:
+    set_mode_human(world["store"], world["coordinator"], world["cid"], "agent", "operator")
+    assert turn(world, "hello?").status == "human_mode"
+    assert sent(world) == []
+
+
+def test_three_failed_searches_hand_over(world: dict[str, Any]) -> None:
+    statuses = [turn(world, f"condo in Sentosa under {n}00k", turn_id=f"t{n}").status
+                for n in (1, 2, 3)]  # fmt: skip
+    assert statuses == ["replied", "replied", "escalated"]
+    assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
+    assert "take it from here" in sent(world)[-1] and len(sent(world)) == 3
+
+
+def test_a_found_listing_resets_the_streak(world: dict[str, Any]) -> None:
+    turn(world, "condo in Sentosa under 100k", turn_id="a")
+    turn(world, "condo in Sentosa under 200k", turn_id="b")
+    turn(world, "condo in Tampines", turn_id="c")
+    assert get_conversation(world["store"], world["cid"]).failed_search_streak == 0
+
+
+def test_a_model_failure_hands_over_and_becomes_an_incident(world: dict[str, Any]) -> None:
+    def broken(transcript: Any) -> ModelTurn:
+        raise RuntimeError("model exploded")
+
+    result = turn(world, "3 bedroom in Tampines?", FunctionModel(broken))
+    assert (result.status, result.trigger) == ("escalated", "failure")
+    [incident] = open_incidents(world["store"])
+    assert "model exploded" in incident["error"] and incident["layer"] == "orchestration"
+    assert len(sent(world)) == 1  # only the handoff message
+
+
+def test_a_wrong_fact_is_never_sent(world: dict[str, Any]) -> None:
+    model = QueuedModel([tools(call("search_properties", location="tampines")),
+                         text("Treasure at Tampines is only S$1,000,000!")])  # fmt: skip
+    result = turn(world, "3 bedroom in Tampines?", model)
+    assert (result.status, result.evidence) == ("escalated", "fact check")
+    assert all("1,000,000" not in message for message in sent(world))
+    [incident] = open_incidents(world["store"])
+    assert "price does not match" in json.dumps(incident["context"])
+
+
+def test_a_takeover_while_the_model_thinks_discards_the_reply(world: dict[str, Any]) -> None:
+    def slow_model(transcript: Any) -> ModelTurn:
+        set_mode_human(world["store"], world["coordinator"], world["cid"], "agent", "operator")
+        return text("Hello! How can I help?")
+
+    result = turn(world, "hi there, looking around", FunctionModel(slow_model))
+    assert result.status == "discarded"
+    assert sent(world) == []
+
+
+def test_wa_chat_offline_on_the_embedded_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WA_DATABASE_URL", f"sqlite:///{tmp_path / 'wa.db'}")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo", "--json"]).exit_code == 0
+    result = runner.invoke(app, ["chat", "--agent", "1", "--message",
+                                 "3 bedroom condo in tampines under 1.6M", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    trace = json.loads(result.stdout)
+    assert trace["status"] == "replied" and "Treasure at Tampines" in trace["reply"]
+    assert [s["tool"] for s in trace["steps"] if s["kind"] == "tool"] == ["search_properties"]
