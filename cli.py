@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from execution import agents, conversations, db, demo, escalation, properties
+from execution import agents, conversations, db, escalation, properties
 from execution.cli_support import make_app
 from execution.send_whatsapp_message import send_command
 from execution.set_mode import set_mode_command
-from orchestrator import directives
+from orchestrator import demo, directives
 from orchestrator.chat import chat_command
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")

@@ -23,7 +23,7 @@ from execution.runtime import Runtime, open_runtime
 from orchestrator.providers.select import select_provider
 from orchestrator.turn import TurnResult, handle_turn, record_incoming
 
-DEFAULT_CONTACT = "6580000001"
+DEFAULT_CONTACT = "6580000002"  # not the demo conversation's buyer
 
 
 async def chat_turn(

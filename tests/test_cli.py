@@ -201,6 +201,10 @@ def test_demo_runs_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert second["agent"]["agent_id"] == first["agent"]["agent_id"]
     code, out, _ = wa("demo")
     assert code == 0 and "Buyer:" in out
+    talk = second["conversation"]
+    assert [t["status"] for t in talk] == ["replied", "replied", "escalated", "human_mode"]
+    assert "Treasure at Tampines" in talk[1]["sent"][0] and talk[2]["trigger"] == "negotiation"
+    assert talk[3]["sent"] == []
 
 
 def test_standalone_module_help() -> None:

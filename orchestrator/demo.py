@@ -1,11 +1,15 @@
 """`wa demo`: the main job on the embedded defaults, no servers and no API keys.
 
 Creates the schema, registers the demo agent (once), imports the demo listings (re-running
-updates them in place), then searches them the way buyers write: with typos and partial names.
+updates them in place), searches them the way buyers write (typos, partial names), then plays a
+short conversation through the same turn code the webhook uses: a greeting, an enquiry with a
+typo that finds real listings, and a negotiation that hands the chat to the human agent.
+Messages go to the transcript instead of Green API.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from importlib import resources
@@ -16,11 +20,19 @@ import yaml
 
 from execution.agents import Agent, Persona, add_agent, find_agent_by_instance
 from execution.cli_support import JsonOption, cli_store, console, print_json
+from execution.conversations import find_or_create_conversation
+from execution.coordination import InProcessCoordinator
+from execution.greenapi import ConsoleGreenApi
 from execution.properties import print_properties
 from execution.property_import import import_properties
 from execution.property_lookup import search_properties
+from execution.runtime import Runtime
+from execution.set_mode import set_mode_ai
+from execution.settings import load_settings
 from execution.store import Store
 from execution.store.migrate import migrate
+from orchestrator.chat import chat_turn
+from orchestrator.providers.scripted import ScriptedProvider
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,38 @@ SEARCHES = (
         {"property_type": "condo", "max_price": 3_500_000},
     ),
 )
+
+
+CONVERSATION = (
+    "Hi!",
+    "I'm looking for a 3 bedroom condo in Tampnes, budget under 1.6M",
+    "Can the owner do 1.5M?",
+    "Hello? Anyone there?",
+)
+DEMO_BUYER = "6580000001"
+
+
+def play_conversation(store: Store, agent: Agent) -> list[dict[str, Any]]:
+    """The demo buyer's messages through the real turn code; sends land in the transcript."""
+    conversation = find_or_create_conversation(store, agent.agent_id, DEMO_BUYER, "Alex")
+    coordinator = InProcessCoordinator()
+    set_mode_ai(store, coordinator, conversation.conversation_id, "demo starts", "demo")
+    outbox: list[str] = []
+    rt = Runtime(
+        load_settings(), store, coordinator, ConsoleGreenApi(lambda chat, text: outbox.append(text))
+    )
+    transcript: list[dict[str, Any]] = []
+
+    async def play() -> None:
+        for n, message in enumerate(CONVERSATION):
+            before = len(outbox)
+            result = await chat_turn(rt, conversation.conversation_id, message, ScriptedProvider(),
+                                     turn_id=f"demo:{secrets.token_hex(4)}:{n}")  # fmt: skip
+            transcript.append({"buyer": message, "status": result.status,
+                               "trigger": result.trigger, "sent": outbox[before:]})  # fmt: skip
+
+    asyncio.run(play())
+    return transcript
 
 
 def demo_file(name: str) -> Path:
@@ -82,6 +126,7 @@ def run_demo(as_json: bool = JsonOption) -> None:
             (s, search_properties(store, agent.agent_id, location=s.location, limit=5, **s.filters))
             for s in SEARCHES
         ]
+        conversation = play_conversation(store, agent)
         where = store.display_url
     if as_json:
         print_json(
@@ -91,6 +136,7 @@ def run_demo(as_json: bool = JsonOption) -> None:
                 "agent": agent.public(),
                 "import": result,
                 "searches": [{"query": s.said, "results": r} for s, r in searches],
+                "conversation": conversation,
             }
         )
         return
@@ -109,3 +155,15 @@ def run_demo(as_json: bool = JsonOption) -> None:
             print_properties(f"{len(results)} listing(s)", results)
         else:
             console.print("  (no listing matches)")
+    console.print(f"\n[bold]A conversation with {agent.persona.assistant_name}[/bold] "
+                  "(sends go to this transcript, not to Green API)")  # fmt: skip
+    for exchange in conversation:
+        console.print(f"\n[bold cyan]Buyer:[/bold cyan] {exchange['buyer']}")
+        for text in exchange["sent"]:
+            console.print(f"[bold green]{agent.persona.assistant_name}:[/bold green] {text}")
+        if exchange["status"] == "escalated":
+            console.print(f"[yellow]-> handed to {agent.name} ({exchange['trigger']})[/yellow]")
+        elif exchange["status"] == "human_mode":
+            console.print(
+                f"[yellow]-> {agent.name} has the chat; the assistant stays silent[/yellow]"
+            )
