@@ -11,6 +11,7 @@ would go out.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -61,8 +62,13 @@ class FactCheckFailed(ValidationError):
 
 
 def _keywords(listing: Property) -> set[str]:
-    words = set(_WORD.findall(f"{listing.title} {listing.location}".lower()))
-    return {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
+    """The words that name a listing: distinctive words of its title and location, and
+    street-and-number pairs ("street 11") that tell two units of one area apart."""
+    text = f"{listing.title} {listing.location}".lower()
+    words = _WORD.findall(text)
+    names = {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
+    names |= {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and not a.isdigit()}
+    return names
 
 
 def _mentions(sentence: str, listings: list[Property]) -> dict[int, tuple[int, list[int]]]:
@@ -73,7 +79,8 @@ def _mentions(sentence: str, listings: list[Property]) -> dict[int, tuple[int, l
         positions: list[int] = []
         named = 0
         for word in _keywords(listing):
-            hits = [m.start() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered)]
+            pattern = r"\s+".join(re.escape(part) for part in word.split())
+            hits = [m.start() for m in re.finditer(rf"\b{pattern}\b", lowered)]
             named += bool(hits)
             positions += hits
         if positions:
@@ -85,7 +92,8 @@ def _owners(
     position: int, mentions: dict[int, tuple[int, list[int]]], listings: list[Property]
 ) -> list[Property]:
     """The listings a fact at `position` speaks of: the most fully named, then the one named
-    closest before it (else closest after). A tie keeps all: they must all agree."""
+    closest before it (else closest after). A tie keeps all: listings the text cannot tell
+    apart, and the fact must be true of one of them."""
 
     def rank(named: int, positions: list[int]) -> tuple[int, int, int]:
         before = [position - p for p in positions if p <= position]
@@ -161,7 +169,7 @@ def check_facts(text: str, listings: list[Property]) -> list[Discrepancy]:
                 ok = [p.bedrooms == value for p in owners]
             else:
                 ok = [_matches_availability(str(value), p) for p in owners]
-            if not all(ok):
+            if not any(ok):
                 names = ", ".join(p.title for p in owners)
                 problems.append(Discrepancy(sentence, fact, f"{kind} does not match {names}"))
     return problems

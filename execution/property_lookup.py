@@ -156,10 +156,11 @@ def _listings_in_matched_terms(
         return first
     rest = tx.fetchall(
         f"""
-        WITH best AS (
+        WITH scored AS MATERIALIZED ({store.terms_table("scored")}),
+        best AS (
             SELECT s.location, MAX(t.score) AS score
-            FROM ({store.terms_table("scored")}) AS t
-            JOIN location_spans s ON s.agent_id = :agent_id AND s.term_id = t.term_id
+            FROM scored t CROSS JOIN location_spans s  -- SQLite: the few terms drive the join
+            WHERE s.agent_id = :agent_id AND s.term_id = t.term_id
             GROUP BY s.location
         )
         SELECT {_COLUMNS}, b.score AS match_score

@@ -133,6 +133,19 @@ def load_directives(folder: Path = DIRECTIVES_DIR) -> dict[str, Directive]:
     return found
 
 
+_cache: dict[Path, tuple[tuple[tuple[str, int], ...], dict[str, Directive]]] = {}
+
+
+def cached_directives(folder: Path = DIRECTIVES_DIR) -> dict[str, Directive]:
+    """`load_directives`, read again only when a file in `folder` changed (name, mtime)."""
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.md")))
+    cached = _cache.get(folder)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, load_directives(folder))
+        _cache[folder] = cached
+    return cached[1]
+
+
 def check_directive(directive: Directive, registry: ToolRegistry) -> list[str]:
     """Everything wrong with one directive, as `file:line: problem` lines (empty: fine)."""
     problems = []

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import jinja2
@@ -56,10 +57,17 @@ class Run:
     stopped: Stop = "done"
 
 
+_JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+@lru_cache(maxsize=64)
+def _compiled(body: str) -> jinja2.Template:
+    return _JINJA.from_string(body)
+
+
 def render_system(directive: Directive, inputs: dict[str, Any]) -> str:
     """The directive's prose with its `{{ inputs }}` filled in (undeclared ones fail loudly)."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    return env.from_string(directive.body).render(**inputs)
+    return _compiled(directive.body).render(**inputs)
 
 
 def _as_text(value: Any) -> str:

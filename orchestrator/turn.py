@@ -27,7 +27,7 @@ from execution.property_lookup import Property
 from execution.runtime import Runtime
 from execution.send_whatsapp_message import SendResult, send_whatsapp_message
 from execution.set_mode import set_mode_human
-from orchestrator.directives import load_directives
+from orchestrator.directives import cached_directives
 from orchestrator.loop import Run, run
 from orchestrator.prompts import system_prompt
 from orchestrator.providers.base import Provider
@@ -88,7 +88,7 @@ async def handle_turn(
     trigger = detect_escalation(message, conversation.failed_search_streak)
     if trigger:
         return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id)
-    directive = load_directives()[TURN_DIRECTIVE]
+    directive = cached_directives()[TURN_DIRECTIVE]
     context = {"store": rt.store, "agent_id": agent.agent_id, "coordinator": rt.coordinator,
                "conversation_id": conversation_id, "actor": "assistant"}  # fmt: skip
     inputs = {"message": message, "contact_name": conversation.contact_name or ""}

@@ -111,11 +111,23 @@ def test_a_single_listing_in_context_takes_unnamed_facts() -> None:
     assert check_facts("It's S$1.5M with 3 bedrooms.", [TAMPINES])
 
 
-def test_two_listings_named_equally_must_agree() -> None:
-    twin = listing(5, "Tampines Court 3BR", "Tampines Avenue 5", 1_580_000, 3, "available")
+def test_listings_the_text_cannot_tell_apart() -> None:
+    twin = listing(5, "Tampines Court 3BR", "Tampines Avenue 5", 1_400_000, 3, "available")
+    # "Tampines" alone names both: a fact true of either of them is in the records...
     assert check_facts("The Tampines one is S$1.58M.", [TAMPINES, twin]) == []
-    other = listing(6, "Tampines Court 3BR", "Tampines Avenue 5", 1_400_000, 3, "available")
-    assert check_facts("Treasure Court in Tampines is S$1.58M.", [TAMPINES, other])
+    assert check_facts("The Tampines one is S$1.4M.", [TAMPINES, twin]) == []
+    # ...and a fact true of neither is not
+    assert check_facts("The Tampines one is S$1.5M.", [TAMPINES, twin])
+    # naming more of one listing picks it out
+    assert check_facts("Tampines Court is S$1.58M.", [TAMPINES, twin])
+    assert check_facts("Tampines Avenue 5 has 3 bedrooms for S$1.4M.", [TAMPINES, twin]) == []
+
+
+def test_street_numbers_tell_units_of_one_area_apart() -> None:
+    a = listing(7, "3BR condo at Tampines Street 5", "Tampines Street 5", 1_234_000, 3, "available")
+    b = listing(8, "3BR condo at Tampines Street 11", "Tampines Street 11", 999_000, 3, "available")
+    assert check_facts("1. 3BR condo at Tampines Street 5: S$1,234,000.", [a, b]) == []
+    assert check_facts("1. 3BR condo at Tampines Street 5: S$999,000.", [a, b])
 
 
 def test_require_raises_with_every_discrepancy() -> None:
