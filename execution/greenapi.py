@@ -125,7 +125,7 @@ class GreenApiClient:
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
     ) -> None:
-        self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        self._http = http  # created on first use when not given
         self._owns_http = http is None
         self._attempts = attempts
         self._backoff = wait_exponential_jitter(
@@ -133,8 +133,13 @@ class GreenApiClient:
         )
 
     async def aclose(self) -> None:
-        if self._owns_http:
+        if self._owns_http and self._http is not None:
             await self._http.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        return self._http
 
     async def __aenter__(self) -> GreenApiClient:
         return self
@@ -233,7 +238,7 @@ class GreenApiClient:
         where = instance.where(method)
         try:
             async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
-                response = await self._http.post(instance.url(method), json=body)
+                response = await self._client().post(instance.url(method), json=body)
         except (httpx.TimeoutException, TimeoutError):
             raise _Retryable(f"{where} timed out", status=None, retry_after=None) from None
         except httpx.TransportError as exc:
@@ -287,25 +292,12 @@ class ConsoleGreenApi(GreenApiClient):
     send; only the HTTP request is replaced."""
 
     def __init__(self, deliver: Callable[[str, str], None]) -> None:
+        super().__init__(attempts=1)
         self._deliver = deliver
 
-    async def aclose(self) -> None:
-        pass
-
-    async def call(
-        self,
-        instance: Instance,
-        method: str,
-        body: dict[str, Any],
-        *,
-        guard: Guard | None = None,
+    async def _post_once(
+        self, instance: Instance, method: str, body: dict[str, Any]
     ) -> dict[str, Any]:
-        if guard is None:
-            return self._answer(method, body)
-        async with guard():
-            return self._answer(method, body)
-
-    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "readChat":
             return {"setRead": True}
         self._deliver(str(body.get("chatId")), str(body.get("message") or body.get("urlFile")))
