@@ -10,7 +10,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -139,3 +139,14 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
     monkeypatch.setattr(console, "width", 200)  # tables unfolded, so tests can read cells
     return database_url
+
+
+SUMMARY_LINES: list[str] = []
+"""Figures tests want in the run's output (escalation precision/recall): printed at the end."""
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SUMMARY_LINES:
+        terminalreporter.section("figures")
+        for line in SUMMARY_LINES:
+            terminalreporter.write_line(line)

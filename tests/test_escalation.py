@@ -14,6 +14,7 @@ import yaml
 
 from execution.errors import ConfigurationError
 from execution.escalation import FAILED_SEARCHES, detect_escalation, parse_rules
+from tests.conftest import SUMMARY_LINES
 
 DATA = Path(__file__).parent / "data"
 CORPUS = yaml.safe_load((DATA / "escalation_corpus.yaml").read_text())
@@ -70,6 +71,7 @@ def report(name: str, examples: list[tuple[str, str]]) -> tuple[float, float, st
         + ["  misses:"] + [f"    {m}" for m in misses]
     )  # fmt: skip
     print("\n" + text)
+    SUMMARY_LINES.extend(text.split("\n  misses:")[0].splitlines())
     return precision, recall, text
 
 
@@ -80,7 +82,9 @@ def test_precision_and_recall_on_the_corpus() -> None:
 
 def test_precision_and_recall_on_the_holdout() -> None:
     """A second corpus (see its header: once held out, no longer): a lower floor."""
-    precision, recall, text = report("escalation holdout", labelled(HOLDOUT))
+    precision, recall, text = report(
+        "escalation second corpus (no longer held out)", labelled(HOLDOUT)
+    )
     assert precision >= 0.75 and recall >= 0.6, text
 
 
