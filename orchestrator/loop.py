@@ -55,6 +55,8 @@ class Run:
     steps: list[Step] = field(default_factory=list)
     final_text: str = ""
     stopped: Stop = "done"
+    transcript: list[Entry] = field(default_factory=list)
+    """Everything the model saw and said: pass it back (plus a note) to continue the run."""
 
 
 _JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -91,9 +93,11 @@ async def run(
     dry_run: bool = False,
     record: Callable[[Step], None] | None = None,
     agent: Agent | None = None,
+    resume: list[Entry] | None = None,
 ) -> Run:
     """Run `directive` to its end. `context` fills the tools' hidden parameters (store, agent);
-    with `agent`, the system prompt carries its persona."""
+    with `agent`, the system prompt carries its persona; `resume` continues an earlier run's
+    transcript (a correction appended) instead of starting from the inputs."""
     missing = sorted(set(directive.inputs) - set(inputs))
     if missing:
         raise ToolArgumentsError(f"directive {directive.name} needs input(s): {', '.join(missing)}")
@@ -105,8 +109,8 @@ async def run(
     if agent is not None:
         system = system_prompt(system, agent)
     tools = [registry[name] for name in directive.tools]
-    transcript: list[Entry] = [UserText(_as_text(inputs))]
-    result = Run(directive.name)
+    transcript: list[Entry] = list(resume) if resume else [UserText(_as_text(inputs))]
+    result = Run(directive.name, transcript=transcript)
     failures: dict[str, int] = {}
 
     def note(step: Step) -> None:

@@ -30,7 +30,7 @@ from execution.set_mode import set_mode_human
 from orchestrator.directives import cached_directives
 from orchestrator.loop import Run, run
 from orchestrator.prompts import system_prompt
-from orchestrator.providers.base import Provider
+from orchestrator.providers.base import Provider, UserText
 from orchestrator.providers.scripted import render_reply
 from orchestrator.registry import REGISTRY
 
@@ -111,6 +111,23 @@ async def handle_turn(
         return await hand_over(rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id,
                                run_=done)  # fmt: skip
     discrepancies = check_facts(done.final_text, _listings_seen(done))
+    if discrepancies:  # one corrective turn: the model reads what was wrong and tries again
+        note = ("Your reply was not sent: it states facts the records do not support: "
+                + "; ".join(str(d) for d in discrepancies)
+                + ". Rewrite it using only facts from the tool results.")  # fmt: skip
+        try:
+            corrected = await run(directive, inputs, provider, REGISTRY, context, agent=agent,
+                                  resume=[*done.transcript, UserText(note)])  # fmt: skip
+        except Exception as exc:
+            log.exception("corrective turn %s failed", turn_id)
+            corrected = None
+            record_incident(rt.store, "orchestration", f"{type(exc).__name__}: {exc}",
+                            agent_id=agent.agent_id, directive=TURN_DIRECTIVE)  # fmt: skip
+        if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
+            corrected.steps = [*done.steps, *corrected.steps]
+            seen = _listings_seen(corrected)
+            if not check_facts(corrected.final_text, seen):
+                done, discrepancies = corrected, []
     if discrepancies:
         record_incident(rt.store, "orchestration", "reply failed the fact check",
                         agent_id=agent.agent_id, directive=TURN_DIRECTIVE,

@@ -117,13 +117,26 @@ def test_a_model_failure_hands_over_and_becomes_an_incident(world: dict[str, Any
 
 
 def test_a_wrong_fact_is_never_sent(world: dict[str, Any]) -> None:
-    model = QueuedModel([tools(call("search_properties", location="tampines")),
-                         text("Treasure at Tampines is only S$1,000,000!")])  # fmt: skip
+    wrong = "Treasure at Tampines is only S$1,000,000!"
+    model = QueuedModel(
+        [tools(call("search_properties", location="tampines")), text(wrong), text(wrong)]
+    )  # and again after the correction: the human takes over
     result = turn(world, "3 bedroom in Tampines?", model)
     assert (result.status, result.evidence) == ("escalated", "fact check")
     assert all("1,000,000" not in message for message in sent(world))
     [incident] = open_incidents(world["store"])
     assert "price does not match" in json.dumps(incident["context"])
+    note = model.requests[2]["transcript"][-1]
+    assert "not sent" in note.text and "1000000" in note.text
+
+
+def test_one_corrective_turn_fixes_a_wrong_fact(world: dict[str, Any]) -> None:
+    model = QueuedModel([tools(call("search_properties", location="tampines")),
+                         text("Treasure at Tampines is S$1.5M."),
+                         text("Treasure at Tampines is S$1.58M.")])  # fmt: skip
+    result = turn(world, "3 bedroom in Tampines?", model)
+    assert result.status == "replied" and sent(world) == ["Treasure at Tampines is S$1.58M."]
+    assert open_incidents(world["store"]) == []
 
 
 def test_a_takeover_while_the_model_thinks_discards_the_reply(world: dict[str, Any]) -> None:
