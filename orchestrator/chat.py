@@ -20,6 +20,7 @@ from execution.cli_support import console, print_json
 from execution.conversations import find_or_create_conversation, get_conversation
 from execution.greenapi import ConsoleGreenApi
 from execution.runtime import Runtime, open_runtime
+from orchestrator.providers.base import Provider
 from orchestrator.providers.select import select_provider
 from orchestrator.turn import TurnResult, handle_turn, record_incoming
 
@@ -27,7 +28,11 @@ DEFAULT_CONTACT = "6580000002"  # not the demo conversation's buyer
 
 
 async def chat_turn(
-    rt: Runtime, conversation_id: int, message: str, provider: Any, turn_id: str | None = None
+    rt: Runtime,
+    conversation_id: int,
+    message: str,
+    provider: Provider,
+    turn_id: str | None = None,
 ) -> TurnResult:
     """Store the buyer's message and handle the turn, as the webhook will."""
     turn_id = turn_id or f"chat:{uuid.uuid4()}"
@@ -79,19 +84,26 @@ def chat_command(
             rt.greenapi = ConsoleGreenApi(lambda chat, text: None)
         conversation = find_or_create_conversation(rt.store, owner.agent_id, contact)
 
-        async def one(text: str) -> TurnResult:
-            return await chat_turn(rt, conversation.conversation_id, text, provider)
+        async def session() -> None:
+            """One event loop for the whole chat: the Green API client lives in it."""
+            try:
+                if message is not None:
+                    result = await chat_turn(rt, conversation.conversation_id, message, provider)
+                    if as_json:
+                        print_json(_trace(result))
+                    else:
+                        _show(result)
+                    return
+                console.print(f"Chatting with {owner.name}'s assistant as {contact}. "
+                              "Empty line quits.")  # fmt: skip
+                while True:
+                    text = await asyncio.to_thread(
+                        typer.prompt, "buyer", default="", show_default=False
+                    )
+                    if not text.strip():
+                        break
+                    _show(await chat_turn(rt, conversation.conversation_id, text, provider))
+            finally:
+                await rt.greenapi.aclose()
 
-        if message is not None:
-            result = asyncio.run(one(message))
-            if as_json:
-                print_json(_trace(result))
-            else:
-                _show(result)
-            return
-        console.print(f"Chatting with {owner.name}'s assistant as {contact}. Empty line quits.")
-        while True:
-            text = typer.prompt("buyer", default="", show_default=False)
-            if not text.strip():
-                break
-            _show(asyncio.run(one(text)))
+        asyncio.run(session())
