@@ -167,3 +167,20 @@ def test_wa_chat_offline_on_the_embedded_defaults(
     trace = json.loads(result.stdout)
     assert trace["status"] == "replied" and "Treasure at Tampines" in trace["reply"]
     assert [s["tool"] for s in trace["steps"] if s["kind"] == "tool"] == ["search_properties"]
+
+
+def test_wa_chat_interactive_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WA_DATABASE_URL", f"sqlite:///{tmp_path / 'wa.db'}")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo", "--json"]).exit_code == 0
+    said = "hello\nany condo in Bishan?\nis the price negotiable?\n\n"
+    result = runner.invoke(app, ["chat", "--agent", "1", "--contact", "6580000077"], input=said)
+    assert result.exit_code == 0, result.stderr
+    assert "I'm Ava" in result.stdout and "Bishan Park 3BR" in result.stdout
+    assert "handed to the agent: negotiation" in result.stdout
