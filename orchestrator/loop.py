@@ -12,7 +12,6 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -91,7 +90,6 @@ async def run(
     *,
     max_steps: int | None = None,
     dry_run: bool = False,
-    record: Callable[[Step], None] | None = None,
     agent: Agent | None = None,
     resume: list[Entry] | None = None,
 ) -> Run:
@@ -113,16 +111,13 @@ async def run(
     result = Run(directive.name, transcript=transcript)
     failures: dict[str, int] = {}
 
-    def note(step: Step) -> None:
-        result.steps.append(step)
-        if record:
-            record(step)
-
     for _ in range(max_steps or directive.max_steps):
         started = time.perf_counter()
         turn = await provider.complete(system=system, transcript=transcript, tools=tools)
-        note(Step(len(result.steps), "model", (time.perf_counter() - started) * 1000,
-                  text=turn.text, usage=asdict(turn.usage)))  # fmt: skip
+        elapsed = (time.perf_counter() - started) * 1000
+        result.steps.append(
+            Step(len(result.steps), "model", elapsed, text=turn.text, usage=asdict(turn.usage))
+        )
         transcript.append(turn)
         if not turn.tool_calls:
             result.final_text = turn.text
@@ -130,9 +125,11 @@ async def run(
         for call in turn.tool_calls:
             started = time.perf_counter()
             outcome = await _call(call, directive, registry, context, dry_run)
-            note(Step(len(result.steps), "tool", (time.perf_counter() - started) * 1000,
-                      tool=call.name, arguments=call.arguments, result=outcome.content,
-                      is_error=outcome.is_error))  # fmt: skip
+            elapsed = (time.perf_counter() - started) * 1000
+            result.steps.append(
+                Step(len(result.steps), "tool", elapsed, tool=call.name, arguments=call.arguments,
+                     result=outcome.content, is_error=outcome.is_error)
+            )  # fmt: skip
             transcript.append(outcome)
             if outcome.is_error:
                 failures[call.name] = failures.get(call.name, 0) + 1

@@ -48,13 +48,6 @@ class FakeAnthropic(LoopbackServer):
         self._answers: deque[Answer] = deque()
         self._lock = threading.Lock()
 
-    def __enter__(self) -> FakeAnthropic:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def queue(self, *answers: Answer) -> None:
         with self._lock:
             self._answers.extend(answers)

@@ -43,13 +43,6 @@ class FakeGreenApi(LoopbackServer):
         self._script: dict[str, deque[Answer]] = {}
         self._lock = threading.Lock()
 
-    def __enter__(self) -> FakeGreenApi:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def script(self, method: str, *answers: Answer) -> None:
         """Queue answers for `method`; once used up, it answers like Green API again."""
         with self._lock:
