@@ -21,6 +21,8 @@ import jinja2
 from execution.agents import Agent
 from execution.errors import ConfigurationError, WaError
 from execution.incidents import record_incident
+from execution.run_log import record_run
+from execution.store import Store
 from orchestrator.directives import Directive
 from orchestrator.prompts import system_prompt
 from orchestrator.providers.base import Entry, Provider, ToolCall, ToolResult, UserText
@@ -32,7 +34,7 @@ HANDOFF_TOOL = "hand_off_to_human"
 UNKNOWN_TOOL_RETRIES = 1
 MAX_RESULT_CHARS = 8000
 
-Stop = Literal["done", "max_steps", "handoff", "tool_errors"]
+Stop = Literal["done", "max_steps", "handoff", "tool_errors", "error"]
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Run:
     stopped: Stop = "done"
     transcript: list[Entry] = field(default_factory=list)
     """Everything the model saw and said: pass it back (plus a note) to continue the run."""
+    run_id: int | None = None
+    """Its row in `runs`, when the context had a store to record it in."""
 
 
 _JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -95,7 +99,8 @@ async def run(
 ) -> Run:
     """Run `directive` to its end. `context` fills the tools' hidden parameters (store, agent);
     with `agent`, the system prompt carries its persona; `resume` continues an earlier run's
-    transcript (a correction appended) instead of starting from the inputs."""
+    transcript (a correction appended) instead of starting from the inputs. With a `store` in
+    the context, the run and its steps are recorded (runs, run_steps), however it ends."""
     missing = sorted(set(directive.inputs) - set(inputs))
     if missing:
         raise ToolArgumentsError(f"directive {directive.name} needs input(s): {', '.join(missing)}")
@@ -106,12 +111,52 @@ async def run(
     system = render_system(directive, inputs)
     if agent is not None:
         system = system_prompt(system, agent)
-    tools = [registry[name] for name in directive.tools]
     transcript: list[Entry] = list(resume) if resume else [UserText(_as_text(inputs))]
     result = Run(directive.name, transcript=transcript)
-    failures: dict[str, int] = {}
+    try:
+        await _loop(result, system, directive, provider, registry, context,
+                    max_steps or directive.max_steps, dry_run)  # fmt: skip
+    except BaseException:
+        result.stopped = "error"
+        raise
+    finally:
+        store = context.get("store")
+        if store is not None:
+            result.run_id = _record(store, result, provider, context, dry_run)
+    return result
 
-    for _ in range(max_steps or directive.max_steps):
+
+def _record(
+    store: Store, result: Run, provider: Provider, context: dict[str, Any], dry_run: bool
+) -> int | None:
+    """The run's one write path; a failure to record never fails the turn."""
+    try:
+        return record_run(
+            store, directive=result.directive, provider=provider.name,
+            model=provider.model, stopped=result.stopped,
+            steps=[asdict(step) for step in result.steps], dry_run=dry_run,
+            agent_id=context.get("agent_id"), conversation_id=context.get("conversation_id"),
+            turn_id=context.get("turn_id"),
+        )  # fmt: skip
+    except Exception:
+        log.exception("could not record the run of %s", result.directive)
+        return None
+
+
+async def _loop(
+    result: Run,
+    system: str,
+    directive: Directive,
+    provider: Provider,
+    registry: ToolRegistry,
+    context: dict[str, Any],
+    max_steps: int,
+    dry_run: bool,
+) -> None:
+    tools = [registry[name] for name in directive.tools]
+    transcript = result.transcript
+    failures: dict[str, int] = {}
+    for _ in range(max_steps):
         started = time.perf_counter()
         turn = await provider.complete(system=system, transcript=transcript, tools=tools)
         elapsed = (time.perf_counter() - started) * 1000
@@ -121,7 +166,7 @@ async def run(
         transcript.append(turn)
         if not turn.tool_calls:
             result.final_text = turn.text
-            return result
+            return
         for call in turn.tool_calls:
             started = time.perf_counter()
             outcome = await _call(call, directive, registry, context, dry_run)
@@ -137,12 +182,11 @@ async def run(
                 budget = registry[call.name].retries if allowed else UNKNOWN_TOOL_RETRIES
                 if failures[call.name] > budget:
                     result.stopped = "tool_errors"
-                    return result
+                    return
             elif call.name == HANDOFF_TOOL:
                 result.stopped = "handoff"
-                return result
+                return
     result.stopped = "max_steps"
-    return result
 
 
 async def _call(

@@ -90,7 +90,8 @@ async def handle_turn(
         return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id)
     directive = cached_directives()[TURN_DIRECTIVE]
     context = {"store": rt.store, "agent_id": agent.agent_id, "coordinator": rt.coordinator,
-               "conversation_id": conversation_id, "actor": "assistant"}  # fmt: skip
+               "conversation_id": conversation_id, "actor": "assistant",
+               "turn_id": turn_id}  # fmt: skip
     inputs = {"message": message, "contact_name": conversation.contact_name or ""}
     try:
         done = await run(directive, inputs, provider, REGISTRY, context, agent=agent)

@@ -20,6 +20,7 @@ class QueuedModel:
 
     turns: list[ModelTurn]
     name: str = "queued"
+    model: str = "queued-1"
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     async def complete(
@@ -38,6 +39,7 @@ class FunctionModel:
 
     fn: Callable[[list[Entry]], ModelTurn]
     name: str = "function"
+    model: str = "function-1"
 
     async def complete(
         self, *, system: str, transcript: list[Entry], tools: list[Tool]

@@ -14,7 +14,7 @@ from execution.property_import import import_properties
 from execution.store import Store
 from orchestrator.directives import Directive, parse_directive
 from orchestrator.loop import render_system, run
-from orchestrator.providers.base import ToolResult, UserText
+from orchestrator.providers.base import ModelTurn, ToolResult, Usage, UserText
 from orchestrator.registry import REGISTRY
 from orchestrator.tools import ToolArgumentsError, ToolRegistry
 from tests.model_doubles import FunctionModel, QueuedModel, call, text, tools
@@ -180,3 +180,61 @@ def test_missing_inputs_and_rendering(directive: Directive) -> None:
     with pytest.raises(ToolArgumentsError, match="needs input"):
         asyncio.run(run(directive, {}, QueuedModel([]), REGISTRY, {}))
     assert "Answer: hello" in render_system(directive, {"message": "hello"})
+
+
+def test_every_run_and_step_is_recorded_with_its_tokens(
+    directive: Directive, listings: dict[str, Any]
+) -> None:
+    from execution.run_log import get_run
+
+    model = QueuedModel([
+        ModelTurn(tool_calls=(call("search_properties", location="tampnes"),),
+                  usage=Usage(input_tokens=120, output_tokens=30, cache_write_tokens=900)),
+        text("The Tampines 3BR is S$1,250,000.", input_tokens=170, output_tokens=12,
+             cache_read_tokens=900),
+    ])  # fmt: skip
+    context = {"store": listings["store"], "agent_id": listings["agent_id"], "turn_id": "t-1"}
+    done = go(directive, model, context)
+    assert done.run_id is not None
+    stored = get_run(listings["store"], done.run_id)
+    assert (stored["directive"], stored["provider"], stored["model"], stored["stopped"]) == (
+        "test_search", "queued", "queued-1", "done",
+    )  # fmt: skip
+    assert (stored["turn_id"], stored["agent_id"], stored["step_count"]) == (
+        "t-1", listings["agent_id"], 3,
+    )  # fmt: skip
+    assert (stored["input_tokens"], stored["output_tokens"]) == (290, 42)
+    assert (stored["cache_read_tokens"], stored["cache_write_tokens"]) == (900, 900)
+    kinds = [(s["step"], s["kind"], s["tool"]) for s in stored["steps"]]
+    assert kinds == [(0, "model", None), (1, "tool", "search_properties"), (2, "model", None)]
+    tool_step = stored["steps"][1]
+    assert tool_step["arguments"] == {"location": "tampnes"}
+    assert json.loads(tool_step["result"])[0]["external_ref"] == "T1"
+    assert tool_step["input_tokens"] is None and stored["steps"][0]["input_tokens"] == 120
+    assert stored["steps"][2]["text"] == "The Tampines 3BR is S$1,250,000."
+    assert all(s["latency_ms"] >= 0 for s in stored["steps"])
+
+
+def test_a_run_that_raises_is_recorded_as_an_error(directive: Directive, store: Store) -> None:
+    from execution.run_log import get_run
+
+    class Down:
+        name, model = "down", "down-1"
+
+        async def complete(self, **_: Any) -> ModelTurn:
+            raise TimeoutError("model timed out")
+
+    with pytest.raises(TimeoutError):
+        go(directive, Down(), {"store": store})
+    with store.read() as tx:
+        run_id = tx.scalar("SELECT MAX(run_id) FROM runs")
+    stored = get_run(store, run_id)
+    assert (stored["stopped"], stored["provider"], stored["steps"]) == ("error", "down", [])
+
+
+def test_dry_runs_are_recorded_as_such(directive: Directive, store: Store) -> None:
+    from execution.run_log import get_run
+
+    model = QueuedModel([tools(call("send_message", text="Hello")), text("done")])
+    done = go(directive, model, {"store": store}, dry_run=True)
+    assert done.run_id is not None and get_run(store, done.run_id)["dry_run"] is True

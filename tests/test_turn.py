@@ -16,6 +16,7 @@ from execution.coordination import Coordinator
 from execution.greenapi import GreenApiClient
 from execution.incidents import open_incidents
 from execution.property_import import import_properties
+from execution.run_log import conversation_runs
 from execution.runtime import Runtime
 from execution.set_mode import set_mode_human
 from execution.settings import load_settings
@@ -70,6 +71,11 @@ def test_an_enquiry_gets_one_checked_reply(world: dict[str, Any]) -> None:
     [reply] = sent(world)
     assert reply == result.reply and "S$1,580,000" in reply
     assert get_conversation(world["store"], world["cid"]).current_mode == "AI"
+    [recorded] = conversation_runs(world["store"], world["cid"])
+    assert result.run is not None and recorded["run_id"] == result.run.run_id
+    assert (recorded["turn_id"], recorded["directive"], recorded["stopped"]) == (
+        "t1", "handle_incoming_message", "done",
+    )  # fmt: skip
 
 
 def test_negotiation_hands_over_with_one_message_and_nothing_else(world: dict[str, Any]) -> None:

@@ -53,6 +53,7 @@ Entry = UserText | ModelTurn | ToolResult
 
 class Provider(Protocol):
     name: str
+    model: str
 
     async def complete(
         self, *, system: str, transcript: list[Entry], tools: list[Tool]

@@ -135,6 +135,7 @@ class ScriptedProvider:
     """Deterministic stand-in for a model; see the module docstring."""
 
     name = "scripted"
+    model = "scripted"
 
     async def complete(
         self, *, system: str, transcript: list[Entry], tools: list[Tool]
