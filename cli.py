@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from execution import agents, conversations, db, escalation, properties
+from execution import agents, conversations, db, escalation, properties, viewings
 from execution.cli_support import make_app
 from execution.send_whatsapp_message import send_command
 from execution.set_mode import set_mode_command
 from orchestrator import demo, directives
 from orchestrator.chat import chat_command
+from orchestrator.run_directive import run_directive_command
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")
 app.add_typer(db.app, name="db")
@@ -15,9 +16,11 @@ app.add_typer(agents.app, name="agents")
 app.add_typer(properties.app, name="properties")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(escalation.app, name="escalation")
+app.add_typer(viewings.app, name="viewings")
 app.add_typer(directives.app, name="directives")
 app.command("send")(send_command)
 app.command("set-mode")(set_mode_command)
+app.command("run")(run_directive_command)
 app.command("chat")(chat_command)
 app.command("demo")(demo.run_demo)
 

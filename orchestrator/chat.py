@@ -40,15 +40,24 @@ async def chat_turn(
     return await handle_turn(rt, conversation_id, message, turn_id=turn_id, provider=provider)
 
 
+def use_console_sends(rt: Runtime, *, echo: bool = False) -> None:
+    """Sends of this command go to the console (printed with `echo`), not to Green API."""
+
+    def show(chat_id: str, text: str) -> None:
+        if echo:
+            console.print(f"[dim]send to {chat_id}:[/dim] {text}", highlight=False)
+
+    rt.greenapi = ConsoleGreenApi(show)
+
+
 def _trace(result: TurnResult) -> dict[str, Any]:
-    steps = result.run.steps if result.run else []
     return {
         "conversation_id": result.conversation_id,
         "status": result.status,
         "reply": result.reply,
         "trigger": result.trigger,
         "evidence": result.evidence,
-        "steps": [{k: v for k, v in step.__dict__.items() if v is not None} for step in steps],
+        "steps": result.run.step_dicts() if result.run else [],
     }
 
 
@@ -81,7 +90,7 @@ def chat_command(
         with rt.store.read() as tx:
             owner = find_agent(tx, agent)
         if to_console or not owner.api_url:
-            rt.greenapi = ConsoleGreenApi(lambda chat, text: None)
+            use_console_sends(rt)
         conversation = find_or_create_conversation(rt.store, owner.agent_id, contact)
 
         async def session() -> None:

@@ -146,6 +146,13 @@ def cached_directives(folder: Path = DIRECTIVES_DIR) -> dict[str, Directive]:
     return cached[1]
 
 
+def get_directive(directives: dict[str, Directive], name: str) -> Directive:
+    """One directive by name; NotFoundError naming the known ones."""
+    if name not in directives:
+        raise NotFoundError(f"no directive {name!r}; known: {', '.join(sorted(directives))}")
+    return directives[name]
+
+
 def check_directive(directive: Directive, registry: ToolRegistry) -> list[str]:
     """Everything wrong with one directive, as `file:line: problem` lines (empty: fine)."""
     problems = []
@@ -212,10 +219,7 @@ def show_command(
     name: Annotated[str, typer.Argument(help="Directive name.")], as_json: bool = JsonOption
 ) -> None:
     """Show one directive: its front matter and its prose."""
-    directives = load_directives()
-    if name not in directives:
-        raise NotFoundError(f"no directive {name!r}; known: {', '.join(directives)}")
-    directive = directives[name]
+    directive = get_directive(load_directives(), name)
     if as_json:
         print_json(_summary(directive) | {"body": directive.body})
         return

@@ -61,6 +61,10 @@ class Run:
     run_id: int | None = None
     """Its row in `runs`, when the context had a store to record it in."""
 
+    def step_dicts(self) -> list[dict[str, Any]]:
+        """The steps as plain dicts, unset fields left out (for `--json` traces)."""
+        return [{k: v for k, v in asdict(step).items() if v is not None} for step in self.steps]
+
 
 _JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 

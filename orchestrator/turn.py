@@ -14,19 +14,21 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
-from execution.conversations import Conversation, get_conversation
+from execution.conversations import Conversation, get_conversation, history
 from execution.errors import WaError
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
 from execution.fact_check import check_facts
 from execution.incidents import record_incident
 from execution.property_lookup import Property
+from execution.run_log import tool_results
 from execution.runtime import Runtime
 from execution.send_whatsapp_message import SendResult, send_whatsapp_message
 from execution.set_mode import set_mode_human
+from execution.store import Store
 from orchestrator.directives import cached_directives
 from orchestrator.loop import Run, run
 from orchestrator.prompts import system_prompt
@@ -38,6 +40,11 @@ log = logging.getLogger(__name__)
 
 TURN_DIRECTIVE = "handle_incoming_message"
 SEARCH_TOOLS = ("search_properties",)
+LISTING_TOOLS = ("search_properties", "get_property", "request_viewing")
+HISTORY_MESSAGES = 10
+HISTORY_CHARS = 500
+SHOWN_LISTINGS = 10
+_SPEAKERS = {"USER": "buyer", "AI": "assistant", "HUMAN": "agent", "SYSTEM": "system"}
 
 Status = Literal["replied", "escalated", "human_mode", "discarded", "failed"]
 
@@ -92,7 +99,8 @@ async def handle_turn(
     context = {"store": rt.store, "agent_id": agent.agent_id, "coordinator": rt.coordinator,
                "conversation_id": conversation_id, "actor": "assistant",
                "turn_id": turn_id}  # fmt: skip
-    inputs = {"message": message, "contact_name": conversation.contact_name or ""}
+    inputs = {"message": message, "contact_name": conversation.contact_name or "",
+              **conversation_inputs(rt.store, conversation_id)}  # fmt: skip
     try:
         done = await run(directive, inputs, provider, REGISTRY, context, agent=agent)
     except Exception as exc:  # any failure of the model or the tools: the human takes over
@@ -193,17 +201,48 @@ def _update_failed_search_streak(rt: Runtime, conversation: Conversation, done: 
     return streak
 
 
+def listings_in(result: str) -> list[Property]:
+    """The listings a tool result carries: a search's list, one listing, or a record holding
+    one under `property` (a viewing request)."""
+    try:
+        value = json.loads(result)
+    except ValueError:
+        return []
+    found = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and isinstance(item.get("property"), dict):
+            item = item["property"]
+        if isinstance(item, dict) and "property_id" in item:
+            try:
+                found.append(Property(**item))
+            except TypeError:
+                continue
+    return found
+
+
 def _listings_seen(done: Run) -> list[Property]:
     """The listings the turn's tools returned: what its reply may state facts about."""
     seen: dict[int, Property] = {}
     for step in done.steps:
-        if step.kind != "tool" or step.is_error or not step.result:
-            continue
-        try:
-            value = json.loads(step.result)
-        except ValueError:
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dict) and "property_id" in item:
-                seen[item["property_id"]] = Property(**item)
+        if step.kind == "tool" and not step.is_error and step.result:
+            seen |= {p.property_id: p for p in listings_in(step.result)}
     return list(seen.values())
+
+
+def conversation_inputs(store: Store, conversation_id: int) -> dict[str, Any]:
+    """What the model should know of the conversation so far: the earlier messages (the ones
+    this turn answers excluded) and the listings recent turns showed (newest first)."""
+    past = history(store, conversation_id, HISTORY_MESSAGES + 5)
+    while past and past[-1].direction == "in":
+        past.pop()
+    lines = [
+        f"{_SPEAKERS.get(m.sender_type, m.sender_type)}: {' '.join(m.text.split())[:HISTORY_CHARS]}"
+        for m in past[-HISTORY_MESSAGES:]
+        if m.text and m.status not in ("pending", "failed", "discarded")
+    ]
+    shown: dict[int, dict[str, Any]] = {}
+    for result in reversed(tool_results(store, conversation_id, LISTING_TOOLS)):
+        for listing in listings_in(result):
+            shown.setdefault(listing.property_id, {"property_id": listing.property_id,
+                                                   "title": listing.title})  # fmt: skip
+    return {"history": "\n".join(lines), "shown_listings": list(shown.values())[:SHOWN_LISTINGS]}

@@ -72,8 +72,12 @@ def test_arguments_are_validated_and_converted() -> None:
 
 
 def test_registry_effects_and_names() -> None:
-    assert REGISTRY.names() == ["get_property", "hand_off_to_human", "search_properties",
-                                "send_message"]  # fmt: skip
+    assert REGISTRY.names() == ["get_property", "hand_off_to_human", "request_viewing",
+                                "search_properties", "send_message"]  # fmt: skip
+    assert REGISTRY["request_viewing"].effect == "write"
+    assert set(REGISTRY["request_viewing"].schema["properties"]) == {
+        "property_id", "preferred_time", "notes",
+    }  # fmt: skip
     assert REGISTRY["send_message"].effect == "send"
     assert set(REGISTRY["send_message"].schema["properties"]) == {"text"}
     assert set(REGISTRY["hand_off_to_human"].schema["properties"]) == {"reason"}

@@ -40,11 +40,18 @@ def agent_id(store: Store, tmp_path: Path) -> int:
     return agent_id
 
 
-def turn(store: Store, agent_id: int, message: str, contact: str = "") -> Run:
-    directive = load_directives()["handle_incoming_message"]
+def turn(store: Store, agent_id: int, message: str, contact: str = "", **inputs: Any) -> Run:
+    return directive_run(store, agent_id, "handle_incoming_message",
+                         {"message": message, "contact_name": contact, "history": "",
+                          "shown_listings": [], **inputs})  # fmt: skip
+
+
+def directive_run(
+    store: Store, agent_id: int, name: str, inputs: dict[str, Any], **context: Any
+) -> Run:
     return asyncio.run(run(
-        directive, {"message": message, "contact_name": contact}, ScriptedProvider(), REGISTRY,
-        {"store": store, "agent_id": agent_id}, agent=get_agent(store, agent_id),
+        load_directives()[name], inputs, ScriptedProvider(), REGISTRY,
+        {"store": store, "agent_id": agent_id, **context}, agent=get_agent(store, agent_id),
     ))  # fmt: skip
 
 

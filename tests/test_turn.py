@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from execution.agents import add_agent
 from execution.audit import events
@@ -16,11 +17,13 @@ from execution.coordination import Coordinator
 from execution.greenapi import GreenApiClient
 from execution.incidents import open_incidents
 from execution.property_import import import_properties
+from execution.property_lookup import search_properties
 from execution.run_log import conversation_runs
 from execution.runtime import Runtime
 from execution.set_mode import set_mode_human
 from execution.settings import load_settings
 from execution.store import Store
+from execution.viewings import list_viewing_requests
 from orchestrator.chat import chat_turn
 from orchestrator.providers.base import ModelTurn
 from orchestrator.providers.scripted import ScriptedProvider
@@ -190,3 +193,85 @@ def test_wa_chat_interactive_session(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert result.exit_code == 0, result.stderr
     assert "I'm Ava" in result.stdout and "Bishan Park 3BR" in result.stdout
     assert "handed to the agent: negotiation" in result.stdout
+
+
+# --- core conversations with the scripted model, through the turn code -------------------------
+
+ENQUIRY = "any 3 bedroom condo in tampnes?"
+
+
+def _t1(world: dict[str, Any]) -> int:
+    [listing] = search_properties(world["store"], agent_of(world), location="Tampines")
+    return listing.property_id
+
+
+def agent_of(world: dict[str, Any]) -> int:
+    return get_conversation(world["store"], world["cid"]).agent_id
+
+
+def test_an_accepted_viewing_offer_becomes_one_viewing_request(world: dict[str, Any]) -> None:
+    offer = turn(world, ENQUIRY, turn_id="v1")
+    assert offer.reply and "Would you like to arrange a viewing of the Treasure" in offer.reply
+    accepted = turn(world, "Yes please, Saturday 10am works for me", turn_id="v2")
+    assert accepted.status == "replied" and accepted.reply
+    assert "request to view Treasure at Tampines (Saturday 10am)" in accepted.reply
+    assert "Sarah Tan will confirm the time" in accepted.reply
+    [request] = list_viewing_requests(world["store"])
+    assert (request["property_id"], request["preferred_time"], request["conversation_id"]) == (
+        _t1(world), "Saturday 10am", world["cid"],
+    )  # fmt: skip
+    again = turn(world, "can I view it?", turn_id="v3")
+    assert again.reply and "already with Sarah Tan" in again.reply
+    assert len(list_viewing_requests(world["store"])) == 1
+    assert sent(world) == [offer.reply, accepted.reply, again.reply]
+
+
+def test_the_model_sees_the_history_and_the_listings_shown(world: dict[str, Any]) -> None:
+    turn(world, ENQUIRY, turn_id="h1")
+    model = QueuedModel([text("Noted!")])
+    turn(world, "thanks, let me think", model, turn_id="h2")
+    inputs = json.loads(model.requests[0]["transcript"][0].text)
+    assert inputs["message"] == "thanks, let me think"
+    history_lines = inputs["history"].splitlines()
+    assert history_lines[0] == f"buyer: {ENQUIRY}"
+    assert history_lines[1].startswith("assistant: I found one listing that fits: 1. Treasure")
+    assert len(history_lines) == 2  # the message being answered is not history
+    assert inputs["shown_listings"] == [
+        {"property_id": _t1(world), "title": "Treasure at Tampines"}
+    ]
+    assert ENQUIRY not in model.requests[0]["system"]  # the system prompt stays cacheable
+
+
+def test_a_viewing_ask_with_nothing_shown_asks_which_listing(world: dict[str, Any]) -> None:
+    result = turn(world, "Can I arrange a viewing?")
+    assert result.reply and "Which listing would you like to see?" in result.reply
+    assert list_viewing_requests(world["store"]) == []
+
+
+def test_a_bare_yes_with_no_offer_is_not_a_viewing_request(world: dict[str, Any]) -> None:
+    result = turn(world, "yes")
+    assert result.status == "replied" and result.reply and "Which area" in result.reply
+    assert list_viewing_requests(world["store"]) == []
+
+
+def _corpus() -> list[tuple[str, str]]:
+    data = yaml.safe_load((Path(__file__).parent / "data" / "escalation_corpus.yaml").read_text())
+    return [(trigger, message) for trigger, messages in data.items() if trigger != "none"
+            for message in messages[:3]]  # fmt: skip
+
+
+@pytest.mark.parametrize(("trigger", "message"), _corpus())
+def test_every_trigger_mid_conversation_hands_over_once(
+    world: dict[str, Any], trigger: str, message: str
+) -> None:
+    assert turn(world, ENQUIRY, turn_id="e1").status == "replied"
+    result = turn(world, message, QueuedModel([]), turn_id="e2")  # no model call
+    assert (result.status, result.trigger) == ("escalated", trigger)
+    assert turn(world, "hello? are you there?", QueuedModel([]), turn_id="e3").status == (
+        "human_mode"
+    )
+    replies = sent(world)
+    assert len(replies) == 2 and "take it from here" in replies[1]
+    assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
+    escalations = [e for e in events(world["store"], world["cid"]) if e["kind"] == "escalation"]
+    assert [e["detail"]["trigger"] for e in escalations] == [trigger]

@@ -2,9 +2,12 @@
 
 It carries the core conversations honestly: it greets, reads a property enquiry (location, type,
 budget, bedrooms) from free text, calls `search_properties`, describes the real matches from
-the tool result, asks one clarifying question when the enquiry is too vague, and offers a
-viewing. Every reply is rendered from Jinja2 templates that follow the persona in the system
-prompt. It never invents a fact: whatever it states came back from a tool.
+the tool result, asks one clarifying question when the enquiry is too vague, offers a viewing
+and, when the buyer wants one (or says yes to the offer), records a viewing request for the
+listing they mean. It also carries the other directives (escalation, sending, follow-ups,
+viewing requests, persona) from the inputs they declare. Every reply is rendered from Jinja2
+templates that follow the persona in the system prompt. It never invents a fact: whatever it
+states came back from a tool.
 """
 
 from __future__ import annotations
@@ -116,23 +119,74 @@ def _templates() -> jinja2.Environment:
     )
 
 
-def render_reply(kind: str, system: str, **values: Any) -> str:
-    """A reply from `orchestrator/prompts/replies.j2`, in the persona the system prompt names."""
+def _persona(system: str) -> dict[str, str]:
     name = _NAME.search(system)
     style = _STYLE.search(system)
-    persona = {
+    return {
         "assistant": name.group("name") if name else "the assistant",
         "agent": name.group("agent") if name else "the agent",
         "style": style.group("style") if style else "professional",
     }
+
+
+def render_reply(kind: str, system: str, **values: Any) -> str:
+    """A reply from `orchestrator/prompts/replies.j2`, in the persona the system prompt names
+    (a `persona` value overrides it)."""
+    persona = _persona(system)
     template = _templates().get_template("replies.j2")
     module = template.make_module({"persona": persona, **values})
     lines = (" ".join(line.split()) for line in str(getattr(module, kind)()).splitlines())
     return "\n".join(line for line in lines if line)
 
 
+_VIEWING = re.compile(
+    r"(?i)\b(view(?:ing)?|visit|come (?:and|to) see|see (?:it|the (?:unit|place|flat|house|condo|"
+    r"apartment|home))|arrange|book(?:ing)?|appointment|show me around)\b"
+)
+_YES = re.compile(r"(?i)^\s*(yes|yeah|yep|yup|sure|ok(?:ay)?|sounds good|please do|of course)\b")
+_WHEN = re.compile(
+    r"(?i)\b(?:(?:this|next|on)\s+)?(?:today|tonight|tomorrow|weekend|weekday|(?:mon|tues|wednes|"
+    r"thurs|fri|satur|sun)day)(?:\s+(?:morning|afternoon|evening|night))?\b|"
+    r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b(?:morning|afternoon|evening)\b"
+)
+_DONE_LOOKING = re.compile(
+    r"(?i)\b(no longer looking|not looking|stop (?:messaging|writing)|found (?:a|one|something)|"
+    r"already bought)\b"
+)
+_TITLE_WORD = re.compile(r"[a-z0-9]{4,}")
+_GENERIC = {"with", "floor", "high", "unit", "home", "near", "view", "room", "rooms", "bedroom"}
+
+
+def preferred_time(message: str) -> str | None:
+    """When the buyer would like to come, in their own words ("Saturday morning 10am")."""
+    found = [m.group(0).strip() for m in _WHEN.finditer(message)]
+    return " ".join(found) or None
+
+
+def wants_viewing(message: str, history: str) -> bool:
+    """The buyer asks to see a listing, or says yes to the viewing the assistant offered."""
+    if _VIEWING.search(message):
+        return True
+    said = [line for line in history.splitlines() if line.startswith("assistant:")]
+    return bool(_YES.match(message)) and bool(said) and "viewing" in said[-1]
+
+
+def pick_listing(message: str, shown: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shown listing the buyer names (most title words in the message), else the newest."""
+    words = set(_TITLE_WORD.findall(message.lower()))
+
+    def score(listing: dict[str, Any]) -> int:
+        return len((set(_TITLE_WORD.findall(str(listing["title"]).lower())) - _GENERIC) & words)
+
+    best = max(shown, key=score)  # the first of equals: the newest
+    return best if score(best) else shown[0]
+
+
 class ScriptedProvider:
-    """Deterministic stand-in for a model; see the module docstring."""
+    """Deterministic stand-in for a model; see the module docstring. Like a model reading its
+    directive, it acts on the inputs the directive declares: a buyer `message` (a turn), a
+    `trigger` (escalation), a `text` (sending), a follow-up `kind`, a `property_id` (viewing)
+    or persona settings."""
 
     name = "scripted"
     model = "scripted"
@@ -141,23 +195,105 @@ class ScriptedProvider:
         self, *, system: str, transcript: list[Entry], tools: list[Tool]
     ) -> ModelTurn:
         inputs = _inputs(transcript)
-        message = str(inputs.get("message", ""))
-        contact = inputs.get("contact_name") or ""
+        offered = {tool.name for tool in tools}
         last = transcript[-1] if transcript else None
-        if isinstance(last, ToolResult):
-            if last.is_error:
-                return ModelTurn(text=render_reply("trouble", system))
-            listings = json.loads(last.content) if last.content.startswith("[") else []
-            if listings:
-                return ModelTurn(text=render_reply("matches", system, listings=listings[:3]))
-            return ModelTurn(text=render_reply("no_match", system, enquiry=read_enquiry(message)))
-        if _GREETING.match(message):
-            return ModelTurn(text=render_reply("greeting", system, contact=contact))
-        enquiry = read_enquiry(message)
-        if enquiry.searchable and any(t.name == "search_properties" for t in tools):
-            call = ToolCall("scripted-1", "search_properties", enquiry.arguments())
-            return ModelTurn(tool_calls=(call,))
-        return ModelTurn(text=render_reply("clarify", system, enquiry=enquiry, contact=contact))
+        result = last if isinstance(last, ToolResult) else None
+        if "trigger" in inputs:
+            return _escalation(inputs, result, offered)
+        if "text" in inputs:
+            return _sending(inputs, result, offered)
+        if "kind" in inputs:
+            return _follow_up(system, inputs, result, offered)
+        if "assistant_name" in inputs:
+            persona = {"assistant": inputs["assistant_name"], "agent": _persona(system)["agent"],
+                       "style": inputs.get("style") or "professional"}  # fmt: skip
+            return ModelTurn(text=render_reply("greeting", system, persona=persona, contact=""))
+        return _conversation(system, inputs, result, offered)
+
+
+def _conversation(
+    system: str, inputs: dict[str, Any], result: ToolResult | None, offered: set[str]
+) -> ModelTurn:
+    message = str(inputs.get("message", ""))
+    contact = inputs.get("contact_name") or ""
+    if result is not None:
+        return _after_tool(system, message, result)
+    if "property_id" in inputs and "request_viewing" in offered:  # the book_viewing directive
+        arguments = {"property_id": int(inputs["property_id"])}
+        return _call("request_viewing", arguments, preferred_time(message))
+    if _GREETING.match(message):
+        return ModelTurn(text=render_reply("greeting", system, contact=contact))
+    enquiry = read_enquiry(message)
+    history = str(inputs.get("history") or "")
+    if "request_viewing" in offered and not enquiry.searchable and wants_viewing(message, history):
+        shown = list(inputs.get("shown_listings") or [])
+        if not shown:
+            return ModelTurn(text=render_reply("viewing_which", system))
+        chosen = pick_listing(message, shown)
+        arguments = {"property_id": int(chosen["property_id"])}
+        return _call("request_viewing", arguments, preferred_time(message))
+    if enquiry.searchable and "search_properties" in offered:
+        return ModelTurn(
+            tool_calls=(ToolCall("scripted-1", "search_properties", enquiry.arguments()),)
+        )
+    return ModelTurn(text=render_reply("clarify", system, enquiry=enquiry, contact=contact))
+
+
+def _call(tool: str, arguments: dict[str, Any], when: str | None) -> ModelTurn:
+    if when:
+        arguments["preferred_time"] = when
+    return ModelTurn(tool_calls=(ToolCall("scripted-1", tool, arguments),))
+
+
+def _after_tool(system: str, message: str, result: ToolResult) -> ModelTurn:
+    if result.is_error:
+        if result.name == "request_viewing" and "sold" in result.content:
+            return ModelTurn(text=render_reply("viewing_sold", system))
+        return ModelTurn(text=render_reply("trouble", system))
+    if result.name == "request_viewing":
+        request = json.loads(result.content)
+        reply = render_reply("viewing_requested", system, p=request["property"],
+                             when=request["preferred_time"],
+                             again=request["status"] == "already_requested")  # fmt: skip
+        return ModelTurn(text=reply)
+    listings = json.loads(result.content) if result.content.startswith("[") else []
+    if listings:
+        return ModelTurn(text=render_reply("matches", system, listings=listings[:3]))
+    return ModelTurn(text=render_reply("no_match", system, enquiry=read_enquiry(message)))
+
+
+def _escalation(inputs: dict[str, Any], result: ToolResult | None, offered: set[str]) -> ModelTurn:
+    if result is not None or "hand_off_to_human" not in offered:
+        return ModelTurn()  # the handoff message is sent by code
+    reason = f"{inputs['trigger']}: {inputs.get('evidence') or ''}".strip(": ")
+    return ModelTurn(tool_calls=(ToolCall("scripted-1", "hand_off_to_human", {"reason": reason}),))
+
+
+def _sending(inputs: dict[str, Any], result: ToolResult | None, offered: set[str]) -> ModelTurn:
+    if result is not None or "send_message" not in offered:
+        return ModelTurn()
+    return ModelTurn(tool_calls=(ToolCall("scripted-1", "send_message", {"text": inputs["text"]}),))
+
+
+def _follow_up(
+    system: str, inputs: dict[str, Any], result: ToolResult | None, offered: set[str]
+) -> ModelTurn:
+    contact = inputs.get("contact_name") or ""
+    kind = str(inputs["kind"])
+    buyer = [line for line in str(inputs.get("history") or "").splitlines()
+             if line.startswith("buyer:")]  # fmt: skip
+    if buyer and _DONE_LOOKING.search(buyer[-1]):
+        return ModelTurn()  # nothing to say: code cancels the ladder
+    if result is not None and not result.is_error:
+        listing = json.loads(result.content)
+        return ModelTurn(text=render_reply("follow_up", system, p=listing, contact=contact,
+                                           last=kind == "last_check_in"))  # fmt: skip
+    shown = list(inputs.get("shown_listings") or [])
+    if result is None and shown and "get_property" in offered:
+        arguments = {"property_id": int(shown[0]["property_id"])}
+        return ModelTurn(tool_calls=(ToolCall("scripted-1", "get_property", arguments),))
+    return ModelTurn(text=render_reply("follow_up_open", system, contact=contact,
+                                       last=kind == "last_check_in"))  # fmt: skip
 
 
 def _inputs(transcript: list[Entry]) -> dict[str, Any]:
