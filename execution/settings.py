@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     redis_url: str = Field("", description="redis://...; empty = in-process coordination.")
     greenapi_url: str = Field(DEFAULT_GREENAPI_URL, description="Default Green API host.")
     llm: Literal["auto", "anthropic", "openai", "scripted"] = "auto"
-    llm_model: str = "claude-sonnet-4-5"
+    llm_model: str = Field("", description="The model name; empty = the provider's default.")
+    openai_base_url: str = Field(
+        "", description="An OpenAI-compatible endpoint (Ollama, vLLM, LM Studio), e.g. .../v1."
+    )
+    openai_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
     debounce_seconds: float = Field(2.0, ge=0, le=60)
     db_pool_size: int = Field(10, ge=1, le=200)

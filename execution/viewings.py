@@ -130,4 +130,3 @@ def list_command(
           r["contact_name"] or r["chat_id"], f"{r['property_id']} {r['title']}",
           r["preferred_time"], r["notes"]) for r in requests],
     )  # fmt: skip
-

@@ -15,7 +15,8 @@ from execution.property_import import import_properties
 from execution.store import Store
 from orchestrator.directives import load_directives
 from orchestrator.loop import run
-from orchestrator.providers.anthropic import AnthropicProvider, ModelUnavailable
+from orchestrator.providers.anthropic import AnthropicProvider
+from orchestrator.providers.base import ModelUnavailable
 from orchestrator.registry import REGISTRY
 from tests.fake_anthropic import FakeAnthropic, error, message, text_block, tool_use
 from tests.test_store import make_agent

@@ -12,15 +12,18 @@ from typing import Any
 
 import anthropic
 
-from execution.errors import WaError
-from orchestrator.providers.base import Entry, ModelTurn, ToolCall, ToolResult, Usage, UserText
+from orchestrator.providers.base import (
+    Entry,
+    ModelTurn,
+    ModelUnavailable,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserText,
+)
 from orchestrator.tools import Tool
 
 DEFAULT_MAX_TOKENS = 1024
-
-
-class ModelUnavailable(WaError):
-    """The model could not answer (timeouts, overload, bad key): the turn must hand over."""
 
 
 def to_messages(transcript: list[Entry]) -> list[dict[str, Any]]:

@@ -8,7 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from execution.errors import WaError
 from orchestrator.tools import Tool
+
+
+class ModelUnavailable(WaError):
+    """The model could not answer (timeouts, overload, bad key): the turn must hand over."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from execution.settings import Settings
 from orchestrator.providers.base import Provider
 from orchestrator.providers.scripted import ScriptedProvider
 
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+
 
 def select_provider(settings: Settings, *, model: str | None = None) -> Provider:
     """`auto` means Claude when ANTHROPIC_API_KEY is set, else the offline scripted model.
@@ -16,6 +18,7 @@ def select_provider(settings: Settings, *, model: str | None = None) -> Provider
     choice = settings.llm
     if choice == "auto":
         choice = "anthropic" if os.environ.get("ANTHROPIC_API_KEY") else "scripted"
+    model = model or settings.llm_model
     if choice == "scripted":
         return ScriptedProvider()
     if choice == "anthropic":
@@ -23,7 +26,14 @@ def select_provider(settings: Settings, *, model: str | None = None) -> Provider
             raise ConfigurationError("WA_LLM=anthropic needs ANTHROPIC_API_KEY")
         from orchestrator.providers.anthropic import AnthropicProvider
 
-        return AnthropicProvider(model or settings.llm_model)
-    raise ConfigurationError(
-        f"WA_LLM={choice} is not available yet: use auto, anthropic or scripted"
-    )
+        return AnthropicProvider(model or DEFAULT_ANTHROPIC_MODEL)
+    if not settings.openai_base_url:
+        raise ConfigurationError(
+            "WA_LLM=openai needs WA_OPENAI_BASE_URL (e.g. http://127.0.0.1:11434/v1 for Ollama)"
+        )
+    if not model:
+        raise ConfigurationError("WA_LLM=openai needs WA_LLM_MODEL (the endpoint's model name)")
+    from orchestrator.providers.openai_compatible import OpenAICompatibleProvider
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAICompatibleProvider(model, base_url=settings.openai_base_url, api_key=key)
