@@ -3,7 +3,8 @@
 Creates the schema, registers the demo agent (once), imports the demo listings (re-running
 updates them in place), searches them the way buyers write (typos, partial names), then plays a
 short conversation through the same turn code the webhook uses: a greeting, an enquiry with a
-typo that finds real listings, and a negotiation that hands the chat to the human agent.
+typo that finds real listings, the viewing offered and accepted (a viewing request for the
+agent), and a negotiation that hands the chat to the human agent.
 Messages go to the transcript instead of Green API.
 """
 
@@ -63,6 +64,7 @@ SEARCHES = (
 CONVERSATION = (
     "Hi!",
     "I'm looking for a 3 bedroom condo in Tampnes, budget under 1.6M",
+    "Yes please, could I view it on Saturday morning?",
     "Can the owner do 1.5M?",
     "Hello? Anyone there?",
 )
@@ -85,8 +87,11 @@ def play_conversation(store: Store, agent: Agent) -> list[dict[str, Any]]:
             before = len(outbox)
             result = await chat_turn(rt, conversation.conversation_id, message, ScriptedProvider(),
                                      turn_id=f"demo:{secrets.token_hex(4)}:{n}")  # fmt: skip
+            steps = result.run.steps if result.run else []
+            tools = [s.tool for s in steps if s.kind == "tool" and not s.is_error]
             transcript.append({"buyer": message, "status": result.status,
-                               "trigger": result.trigger, "sent": outbox[before:]})  # fmt: skip
+                               "trigger": result.trigger, "tools": tools,
+                               "sent": outbox[before:]})  # fmt: skip
 
     asyncio.run(play())
     return transcript
@@ -159,8 +164,13 @@ def run_demo(as_json: bool = JsonOption) -> None:
                   "(sends go to this transcript, not to Green API)")  # fmt: skip
     for exchange in conversation:
         console.print(f"\n[bold cyan]Buyer:[/bold cyan] {exchange['buyer']}")
+        if exchange["tools"]:
+            console.print(f"[dim]  (tools: {', '.join(exchange['tools'])})[/dim]")
         for text in exchange["sent"]:
             console.print(f"[bold green]{agent.persona.assistant_name}:[/bold green] {text}")
+        if "request_viewing" in exchange["tools"]:
+            console.print(f"[yellow]-> a viewing request for {agent.name} "
+                          "(see `wa viewings list`)[/yellow]")  # fmt: skip
         if exchange["status"] == "escalated":
             console.print(f"[yellow]-> handed to {agent.name} ({exchange['trigger']})[/yellow]")
         elif exchange["status"] == "human_mode":

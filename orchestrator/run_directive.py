@@ -3,6 +3,8 @@
     wa run property_search --agent "Sarah Tan" --input message="3 bed condo in Tampines"
     wa run handle_incoming_message --agent 1 --contact 6591234567 -i message=hi -i contact_name=Li
     wa run escalation --agent 1 --contact 6591234567 -i trigger=legal -i evidence=lawyer --dry-run
+    wa run follow_up --agent 1 -i kind=check_in -i contact_name=Li -i history= \
+        -i 'shown_listings:=[{"property_id": 1, "title": "Treasure at Tampines"}]'
 
 With `--agent`, tools act on that agent's listings and the prompt carries its persona; with
 `--contact` too, on that buyer's conversation (sends go to Green API when the agent has an api
@@ -35,14 +37,21 @@ from orchestrator.turn import hand_over
 PREVIEW_CHARS = 160
 
 
-def parse_inputs(pairs: list[str], directive: Directive) -> dict[str, str]:
-    """`key=value` pairs checked against the inputs the directive declares."""
-    inputs: dict[str, str] = {}
+def parse_inputs(pairs: list[str], directive: Directive) -> dict[str, Any]:
+    """`key=text` or `key:=json` pairs, checked against the inputs the directive declares."""
+    inputs: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValidationError(f"--input {pair!r}: write it as key=value")
-        inputs[key.strip()] = value
+        if not sep or not key.strip(":").strip():
+            raise ValidationError(f"--input {pair!r}: write it as key=text or key:=json")
+        if key.endswith(":"):
+            key = key[:-1]
+            try:
+                inputs[key.strip()] = json.loads(value)
+            except ValueError as exc:
+                raise ValidationError(f"--input {key}:= is not JSON: {exc}") from None
+        else:
+            inputs[key.strip()] = value
     declared = ", ".join(directive.inputs) or "none"
     unknown = sorted(set(inputs) - set(directive.inputs))
     if unknown:
@@ -113,7 +122,8 @@ def run_directive_command(
         str, typer.Argument(metavar="DIRECTIVE", help="See `wa directives list`.")
     ],
     inputs: Annotated[
-        list[str] | None, typer.Option("--input", "-i", help="key=value; repeat for each input.")
+        list[str] | None,
+        typer.Option("--input", "-i", help="key=text or key:=json; repeat for each input."),
     ] = None,
     agent: Annotated[
         str | None, typer.Option(help="Agent id or name: its listings, persona.")

@@ -98,7 +98,8 @@ def test_a_viewing_request_by_hand_is_listed(demo: str) -> None:
     [
         (["run", "property_search", "-i", "foo=bar"], "has no input(s) foo (it takes: message)"),
         (["run", "property_search"], "needs --input for: message"),
-        (["run", "property_search", "-i", "message"], "write it as key=value"),
+        (["run", "property_search", "-i", "message"], "write it as key=text or key:=json"),
+        (["run", "property_search", "-i", "message:={"], "message:= is not JSON"),
         (["run", "nope"], "no directive 'nope'"),
         (["run", "property_search", "-i", "message=x", "--contact", "659"], "needs --agent"),
         (["run", "property_search", "-i", "message=x", "--agent", "99"], "99"),
@@ -108,3 +109,14 @@ def test_bad_invocations_get_one_clear_line(demo: str, args: list[str], message:
     result = wa(*args)
     assert result.exit_code == 1
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_follow_up_with_json_inputs(demo: str) -> None:
+    shown = '[{"property_id": 1, "title": "Treasure at Tampines"}]'
+    inputs = ["kind=check_in", "contact_name=Li", "history=", f"shown_listings:={shown}"]
+    done = wa_json("run", "follow_up", "--agent", "1", *[a for i in inputs for a in ("-i", i)])
+    assert done["steps"][1]["tool"] == "get_property" and done["steps"][1]["arguments"] == {
+        "property_id": 1
+    }
+    assert done["final_text"].startswith("Hi Li, Ava here.")
+    assert "is still available. Would you like to arrange a viewing?" in done["final_text"]
