@@ -1,7 +1,7 @@
 """The record of orchestrator runs: one row per run, one per step (model turn or tool call).
 
 `record_run` is the one write path (the loop calls it when a run ends, however it ends); the
-readers serve `wa run`, the trace of a conversation, and the token accounting.
+readers give a run back with its steps, and the tool results a conversation's turns saw.
 """
 
 from __future__ import annotations
@@ -102,16 +102,6 @@ def get_run(store: Store, run_id: int) -> dict[str, Any]:
 def _step_row(row: dict[str, Any]) -> dict[str, Any]:
     arguments = json.loads(row["arguments"]) if row["arguments"] else None
     return row | {"arguments": arguments, "is_error": bool(row["is_error"])}
-
-
-def conversation_runs(store: Store, conversation_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest runs of a conversation, newest first (without steps)."""
-    with store.read() as tx:
-        rows = tx.fetchall(
-            "SELECT * FROM runs WHERE conversation_id = :id ORDER BY run_id DESC LIMIT :limit",
-            {"id": conversation_id, "limit": limit},
-        )
-    return [_run_row(row) for row in rows]
 
 
 def tool_results(

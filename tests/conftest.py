@@ -7,6 +7,7 @@ Locally a server that cannot start skips its tests; in CI (CI=true) it fails the
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -127,6 +128,21 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[St
             yield store, redis_coordinator
     finally:
         redis_coordinator.close()
+
+
+@pytest.fixture
+def agent_with_listings(store: Store, tmp_path: Path) -> int:
+    """An agent with one listing (T1, "Tampines 3BR", 3 bedrooms, S$1,250,000): for model tests."""
+    from execution.property_import import import_properties
+    from tests.test_store import make_agent
+
+    agent_id = make_agent(store)
+    path = tmp_path / "l.json"
+    path.write_text(json.dumps([{"ref": "T1", "title": "Tampines 3BR", "price": 1250000,
+                                 "location": "Tampines Street 81", "type": "condo",
+                                 "bedrooms": 3}]))  # fmt: skip
+    import_properties(store, agent_id, path)
+    return agent_id
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ the documented error envelope (429 rate_limit_error, 529 overloaded_error).
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import deque
 from typing import Any
 
-from tests.loopback import Answer, LoopbackServer
+from tests.loopback import Answer, QueuedLoopback
 
 
 def message(*content: dict[str, Any], stop: str = "end_turn", **usage: int) -> Answer:
@@ -40,25 +38,11 @@ def error(status: int, kind: str, retry_after_ms: int | None = 10) -> Answer:
     return Answer(status, {"type": "error", "error": {"type": kind, "message": kind}}, headers)
 
 
-class FakeAnthropic(LoopbackServer):
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self._answers: deque[Answer] = deque()
-        self._lock = threading.Lock()
+class FakeAnthropic(QueuedLoopback):
+    path = "/v1/messages"
 
-    def queue(self, *answers: Answer) -> None:
-        with self._lock:
-            self._answers.extend(answers)
+    def not_found(self, path: str) -> Answer:
+        return Answer(404, {"type": "error", "error": {"type": "not_found_error", "message": path}})
 
-    def answer(self, path: str, headers: dict[str, str], body: Any) -> Answer:
-        with self._lock:
-            self.requests.append(body)
-            self.headers.append({k.lower(): v for k, v in headers.items()})
-            if path != "/v1/messages":
-                return Answer(404, {"type": "error", "error": {"type": "not_found_error",
-                                                                "message": path}})  # fmt: skip
-            if not self._answers:
-                return error(500, "api_error", None)
-            return self._answers.popleft()
+    def nothing_queued(self) -> Answer:
+        return error(500, "api_error", None)

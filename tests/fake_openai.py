@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-from collections import deque
 from typing import Any
 
-from tests.loopback import Answer, LoopbackServer
+from tests.loopback import Answer, QueuedLoopback
 
 
 def completion(
@@ -44,28 +42,15 @@ def error(status: int, retry_after_ms: int | None = 10) -> Answer:
     return Answer(status, body, headers)
 
 
-class FakeOpenAI(LoopbackServer):
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self._answers: deque[Answer] = deque()
-        self._lock = threading.Lock()
+class FakeOpenAI(QueuedLoopback):
+    path = "/v1/chat/completions"
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
-    def queue(self, *answers: Answer) -> None:
-        with self._lock:
-            self._answers.extend(answers)
+    def not_found(self, path: str) -> Answer:
+        return Answer(404, {"error": {"message": path, "type": "not_found"}})
 
-    def answer(self, path: str, headers: dict[str, str], body: Any) -> Answer:
-        with self._lock:
-            self.requests.append(body)
-            self.headers.append({k.lower(): v for k, v in headers.items()})
-            if path != "/v1/chat/completions":
-                return Answer(404, {"error": {"message": path, "type": "not_found"}})
-            if not self._answers:
-                return error(500, None)
-            return self._answers.popleft()
+    def nothing_queued(self) -> Answer:
+        return error(500, None)

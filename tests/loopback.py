@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -84,3 +85,38 @@ class LoopbackServer:
                 pass  # quiet: request lines may carry secrets
 
         return Handler
+
+
+class QueuedLoopback(LoopbackServer):
+    """A fake model API: answers `POST {path}` with queued answers in order and records every
+    request (body and lower-cased headers). Subclasses say what a wrong path or an empty queue
+    gets, in their API's error shape."""
+
+    path = "/"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._answers: deque[Answer] = deque()
+        self._lock = threading.Lock()
+
+    def queue(self, *answers: Answer) -> None:
+        with self._lock:
+            self._answers.extend(answers)
+
+    def not_found(self, path: str) -> Answer:
+        raise NotImplementedError
+
+    def nothing_queued(self) -> Answer:
+        raise NotImplementedError
+
+    def answer(self, path: str, headers: dict[str, str], body: Any) -> Answer:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append({k.lower(): v for k, v in headers.items()})
+            if path != self.path:
+                return self.not_found(path)
+            if not self._answers:
+                return self.nothing_queued()
+            return self._answers.popleft()

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anthropic
 import pytest
 
-from execution.property_import import import_properties
 from execution.store import Store
 from orchestrator.directives import load_directives
 from orchestrator.loop import run
@@ -36,17 +34,6 @@ def provider(fake: FakeAnthropic, **options: Any) -> AnthropicProvider:
         timeout=options.pop("timeout", 10.0),
     )  # fmt: skip
     return AnthropicProvider("claude-test", client)
-
-
-@pytest.fixture
-def agent_with_listings(store: Store, tmp_path: Path) -> int:
-    agent_id = make_agent(store)
-    path = tmp_path / "l.json"
-    path.write_text(json.dumps([{"ref": "T1", "title": "Tampines 3BR", "price": 1250000,
-                                 "location": "Tampines Street 81", "type": "condo",
-                                 "bedrooms": 3}]))  # fmt: skip
-    import_properties(store, agent_id, path)
-    return agent_id
 
 
 def test_tool_use_then_tool_result_then_text(

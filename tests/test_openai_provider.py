@@ -12,7 +12,6 @@ import openai
 import pytest
 
 from execution.errors import ConfigurationError
-from execution.property_import import import_properties
 from execution.settings import load_settings
 from execution.store import Store
 from orchestrator.directives import load_directives
@@ -22,7 +21,6 @@ from orchestrator.providers.openai_compatible import OpenAICompatibleProvider
 from orchestrator.providers.select import select_provider
 from orchestrator.registry import REGISTRY
 from tests.fake_openai import FakeOpenAI, completion, error, function_call
-from tests.test_store import make_agent
 
 
 @pytest.fixture
@@ -37,17 +35,6 @@ def provider(fake: FakeOpenAI, **options: Any) -> OpenAICompatibleProvider:
         timeout=options.pop("timeout", 10.0),
     )  # fmt: skip
     return OpenAICompatibleProvider("llama-test", client)
-
-
-@pytest.fixture
-def agent_with_listings(store: Store, tmp_path: Path) -> int:
-    agent_id = make_agent(store)
-    path = tmp_path / "l.json"
-    path.write_text(json.dumps([{"ref": "T1", "title": "Tampines 3BR", "price": 1250000,
-                                 "location": "Tampines Street 81", "type": "condo",
-                                 "bedrooms": 3}]))  # fmt: skip
-    import_properties(store, agent_id, path)
-    return agent_id
 
 
 def test_tool_call_then_tool_message_then_text(

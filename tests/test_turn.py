@@ -18,7 +18,7 @@ from execution.greenapi import GreenApiClient
 from execution.incidents import open_incidents
 from execution.property_import import import_properties
 from execution.property_lookup import search_properties
-from execution.run_log import conversation_runs
+from execution.run_log import get_run
 from execution.runtime import Runtime
 from execution.set_mode import set_mode_human
 from execution.settings import load_settings
@@ -74,8 +74,9 @@ def test_an_enquiry_gets_one_checked_reply(world: dict[str, Any]) -> None:
     [reply] = sent(world)
     assert reply == result.reply and "S$1,580,000" in reply
     assert get_conversation(world["store"], world["cid"]).current_mode == "AI"
-    [recorded] = conversation_runs(world["store"], world["cid"])
-    assert result.run is not None and recorded["run_id"] == result.run.run_id
+    assert result.run is not None and result.run.run_id is not None
+    recorded = get_run(world["store"], result.run.run_id)
+    assert recorded["conversation_id"] == world["cid"]
     assert (recorded["turn_id"], recorded["directive"], recorded["stopped"]) == (
         "t1", "handle_incoming_message", "done",
     )  # fmt: skip

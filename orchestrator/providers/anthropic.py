@@ -15,11 +15,11 @@ import anthropic
 from orchestrator.providers.base import (
     Entry,
     ModelTurn,
-    ModelUnavailable,
     ToolCall,
     ToolResult,
     Usage,
     UserText,
+    sdk_errors,
 )
 from orchestrator.tools import Tool
 
@@ -80,7 +80,7 @@ class AnthropicProvider:
     async def complete(
         self, *, system: str, transcript: list[Entry], tools: list[Tool]
     ) -> ModelTurn:
-        try:
+        with sdk_errors(anthropic):
             response = await self.client.messages.create(
                 model=self.model,
                 max_tokens=self.max_tokens,
@@ -88,14 +88,6 @@ class AnthropicProvider:
                 messages=to_messages(transcript),  # type: ignore[arg-type]
                 tools=to_tools(tools),  # type: ignore[arg-type]
             )
-        except anthropic.APITimeoutError:
-            raise ModelUnavailable("the model did not answer in time") from None
-        except anthropic.APIConnectionError as exc:
-            raise ModelUnavailable(f"cannot reach the model: {exc}") from None
-        except anthropic.APIStatusError as exc:
-            raise ModelUnavailable(
-                f"the model refused the request (HTTP {exc.status_code}): {exc.message}"
-            ) from None
         text = "".join(block.text for block in response.content if block.type == "text")
         calls = tuple(
             ToolCall(block.id, block.name, dict(block.input))

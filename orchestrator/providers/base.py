@@ -5,7 +5,10 @@ Transcripts are provider-neutral records; each provider translates them to its o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
 
 from execution.errors import WaError
@@ -14,6 +17,22 @@ from orchestrator.tools import Tool
 
 class ModelUnavailable(WaError):
     """The model could not answer (timeouts, overload, bad key): the turn must hand over."""
+
+
+@contextmanager
+def sdk_errors(sdk: ModuleType) -> Iterator[None]:
+    """Turn an official SDK's final errors (anthropic and openai share their names; the SDK has
+    already retried what is worth retrying) into `ModelUnavailable`."""
+    try:
+        yield
+    except sdk.APITimeoutError:
+        raise ModelUnavailable("the model did not answer in time") from None
+    except sdk.APIConnectionError as exc:
+        raise ModelUnavailable(f"cannot reach the model: {exc}") from None
+    except sdk.APIStatusError as exc:
+        raise ModelUnavailable(
+            f"the model refused the request (HTTP {exc.status_code}): {exc.message}"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from orchestrator.providers.base import (
     ToolResult,
     Usage,
     UserText,
+    sdk_errors,
 )
 from orchestrator.tools import Tool
 
@@ -92,21 +93,13 @@ class OpenAICompatibleProvider:
         self, *, system: str, transcript: list[Entry], tools: list[Tool]
     ) -> ModelTurn:
         options: dict[str, Any] = {"tools": to_tools(tools)} if tools else {}
-        try:
+        with sdk_errors(openai):
             response = await self.client.chat.completions.create(
                 model=self.model,
                 max_tokens=self.max_tokens,
                 messages=to_messages(system, transcript),  # type: ignore[arg-type]
                 **options,
             )
-        except openai.APITimeoutError:
-            raise ModelUnavailable("the model did not answer in time") from None
-        except openai.APIConnectionError as exc:
-            raise ModelUnavailable(f"cannot reach the model: {exc}") from None
-        except openai.APIStatusError as exc:
-            raise ModelUnavailable(
-                f"the model refused the request (HTTP {exc.status_code}): {exc.message}"
-            ) from None
         if not response.choices:
             raise ModelUnavailable("the model returned no choices")
         message = response.choices[0].message
