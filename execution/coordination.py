@@ -84,6 +84,10 @@ class Coordinator(ABC):
             time.sleep(min(pause, remaining))
             pause = min(pause * 2, 0.05)
 
+    def is_held(self, name: str) -> bool:
+        """Whether someone holds the lock `name` now (a hint: it may change the next moment)."""
+        return self._exists(LOCK_PREFIX + name)
+
     def claim(self, key: str, ttl: float) -> bool:
         """True for exactly one caller per `key` until `ttl` seconds have passed (dedup)."""
         _check_ttl(ttl)
@@ -92,9 +96,12 @@ class Coordinator(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release client resources."""
 
-    # the three primitives each backend implements atomically
+    # the primitives each backend implements atomically
     @abstractmethod
     def _set_if_absent(self, key: str, value: str, ttl: float) -> bool: ...
+
+    @abstractmethod
+    def _exists(self, key: str) -> bool: ...
 
     @abstractmethod
     def _renew(self, key: str, token: str, ttl: float) -> bool: ...
@@ -134,6 +141,10 @@ class InProcessCoordinator(Coordinator):
             if len(self._entries) > 10_000:
                 self._sweep(now)
             return True
+
+    def _exists(self, key: str) -> bool:
+        with self._mutex:
+            return self._live(key, self._clock()) is not None
 
     def _renew(self, key: str, token: str, ttl: float) -> bool:
         with self._mutex:
@@ -196,6 +207,9 @@ class RedisCoordinator(Coordinator):
     def _set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         ms = max(1, int(ttl * 1000))
         return bool(self._call("set", lambda: self.client.set(key, value, nx=True, px=ms)))
+
+    def _exists(self, key: str) -> bool:
+        return bool(self._call("exists", lambda: self.client.exists(key)))
 
     def _renew(self, key: str, token: str, ttl: float) -> bool:
         ms = max(1, int(ttl * 1000))

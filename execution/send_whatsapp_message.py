@@ -35,7 +35,13 @@ from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
 from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, Instance
 from execution.runtime import Runtime, open_runtime
-from execution.set_mode import GUARD_TTL_S, GUARD_WAIT_S, send_guard_name, set_mode_human
+from execution.set_mode import (
+    GUARD_TTL_S,
+    GUARD_WAIT_S,
+    send_guard_name,
+    set_mode_human,
+    takeover_name,
+)
 from execution.store import Store
 
 log = logging.getLogger(__name__)
@@ -178,7 +184,10 @@ async def _send_guard(coordinator: Coordinator, conversation_id: int) -> AsyncIt
     name = send_guard_name(conversation_id)
     deadline = asyncio.get_running_loop().time() + GUARD_WAIT_S
     pause = 0.002
-    while (lock := coordinator.try_acquire(name, GUARD_TTL_S)) is None:
+    waiting = takeover_name(conversation_id)
+    while (
+        coordinator.is_held(waiting) or (lock := coordinator.try_acquire(name, GUARD_TTL_S)) is None
+    ):
         if asyncio.get_running_loop().time() > deadline:
             raise SendDiscarded(f"the conversation stayed busy for {GUARD_WAIT_S:g}s")
         await asyncio.sleep(pause)

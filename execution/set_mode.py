@@ -33,8 +33,20 @@ def send_guard_name(conversation_id: int) -> str:
     return f"conversation:{conversation_id}:send"
 
 
+def takeover_name(conversation_id: int) -> str:
+    """Held while a mode change waits for the send guard: AI sends step aside meanwhile, so a
+    stream of sends cannot starve a takeover."""
+    return f"conversation:{conversation_id}:mode-change-waiting"
+
+
 def take_send_guard(coordinator: Coordinator, conversation_id: int) -> Lock:
-    return coordinator.acquire(send_guard_name(conversation_id), GUARD_TTL_S, GUARD_WAIT_S)
+    """The send guard, for a mode change: announced first, so sends let it in at the next gap."""
+    waiting = coordinator.try_acquire(takeover_name(conversation_id), GUARD_WAIT_S)
+    try:
+        return coordinator.acquire(send_guard_name(conversation_id), GUARD_TTL_S, GUARD_WAIT_S)
+    finally:
+        if waiting is not None:
+            waiting.release()
 
 
 @dataclass(frozen=True)

@@ -173,3 +173,39 @@ def test_redis_down_is_a_clear_error() -> None:
     down = RedisCoordinator(f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(CoordinationUnavailable, match="Redis unavailable"):
         down.claim("x", ttl=1)
+
+
+def test_is_held_follows_the_lock(coordinator: Coordinator) -> None:
+    assert not coordinator.is_held("held-test")
+    lock = coordinator.try_acquire("held-test", 5)
+    assert lock is not None and coordinator.is_held("held-test")
+    lock.release()
+    assert not coordinator.is_held("held-test")
+
+
+def test_sends_step_aside_for_a_waiting_mode_change(coordinator: Coordinator) -> None:
+    import asyncio
+
+    from execution.send_whatsapp_message import _send_guard
+    from execution.set_mode import send_guard_name, takeover_name
+
+    waiting = coordinator.try_acquire(takeover_name(7), 5)
+    assert waiting is not None
+
+    async def scenario() -> list[str]:
+        order: list[str] = []
+
+        async def send() -> None:
+            async with _send_guard(coordinator, 7):
+                order.append("send")
+
+        task = asyncio.create_task(send())
+        await asyncio.sleep(0.1)
+        # the guard is free, yet the send did not take it: the mode change goes first
+        assert not task.done() and not coordinator.is_held(send_guard_name(7))
+        order.append("mode change")
+        waiting.release()
+        await asyncio.wait_for(task, 5)
+        return order
+
+    assert asyncio.run(scenario()) == ["mode change", "send"]
