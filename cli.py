@@ -9,6 +9,8 @@ from execution.set_mode import set_mode_command
 from orchestrator import demo, directives
 from orchestrator.chat import chat_command
 from orchestrator.run_directive import run_directive_command
+from orchestrator.worker import worker_command
+from serve import serve_command
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")
 app.add_typer(db.app, name="db")
@@ -23,6 +25,8 @@ app.command("set-mode")(set_mode_command)
 app.command("run")(run_directive_command)
 app.command("chat")(chat_command)
 app.command("demo")(demo.run_demo)
+app.command("serve")(serve_command)
+app.command("worker")(worker_command)
 
 if __name__ == "__main__":
     app()

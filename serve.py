@@ -1,28 +1,79 @@
-"""The ASGI app. For now: liveness and readiness; the Green API webhook and the operator API
-arrive with the orchestrator (see DESIGN.md)."""
+"""The ASGI app: the Green API webhook, the operator API, health and metrics.
+
+    wa serve [--host 127.0.0.1] [--port 8000] [--workers N]
+
+`POST /webhook/greenapi` stores each notification once and answers 200 only after it is
+committed (execution/webhook_handler.py); the turns it schedules are worked by a `TurnWorker`
+on its own thread (orchestrator/worker.py), or by any `wa worker` process. The operator API
+(`/api/...`) takes a per-agent token from `wa agents token` (or `WA_ADMIN_TOKEN` for all agents).
+"""
 
 from __future__ import annotations
 
+import hmac
+import logging
+import os
+import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+import typer
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from execution.coordination import Coordinator, RedisCoordinator, open_coordinator
-from execution.errors import WaError
+from execution import metrics
+from execution.agents import operator_token_agent
+from execution.conversations import get_conversation, history, list_conversations
+from execution.coordination import (
+    CoordinationUnavailable,
+    Coordinator,
+    LockTimeout,
+    RedisCoordinator,
+    open_coordinator,
+)
+from execution.errors import ConfigurationError, NotFoundError, ValidationError, WaError
+from execution.greenapi import GreenApiClient
+from execution.runtime import Runtime
+from execution.send_whatsapp_message import send_whatsapp_message
+from execution.set_mode import set_mode, set_mode_human
 from execution.settings import Settings, load_settings
-from execution.store import Store, open_store
+from execution.store import Store, StoreUnavailable, open_store
+from execution.store.migrate import require_current_schema
+from execution.webhook_handler import (
+    MAX_BODY_BYTES,
+    AgentDirectory,
+    WebhookRejected,
+    accept_notification,
+    parse_notification,
+)
+from orchestrator.providers.base import Provider
+from orchestrator.providers.select import select_provider
+from orchestrator.worker import WorkerThread
+
+log = logging.getLogger("wa.serve")
+
+KNOWN_TYPES = {
+    "incomingMessageReceived", "outgoingMessageReceived", "outgoingAPIMessageReceived",
+    "outgoingMessageStatus", "stateInstanceChanged", "quotaExceeded", "incomingCall",
+    "incomingBlock", "outgoingCall", "deviceInfo", "statusInstanceChanged",
+}  # fmt: skip
 
 
 def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
     coordinator: Coordinator | None = None,
+    *,
+    work_turns: bool = True,
+    provider: Provider | None = None,
 ) -> FastAPI:
     """Build the app. Shared clients are opened once here (or passed in by tests) and closed
-    when the server stops."""
+    when the server stops. `work_turns=False` serves HTTP only (turns wait for a worker)."""
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -30,12 +81,34 @@ def create_app(
         owned_store = store is None
         owned_coordinator = coordinator is None
         app.state.store = store or open_store(settings.resolved_database_url, settings.db_pool_size)
-        app.state.coordinator = coordinator or open_coordinator(settings.redis_url)
         try:
-            yield
+            require_current_schema(app.state.store)
+            embedded = app.state.store.dialect == "sqlite"
+            if embedded and owned_store:
+                app.state.store.hold_process_lock()
+            app.state.coordinator = coordinator or open_coordinator(settings.redis_url)
+            only_process = embedded or not isinstance(app.state.coordinator, RedisCoordinator)
+            app.state.agents = AgentDirectory(app.state.store)
+            app.state.runtime = Runtime(
+                settings, app.state.store, app.state.coordinator, GreenApiClient()
+            )
+            app.state.worker = None
+            if work_turns:
+                turn_rt = Runtime(settings, app.state.store, app.state.coordinator,
+                                  GreenApiClient())  # fmt: skip
+                app.state.worker = WorkerThread(
+                    turn_rt, provider or select_provider(settings), only_process=only_process
+                )
+                app.state.worker.start()
+            try:
+                yield
+            finally:
+                if app.state.worker is not None:
+                    app.state.worker.stop()
+                await app.state.runtime.greenapi.aclose()
+                if owned_coordinator:
+                    app.state.coordinator.close()
         finally:
-            if owned_coordinator:
-                app.state.coordinator.close()
             if owned_store:
                 app.state.store.close()
 
@@ -57,7 +130,65 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    @app.post("/webhook/greenapi")
+    async def webhook(request: Request) -> JSONResponse:
+        type_label = "?"
+        try:
+            body = await _read_limited(request, MAX_BODY_BYTES)
+            notification = parse_notification(body)
+            type_label = notification.type_webhook
+            result = await run_in_threadpool(
+                _accept, app, settings, notification, request.headers.get("authorization")
+            )
+        except WebhookRejected as exc:
+            _count(type_label, f"rejected_{exc.status}")
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        except StoreUnavailable as exc:  # Green API redelivers a non-200
+            _count(type_label, "unavailable")
+            log.error("webhook not stored (503): %s", exc)
+            return JSONResponse({"error": "storage unavailable, retry"}, status_code=503)
+        _count(type_label, "duplicate" if result.duplicate else "stored")
+        if result.turn_scheduled and app.state.worker is not None:
+            app.state.worker.wake()
+        return JSONResponse(
+            {"status": "duplicate" if result.duplicate else "stored", "outcome": result.outcome}
+        )
+
+    app.include_router(_operator_api(app))
+    _install_error_handlers(app)
     return app
+
+
+def _accept(app: FastAPI, settings: Settings, notification: Any, authorization: str | None) -> Any:
+    agent = app.state.agents.authenticate(notification.instance_id, authorization)
+    return accept_notification(
+        app.state.store, app.state.coordinator, agent, notification,
+        debounce=settings.debounce_seconds,
+    )  # fmt: skip
+
+
+def _count(type_webhook: str, outcome: str) -> None:
+    label = type_webhook if type_webhook in KNOWN_TYPES else "other"
+    metrics.WEBHOOKS.labels(label, outcome).inc()
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise WebhookRejected(413, f"body over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise WebhookRejected(413, f"body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _database_ready(store: Store) -> str:
@@ -77,3 +208,177 @@ def _coordination_ready(coordinator: Coordinator) -> str:
     except WaError as exc:
         return f"unavailable: {exc}"
     return "ok"
+
+
+# --- the operator API -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is calling: one agent's operator (agent_id), or the admin (agent_id None)."""
+
+    agent_id: int | None
+
+    @property
+    def actor(self) -> str:
+        return "admin" if self.agent_id is None else f"operator:agent{self.agent_id}"
+
+
+class ToggleMode(BaseModel):
+    conversation_id: int
+    mode: Literal["AI", "HUMAN"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class HumanMessage(BaseModel):
+    text: str = Field(min_length=1, max_length=100_000)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=150)
+    takeover: bool = True
+
+
+def _operator_api(app: FastAPI) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    def scope(request: Request) -> Scope:
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if not token:
+            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        admin = app.state.runtime.settings.admin_token
+        if admin is not None and hmac.compare_digest(
+            token.encode(), admin.get_secret_value().encode()
+        ):
+            return Scope(None)
+        try:
+            with app.state.store.read() as tx:
+                agent_id = operator_token_agent(tx, token)
+        except StoreUnavailable:
+            raise HTTPException(503, "storage unavailable") from None
+        if agent_id is None:
+            raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+        return Scope(agent_id)
+
+    Caller = Annotated[Scope, Depends(scope)]
+
+    def owned(conversation_id: int, caller: Scope) -> Any:
+        """The conversation, if the caller may see it; another agent's is simply not found."""
+        try:
+            conversation = get_conversation(app.state.store, conversation_id)
+        except NotFoundError:
+            conversation = None
+        if conversation is None or caller.agent_id not in (None, conversation.agent_id):
+            raise HTTPException(404, f"no conversation {conversation_id}")
+        return conversation
+
+    @router.get("/conversations")
+    def conversations(
+        caller: Caller,
+        agent_id: int | None = None,
+        mode: Literal["AI", "HUMAN"] | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> list[dict[str, Any]]:
+        if caller.agent_id is not None:
+            if agent_id not in (None, caller.agent_id):
+                raise HTTPException(403, "this token is scoped to another agent")
+            agent_id = caller.agent_id
+        return [asdict(c) for c in list_conversations(app.state.store, agent_id, mode, limit)]
+
+    @router.get("/conversations/{conversation_id}/messages")
+    def messages(
+        conversation_id: int, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    ) -> dict[str, Any]:
+        conversation = owned(conversation_id, caller)
+        return {
+            "conversation": asdict(conversation),
+            "messages": [asdict(m) for m in history(app.state.store, conversation_id, limit)],
+        }
+
+    @router.post("/conversations/toggle-mode")
+    def toggle_mode(body: ToggleMode, caller: Caller) -> dict[str, Any]:
+        owned(body.conversation_id, caller)
+        change = set_mode(app.state.store, app.state.coordinator, body.conversation_id,
+                          body.mode, body.reason, caller.actor)  # fmt: skip
+        if change.changed:
+            metrics.MODE_SWITCHES.labels(change.mode).inc()
+        return asdict(change)
+
+    @router.post("/conversations/{conversation_id}/messages")
+    async def send_as_human(
+        conversation_id: int, body: HumanMessage, caller: Caller
+    ) -> dict[str, Any]:
+        await run_in_threadpool(owned, conversation_id, caller)
+        rt: Runtime = app.state.runtime
+        if body.takeover:
+            change = await run_in_threadpool(set_mode_human, rt.store, rt.coordinator,
+                                             conversation_id, "the agent sent a message",
+                                             caller.actor)  # fmt: skip
+            if change.changed:
+                metrics.MODE_SWITCHES.labels("HUMAN").inc()
+        result = await send_whatsapp_message(
+            rt, conversation_id, body.text, sender="HUMAN",
+            idempotency_key=body.idempotency_key or f"api:{uuid.uuid4()}",
+        )  # fmt: skip
+        if result.status == "failed":
+            raise HTTPException(502, f"Green API did not take the message: {result.reason}")
+        return asdict(result)
+
+    return router
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Domain errors as JSON: bad input 422, not found 404, storage or Redis down or a busy
+    conversation 503, any other expected failure 400."""
+
+    @app.exception_handler(WaError)
+    async def domain_error(_request: Request, exc: WaError) -> JSONResponse:
+        status = (
+            422 if isinstance(exc, ValidationError)
+            else 404 if isinstance(exc, NotFoundError)
+            else 503 if isinstance(exc, StoreUnavailable | CoordinationUnavailable | LockTimeout)
+            else 400
+        )  # fmt: skip
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+# --- `wa serve` --------------------------------------------------------------------------------
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes (more than 1: PostgreSQL + Redis).")
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="debug|info|warning|error")] = "info",
+) -> None:
+    """Serve the Green API webhook, the operator API and /metrics; work the turns."""
+    import uvicorn
+
+    settings = load_settings()
+    url = settings.resolved_database_url
+    if workers > 1 and not (url.startswith("postgres") and settings.redis_url):
+        raise ConfigurationError(
+            f"--workers {workers} needs PostgreSQL and Redis (WA_DATABASE_URL=postgresql://..., "
+            "WA_REDIS_URL=redis://...): the embedded backends allow one process"
+        )
+    with open_store(url, pool_size=1) as store:
+        require_current_schema(store)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wa-metrics-")
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")  # fmt: skip
+    uvicorn.run(
+        "serve:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=30,
+        access_log=False,
+    )
+
+
+def app_factory() -> FastAPI:
+    """What `wa serve` runs in each process."""
+    return create_app()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -93,7 +94,7 @@ def _validate_new_agent(
         raise ValidationError("name must be 1-200 characters")
     if name.strip().isdigit():
         raise ValidationError("name must not be only digits (digits refer to an agent id)")
-    if not re.fullmatch(r"\d{4,20}", instance_id):
+    if not re.fullmatch(r"\d{1,20}", instance_id):
         raise ValidationError(f"instance id {instance_id!r} must be Green API's numeric idInstance")
     for label, token, minimum in (("api token", api_token, 8), ("webhook token", webhook_token, 8)):
         if len(token) < minimum or len(token) > 500 or any(c.isspace() for c in token):
@@ -232,6 +233,46 @@ def update_persona(store: Store, ref: str | int, **changes: Any) -> Agent:
     return get_agent(store, agent.agent_id)
 
 
+OPERATOR_TOKEN_PREFIX = "wa_op_"
+
+
+def create_operator_token(store: Store, ref: str | int, label: str | None = None) -> str:
+    """A new operator API token for one agent. Only its SHA-256 is stored: the token is shown
+    once, here."""
+    token = OPERATOR_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with store.transaction() as tx:
+        agent = find_agent(tx, ref)
+        tx.execute(
+            "INSERT INTO operator_tokens (agent_id, token_hash, label) "
+            "VALUES (:agent_id, :hash, :label)",
+            {"agent_id": agent.agent_id, "hash": hash_webhook_token(token),
+             "label": (label or "")[:200] or None},
+        )  # fmt: skip
+    return token
+
+
+def operator_token_agent(tx: Tx, presented: str) -> int | None:
+    """The agent an operator token belongs to (None: unknown or revoked). The lookup is by
+    digest, so the time it takes says nothing about the token's characters."""
+    agent_id = tx.scalar(
+        "SELECT agent_id FROM operator_tokens WHERE token_hash = :hash AND revoked_at IS NULL",
+        {"hash": hash_webhook_token(presented)},
+    )
+    return None if agent_id is None else int(agent_id)
+
+
+def set_phone_takeover(store: Store, ref: str | int, enabled: bool) -> Agent:
+    """Whether a message the agent types on the phone switches its chat to HUMAN."""
+    with store.transaction() as tx:
+        agent = find_agent(tx, ref)
+        tx.execute(
+            "UPDATE agents SET phone_takeover = :on, updated_at = CURRENT_TIMESTAMP "
+            "WHERE agent_id = :id",
+            {"on": enabled, "id": agent.agent_id},
+        )
+    return agent
+
+
 # --- `wa agents ...` -----------------------------------------------------------------------
 
 app = make_app("Agents: their Green API instance, number, timezone and persona.")
@@ -352,6 +393,35 @@ def persona_command(
         print_json({"agent_id": updated.agent_id, "persona": updated.persona.model_dump()})
     else:
         _print_agent(updated, as_json=False)
+
+
+@app.command("token")
+def token_command(
+    agent: Annotated[str, typer.Argument(help="Agent id or name.")],
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an operator API token for one agent (shown once; stored hashed)."""
+    with cli_store() as store:
+        token = create_operator_token(store, agent, label)
+        owner = get_agent(store, agent)
+    if as_json:
+        print_json({"agent_id": owner.agent_id, "token": token, "label": label})
+        return
+    console.print(f"Operator token for {owner.name} (shown once, keep it secret):")
+    console.print(token, highlight=False, soft_wrap=True)
+
+
+@app.command("phone-takeover")
+def phone_takeover_command(
+    agent: Annotated[str, typer.Argument(help="Agent id or name.")],
+    setting: Annotated[Literal["on", "off"], typer.Argument(help="on or off")],
+) -> None:
+    """Whether a message typed on the agent's phone hands that chat to the human (on|off)."""
+    with cli_store() as store:
+        owner = set_phone_takeover(store, agent, setting == "on")
+    state = "switches the chat to HUMAN" if setting == "on" else "leaves the mode alone"
+    console.print(f"{owner.name}: a message typed on the phone {state}.")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ constraints are the durable backstop for dedup and idempotency.
         lock.renew()          # extend before the TTL runs out on long work
     if coordinator.claim("webhook:1101:incomingMessageReceived:ABC", ttl=300):
         ...                   # first (and only) claimer within the TTL
+    claim = coordinator.begin_claim("webhook:...", ttl=30)   # two-phase: work that can fail
+    if claim.state == "claimed":
+        ...                   # do it, then finish_claim(claim, remember=86400) or abandon_claim
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from execution.errors import WaError
 
 LOCK_PREFIX = "wa:lock:"
 CLAIM_PREFIX = "wa:claim:"
+_DONE = "done"
+_IN_PROGRESS = "wip:"
 
 
 class CoordinationUnavailable(WaError):
@@ -59,6 +66,16 @@ class Lock:
         self.release()
 
 
+@dataclass(frozen=True)
+class Claim:
+    """The answer of `begin_claim`: `claimed` (yours: finish or abandon it), `in_progress`
+    (someone else is on it now) or `done` (it was finished within the remembered window)."""
+
+    state: Literal["claimed", "in_progress", "done"]
+    key: str
+    token: str = ""
+
+
 class Coordinator(ABC):
     backend: str
 
@@ -91,7 +108,35 @@ class Coordinator(ABC):
     def claim(self, key: str, ttl: float) -> bool:
         """True for exactly one caller per `key` until `ttl` seconds have passed (dedup)."""
         _check_ttl(ttl)
-        return self._set_if_absent(CLAIM_PREFIX + key, "1", ttl)
+        return self._set_if_absent(CLAIM_PREFIX + key, _DONE, ttl)
+
+    def begin_claim(self, key: str, ttl: float) -> Claim:
+        """Claim `key` for work that may fail. A claim nobody finishes or abandons frees itself
+        after `ttl` seconds, so a crashed claimer never blocks the work for good."""
+        _check_ttl(ttl)
+        token = _IN_PROGRESS + secrets.token_hex(8)
+        for _ in range(3):  # the key may expire between the two calls: look again
+            if self._set_if_absent(CLAIM_PREFIX + key, token, ttl):
+                return Claim("claimed", key, token)
+            value = self._get(CLAIM_PREFIX + key)
+            if value is not None:
+                return Claim("in_progress" if value.startswith(_IN_PROGRESS) else "done", key)
+        return Claim("in_progress", key)
+
+    def finish_claim(self, claim: Claim, remember: float) -> None:
+        """The claimed work is done: answer `done` to this key for `remember` seconds."""
+        _check_ttl(remember)
+        self._set(CLAIM_PREFIX + claim.key, _DONE, remember)
+
+    def abandon_claim(self, claim: Claim) -> None:
+        """The claimed work failed: free the key at once for the next try."""
+        self._release(CLAIM_PREFIX + claim.key, claim.token)
+
+    def claim_state(self, key: str) -> Literal["in_progress", "done"] | None:
+        value = self._get(CLAIM_PREFIX + key)
+        if value is None:
+            return None
+        return "in_progress" if value.startswith(_IN_PROGRESS) else "done"
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release client resources."""
@@ -102,6 +147,12 @@ class Coordinator(ABC):
 
     @abstractmethod
     def _exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def _get(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    def _set(self, key: str, value: str, ttl: float) -> None: ...
 
     @abstractmethod
     def _renew(self, key: str, token: str, ttl: float) -> bool: ...
@@ -145,6 +196,15 @@ class InProcessCoordinator(Coordinator):
     def _exists(self, key: str) -> bool:
         with self._mutex:
             return self._live(key, self._clock()) is not None
+
+    def _get(self, key: str) -> str | None:
+        with self._mutex:
+            entry = self._live(key, self._clock())
+            return None if entry is None else entry[0]
+
+    def _set(self, key: str, value: str, ttl: float) -> None:
+        with self._mutex:
+            self._entries[key] = (value, self._clock() + ttl)
 
     def _renew(self, key: str, token: str, ttl: float) -> bool:
         with self._mutex:
@@ -210,6 +270,14 @@ class RedisCoordinator(Coordinator):
 
     def _exists(self, key: str) -> bool:
         return bool(self._call("exists", lambda: self.client.exists(key)))
+
+    def _get(self, key: str) -> str | None:
+        value = self._call("get", lambda: self.client.get(key))
+        return None if value is None else str(value)
+
+    def _set(self, key: str, value: str, ttl: float) -> None:
+        ms = max(1, int(ttl * 1000))
+        self._call("set", lambda: self.client.set(key, value, px=ms))
 
     def _renew(self, key: str, token: str, ttl: float) -> bool:
         ms = max(1, int(ttl * 1000))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from execution.store import Store
+from execution.store import Store, Tx
 
 Layer = Literal["directive", "orchestration", "execution"]
 
@@ -22,19 +22,35 @@ def record_incident(
 ) -> int:
     """Write one incident (status open); returns its id."""
     with store.transaction() as tx:
-        row = tx.fetchone(
-            "INSERT INTO incidents (agent_id, layer, directive, tool, error, context) "
-            "VALUES (:agent_id, :layer, :directive, :tool, :error, :context) "
-            "RETURNING incident_id",
-            {
-                "agent_id": agent_id,
-                "layer": layer,
-                "directive": directive,
-                "tool": tool,
-                "error": error[:2000],
-                "context": json.dumps(context or {}, default=str, ensure_ascii=False),
-            },
+        return insert_incident(
+            tx, layer, error, agent_id=agent_id, directive=directive, tool=tool, context=context
         )
+
+
+def insert_incident(
+    tx: Tx,
+    layer: Layer,
+    error: str,
+    *,
+    agent_id: int | None = None,
+    directive: str | None = None,
+    tool: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> int:
+    """`record_incident` inside the caller's transaction."""
+    row = tx.fetchone(
+        "INSERT INTO incidents (agent_id, layer, directive, tool, error, context) "
+        "VALUES (:agent_id, :layer, :directive, :tool, :error, :context) "
+        "RETURNING incident_id",
+        {
+            "agent_id": agent_id,
+            "layer": layer,
+            "directive": directive,
+            "tool": tool,
+            "error": error[:2000],
+            "context": json.dumps(context or {}, default=str, ensure_ascii=False),
+        },
+    )
     assert row is not None
     return int(row["incident_id"])
 

@@ -37,7 +37,12 @@ class Settings(BaseSettings):
     )
     openai_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
-    debounce_seconds: float = Field(2.0, ge=0, le=60)
+    debounce_seconds: float = Field(
+        2.0, ge=0, le=60, description="Buyer messages this close together form one turn."
+    )
+    turn_lease_seconds: float = Field(
+        30.0, ge=0.5, le=600, description="A dead worker's turn is resumed after this long."
+    )
     db_pool_size: int = Field(10, ge=1, le=200)
 
     @field_validator("greenapi_url")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,7 +47,7 @@ HISTORY_CHARS = 500
 SHOWN_LISTINGS = 10
 _SPEAKERS = {"USER": "buyer", "AI": "assistant", "HUMAN": "agent", "SYSTEM": "system"}
 
-Status = Literal["replied", "escalated", "human_mode", "discarded", "failed"]
+Status = Literal["replied", "escalated", "human_mode", "discarded", "failed", "superseded"]
 
 
 @dataclass
@@ -84,14 +85,27 @@ async def handle_turn(
     *,
     turn_id: str,
     provider: Provider,
+    superseded: Callable[[], bool] | None = None,
 ) -> TurnResult:
-    """Answer one buyer message (already stored) in a conversation, or hand it over."""
+    """Answer the buyer's message(s) (already stored) in a conversation, or hand it over.
+
+    `message` is what the buyer wrote this turn (several messages of a burst, one per line;
+    empty when they sent nothing readable, e.g. only a sticker). `superseded`, asked right
+    before the reply is sent, says the buyer wrote again meanwhile: the reply is dropped and
+    the caller redoes the turn with everything.
+    """
     conversation = get_conversation(rt.store, conversation_id)
     with rt.store.read() as tx:
         agent = find_agent(tx, conversation.agent_id)
     if conversation.current_mode != "AI":
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
+    if not message.strip():
+        text = render_reply("unreadable", system_prompt("", agent))
+        result = await _reply(rt, conversation_id, text, turn_id, version, superseded)
+        if result.send is not None and result.send.status == "failed":
+            return await hand_over(rt, conversation, agent, "failure", "send failed", turn_id)
+        return result
     trigger = detect_escalation(message, conversation.failed_search_streak)
     if trigger:
         return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id)
@@ -143,16 +157,32 @@ async def handle_turn(
                         context={"reply": done.final_text,
                                  "discrepancies": [str(d) for d in discrepancies]})  # fmt: skip
         return await hand_over(rt, conversation, agent, "failure", "fact check", turn_id, run_=done)
-    sent = await send_whatsapp_message(
-        rt, conversation_id, done.final_text, sender="AI",
-        idempotency_key=f"{turn_id}:reply", expected_mode_version=version,
-    )  # fmt: skip
-    status: Status = "replied" if sent.status == "sent" else "discarded"
-    if sent.status == "failed":
+    result = await _reply(rt, conversation_id, done.final_text, turn_id, version, superseded)
+    result.run = done
+    if result.send is not None and result.send.status == "failed":
         return await hand_over(
             rt, conversation, agent, "failure", "send failed", turn_id, run_=done
         )
-    return TurnResult(conversation_id, status, done.final_text, run=done, send=sent)
+    return result
+
+
+async def _reply(
+    rt: Runtime,
+    conversation_id: int,
+    text: str,
+    turn_id: str,
+    version: int,
+    superseded: Callable[[], bool] | None,
+) -> TurnResult:
+    """Send the turn's reply through the mode gate, unless the buyer has written again."""
+    if superseded is not None and superseded():
+        return TurnResult(conversation_id, "superseded", text)
+    sent = await send_whatsapp_message(
+        rt, conversation_id, text, sender="AI",
+        idempotency_key=f"{turn_id}:reply", expected_mode_version=version,
+    )  # fmt: skip
+    status: Status = "replied" if sent.status == "sent" else "discarded"
+    return TurnResult(conversation_id, status, text, send=sent)
 
 
 async def hand_over(

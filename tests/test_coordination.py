@@ -209,3 +209,19 @@ def test_sends_step_aside_for_a_waiting_mode_change(coordinator: Coordinator) ->
         return order
 
     assert asyncio.run(scenario()) == ["mode change", "send"]
+
+
+def test_a_two_phase_claim_is_finished_abandoned_or_expires(coordinator: Coordinator) -> None:
+    first = coordinator.begin_claim("webhook:two-phase", ttl=0.3)
+    assert first.state == "claimed"
+    assert coordinator.begin_claim("webhook:two-phase", ttl=30).state == "in_progress"
+    coordinator.abandon_claim(first)  # the work failed: the next delivery gets it
+    second = coordinator.begin_claim("webhook:two-phase", ttl=30)
+    assert second.state == "claimed"
+    coordinator.abandon_claim(first)  # a stale abandon cannot free someone else's claim
+    assert coordinator.claim_state("webhook:two-phase") == "in_progress"
+    coordinator.finish_claim(second, remember=30)
+    assert coordinator.begin_claim("webhook:two-phase", ttl=30).state == "done"
+    crashed = coordinator.begin_claim("webhook:crashed", ttl=0.2)
+    assert crashed.state == "claimed"
+    assert wait_until(lambda: coordinator.begin_claim("webhook:crashed", 30).state == "claimed")

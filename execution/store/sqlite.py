@@ -10,6 +10,7 @@ import json
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from execution import location_match
+from execution.errors import ConfigurationError
 from execution.store.base import Store, StoreUnavailable, Tx
 
 BUSY_TIMEOUT_MS = 10_000
@@ -41,6 +43,20 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> dict[str, obje
     return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """WAL mode. Switching a new file to WAL needs a moment alone with it, and SQLite answers
+    "locked" at once (no busy wait) while another connection does the same: try again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteStore(Store):
     dialect = "sqlite"
 
@@ -53,8 +69,6 @@ class SqliteStore(Store):
             raise StoreUnavailable(f"cannot create the folder for {path}: {exc}") from exc
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
@@ -67,14 +81,12 @@ class SqliteStore(Store):
                 detect_types=sqlite3.PARSE_DECLTYPES,
             )
             conn.row_factory = _dict_row
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
-        with self._lock:
-            self._all.append(conn)
         return conn
 
     @contextmanager
@@ -90,7 +102,10 @@ class SqliteStore(Store):
             try:
                 yield conn
             finally:
-                self._idle.put(conn)
+                if self._closed:  # closed while in use: this thread closes it now
+                    self._forget(conn)
+                else:
+                    self._idle.put(conn)
         finally:
             self._slots.release()
 
@@ -115,12 +130,38 @@ class SqliteStore(Store):
     def read(self) -> AbstractContextManager[Tx]:
         return self._transaction("BEGIN")
 
+    def hold_process_lock(self) -> None:
+        """Make this process the only server of this database file (released on close): a
+        second `wa serve` or `wa worker` on the same file is refused, clearly."""
+        import fcntl
+
+        handle = open(f"{self.path}.serve.lock", "a+")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise ConfigurationError(
+                f"another process already serves {self.path}: the embedded backends allow one "
+                "`wa serve` process (use PostgreSQL and Redis for several)"
+            ) from None
+        self._process_lock = handle
+
     def close(self) -> None:
+        """Close the idle connections now; one in use by another thread is closed by that
+        thread when it is done (closing it under the thread would crash the process)."""
         self._closed = True
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+        lock = getattr(self, "_process_lock", None)
+        if lock is not None:
+            lock.close()
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            self._forget(conn)
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        conn.close()
 
     # --- dialect ---------------------------------------------------------------------------
 

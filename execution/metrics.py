@@ -1,0 +1,53 @@
+"""Prometheus metrics, served by `GET /metrics`.
+
+Counters are per process; under `wa serve --workers N` the processes share a folder
+(`PROMETHEUS_MULTIPROC_DIR`, set by `wa serve`) and `/metrics` adds them up.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+WEBHOOKS = Counter(
+    "wa_webhooks_total", "Green API notifications by type and outcome.", ["type", "outcome"]
+)
+TURNS = Counter("wa_turns_total", "Buyer turns finished, by outcome.", ["outcome"])
+SENDS = Counter("wa_sends_total", "Outbound messages by sender and result.", ["sender", "status"])
+MODE_SWITCHES = Counter("wa_mode_switches_total", "Conversation mode changes.", ["to"])
+ESCALATIONS = Counter("wa_escalations_total", "Handoffs to the human agent.", ["reason"])
+MODEL_LATENCY = Histogram(
+    "wa_model_latency_seconds",
+    "One model call.",
+    ["provider"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
+)
+MODEL_TOKENS = Counter("wa_model_tokens_total", "Model tokens by kind.", ["kind"])
+GREENAPI_ERRORS = Counter(
+    "wa_greenapi_errors_total", "Failed Green API calls, by error kind.", ["kind"]
+)
+INSTANCE_WARNINGS = Counter(
+    "wa_instance_warnings_total",
+    "Green API instance notifications that need attention (state, quota, calls, blocks).",
+    ["type"],
+)
+COORDINATION_DOWN = Counter(
+    "wa_coordination_unavailable_total", "Redis calls that failed (work went on without).", ["op"]
+)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text and its content type: this process, or all of `wa serve`'s."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,0 +1,513 @@
+"""Green API notifications: parse, authenticate, deduplicate, store, and schedule the turn.
+
+`POST /webhook/greenapi` (serve.py) calls `parse_notification`, `AgentDirectory.authenticate`
+and `accept_notification`, and answers 200 only after `accept_notification` returned: by then
+the notification, the message it carries and the turn it starts are committed together.
+
+Dedup is one atomic claim per `(idInstance, typeWebhook, idMessage[, status | typeMessage])`:
+Redis first (`begin_claim`: the first delivery stores, concurrent copies wait for it and get
+200 once it is stored, and a failed store frees the claim so the redelivery is not lost), and
+the unique `notifications.dedup_key` behind it, which holds after a Redis flush or restart and
+when Redis is down.
+
+By type: `incomingMessageReceived` -> USER message + turn (edits and deletions update the
+stored message); `outgoingAPIMessageReceived` -> the echo of our own send, matched by
+idMessage; `outgoingMessageReceived` (typed on the agent's phone) -> HUMAN message, and the
+conversation switches to HUMAN unless the agent turned `phone_takeover` off;
+`outgoingMessageStatus` -> delivery status (failures become incidents); anything else -> an
+event and a warning. Every notification is stored, known type or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from execution import metrics
+from execution.agents import (
+    Agent,
+    find_agent_by_instance,
+    hash_webhook_token,
+    verify_webhook_token,
+)
+from execution.audit import record_event
+from execution.conversations import ensure_conversation
+from execution.coordination import Claim, CoordinationUnavailable, Coordinator
+from execution.errors import ValidationError, WaError
+from execution.incidents import insert_incident
+from execution.set_mode import set_mode_human
+from execution.store import Store, StoreUnavailable, Tx
+from execution.turn_queue import SILENT_TYPES, schedule_turn, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+CLAIM_TTL_S = 30.0
+"""An in-progress claim whose holder died frees itself after this long."""
+DEDUP_WINDOW_S = 24 * 3600.0
+"""How long Redis remembers a stored notification (the database remembers for good)."""
+DUPLICATE_WAIT_S = 3.0
+"""How long a concurrent copy waits for the first delivery to be stored before a 503."""
+AGENT_CACHE_S = 5.0
+
+DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+DELIVERY_FAILURES = ("failed", "noAccount", "notInGroup", "yellowCard")
+INSTANCE_WARNING_TYPES = ("stateInstanceChanged", "quotaExceeded", "incomingCall", "incomingBlock")
+
+
+class WebhookRejected(WaError):
+    """A request that is not an acceptable notification: answered with `status` (4xx)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class WebhookBusy(StoreUnavailable):
+    """Another delivery of the same notification is being stored right now: answer 503 so Green
+    API redelivers (by then it is stored, and the copy gets its 200)."""
+
+
+@dataclass(frozen=True)
+class Notification:
+    payload: dict[str, Any]
+    instance_id: str
+    type_webhook: str
+    id_message: str | None
+    status: str | None
+    type_message: str | None
+    chat_id: str | None
+
+    @property
+    def dedup_key(self) -> str:
+        stem = f"{self.instance_id}:{self.type_webhook}"
+        if not self.id_message:  # state/quota/block notifications carry no id: their content
+            digest = hashlib.sha256(json.dumps(self.payload, sort_keys=True).encode()).hexdigest()[
+                :32
+            ]
+            return f"{stem}:sha256:{digest}"
+        # the message type tells an edit or a deletion from the message (same idMessage in
+        # Green API's own examples); a redelivery never changes it
+        return f"{stem}:{self.id_message}:{self.status or self.type_message or ''}"
+
+    def field(self, *path: str) -> Any:
+        value: Any = self.payload
+        for name in path:
+            value = value.get(name) if isinstance(value, dict) else None
+        return value
+
+
+def parse_notification(body: bytes) -> Notification:
+    """A Green API notification (or the `{receiptId, body}` envelope of `receiveNotification`)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise WebhookRejected(413, f"body over {MAX_BODY_BYTES} bytes")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookRejected(400, "body is not JSON") from None
+    if (
+        isinstance(payload, dict)
+        and isinstance(payload.get("body"), dict)
+        and ("receiptId" in payload)
+    ):
+        payload = payload["body"]
+    if not isinstance(payload, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+    instance = payload.get("instanceData")
+    instance_id = instance.get("idInstance") if isinstance(instance, dict) else None
+    if isinstance(instance_id, bool) or not isinstance(instance_id, int | str):
+        raise WebhookRejected(400, "no instanceData.idInstance")
+    instance_id = str(instance_id).strip()
+    if not instance_id.isdigit() or len(instance_id) > 20:
+        raise WebhookRejected(400, "instanceData.idInstance is not a Green API instance id")
+    type_webhook = payload.get("typeWebhook")
+    if not isinstance(type_webhook, str) or not type_webhook.strip() or len(type_webhook) > 100:
+        raise WebhookRejected(400, "no typeWebhook")
+    message_data = payload.get("messageData")
+    sender = payload.get("senderData")
+    return Notification(
+        payload=payload,
+        instance_id=instance_id,
+        type_webhook=type_webhook,
+        id_message=_short_str(payload.get("idMessage")),
+        status=_short_str(payload.get("status")),
+        type_message=_short_str(message_data.get("typeMessage"))
+        if isinstance(message_data, dict)
+        else None,
+        chat_id=_short_str(sender.get("chatId"))
+        if isinstance(sender, dict)
+        else _short_str(payload.get("chatId")),
+    )
+
+
+def _short_str(value: Any, limit: int = 200) -> str | None:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        text = str(value).strip()
+        return text[:limit] or None
+    return None
+
+
+class AgentDirectory:
+    """Which agent owns an instance, cached for a few seconds (one webhook = no agent query)."""
+
+    def __init__(self, store: Store, ttl: float = AGENT_CACHE_S) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._cache: dict[str, tuple[Agent | None, float]] = {}
+        self._mutex = threading.Lock()
+
+    def lookup(self, instance_id: str) -> Agent | None:
+        now = time.monotonic()
+        with self._mutex:
+            hit = self._cache.get(instance_id)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with self._store.read() as tx:
+            agent = find_agent_by_instance(tx, instance_id)
+        with self._mutex:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[instance_id] = (agent, now + self._ttl)
+        return agent
+
+    def authenticate(self, instance_id: str, authorization: str | None) -> Agent:
+        """The agent of this instance, if the request carries its webhook token (as `Bearer
+        <token>` or the bare token). Unknown instance and wrong token look the same: 401."""
+        presented = (authorization or "").strip()
+        if presented[:7].lower() == "bearer ":
+            presented = presented[7:].strip()
+        agent = self.lookup(instance_id)
+        if agent is None:
+            hmac.compare_digest(hash_webhook_token(presented), _NO_DIGEST)  # same work
+            raise WebhookRejected(401, "unknown instance or wrong webhook token")
+        if not presented or not verify_webhook_token(agent, presented):
+            raise WebhookRejected(401, "unknown instance or wrong webhook token")
+        return agent
+
+
+_NO_DIGEST = "0" * 64
+
+
+@dataclass(frozen=True)
+class Accepted:
+    outcome: str
+    duplicate: bool = False
+    notification_id: int | None = None
+    conversation_id: int | None = None
+    turn_scheduled: bool = False
+
+
+def accept_notification(
+    store: Store,
+    coordinator: Coordinator,
+    agent: Agent,
+    notification: Notification,
+    *,
+    debounce: float,
+) -> Accepted:
+    """Store one authenticated notification exactly once and act on it. Returns once it is
+    committed (a duplicate returns at once). Raises `StoreUnavailable` when the database is
+    down (the caller answers 503 and Green API redelivers)."""
+    key = f"webhook:{notification.dedup_key}"
+    claim = _begin_claim(coordinator, key)
+    if claim is not None and claim.state == "done":
+        return Accepted("duplicate", duplicate=True)
+    try:
+        result = _store(store, coordinator, agent, notification, debounce)
+    except BaseException:
+        if claim is not None and claim.state == "claimed":
+            _quietly(coordinator.abandon_claim, claim)
+        raise
+    if claim is not None and claim.state == "claimed":
+        _quietly(coordinator.finish_claim, claim, DEDUP_WINDOW_S)
+    return result
+
+
+def _begin_claim(coordinator: Coordinator, key: str) -> Claim | None:
+    """The Redis half of dedup. None when Redis is down: the database alone decides."""
+    deadline = time.monotonic() + DUPLICATE_WAIT_S
+    pause = 0.002
+    try:
+        while True:
+            claim = coordinator.begin_claim(key, CLAIM_TTL_S)
+            if claim.state != "in_progress":
+                return claim
+            while (state := coordinator.claim_state(key)) == "in_progress":
+                if time.monotonic() > deadline:
+                    raise WebhookBusy("another delivery of this notification is being stored")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+            if state == "done":
+                return Claim("done", key)
+    except CoordinationUnavailable as exc:
+        metrics.COORDINATION_DOWN.labels("webhook_claim").inc()
+        log.warning("webhook dedup falls back to the database: %s", exc)
+        return None
+
+
+def _quietly(fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except CoordinationUnavailable as exc:
+        metrics.COORDINATION_DOWN.labels("webhook_claim").inc()
+        log.warning("webhook claim not updated (the database still dedups): %s", exc)
+
+
+def _store(
+    store: Store, coordinator: Coordinator, agent: Agent, n: Notification, debounce: float
+) -> Accepted:
+    if n.type_webhook == "outgoingMessageReceived":
+        _phone_takeover(store, coordinator, agent, n)
+    with store.transaction() as tx:
+        row = tx.fetchone(
+            "INSERT INTO notifications (agent_id, dedup_key, type_webhook, type_message, "
+            "id_message, chat_id, outcome, payload) VALUES (:agent_id, :key, :type, "
+            ":type_message, :id_message, :chat_id, 'received', :payload) "
+            "ON CONFLICT (dedup_key) DO NOTHING RETURNING notification_id",
+            {"agent_id": agent.agent_id, "key": n.dedup_key, "type": n.type_webhook,
+             "type_message": n.type_message, "id_message": n.id_message, "chat_id": n.chat_id,
+             "payload": json.dumps(n.payload, ensure_ascii=False)},
+        )  # fmt: skip
+        if row is None:
+            return Accepted("duplicate", duplicate=True)
+        notification_id = int(row["notification_id"])
+        handler = _HANDLERS.get(n.type_webhook, _other)
+        result = handler(tx, agent, n, notification_id, debounce)
+        tx.execute(
+            "UPDATE notifications SET outcome = :outcome WHERE notification_id = :id",
+            {"outcome": result.outcome, "id": notification_id},
+        )
+    return result
+
+
+def message_text(message_data: Any) -> str | None:
+    """The buyer's own words in a message, whatever its type (None: nothing to read)."""
+    if not isinstance(message_data, dict):
+        return None
+    type_message = message_data.get("typeMessage")
+    candidates: list[Any] = []
+    if type_message == "textMessage":
+        candidates.append(_dig(message_data, "textMessageData", "textMessage"))
+    candidates += [
+        _dig(message_data, "extendedTextMessageData", "text"),
+        _dig(message_data, "fileMessageData", "caption"),
+        _dig(message_data, "editedMessageData", "textMessage"),
+        _dig(message_data, "templateButtonReplyMessage", "selectedDisplayText"),
+        _dig(message_data, "buttonsResponseMessage", "selectedButtonText"),
+        _dig(message_data, "listResponseMessage", "title"),
+        _dig(message_data, "interactiveButtonsResponse", "selectedDisplayText"),
+        _dig(message_data, "interactiveButtons", "contentText"),
+        _dig(message_data, "textMessageData", "textMessage"),
+    ]
+    for value in candidates:
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:20_000]
+    return None
+
+
+def _dig(value: Any, *path: str) -> Any:
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
+
+
+def _conversation_id(tx: Tx, agent: Agent, n: Notification) -> int | None:
+    sender = n.payload.get("senderData")
+    name = None
+    if isinstance(sender, dict):
+        name = next(
+            (str(sender[k])[:200] for k in ("senderContactName", "senderName", "chatName")
+             if isinstance(sender.get(k), str) and sender[k].strip()),
+            None,
+        )  # fmt: skip
+    if n.type_webhook != "incomingMessageReceived":
+        name = None  # on our own messages the sender is the agent, not the buyer
+    try:
+        return ensure_conversation(tx, agent.agent_id, n.chat_id or "", name).conversation_id
+    except ValidationError:
+        return None
+
+
+def _incoming(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+    cid = _conversation_id(tx, agent, n)
+    if cid is None:
+        return Accepted("unroutable_chat", notification_id=nid)
+    if n.type_message in ("editedMessage", "deletedMessage"):
+        return _edit_or_delete(tx, agent, n, nid, cid, "in")
+    row = tx.fetchone(
+        "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
+        "text, green_message_id, status, raw_payload) VALUES (:agent_id, :cid, 'in', 'USER', "
+        ":type_message, :text, :green_id, 'received', :raw) "
+        "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
+        {"agent_id": agent.agent_id, "cid": cid, "type_message": n.type_message or "unknown",
+         "text": message_text(n.payload.get("messageData")), "green_id": n.id_message,
+         "raw": json.dumps(n.payload, ensure_ascii=False)},
+    )  # fmt: skip
+    if row is None:
+        return Accepted("message_already_stored", notification_id=nid, conversation_id=cid)
+    tx.execute(
+        "UPDATE conversations SET last_message_at = CURRENT_TIMESTAMP WHERE conversation_id = :id",
+        {"id": cid},
+    )
+    personal = (n.chat_id or "").endswith("@c.us")
+    if n.type_message in SILENT_TYPES or not personal:
+        return Accepted("stored", notification_id=nid, conversation_id=cid)
+    schedule_turn(tx, agent.agent_id, cid, int(row["message_id"]), debounce=debounce)
+    return Accepted("turn_scheduled", notification_id=nid, conversation_id=cid,
+                    turn_scheduled=True)  # fmt: skip
+
+
+def _edit_or_delete(
+    tx: Tx, agent: Agent, n: Notification, nid: int, cid: int, direction: str
+) -> Accepted:
+    data = n.payload.get("messageData") or {}
+    original = _dig(data, "editedMessageData", "stanzaId") or _dig(
+        data, "deletedMessageData", "stanzaId"
+    )
+    if n.type_message == "editedMessage":
+        changed = tx.execute(
+            "UPDATE messages SET text = :text, edited_at = :now WHERE agent_id = :agent_id "
+            "AND conversation_id = :cid AND green_message_id = :original "
+            "AND direction = :direction",
+            {"text": message_text(data), "now": utcnow(), "agent_id": agent.agent_id,
+             "cid": cid, "original": str(original), "direction": direction},
+        )  # fmt: skip
+        outcome = "message_edited" if changed else "edit_of_unknown_message"
+    else:
+        changed = tx.execute(
+            "UPDATE messages SET deleted_at = :now WHERE agent_id = :agent_id "
+            "AND conversation_id = :cid AND green_message_id = :original "
+            "AND direction = :direction",
+            {"now": utcnow(), "agent_id": agent.agent_id, "cid": cid,
+             "original": str(original), "direction": direction},
+        )  # fmt: skip
+        outcome = "message_deleted" if changed else "deletion_of_unknown_message"
+    return Accepted(outcome, notification_id=nid, conversation_id=cid)
+
+
+def _phone_takeover(store: Store, coordinator: Coordinator, agent: Agent, n: Notification) -> None:
+    """The agent typed in this chat on the phone: the assistant stops at once (before the
+    message is stored, so a failure here is retried with the redelivery)."""
+    if not agent_takes_over_from_phone(store, agent.agent_id):
+        return
+    with store.transaction() as tx:
+        if tx.scalar("SELECT COUNT(*) FROM notifications WHERE dedup_key = :key",
+                     {"key": n.dedup_key}):  # fmt: skip
+            return  # a redelivery of a message already handled
+        cid = _conversation_id(tx, agent, n)
+    if cid is not None:
+        change = set_mode_human(store, coordinator, cid, "the agent replied from the phone",
+                                "agent:phone")  # fmt: skip
+        if change.changed:
+            metrics.MODE_SWITCHES.labels("HUMAN").inc()
+
+
+def agent_takes_over_from_phone(store: Store, agent_id: int) -> bool:
+    with store.read() as tx:
+        value = tx.scalar(
+            "SELECT phone_takeover FROM agents WHERE agent_id = :id", {"id": agent_id}
+        )
+    return bool(value)
+
+
+def _from_phone(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+    cid = _conversation_id(tx, agent, n)
+    if cid is None:
+        return Accepted("unroutable_chat", notification_id=nid)
+    if n.type_message in ("editedMessage", "deletedMessage"):
+        return _edit_or_delete(tx, agent, n, nid, cid, "out")
+    row = tx.fetchone(
+        "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
+        "text, green_message_id, status, raw_payload, sent_at) VALUES (:agent_id, :cid, 'out', "
+        "'HUMAN', :type_message, :text, :green_id, 'sent', :raw, CURRENT_TIMESTAMP) "
+        "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
+        {"agent_id": agent.agent_id, "cid": cid, "type_message": n.type_message or "unknown",
+         "text": message_text(n.payload.get("messageData")), "green_id": n.id_message,
+         "raw": json.dumps(n.payload, ensure_ascii=False)},
+    )  # fmt: skip
+    outcome = "human_message_stored" if row else "message_already_stored"
+    return Accepted(outcome, notification_id=nid, conversation_id=cid)
+
+
+def _echo(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+    """The echo of a message we sent through the API: never a new message, never a turn."""
+    row = tx.fetchone(
+        "UPDATE messages SET echoed_at = :now WHERE agent_id = :agent_id "
+        "AND green_message_id = :green_id AND direction = 'out' RETURNING conversation_id",
+        {"now": utcnow(), "agent_id": agent.agent_id, "green_id": n.id_message},
+    )
+    if row is None:
+        return Accepted("echo_unmatched", notification_id=nid)
+    return Accepted("echo_matched", notification_id=nid, conversation_id=row["conversation_id"])
+
+
+def _status(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+    status = n.status or ""
+    failed = status in DELIVERY_FAILURES
+    if failed:
+        allowed = list(DELIVERY_RANK)
+        new = "failed"
+    elif status in DELIVERY_RANK:
+        allowed = [s for s, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
+        new = status
+    else:
+        return Accepted(f"status_unknown:{status[:40]}", notification_id=nid)
+    params: dict[str, Any] = {
+        "new": new,
+        "agent_id": agent.agent_id,
+        "green_id": n.id_message,
+        "error": _short_str(n.payload.get("description"), 500) or status,
+    }
+    params |= {f"s{i}": s for i, s in enumerate(allowed)}
+    row = tx.fetchone(
+        "UPDATE messages SET status = :new, "
+        + ("error = :error " if failed else "error = error ")
+        + "WHERE agent_id = :agent_id AND green_message_id = :green_id AND direction = 'out' "
+        f"AND status IN ({', '.join(f':s{i}' for i in range(len(allowed)))}) "
+        "RETURNING message_id, conversation_id",
+        params,
+    )  # fmt: skip
+    if failed:
+        insert_incident(tx, "execution", f"delivery {status}: {params['error']}",
+                        agent_id=agent.agent_id, tool="send_whatsapp_message",
+                        context={"idMessage": n.id_message, "chatId": n.chat_id,
+                                 "notification_id": nid})  # fmt: skip
+        record_event(tx, "delivery_failed", {"idMessage": n.id_message, "status": status,
+                                             "description": params["error"]},
+                     agent_id=agent.agent_id,
+                     conversation_id=row["conversation_id"] if row else None)  # fmt: skip
+        log.warning("delivery %s for message %s: %s", status, n.id_message, params["error"])
+    if row is None:
+        return Accepted(f"status_{status}_unmatched", notification_id=nid)
+    return Accepted(f"status_{new}", notification_id=nid, conversation_id=row["conversation_id"])
+
+
+def _other(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+    """Instance state, quota, calls, blocks, and types we do not know yet: stored, an event,
+    and a warning for the ones that need a person's attention."""
+    detail = {k: v for k, v in n.payload.items() if k not in ("instanceData", "typeWebhook")}
+    if len(json.dumps(detail, default=str)) > 4000:  # the whole payload is in `notifications`
+        detail = {"truncated": True, "keys": sorted(detail)[:50]}
+    record_event(tx, f"greenapi:{n.type_webhook}", detail | {"notification_id": nid},
+                 agent_id=agent.agent_id)  # fmt: skip
+    if n.type_webhook in INSTANCE_WARNING_TYPES:
+        metrics.INSTANCE_WARNINGS.labels(n.type_webhook).inc()
+        log.warning("Green API %s for agent %s: %s", n.type_webhook, agent.agent_id,
+                    json.dumps(detail, default=str)[:500])  # fmt: skip
+        return Accepted("instance_warning", notification_id=nid)
+    known = n.type_webhook in ("deviceInfo", "outgoingCall", "statusInstanceChanged")
+    return Accepted("event" if known else "unknown_type", notification_id=nid)
+
+
+_HANDLERS = {
+    "incomingMessageReceived": _incoming,
+    "outgoingMessageReceived": _from_phone,
+    "outgoingAPIMessageReceived": _echo,
+    "outgoingMessageStatus": _status,
+}

@@ -1,0 +1,378 @@
+"""`POST /webhook/greenapi` in-process (ASGI), on both backends: every Green API example and
+our own fixtures are accepted and stored once; bad requests get the documented status; each
+notification type does what DESIGN.md says. (tests/test_server.py drives a real server process.)"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from execution.agents import set_phone_takeover
+from execution.conversations import get_conversation
+from execution.coordination import Coordinator, RedisCoordinator
+from execution.settings import load_settings
+from execution.store import Store
+from execution.webhook_handler import parse_notification
+from serve import create_app
+from tests.servers import free_port
+from tests.webhooks import (
+    OWN_FIXTURES,
+    OWN_INSTANCE,
+    SHARED_FIXTURES,
+    TOKEN,
+    agent_for,
+    bearer,
+    instance_of,
+    notification_of,
+    own,
+    shared_fixtures,
+)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture
+def client(backend: tuple[Store, Coordinator]) -> Iterator[TestClient]:
+    store, coordinator = backend
+    settings = load_settings(debounce_seconds=0)
+    with TestClient(create_app(settings, store=store, coordinator=coordinator,
+                               work_turns=False)) as test_client:  # fmt: skip
+        yield test_client
+
+
+def store_of(client: TestClient) -> Store:
+    return client.app.state.store  # type: ignore[attr-defined,no-any-return]
+
+
+def post(client: TestClient, payload: Any, token: str = TOKEN) -> Any:
+    return client.post("/webhook/greenapi", json=payload, headers=bearer(token))
+
+
+def rows(store: Store, sql: str, **params: Any) -> list[dict[str, Any]]:
+    with store.read() as tx:
+        return tx.fetchall(sql, params)
+
+
+# --- Green API's own examples ------------------------------------------------------------------
+
+
+def test_the_shared_fixtures_are_there() -> None:
+    """CI always has ../shared beside the project: the conformance test must not pass empty."""
+    if not SHARED_FIXTURES.is_dir() and not IN_CI:
+        pytest.skip("../shared/fixtures/greenapi is not beside this checkout")
+    assert len(shared_fixtures()) >= 60
+
+
+@pytest.mark.parametrize("path", shared_fixtures(), ids=lambda p: p.stem)
+def test_every_green_api_example_is_accepted_and_stored_once(
+    client: TestClient, path: Path
+) -> None:
+    payload = json.loads(path.read_bytes())
+    body = notification_of(payload)
+    store = store_of(client)
+    agent_for(store, instance_of(payload))
+    first = client.post("/webhook/greenapi", content=path.read_bytes(), headers=bearer())
+    assert first.status_code == 200, first.text
+    assert first.json()["status"] == "stored"
+    stored = rows(store, "SELECT type_webhook, id_message, payload FROM notifications")
+    assert len(stored) == 1
+    assert stored[0]["type_webhook"] == body["typeWebhook"]
+    assert json.loads(stored[0]["payload"]) == body  # the payload as Green API sent it
+    again = client.post("/webhook/greenapi", content=path.read_bytes(), headers=bearer())
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert len(rows(store, "SELECT notification_id FROM notifications")) == 1
+    messages = rows(store, "SELECT sender_type, green_message_id, type_message FROM messages")
+    kind = body["typeWebhook"]
+    type_message = (body.get("messageData") or {}).get("typeMessage")
+    if kind == "incomingMessageReceived" and type_message not in (
+        "editedMessage",
+        "deletedMessage",
+    ):
+        assert messages == [{"sender_type": "USER", "green_message_id": body["idMessage"],
+                             "type_message": type_message}]  # fmt: skip
+    elif kind == "outgoingMessageReceived" and type_message not in (
+        "editedMessage",
+        "deletedMessage",
+    ):
+        assert [m["sender_type"] for m in messages] == ["HUMAN"]
+    else:  # echoes, statuses, edits of unknown messages, instance events: no message row
+        assert messages == []
+
+
+# --- our own fixtures: what each type does ------------------------------------------------------
+
+
+def test_our_fixtures_are_all_accepted(client: TestClient) -> None:
+    agent_for(store_of(client), OWN_INSTANCE)
+    for path in sorted(OWN_FIXTURES.glob("*.json")):
+        answer = client.post("/webhook/greenapi", content=path.read_bytes(), headers=bearer())
+        assert answer.status_code == 200, (path.name, answer.text)
+
+
+def test_a_buyer_message_is_stored_with_its_turn_and_a_burst_shares_one_turn(
+    client: TestClient,
+) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    first = post(client, own("incomingMessageReceived-textMessage-enquiry"))
+    assert first.json()["outcome"] == "turn_scheduled"
+    post(client, own("incomingMessageReceived-textMessage-followup"))
+    messages = rows(store, "SELECT message_id, text, sender_type FROM messages ORDER BY 1")
+    assert [m["text"] for m in messages] == [
+        "Hi! Any 3 bedroom condo in Tampines under 1.5m?",
+        "Near the MRT if possible",
+    ]
+    turns = rows(store, "SELECT status, last_message_id, message_count FROM turns")
+    assert turns == [{"status": "pending", "last_message_id": messages[1]["message_id"],
+                      "message_count": 2}]  # fmt: skip
+    conversation = get_conversation(store, 1)
+    assert conversation.chat_id == "6598765432@c.us"
+    assert conversation.contact_name == "Mei Ling (buyer)"
+
+
+def test_edits_and_deletions_change_the_stored_message(client: TestClient) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    post(client, own("incomingMessageReceived-textMessage-enquiry"))
+    post(client, own("incomingMessageReceived-textMessage-followup"))
+    edit = post(client, own("incomingMessageReceived-editedMessage-enquiry"))
+    delete = post(client, own("incomingMessageReceived-deletedMessage-followup"))
+    assert (edit.json()["outcome"], delete.json()["outcome"]) == (
+        "message_edited",
+        "message_deleted",
+    )
+    messages = rows(store, "SELECT text, edited_at, deleted_at FROM messages ORDER BY 1")
+    assert messages[0]["text"] == "Hi! Any 3 bedroom condo in Tampines under 1.4m?"
+    assert messages[0]["edited_at"] is not None and messages[1]["deleted_at"] is not None
+    assert len(messages) == 2  # an edit or deletion is not a new message
+    assert len(rows(store, "SELECT turn_id FROM turns")) == 1
+
+
+def test_stickers_get_a_turn_reactions_and_group_messages_do_not(client: TestClient) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    outcomes = [
+        post(client, own(name)).json()["outcome"]
+        for name in ("incomingMessageReceived-reactionMessage-thumbs-up",
+                     "incomingMessageReceived-textMessage-group",
+                     "incomingMessageReceived-stickerMessage-no-caption")
+    ]  # fmt: skip
+    assert outcomes == ["stored", "stored", "turn_scheduled"]
+    sticker = rows(store, "SELECT text FROM messages WHERE type_message = 'stickerMessage'")
+    assert sticker == [{"text": None}]
+
+
+def test_a_message_typed_on_the_agents_phone_hands_the_chat_to_the_human(
+    client: TestClient,
+) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    post(client, own("incomingMessageReceived-textMessage-enquiry"))
+    answer = post(client, own("outgoingMessageReceived-textMessage-agent-phone"))
+    assert answer.json()["outcome"] == "human_message_stored"
+    conversation = get_conversation(store, 1)
+    assert conversation.current_mode == "HUMAN" and conversation.mode_version == 1
+    assert rows(store, "SELECT sender_type, text FROM messages WHERE direction = 'out'") == [
+        {"sender_type": "HUMAN", "text": "Hi Mei Ling, Sarah here. Let me call you in 5 minutes."}
+    ]
+    events = rows(store, "SELECT kind, detail FROM events WHERE kind = 'mode_change'")
+    assert json.loads(events[0]["detail"])["actor"] == "agent:phone"
+
+
+def test_phone_takeover_can_be_turned_off_per_agent(client: TestClient) -> None:
+    store = store_of(client)
+    agent_id = agent_for(store, OWN_INSTANCE)
+    set_phone_takeover(store, agent_id, False)
+    post(client, own("incomingMessageReceived-textMessage-enquiry"))
+    post(client, own("outgoingMessageReceived-textMessage-agent-phone"))
+    assert get_conversation(store, 1).current_mode == "AI"
+
+
+def _our_reply(store: Store) -> int:
+    """An AI reply we sent, known to Green API as BAE5000000000001."""
+    with store.transaction() as tx:
+        row = tx.fetchone(
+            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+            "green_message_id, idempotency_key, status) VALUES (1, 1, 'out', 'AI', 'Hi!', "
+            "'BAE5000000000001', 'turn:1:1:reply', 'sent') RETURNING message_id"
+        )
+    assert row is not None
+    return int(row["message_id"])
+
+
+def test_the_echo_of_our_send_is_matched_never_a_new_message(client: TestClient) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    post(client, own("incomingMessageReceived-textMessage-enquiry"))
+    _our_reply(store)
+    answer = post(client, own("outgoingAPIMessageReceived-textMessage-our-reply"))
+    assert answer.json()["outcome"] == "echo_matched"
+    assert len(rows(store, "SELECT message_id FROM messages")) == 2
+    assert rows(store, "SELECT echoed_at FROM messages WHERE sender_type = 'AI'")[0]["echoed_at"]
+    assert get_conversation(store, 1).current_mode == "AI"  # our own send is no takeover
+
+
+def test_delivery_statuses_only_move_forward_and_failures_become_incidents(
+    client: TestClient,
+) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    post(client, own("incomingMessageReceived-textMessage-enquiry"))
+    reply = _our_reply(store)
+
+    def status() -> str:
+        return str(rows(store, "SELECT status FROM messages WHERE message_id = :id",
+                        id=reply)[0]["status"])  # fmt: skip
+
+    post(client, own("outgoingMessageStatus-read-our-reply"))
+    assert status() == "read"
+    late = post(client, own("outgoingMessageStatus-delivered-our-reply"))  # arrives late
+    assert late.json()["outcome"] == "status_delivered_unmatched" and status() == "read"
+    post(client, own("outgoingMessageStatus-failed-our-reply"))
+    assert status() == "failed"
+    incidents = rows(store, "SELECT layer, error FROM incidents")
+    assert incidents == [{"layer": "execution", "error": "delivery failed: SWE004: the number "
+                          "of participants in the group has been exceeded - 300"}]  # fmt: skip
+
+
+def test_instance_notifications_become_events_and_unknown_types_are_kept(
+    client: TestClient,
+) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    state = post(client, own("stateInstanceChanged-notAuthorized"))
+    future = post(client, own("someFutureWebhook-unknown-type"))
+    assert (state.json()["outcome"], future.json()["outcome"]) == (
+        "instance_warning",
+        "unknown_type",
+    )
+    kinds = [e["kind"] for e in rows(store, "SELECT kind FROM events ORDER BY event_id")]
+    assert kinds == ["greenapi:stateInstanceChanged", "greenapi:someFutureWebhook"]
+    assert "wa_instance_warnings_total" in client.get("/metrics").text
+
+
+# --- bad requests ------------------------------------------------------------------------------
+
+
+def test_tokens_bearer_or_bare_and_wrong_or_missing_is_401(client: TestClient) -> None:
+    agent_for(store_of(client), OWN_INSTANCE)
+    payload = own("incomingMessageReceived-textMessage-enquiry")
+    url = "/webhook/greenapi"
+    assert client.post(url, json=payload, headers={"Authorization": "wrong"}).status_code == 401
+    assert client.post(url, json=payload).status_code == 401
+    assert client.post(url, json=payload, headers=bearer("hook-token-secret-2")).status_code == 401
+    unknown = payload | {"instanceData": {"idInstance": 7700000099}}
+    assert client.post(url, json=unknown, headers=bearer()).status_code == 401
+    assert client.post(url, json=payload, headers={"Authorization": TOKEN}).status_code == 200
+    assert rows(store_of(client), "SELECT COUNT(*) AS n FROM notifications") == [{"n": 1}]
+
+
+def test_malformed_and_oversized_bodies(client: TestClient) -> None:
+    agent_for(store_of(client), OWN_INSTANCE)
+    url = "/webhook/greenapi"
+    cases = [
+        (b"{not json", 400), (b"[1, 2]", 400), (b'{"typeWebhook": "x"}', 400),
+        (b'{"instanceData": {"idInstance": "abc"}, "typeWebhook": "x"}', 400),
+        (b'{"instanceData": {"idInstance": 7700000001}}', 400),
+        (b"\xff\xfe", 400),
+    ]  # fmt: skip
+    for body, expected in cases:
+        assert client.post(url, content=body, headers=bearer()).status_code == expected, body
+    huge = json.dumps(own("incomingMessageReceived-textMessage-enquiry")
+                      | {"padding": "x" * (1024 * 1024)})  # fmt: skip
+    assert client.post(url, content=huge, headers=bearer()).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
+        for _ in range(20):
+            yield b" " * 65536
+
+    assert client.post(url, content=chunks(), headers=bearer()).status_code == 413
+    assert rows(store_of(client), "SELECT COUNT(*) AS n FROM notifications") == [{"n": 0}]
+
+
+def test_a_database_that_is_down_gets_503_and_nothing_is_claimed(
+    backend: tuple[Store, Coordinator],
+) -> None:
+    store, coordinator = backend
+    agent_for(store, OWN_INSTANCE)
+    payload = own("incomingMessageReceived-textMessage-enquiry")
+    app = create_app(load_settings(debounce_seconds=0), store=store, coordinator=coordinator,
+                     work_turns=False)  # fmt: skip
+    with TestClient(app) as client:
+        post(client, own("stateInstanceChanged-notAuthorized"))  # agent now cached
+        store.close()
+        assert post(client, payload).status_code == 503
+    # the failed delivery did not leave a claim behind: the redelivery is stored
+    with open_same(store) as reopened:
+        app = create_app(load_settings(debounce_seconds=0), store=reopened,
+                         coordinator=coordinator, work_turns=False)  # fmt: skip
+        with TestClient(app) as client:
+            again = post(client, payload)
+            assert again.status_code == 200 and again.json()["status"] == "stored"
+
+
+def open_same(store: Store) -> Store:
+    from execution.store import open_store
+
+    return open_store(store.url)
+
+
+def test_redis_down_the_database_still_stores_and_dedups(
+    backend: tuple[Store, Coordinator],
+) -> None:
+    store, _ = backend
+    agent_for(store, OWN_INSTANCE)
+    down = RedisCoordinator(f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(load_settings(debounce_seconds=0), store=store, coordinator=down,
+                     work_turns=False)  # fmt: skip
+    payload = own("incomingMessageReceived-textMessage-enquiry")
+    with TestClient(app) as client:
+        answers = [post(client, payload) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert [a.json()["status"] for a in answers] == ["stored", "duplicate", "duplicate"]
+        assert (
+            'wa_coordination_unavailable_total{op="webhook_claim"}' in client.get("/metrics").text
+        )
+    assert len(rows(store, "SELECT message_id FROM messages")) == 1
+    assert len(rows(store, "SELECT turn_id FROM turns")) == 1
+
+
+def test_50_concurrent_deliveries_store_one_message_and_one_turn(client: TestClient) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    payload = own("incomingMessageReceived-textMessage-enquiry")
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(lambda _: post(client, payload), range(50)))
+    assert [a.status_code for a in answers] == [200] * 50
+    assert sorted(a.json()["status"] for a in answers).count("stored") == 1
+    assert len(rows(store, "SELECT message_id FROM messages")) == 1
+    assert rows(store, "SELECT message_count FROM turns") == [{"message_count": 1}]
+
+
+def test_dedup_survives_a_redis_flush(store: Store, redis_server: Any) -> None:
+    coordinator = RedisCoordinator(redis_server.url)
+    coordinator.client.flushdb()
+    agent_for(store, OWN_INSTANCE)
+    payload = own("incomingMessageReceived-textMessage-enquiry")
+    app = create_app(load_settings(debounce_seconds=0), store=store, coordinator=coordinator,
+                     work_turns=False)  # fmt: skip
+    with TestClient(app) as client:
+        assert post(client, payload).json()["status"] == "stored"
+        coordinator.client.flushdb()
+        assert post(client, payload).json()["status"] == "duplicate"
+    coordinator.close()
+    assert len(rows(store, "SELECT message_id FROM messages")) == 1
+
+
+def test_the_envelope_of_receive_notification_is_unwrapped() -> None:
+    body = {"receiptId": 1, "body": own("incomingMessageReceived-textMessage-enquiry")}
+    parsed = parse_notification(json.dumps(body).encode())
+    assert parsed.type_webhook == "incomingMessageReceived"
+    assert parsed.instance_id == OWN_INSTANCE and parsed.chat_id == "6598765432@c.us"
