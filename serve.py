@@ -28,7 +28,12 @@ from starlette.concurrency import run_in_threadpool
 
 from execution import metrics
 from execution.agents import operator_token_agent
-from execution.conversations import get_conversation, history, list_conversations
+from execution.conversations import (
+    Conversation,
+    get_conversation,
+    history,
+    list_conversations,
+)
 from execution.coordination import (
     CoordinationUnavailable,
     Coordinator,
@@ -159,7 +164,7 @@ def create_app(
             {"status": "duplicate" if result.duplicate else "stored", "outcome": result.outcome}
         )
 
-    app.include_router(_operator_api(app))
+    app.include_router(operator_api)
     _install_error_handlers(app)
     return app
 
@@ -236,93 +241,95 @@ class HumanMessage(BaseModel):
     takeover: bool = True
 
 
-def _operator_api(app: FastAPI) -> APIRouter:
-    router = APIRouter(prefix="/api")
+def operator_scope(request: Request) -> Scope:
+    """The caller of an operator API route, from its bearer token: 401 without a valid one."""
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not token:
+        raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+    admin = request.app.state.runtime.settings.admin_token
+    if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
+        return Scope(None)
+    with request.app.state.store.read() as tx:
+        agent_id = operator_token_agent(tx, token)
+    if agent_id is None:
+        raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+    return Scope(agent_id)
 
-    def scope(request: Request) -> Scope:
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        if not token:
-            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
-        admin = app.state.runtime.settings.admin_token
-        if admin is not None and hmac.compare_digest(
-            token.encode(), admin.get_secret_value().encode()
-        ):
-            return Scope(None)
-        try:
-            with app.state.store.read() as tx:
-                agent_id = operator_token_agent(tx, token)
-        except StoreUnavailable:
-            raise HTTPException(503, "storage unavailable") from None
-        if agent_id is None:
-            raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
-        return Scope(agent_id)
 
-    Caller = Annotated[Scope, Depends(scope)]
+Caller = Annotated[Scope, Depends(operator_scope)]
+operator_api = APIRouter(prefix="/api")
 
-    def owned(conversation_id: int, caller: Scope) -> Any:
-        """The conversation, if the caller may see it; another agent's is simply not found."""
-        try:
-            conversation = get_conversation(app.state.store, conversation_id)
-        except NotFoundError:
-            conversation = None
-        if conversation is None or caller.agent_id not in (None, conversation.agent_id):
-            raise HTTPException(404, f"no conversation {conversation_id}")
-        return conversation
 
-    @router.get("/conversations")
-    def conversations(
-        caller: Caller,
-        agent_id: int | None = None,
-        mode: Literal["AI", "HUMAN"] | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ) -> list[dict[str, Any]]:
-        if caller.agent_id is not None:
-            if agent_id not in (None, caller.agent_id):
-                raise HTTPException(403, "this token is scoped to another agent")
-            agent_id = caller.agent_id
-        return [asdict(c) for c in list_conversations(app.state.store, agent_id, mode, limit)]
+def _owned(request: Request, conversation_id: int, caller: Scope) -> Conversation:
+    """The conversation, if the caller may see it; another agent's is simply not found."""
+    try:
+        conversation = get_conversation(request.app.state.store, conversation_id)
+    except NotFoundError:
+        conversation = None
+    if conversation is None or caller.agent_id not in (None, conversation.agent_id):
+        raise HTTPException(404, f"no conversation {conversation_id}")
+    return conversation
 
-    @router.get("/conversations/{conversation_id}/messages")
-    def messages(
-        conversation_id: int, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50
-    ) -> dict[str, Any]:
-        conversation = owned(conversation_id, caller)
-        return {
-            "conversation": asdict(conversation),
-            "messages": [asdict(m) for m in history(app.state.store, conversation_id, limit)],
-        }
 
-    @router.post("/conversations/toggle-mode")
-    def toggle_mode(body: ToggleMode, caller: Caller) -> dict[str, Any]:
-        owned(body.conversation_id, caller)
-        change = set_mode(app.state.store, app.state.coordinator, body.conversation_id,
-                          body.mode, body.reason, caller.actor)  # fmt: skip
+@operator_api.get("/conversations")
+def api_conversations(
+    request: Request,
+    caller: Caller,
+    agent_id: int | None = None,
+    mode: Literal["AI", "HUMAN"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    if caller.agent_id is not None:
+        if agent_id not in (None, caller.agent_id):
+            raise HTTPException(403, "this token is scoped to another agent")
+        agent_id = caller.agent_id
+    found = list_conversations(request.app.state.store, agent_id, mode, limit)
+    return [asdict(c) for c in found]
+
+
+@operator_api.get("/conversations/{conversation_id}/messages")
+def api_messages(
+    request: Request,
+    conversation_id: int,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    conversation = _owned(request, conversation_id, caller)
+    recent = history(request.app.state.store, conversation_id, limit)
+    return {"conversation": asdict(conversation), "messages": [asdict(m) for m in recent]}
+
+
+@operator_api.post("/conversations/toggle-mode")
+def api_toggle_mode(request: Request, body: ToggleMode, caller: Caller) -> dict[str, Any]:
+    _owned(request, body.conversation_id, caller)
+    state = request.app.state
+    change = set_mode(state.store, state.coordinator, body.conversation_id, body.mode,
+                      body.reason, caller.actor)  # fmt: skip
+    if change.changed:
+        metrics.MODE_SWITCHES.labels(change.mode).inc()
+    return asdict(change)
+
+
+@operator_api.post("/conversations/{conversation_id}/messages")
+async def api_send_as_human(
+    request: Request, conversation_id: int, body: HumanMessage, caller: Caller
+) -> dict[str, Any]:
+    await run_in_threadpool(_owned, request, conversation_id, caller)
+    rt: Runtime = request.app.state.runtime
+    if body.takeover:
+        change = await run_in_threadpool(set_mode_human, rt.store, rt.coordinator,
+                                         conversation_id, "the agent sent a message",
+                                         caller.actor)  # fmt: skip
         if change.changed:
-            metrics.MODE_SWITCHES.labels(change.mode).inc()
-        return asdict(change)
-
-    @router.post("/conversations/{conversation_id}/messages")
-    async def send_as_human(
-        conversation_id: int, body: HumanMessage, caller: Caller
-    ) -> dict[str, Any]:
-        await run_in_threadpool(owned, conversation_id, caller)
-        rt: Runtime = app.state.runtime
-        if body.takeover:
-            change = await run_in_threadpool(set_mode_human, rt.store, rt.coordinator,
-                                             conversation_id, "the agent sent a message",
-                                             caller.actor)  # fmt: skip
-            if change.changed:
-                metrics.MODE_SWITCHES.labels("HUMAN").inc()
-        result = await send_whatsapp_message(
-            rt, conversation_id, body.text, sender="HUMAN",
-            idempotency_key=body.idempotency_key or f"api:{uuid.uuid4()}",
-        )  # fmt: skip
-        if result.status == "failed":
-            raise HTTPException(502, f"Green API did not take the message: {result.reason}")
-        return asdict(result)
-
-    return router
+            metrics.MODE_SWITCHES.labels("HUMAN").inc()
+    result = await send_whatsapp_message(
+        rt, conversation_id, body.text, sender="HUMAN",
+        idempotency_key=body.idempotency_key or f"api:{uuid.uuid4()}",
+    )  # fmt: skip
+    if result.status == "failed":
+        raise HTTPException(502, f"Green API did not take the message: {result.reason}")
+    return asdict(result)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

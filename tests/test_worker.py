@@ -1,0 +1,225 @@
+"""Turns worked from the durable inbox, through the in-process app, on both backends: one reply
+per turn, burst coalescing, supersede, takeover during generation, resume after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from execution.coordination import Coordinator
+from execution.greenapi import GreenApiClient
+from execution.runtime import Runtime
+from execution.send_whatsapp_message import send_whatsapp_message
+from execution.settings import load_settings
+from execution.store import Store
+from execution.turn_queue import due_turns, start_turn
+from orchestrator.providers.base import Entry, ModelTurn
+from orchestrator.tools import Tool
+from serve import create_app
+from tests.fake_greenapi import FakeGreenApi
+from tests.webhooks import OWN_INSTANCE, agent_for, bearer, own
+
+ADMIN = "admin-token-for-tests-0123456789"
+REPLY = "Thanks for your message! Let me check that for you."
+
+
+@dataclass
+class SlowModel:
+    """A model that takes `delay` seconds and answers without stating any fact."""
+
+    delay: float = 0.0
+    name: str = "slow"
+    model: str = "slow-1"
+    calls: list[str] = field(default_factory=list)
+    started: threading.Event = field(default_factory=threading.Event)
+
+    async def complete(
+        self, *, system: str, transcript: list[Entry], tools: list[Tool]
+    ) -> ModelTurn:
+        self.calls.append(json.dumps([str(e) for e in transcript]))
+        self.started.set()
+        await asyncio.sleep(self.delay)
+        return ModelTurn(text=REPLY)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+@dataclass
+class World:
+    store: Store
+    coordinator: Coordinator
+    fake: FakeGreenApi
+    model: SlowModel
+    client: TestClient | None = None
+
+    def post(self, payload: dict[str, Any]) -> Any:
+        assert self.client is not None
+        answer = self.client.post("/webhook/greenapi", json=payload, headers=bearer())
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def turns(self) -> list[dict[str, Any]]:
+        with self.store.read() as tx:
+            return tx.fetchall("SELECT status, outcome, message_count FROM turns ORDER BY turn_id")
+
+    def settled(self) -> bool:
+        turns = self.turns()
+        return bool(turns) and all(t["status"] in ("done", "superseded", "failed") for t in turns)
+
+    def replies(self) -> list[str]:
+        return [r.body["message"] for r in self.fake.sent()]
+
+
+@pytest.fixture
+def world(backend: tuple[Store, Coordinator]) -> Iterator[World]:
+    store, coordinator = backend
+    with FakeGreenApi({OWN_INSTANCE: "api-token-secret"}) as fake:
+        agent_for(store, OWN_INSTANCE, api_url=fake.url)
+        yield World(store, coordinator, fake, SlowModel())
+
+
+def serving(world: World, *, debounce: float = 0.0) -> TestClient:
+    settings = load_settings(debounce_seconds=debounce, admin_token=ADMIN)
+    app = create_app(settings, store=world.store, coordinator=world.coordinator,
+                     provider=world.model)  # fmt: skip
+    world.client = TestClient(app)
+    return world.client
+
+
+def test_a_buyer_message_gets_one_reply(world: World) -> None:
+    with serving(world):
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(world.settled)
+    assert world.replies() == [REPLY]
+    assert world.turns() == [{"status": "done", "outcome": "replied", "message_count": 1}]
+    assert "3 bedroom condo in Tampines" in world.model.calls[0]
+
+
+def test_a_burst_within_the_debounce_is_one_turn_answered_once(world: World) -> None:
+    with serving(world, debounce=0.8):
+        for text in ("Hi", "I'm looking for a condo", "in Tampines", "3 bedrooms please"):
+            world.post(own("incomingMessageReceived-textMessage-enquiry",
+                           idMessage=f"BURST{text.replace(' ', '')}",
+                           messageData={"typeMessage": "textMessage",
+                                        "textMessageData": {"textMessage": text}}))  # fmt: skip
+            time.sleep(0.15)
+        assert wait_until(world.settled)
+    assert world.replies() == [REPLY]
+    assert world.turns() == [{"status": "done", "outcome": "replied", "message_count": 4}]
+    assert len(world.model.calls) == 1
+    assert all(t in world.model.calls[0] for t in ("Hi", "in Tampines", "3 bedrooms please"))
+
+
+def test_a_message_during_generation_supersedes_the_stale_reply(world: World) -> None:
+    world.model.delay = 1.0
+    with serving(world):
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert world.model.started.wait(10)
+        world.post(own("incomingMessageReceived-textMessage-followup"))
+        assert wait_until(lambda: world.settled() and len(world.turns()) == 2)
+    assert world.replies() == [REPLY]  # one reply, to both messages
+    assert [t["status"] for t in world.turns()] == ["superseded", "done"], world.turns()
+    assert len(world.model.calls) == 2
+    redo = world.model.calls[1]
+    assert "under 1.5m" in redo and "Near the MRT" in redo
+
+
+@pytest.mark.parametrize("how", ["operator API", "agent's phone"])
+def test_a_takeover_during_generation_means_no_ai_message_afterwards(
+    world: World, how: str
+) -> None:
+    world.model.delay = 1.5
+    with serving(world) as client:
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert world.model.started.wait(10)
+        if how == "operator API":
+            answer = client.post("/api/conversations/toggle-mode", headers=bearer(ADMIN),
+                                 json={"conversation_id": 1, "mode": "HUMAN",
+                                       "reason": "I'll take this one"})  # fmt: skip
+            assert answer.status_code == 200 and answer.json()["changed"] is True
+        else:
+            world.post(own("outgoingMessageReceived-textMessage-agent-phone"))
+        switched_at = time.monotonic()
+        assert wait_until(world.settled)
+    assert [r for r in world.fake.sent() if r.at > switched_at] == []
+    assert world.replies() == []
+    assert world.turns()[0]["outcome"] == "discarded"
+
+
+def test_a_sticker_gets_a_polite_text_only_reply_without_the_model(world: World) -> None:
+    with serving(world):
+        world.post(own("incomingMessageReceived-stickerMessage-no-caption"))
+        assert wait_until(world.settled)
+    assert len(world.replies()) == 1 and "only read text" in world.replies()[0]
+    assert world.model.calls == []
+
+
+def test_an_escalation_trigger_hands_over_with_one_message(world: World) -> None:
+    with serving(world):
+        world.post(own("incomingMessageReceived-textMessage-enquiry",
+                       messageData={"typeMessage": "textMessage", "textMessageData": {
+                           "textMessage": "Can I speak to a real person please?"}}))  # fmt: skip
+        assert wait_until(world.settled)
+    assert len(world.replies()) == 1 and "take it from here" in world.replies()[0]
+    assert world.turns()[0]["outcome"] == "escalated"
+    assert world.model.calls == []
+
+
+def _left_running(world: World, lease: float = 0.2) -> Any:
+    """A turn taken by a worker that then died (its lease runs out)."""
+    job = start_turn(world.store, due_turns(world.store, 1)[0].turn_id, "dead-worker", lease)
+    assert job is not None
+    time.sleep(lease + 0.05)
+    return job
+
+
+def test_a_turn_left_running_by_a_dead_worker_is_answered_once_after_restart(
+    world: World,
+) -> None:
+    settings = load_settings(debounce_seconds=0)
+    intake = create_app(settings, store=world.store, coordinator=world.coordinator,
+                        work_turns=False)  # fmt: skip
+    with TestClient(intake) as client:
+        world.client = client
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+    _left_running(world)
+    with serving(world):
+        assert wait_until(world.settled)
+    assert world.replies() == [REPLY]
+    assert world.turns()[0]["status"] == "done"
+
+
+def test_a_worker_that_died_after_sending_never_sends_twice(world: World) -> None:
+    settings = load_settings(debounce_seconds=0)
+    intake = create_app(settings, store=world.store, coordinator=world.coordinator,
+                        work_turns=False)  # fmt: skip
+    with TestClient(intake) as client:
+        world.client = client
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+    job = _left_running(world)
+
+    async def the_dead_workers_send() -> None:
+        async with GreenApiClient() as greenapi:
+            rt = Runtime(settings, world.store, world.coordinator, greenapi)
+            await send_whatsapp_message(rt, job.conversation_id, "The first answer.",
+                                        idempotency_key=f"{job.key}:reply")  # fmt: skip
+
+    asyncio.run(the_dead_workers_send())
+    with serving(world):
+        assert wait_until(world.settled)
+    assert world.replies() == ["The first answer."]  # the redone turn's send was a duplicate
