@@ -41,7 +41,7 @@ from execution.coordination import (
     RedisCoordinator,
     open_coordinator,
 )
-from execution.errors import ConfigurationError, NotFoundError, ValidationError, WaError
+from execution.errors import NotFoundError, ValidationError, WaError
 from execution.greenapi import GreenApiClient
 from execution.runtime import Runtime
 from execution.send_whatsapp_message import send_whatsapp_message
@@ -58,7 +58,7 @@ from execution.webhook_handler import (
 )
 from orchestrator.providers.base import Provider
 from orchestrator.providers.select import select_provider
-from orchestrator.worker import WorkerThread
+from orchestrator.worker import WorkerThread, require_distributed
 
 log = logging.getLogger("wa.serve")
 
@@ -362,13 +362,9 @@ def serve_command(
     import uvicorn
 
     settings = load_settings()
-    url = settings.resolved_database_url
-    if workers > 1 and not (url.startswith("postgres") and settings.redis_url):
-        raise ConfigurationError(
-            f"--workers {workers} needs PostgreSQL and Redis (WA_DATABASE_URL=postgresql://..., "
-            "WA_REDIS_URL=redis://...): the embedded backends allow one process"
-        )
-    with open_store(url, pool_size=1) as store:
+    if workers > 1:
+        require_distributed(settings, f"--workers {workers}")
+    with open_store(settings.resolved_database_url, pool_size=1) as store:
         require_current_schema(store)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wa-metrics-")

@@ -25,11 +25,11 @@ from typing import Annotated, Any
 import typer
 
 from execution import metrics
-from execution.coordination import CoordinationUnavailable, Lock, RedisCoordinator
+from execution.coordination import CoordinationUnavailable, Lock
 from execution.errors import ConfigurationError, WaError
 from execution.incidents import record_incident
 from execution.runtime import Runtime, open_runtime
-from execution.store import Store
+from execution.settings import Settings, load_settings
 from execution.turn_queue import (
     FinalStatus,
     TurnJob,
@@ -59,13 +59,13 @@ def turn_lock_name(conversation_id: int) -> str:
     return f"conversation:{conversation_id}:turn"
 
 
-def require_distributed(store: Store, coordinator: object, what: str) -> None:
+def require_distributed(settings: Settings, what: str) -> None:
     """More than one process needs PostgreSQL and Redis: refuse clearly otherwise."""
-    if store.dialect != "postgresql" or not isinstance(coordinator, RedisCoordinator):
+    if not (settings.resolved_database_url.startswith("postgres") and settings.redis_url):
         raise ConfigurationError(
             f"{what} needs PostgreSQL and Redis (WA_DATABASE_URL=postgresql://..., "
-            "WA_REDIS_URL=redis://...): on the embedded backends only one process may work "
-            "turns, and `wa serve` already does"
+            "WA_REDIS_URL=redis://...): on the embedded backends one `wa serve` process "
+            "works the turns"
         )
 
 
@@ -294,8 +294,8 @@ def worker_command(
     """Work pending turns (beside `wa serve`, which also works them). PostgreSQL + Redis only."""
     import signal
 
+    require_distributed(load_settings(), "`wa worker`")
     with open_runtime() as rt:
-        require_distributed(rt.store, rt.coordinator, "`wa worker`")
         worker = TurnWorker(rt, select_provider(rt.settings), concurrency=concurrency)
 
         async def main() -> None:

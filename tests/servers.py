@@ -95,19 +95,39 @@ class ThrowawayPostgres:
             )  # fmt: skip
         if result.returncode != 0:
             raise ServerUnavailable(f"initdb failed: {_tail(log)}")
+        atexit.register(self.stop)  # even if the caller never reaches its own stop()
+        return self.start_server()
+
+    def start_server(self) -> ThrowawayPostgres:
+        """Start (or restart, after `stop_server`) the server on the same port and data."""
+        bindir = _pg_bindir()
         server_log = self.dir / "server.log"
-        with open(server_log, "wb") as log_file:
+        with open(server_log, "ab") as log_file:
             self.process = subprocess.Popen(
-                [*self._as_user, str(bindir / "postgres"), "-D", str(data),
+                [*self._as_user, str(bindir / "postgres"), "-D", str(self.dir / "data"),
                  "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir),
                  "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                  "-c", "max_connections=200", "-c", "shared_buffers=256MB"],
                 stdout=log_file, stderr=subprocess.STDOUT,
             )  # fmt: skip
-        atexit.register(self.stop)  # even if the caller never reaches its own stop()
         _wait_for_port(self.port, self.process, server_log)
         self._wait_ready(server_log)
         return self
+
+    def stop_server(self) -> None:
+        """Stop the server (fast: clients are disconnected), keeping its data: the database
+        is down until `start_server`."""
+        if self.process and self.process.poll() is None:
+            subprocess.run(
+                [*self._as_user, str(_pg_bindir() / "pg_ctl"), "-D", str(self.dir / "data"),
+                 "stop", "-m", "fast", "-w", "-t", "15"],
+                capture_output=True, check=False,
+            )  # fmt: skip
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
     def _wait_ready(self, log: Path) -> None:
         import psycopg
@@ -133,13 +153,7 @@ class ThrowawayPostgres:
         return self.url(name)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: smart shutdown
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.stop_server()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
