@@ -306,8 +306,6 @@ def api_toggle_mode(request: Request, body: ToggleMode, caller: Caller) -> dict[
     state = request.app.state
     change = set_mode(state.store, state.coordinator, body.conversation_id, body.mode,
                       body.reason, caller.actor)  # fmt: skip
-    if change.changed:
-        metrics.MODE_SWITCHES.labels(change.mode).inc()
     return asdict(change)
 
 
@@ -318,11 +316,8 @@ async def api_send_as_human(
     await run_in_threadpool(_owned, request, conversation_id, caller)
     rt: Runtime = request.app.state.runtime
     if body.takeover:
-        change = await run_in_threadpool(set_mode_human, rt.store, rt.coordinator,
-                                         conversation_id, "the agent sent a message",
-                                         caller.actor)  # fmt: skip
-        if change.changed:
-            metrics.MODE_SWITCHES.labels("HUMAN").inc()
+        await run_in_threadpool(set_mode_human, rt.store, rt.coordinator, conversation_id,
+                                "the agent sent a message", caller.actor)  # fmt: skip
     result = await send_whatsapp_message(
         rt, conversation_id, body.text, sender="HUMAN",
         idempotency_key=body.idempotency_key or f"api:{uuid.uuid4()}",

@@ -27,6 +27,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from execution import metrics
 from execution.errors import WaError
 
 MAX_MESSAGE_CHARS = 20_000
@@ -235,6 +236,15 @@ class GreenApiClient:
     async def _post_once(
         self, instance: Instance, method: str, body: dict[str, Any]
     ) -> dict[str, Any]:
+        try:
+            return await self._attempt(instance, method, body)
+        except GreenApiError as exc:
+            metrics.GREENAPI_ERRORS.labels(_error_kind(exc)).inc()
+            raise
+
+    async def _attempt(
+        self, instance: Instance, method: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         where = instance.where(method)
         try:
             async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
@@ -272,6 +282,15 @@ class GreenApiClient:
         raise GreenApiValidationError(
             f"{where} refused the request (HTTP {status}){detail}", status=status
         )
+
+
+def _error_kind(exc: GreenApiError) -> str:
+    """A metrics label: the HTTP status class, or what went wrong without one."""
+    if exc.status is None:
+        text = str(exc)
+        return "timeout" if "timed out" in text else "unreachable" if "unreachable" in text else (
+            "bad_answer")  # fmt: skip
+    return "http_5xx" if exc.status >= 500 else f"http_{exc.status}"
 
 
 def _detail(response: httpx.Response) -> str:

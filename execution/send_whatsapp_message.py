@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from execution import metrics
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
 from execution.cli_support import JsonOption, console, make_app, print_json
@@ -169,10 +170,12 @@ async def send_whatsapp_message(
                 "send %s: conversation %s: %s", status, conversation_id, exc,
             )  # fmt: skip
             result.status, result.reason = status, str(exc)
+            metrics.SENDS.labels(sender, status).inc()
             return result
         _mark_sent(rt.store, row_id, green_id, attempts, conversation_id)
         result.green_message_ids.append(green_id)
     result.status = "sent"
+    metrics.SENDS.labels(sender, "sent").inc()
     if force and sender == "AI":
         _record(rt.store, conversation, "forced_send", idempotency_key, sender, "handoff message")
     return result

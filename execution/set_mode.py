@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from execution import metrics
 from execution.audit import record_event
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json
 from execution.conversations import Mode, find_conversation
@@ -109,6 +110,7 @@ def set_mode(
             agent_id=before.agent_id,
             conversation_id=conversation_id,
         )
+    metrics.MODE_SWITCHES.labels(mode).inc()
     return ModeChange(conversation_id, mode, version, True, cancelled)
 
 

@@ -402,10 +402,7 @@ def _phone_takeover(store: Store, coordinator: Coordinator, agent: Agent, n: Not
             return  # a redelivery of a message already handled
         cid = _conversation_id(tx, agent, n)
     if cid is not None:
-        change = set_mode_human(store, coordinator, cid, "the agent replied from the phone",
-                                "agent:phone")  # fmt: skip
-        if change.changed:
-            metrics.MODE_SWITCHES.labels("HUMAN").inc()
+        set_mode_human(store, coordinator, cid, "the agent replied from the phone", "agent:phone")
 
 
 def agent_takes_over_from_phone(store: Store, agent_id: int) -> bool:

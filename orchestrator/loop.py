@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import jinja2
 
+from execution import metrics
 from execution.agents import Agent
 from execution.errors import ConfigurationError, WaError
 from execution.incidents import record_incident
@@ -25,7 +26,7 @@ from execution.run_log import record_run
 from execution.store import Store
 from orchestrator.directives import Directive
 from orchestrator.prompts import system_prompt
-from orchestrator.providers.base import Entry, Provider, ToolCall, ToolResult, UserText
+from orchestrator.providers.base import Entry, Provider, ToolCall, ToolResult, Usage, UserText
 from orchestrator.tools import ToolArgumentsError, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ async def _loop(
         started = time.perf_counter()
         turn = await provider.complete(system=system, transcript=transcript, tools=tools)
         elapsed = (time.perf_counter() - started) * 1000
+        _observe_model(provider.name, elapsed, turn.usage)
         result.steps.append(
             Step(len(result.steps), "model", elapsed, text=turn.text, usage=asdict(turn.usage))
         )
@@ -234,3 +236,10 @@ async def _call(
             )  # fmt: skip
         return error(f"{type(exc).__name__}: {exc}")
     return ToolResult(call.call_id, call.name, _as_text(value))
+
+
+def _observe_model(provider: str, elapsed_ms: float, usage: Usage) -> None:
+    metrics.MODEL_LATENCY.labels(provider).observe(elapsed_ms / 1000)
+    for kind, count in asdict(usage).items():
+        if count:
+            metrics.MODEL_TOKENS.labels(kind.removesuffix("_tokens")).inc(count)

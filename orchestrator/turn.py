@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from execution import metrics
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
 from execution.conversations import Conversation, get_conversation, history
@@ -202,6 +203,7 @@ async def hand_over(
     if not already_human:
         set_mode_human(rt.store, rt.coordinator, cid, f"{trigger}: {evidence}",
                        f"escalation:{trigger}")  # fmt: skip
+    metrics.ESCALATIONS.labels(trigger).inc()
     with rt.store.transaction() as tx:
         record_event(tx, "escalation", {"trigger": trigger, "evidence": evidence,
                                         "turn_id": turn_id},

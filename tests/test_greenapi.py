@@ -113,9 +113,13 @@ def test_429_then_200_delivers_exactly_once_and_honours_retry_after(fake: FakeGr
 
 
 def test_5xx_and_connection_trouble_are_retried(fake: FakeGreenApi) -> None:
+    from execution.metrics import GREENAPI_ERRORS
+
+    before = GREENAPI_ERRORS.labels("http_5xx")._value.get()
     fake.script("sendMessage", Scripted(502, "Bad Gateway"), Scripted(503, ""))
     assert run(with_client(lambda c: c.send_message(instance(fake), PERSON, "x")))
     assert [r.answered for r in fake.requests] == [502, 503, 200]
+    assert GREENAPI_ERRORS.labels("http_5xx")._value.get() - before == 2  # both in /metrics
 
 
 def test_retries_give_up_with_a_clear_error(fake: FakeGreenApi) -> None:

@@ -223,3 +223,38 @@ def test_a_worker_that_died_after_sending_never_sends_twice(world: World) -> Non
     with serving(world):
         assert wait_until(world.settled)
     assert world.replies() == ["The first answer."]  # the redone turn's send was a duplicate
+
+
+def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_metrics_count_turns_sends_escalations_and_model_calls(world: World) -> None:
+    with serving(world) as client:
+        before = _samples(client)
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(world.settled)
+        haggle = {"textMessage": "Is the price negotiable? Can you do 1.2m?"}
+        world.post(own("incomingMessageReceived-textMessage-followup",
+                       messageData={"typeMessage": "textMessage",
+                                    "textMessageData": haggle}))  # fmt: skip
+        assert wait_until(lambda: world.settled() and len(world.turns()) == 2)
+        after = _samples(client)
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert grew("wa_turns_total", outcome="replied") == 1
+    assert grew("wa_turns_total", outcome="escalated") == 1
+    assert grew("wa_escalations_total", reason="negotiation") == 1
+    assert grew("wa_sends_total", sender="AI", status="sent") == 2  # the reply, the handoff
+    assert grew("wa_mode_switches_total", to="HUMAN") == 1
+    assert grew("wa_model_latency_seconds_count", provider="slow") == 1
+    assert grew("wa_webhooks_total", type="incomingMessageReceived", outcome="stored") == 2
