@@ -74,18 +74,23 @@ def create_app(
     store: Store | None = None,
     coordinator: Coordinator | None = None,
     *,
-    work_turns: bool = True,
+    work_turns: bool | None = None,
     provider: Provider | None = None,
 ) -> FastAPI:
     """Build the app. Shared clients are opened once here (or passed in by tests) and closed
-    when the server stops. `work_turns=False` serves HTTP only (turns wait for a worker)."""
+    when the server stops. `work_turns=False` serves HTTP only (turns wait for a worker);
+    the default is `WA_WORK_TURNS` (true)."""
     settings = settings or load_settings()
+    if work_turns is None:
+        work_turns = settings.work_turns
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned_store = store is None
         owned_coordinator = coordinator is None
-        app.state.store = store or open_store(settings.resolved_database_url, settings.db_pool_size)
+        app.state.store = store or open_store(
+            settings.resolved_database_url, settings.db_pool_size, warm=settings.db_pool_size
+        )
         try:
             require_current_schema(app.state.store)
             embedded = app.state.store.dialect == "sqlite"
@@ -352,6 +357,9 @@ def serve_command(
         int, typer.Option(min=1, max=64, help="Processes (more than 1: PostgreSQL + Redis).")
     ] = 1,
     log_level: Annotated[str, typer.Option(help="debug|info|warning|error")] = "info",
+    turns: Annotated[
+        bool, typer.Option(help="Work turns here too (--no-turns: intake only, for `wa worker`).")
+    ] = True,
 ) -> None:
     """Serve the Green API webhook, the operator API and /metrics; work the turns."""
     import uvicorn
@@ -359,6 +367,9 @@ def serve_command(
     settings = load_settings()
     if workers > 1:
         require_distributed(settings, f"--workers {workers}")
+    if not turns:
+        require_distributed(settings, "--no-turns (a `wa worker` must work the turns)")
+        os.environ["WA_WORK_TURNS"] = "false"
     with open_store(settings.resolved_database_url, pool_size=1) as store:
         require_current_schema(store)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

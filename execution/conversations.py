@@ -112,6 +112,22 @@ def ensure_conversation(
     return _conversation(row)
 
 
+def touch_conversation(tx: Tx, agent_id: int, chat_id: str, contact_name: str | None = None) -> int:
+    """A message arrived in this chat: the conversation's id, created on first contact, its
+    `last_message_at` set to now (and the contact name refreshed). One statement."""
+    row = tx.fetchone(
+        "INSERT INTO conversations (agent_id, chat_id, contact_name, last_message_at) "
+        "VALUES (:agent_id, :chat_id, :name, CURRENT_TIMESTAMP) "
+        "ON CONFLICT (agent_id, chat_id) DO UPDATE SET last_message_at = CURRENT_TIMESTAMP, "
+        "contact_name = COALESCE(excluded.contact_name, conversations.contact_name) "
+        "RETURNING conversation_id",
+        {"agent_id": agent_id, "chat_id": normalize_chat_id(chat_id), "name": contact_name},
+        prepare=True,
+    )
+    assert row is not None
+    return int(row["conversation_id"])
+
+
 def list_conversations(
     store: Store, agent_id: int | None = None, mode: Mode | None = None, limit: int = 50
 ) -> list[Conversation]:

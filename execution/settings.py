@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     debounce_seconds: float = Field(
         2.0, ge=0, le=60, description="Buyer messages this close together form one turn."
     )
+    work_turns: bool = Field(
+        True, description="`wa serve` works turns too (false: intake only, `wa worker` works)."
+    )
     turn_lease_seconds: float = Field(
         30.0, ge=0.5, le=600, description="A dead worker's turn is resumed after this long."
     )

@@ -89,6 +89,7 @@ def schedule_turn(
             "due": now + timedelta(seconds=debounce),
             "cap": now + timedelta(seconds=debounce * DEBOUNCE_CAP),
         },
+        prepare=True,
     )
 
 

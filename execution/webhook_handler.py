@@ -26,7 +26,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from execution import metrics
@@ -37,7 +37,7 @@ from execution.agents import (
     verify_webhook_token,
 )
 from execution.audit import record_event
-from execution.conversations import ensure_conversation
+from execution.conversations import touch_conversation
 from execution.coordination import Claim, CoordinationUnavailable, Coordinator
 from execution.errors import ValidationError, WaError
 from execution.incidents import insert_incident
@@ -83,6 +83,8 @@ class Notification:
     status: str | None
     type_message: str | None
     chat_id: str | None
+    raw: str = field(default="", repr=False)
+    """The payload as JSON text (what is stored)."""
 
     @property
     def dedup_key(self) -> str:
@@ -143,6 +145,7 @@ def parse_notification(body: bytes) -> Notification:
         chat_id=_short_str(sender.get("chatId"))
         if isinstance(sender, dict)
         else _short_str(payload.get("chatId")),
+        raw=json.dumps(payload, ensure_ascii=False),
     )
 
 
@@ -259,31 +262,37 @@ def _quietly(fn: Any, *args: Any) -> None:
         log.warning("webhook claim not updated (the database still dedups): %s", exc)
 
 
+class _Duplicate(Exception):
+    """The notification row exists already: roll the whole transaction back."""
+
+
 def _store(
     store: Store, coordinator: Coordinator, agent: Agent, n: Notification, debounce: float
 ) -> Accepted:
+    """Act on the notification and store it, in one transaction. The notification row goes in
+    last, with its outcome: its unique dedup key is the durable claim, and a conflict rolls
+    back everything this delivery did (a concurrent copy committed first)."""
     if n.type_webhook == "outgoingMessageReceived":
         _phone_takeover(store, coordinator, agent, n)
-    with store.transaction() as tx:
-        row = tx.fetchone(
-            "INSERT INTO notifications (agent_id, dedup_key, type_webhook, type_message, "
-            "id_message, chat_id, outcome, payload) VALUES (:agent_id, :key, :type, "
-            ":type_message, :id_message, :chat_id, 'received', :payload) "
-            "ON CONFLICT (dedup_key) DO NOTHING RETURNING notification_id",
-            {"agent_id": agent.agent_id, "key": n.dedup_key, "type": n.type_webhook,
-             "type_message": n.type_message, "id_message": n.id_message, "chat_id": n.chat_id,
-             "payload": json.dumps(n.payload, ensure_ascii=False)},
-        )  # fmt: skip
-        if row is None:
-            return Accepted("duplicate", duplicate=True)
-        notification_id = int(row["notification_id"])
-        handler = _HANDLERS.get(n.type_webhook, _other)
-        result = handler(tx, agent, n, notification_id, debounce)
-        tx.execute(
-            "UPDATE notifications SET outcome = :outcome WHERE notification_id = :id",
-            {"outcome": result.outcome, "id": notification_id},
-        )
-    return result
+    try:
+        with store.transaction() as tx:
+            handler = _HANDLERS.get(n.type_webhook, _other)
+            result = handler(tx, agent, n, debounce)
+            row = tx.fetchone(
+                "INSERT INTO notifications (agent_id, dedup_key, type_webhook, type_message, "
+                "id_message, chat_id, outcome, payload) VALUES (:agent_id, :key, :type, "
+                ":type_message, :id_message, :chat_id, :outcome, :payload) "
+                "ON CONFLICT (dedup_key) DO NOTHING RETURNING notification_id",
+                {"agent_id": agent.agent_id, "key": n.dedup_key, "type": n.type_webhook,
+                 "type_message": n.type_message, "id_message": n.id_message,
+                 "chat_id": n.chat_id, "outcome": result.outcome, "payload": n.raw},
+                prepare=True,
+            )  # fmt: skip
+            if row is None:
+                raise _Duplicate
+    except _Duplicate:
+        return Accepted("duplicate", duplicate=True)
+    return replace(result, notification_id=int(row["notification_id"]))
 
 
 def message_text(message_data: Any) -> str | None:
@@ -329,17 +338,17 @@ def _conversation_id(tx: Tx, agent: Agent, n: Notification) -> int | None:
     if n.type_webhook != "incomingMessageReceived":
         name = None  # on our own messages the sender is the agent, not the buyer
     try:
-        return ensure_conversation(tx, agent.agent_id, n.chat_id or "", name).conversation_id
+        return touch_conversation(tx, agent.agent_id, n.chat_id or "", name)
     except ValidationError:
         return None
 
 
-def _incoming(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+def _incoming(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
     cid = _conversation_id(tx, agent, n)
     if cid is None:
-        return Accepted("unroutable_chat", notification_id=nid)
+        return Accepted("unroutable_chat")
     if n.type_message in ("editedMessage", "deletedMessage"):
-        return _edit_or_delete(tx, agent, n, nid, cid, "in")
+        return _edit_or_delete(tx, agent, n, cid, "in")
     row = tx.fetchone(
         "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
         "text, green_message_id, status, raw_payload) VALUES (:agent_id, :cid, 'in', 'USER', "
@@ -347,25 +356,20 @@ def _incoming(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) 
         "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
         {"agent_id": agent.agent_id, "cid": cid, "type_message": n.type_message or "unknown",
          "text": message_text(n.payload.get("messageData")), "green_id": n.id_message,
-         "raw": json.dumps(n.payload, ensure_ascii=False)},
+         "raw": n.raw},
+        prepare=True,
     )  # fmt: skip
     if row is None:
-        return Accepted("message_already_stored", notification_id=nid, conversation_id=cid)
-    tx.execute(
-        "UPDATE conversations SET last_message_at = CURRENT_TIMESTAMP WHERE conversation_id = :id",
-        {"id": cid},
-    )
+        return Accepted("message_already_stored", conversation_id=cid)
     personal = (n.chat_id or "").endswith("@c.us")
     if n.type_message in SILENT_TYPES or not personal:
-        return Accepted("stored", notification_id=nid, conversation_id=cid)
+        return Accepted("stored", conversation_id=cid)
     schedule_turn(tx, agent.agent_id, cid, int(row["message_id"]), debounce=debounce)
-    return Accepted("turn_scheduled", notification_id=nid, conversation_id=cid,
+    return Accepted("turn_scheduled", conversation_id=cid,
                     turn_scheduled=True)  # fmt: skip
 
 
-def _edit_or_delete(
-    tx: Tx, agent: Agent, n: Notification, nid: int, cid: int, direction: str
-) -> Accepted:
+def _edit_or_delete(tx: Tx, agent: Agent, n: Notification, cid: int, direction: str) -> Accepted:
     data = n.payload.get("messageData") or {}
     original = _dig(data, "editedMessageData", "stanzaId") or _dig(
         data, "deletedMessageData", "stanzaId"
@@ -388,7 +392,7 @@ def _edit_or_delete(
              "original": str(original), "direction": direction},
         )  # fmt: skip
         outcome = "message_deleted" if changed else "deletion_of_unknown_message"
-    return Accepted(outcome, notification_id=nid, conversation_id=cid)
+    return Accepted(outcome, conversation_id=cid)
 
 
 def _phone_takeover(store: Store, coordinator: Coordinator, agent: Agent, n: Notification) -> None:
@@ -413,12 +417,12 @@ def agent_takes_over_from_phone(store: Store, agent_id: int) -> bool:
     return bool(value)
 
 
-def _from_phone(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+def _from_phone(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
     cid = _conversation_id(tx, agent, n)
     if cid is None:
-        return Accepted("unroutable_chat", notification_id=nid)
+        return Accepted("unroutable_chat")
     if n.type_message in ("editedMessage", "deletedMessage"):
-        return _edit_or_delete(tx, agent, n, nid, cid, "out")
+        return _edit_or_delete(tx, agent, n, cid, "out")
     row = tx.fetchone(
         "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
         "text, green_message_id, status, raw_payload, sent_at) VALUES (:agent_id, :cid, 'out', "
@@ -426,13 +430,13 @@ def _from_phone(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float
         "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
         {"agent_id": agent.agent_id, "cid": cid, "type_message": n.type_message or "unknown",
          "text": message_text(n.payload.get("messageData")), "green_id": n.id_message,
-         "raw": json.dumps(n.payload, ensure_ascii=False)},
+         "raw": n.raw},
     )  # fmt: skip
     outcome = "human_message_stored" if row else "message_already_stored"
-    return Accepted(outcome, notification_id=nid, conversation_id=cid)
+    return Accepted(outcome, conversation_id=cid)
 
 
-def _echo(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+def _echo(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
     """The echo of a message we sent through the API: never a new message, never a turn."""
     row = tx.fetchone(
         "UPDATE messages SET echoed_at = :now WHERE agent_id = :agent_id "
@@ -440,11 +444,11 @@ def _echo(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> A
         {"now": utcnow(), "agent_id": agent.agent_id, "green_id": n.id_message},
     )
     if row is None:
-        return Accepted("echo_unmatched", notification_id=nid)
-    return Accepted("echo_matched", notification_id=nid, conversation_id=row["conversation_id"])
+        return Accepted("echo_unmatched")
+    return Accepted("echo_matched", conversation_id=row["conversation_id"])
 
 
-def _status(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+def _status(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
     status = n.status or ""
     failed = status in DELIVERY_FAILURES
     if failed:
@@ -454,7 +458,7 @@ def _status(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) ->
         allowed = [s for s, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
         new = status
     else:
-        return Accepted(f"status_unknown:{status[:40]}", notification_id=nid)
+        return Accepted(f"status_unknown:{status[:40]}")
     params: dict[str, Any] = {
         "new": new,
         "agent_id": agent.agent_id,
@@ -474,32 +478,32 @@ def _status(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) ->
         insert_incident(tx, "execution", f"delivery {status}: {params['error']}",
                         agent_id=agent.agent_id, tool="send_whatsapp_message",
                         context={"idMessage": n.id_message, "chatId": n.chat_id,
-                                 "notification_id": nid})  # fmt: skip
+                                 "notification": n.dedup_key})  # fmt: skip
         record_event(tx, "delivery_failed", {"idMessage": n.id_message, "status": status,
                                              "description": params["error"]},
                      agent_id=agent.agent_id,
                      conversation_id=row["conversation_id"] if row else None)  # fmt: skip
         log.warning("delivery %s for message %s: %s", status, n.id_message, params["error"])
     if row is None:
-        return Accepted(f"status_{status}_unmatched", notification_id=nid)
-    return Accepted(f"status_{new}", notification_id=nid, conversation_id=row["conversation_id"])
+        return Accepted(f"status_{status}_unmatched")
+    return Accepted(f"status_{new}", conversation_id=row["conversation_id"])
 
 
-def _other(tx: Tx, agent: Agent, n: Notification, nid: int, debounce: float) -> Accepted:
+def _other(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
     """Instance state, quota, calls, blocks, and types we do not know yet: stored, an event,
     and a warning for the ones that need a person's attention."""
     detail = {k: v for k, v in n.payload.items() if k not in ("instanceData", "typeWebhook")}
     if len(json.dumps(detail, default=str)) > 4000:  # the whole payload is in `notifications`
         detail = {"truncated": True, "keys": sorted(detail)[:50]}
-    record_event(tx, f"greenapi:{n.type_webhook}", detail | {"notification_id": nid},
+    record_event(tx, f"greenapi:{n.type_webhook}", detail | {"notification": n.dedup_key},
                  agent_id=agent.agent_id)  # fmt: skip
     if n.type_webhook in INSTANCE_WARNING_TYPES:
         metrics.INSTANCE_WARNINGS.labels(n.type_webhook).inc()
         log.warning("Green API %s for agent %s: %s", n.type_webhook, agent.agent_id,
                     json.dumps(detail, default=str)[:500])  # fmt: skip
-        return Accepted("instance_warning", notification_id=nid)
+        return Accepted("instance_warning")
     known = n.type_webhook in ("deviceInfo", "outgoingCall", "statusInstanceChanged")
-    return Accepted("event" if known else "unknown_type", notification_id=nid)
+    return Accepted("event" if known else "unknown_type")
 
 
 _HANDLERS = {

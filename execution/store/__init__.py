@@ -32,8 +32,11 @@ __all__ = [
 ]
 
 
-def open_store(url: str, pool_size: int = 10) -> Store:
-    """Open the store a URL names: `sqlite:///relative.db`, `sqlite:////abs.db`, `postgresql://...`."""
+def open_store(url: str, pool_size: int = 10, *, warm: int = 1) -> Store:
+    """Open the store a URL names: `sqlite:///relative.db`, `sqlite:////abs.db`, `postgresql://...`.
+
+    `warm`: PostgreSQL connections opened at once (a server opens several, so its first burst
+    of requests does not wait for the pool to grow)."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from execution.store.sqlite import SqliteStore
@@ -47,7 +50,7 @@ def open_store(url: str, pool_size: int = 10) -> Store:
     if scheme in ("postgresql", "postgres"):
         from execution.store.postgres import PostgresStore
 
-        return PostgresStore(url, pool_size)
+        return PostgresStore(url, pool_size, min_size=min(warm, pool_size))
     raise ConfigurationError(
         f"unsupported database URL {redact_url(url)!r}: use sqlite:///path or postgresql://..."
     )

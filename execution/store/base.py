@@ -42,15 +42,25 @@ class Tx:
         cursor: Any,
         translate: Callable[[str], str],
         integrity_errors: tuple[type[BaseException], ...],
+        *,
+        can_prepare: bool = False,
     ) -> None:
         self._cursor = cursor
         self._translate = translate
         self._integrity_errors = integrity_errors
+        self._prepare = {"prepare": True} if can_prepare else {}
 
-    def execute(self, sql: str, params: Params | None = None) -> int:
-        """Run one statement; returns the number of rows it changed (-1 when unknown)."""
+    def execute(self, sql: str, params: Params | None = None, *, prepare: bool = False) -> int:
+        """Run one statement; returns the number of rows it changed (-1 when unknown).
+
+        `prepare`: a hot statement whose plan never depends on its values (an insert by key):
+        PostgreSQL keeps it prepared per connection, skipping the parse and plan next time.
+        """
         try:
-            self._cursor.execute(self._translate(sql), params or {})
+            if prepare:
+                self._cursor.execute(self._translate(sql), params or {}, **self._prepare)
+            else:
+                self._cursor.execute(self._translate(sql), params or {})
         except self._integrity_errors as exc:
             raise IntegrityError(str(exc).strip()) from exc
         return int(self._cursor.rowcount)
@@ -61,8 +71,10 @@ class Tx:
         except self._integrity_errors as exc:
             raise IntegrityError(str(exc).strip()) from exc
 
-    def fetchone(self, sql: str, params: Params | None = None) -> Row | None:
-        self.execute(sql, params)
+    def fetchone(
+        self, sql: str, params: Params | None = None, *, prepare: bool = False
+    ) -> Row | None:
+        self.execute(sql, params, prepare=prepare)
         row = self._cursor.fetchone()
         return dict(row) if row is not None else None
 

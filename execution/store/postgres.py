@@ -29,11 +29,11 @@ def _configure(conn: psycopg.Connection[dict[str, object]]) -> None:
 class PostgresStore(Store):
     dialect = "postgresql"
 
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, pool_size: int = 10, min_size: int = 1) -> None:
         super().__init__(url)
         self._pool: ConnectionPool[psycopg.Connection[dict[str, object]]] = ConnectionPool(
             url,
-            min_size=1,
+            min_size=min_size,
             max_size=pool_size,
             kwargs={
                 "row_factory": dict_row,
@@ -61,7 +61,9 @@ class PostgresStore(Store):
         try:
             # The pool's context commits on a normal exit and rolls back on an exception.
             with self._pool.connection() as conn, conn.cursor() as cursor:
-                yield Tx(cursor, to_pyformat, (psycopg.errors.IntegrityError,))
+                yield Tx(
+                    cursor, to_pyformat, (psycopg.errors.IntegrityError,), can_prepare=True
+                )
         except PoolTimeout as exc:
             raise StoreUnavailable(f"PostgreSQL at {self.display_url} is unavailable") from exc
         except psycopg.OperationalError as exc:

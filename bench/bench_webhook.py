@@ -1,0 +1,201 @@
+"""Webhook acknowledgement latency and throughput of `wa serve`, on both deployments.
+
+    python3 bench/bench_webhook.py [--rate 500] [--seconds 10] [--backends sqlite,postgres]
+
+`wa serve` runs as its own process on loopback (intake only: WA_WORK_TURNS=false, so the turn
+worker does not compete for the 2 cores), fed unique `incomingMessageReceived` notifications
+(500 buyers; each is authenticated, deduplicated, stored with its message and turn). Phases:
+
+1. storage: `accept_notification` called in-process, no HTTP: the raw cost of the claim and the
+   transaction a webhook does (the baseline, measured in the same run);
+2. paced: `--rate` requests/s for `--seconds`; ack latency from the moment each was due;
+3. flat out: 32 connections as fast as the server answers: sustained acks/s.
+
+Before the paced phase, 2 s of the same load warm the server up (not measured).
+
+Prints p50/p99 per phase and the ratio of the paced ack p50 to the storage p50. PostgreSQL is a
+throwaway server with fsync off (tests/servers.py): production disks add their commit latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadgen import flat_out, paced, request_bytes
+from bench.stats import summary
+from execution.agents import add_agent
+from execution.coordination import Coordinator, InProcessCoordinator, RedisCoordinator
+from execution.store import Store, open_store
+from execution.store.migrate import migrate
+from execution.webhook_handler import AgentDirectory, accept_notification, parse_notification
+
+INSTANCE, TOKEN = "990000001", "bench-webhook-token"
+
+
+def payload(n: int, tag: str) -> bytes:
+    buyer = f"6591{n % 500:06d}"
+    return json.dumps({
+        "typeWebhook": "incomingMessageReceived",
+        "instanceData": {"idInstance": int(INSTANCE), "wid": "6590000001@c.us",
+                         "typeInstance": "whatsapp"},
+        "timestamp": 1764000000 + n, "idMessage": f"BENCH{tag}{n:09d}",
+        "senderData": {"chatId": f"{buyer}@c.us", "chatName": "Buyer", "sender": f"{buyer}@c.us",
+                       "senderName": "Buyer", "senderContactName": "Buyer"},
+        "messageData": {"typeMessage": "textMessage",
+                        "textMessageData": {"textMessage": f"Any 3 bedroom condo? ({n})"}},
+    }).encode()  # fmt: skip
+
+
+def storage_phase(store: Store, coordinator: Coordinator, count: int) -> list[float]:
+    directory = AgentDirectory(store)
+    samples = []
+    for n in range(count):
+        notification = parse_notification(payload(n, "RAW"))
+        started = time.perf_counter()
+        agent = directory.authenticate(INSTANCE, f"Bearer {TOKEN}")
+        accept_notification(store, coordinator, agent, notification, debounce=2.0)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples[count // 10 :]
+
+
+def serve(env: dict[str, str], workers: int, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
+    from tests.servers import free_port
+
+    port = free_port()
+    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - the server's lifetime
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", str(workers),
+         "--log-level", "warning"],
+        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process, port
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"wa serve did not start: {(tmp / 'serve.log').read_text()[-2000:]}")
+
+
+def run(
+    database_url: str, redis_url: str, workers: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="wa-bench-"))
+    with open_store(database_url) as store:
+        migrate(store)
+        add_agent(store, name="Bench", instance_id=INSTANCE, api_token="bench-api-token",
+                  webhook_token=TOKEN, number="6590000001")  # fmt: skip
+        coordinator = RedisCoordinator(redis_url) if redis_url else InProcessCoordinator()
+        raw = storage_phase(store, coordinator, args.storage)
+        coordinator.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WA_")}
+    env |= {"WA_DATABASE_URL": database_url, "WA_REDIS_URL": redis_url, "WA_WORK_TURNS": "false",
+            "WA_LLM": "scripted"}  # fmt: skip
+    process, port = serve(env, workers, tmp)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+
+        def wire(tag: str, count: int) -> list[bytes]:
+            return [request_bytes("127.0.0.1", port, "/webhook/greenapi", payload(n, tag),
+                                  headers) for n in range(count)]  # fmt: skip
+
+        warm_count = int(args.rate * 2)  # 2 s at the same rate and shape, not measured
+        warm = asyncio.run(paced("127.0.0.1", port, wire("WARM", warm_count), args.rate))
+        assert warm.ok == warm_count, warm.statuses
+        count = int(args.rate * args.seconds)
+        steady = asyncio.run(paced("127.0.0.1", port, wire("PACED", count), args.rate))
+        burst = asyncio.run(flat_out("127.0.0.1", port, wire("FLAT", args.flat), 32))
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    result: dict[str, Any] = {
+        "workers": workers,
+        "storage_in_process": summary(raw),
+        "paced": summary(steady.latencies_ms) | {
+            "rate": args.rate, "sent": count, "acked": steady.ok,
+            "achieved_per_s": round(count / steady.elapsed_s, 1), "statuses": steady.statuses},
+        "flat_out": summary(burst.latencies_ms) | {
+            "acked": burst.ok, "acks_per_s": round(burst.ok / burst.elapsed_s, 1),
+            "statuses": burst.statuses},
+    }  # fmt: skip
+    result["ratio_paced_p50_to_storage_p50"] = round(
+        result["paced"]["p50_ms"] / result["storage_in_process"]["p50_ms"], 2
+    )
+    return result
+
+
+def main() -> None:
+    try:  # the load generator's own event loop: cheaper per request, more cores for the server
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=500.0, help="paced requests per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="paced phase length")
+    parser.add_argument("--flat", type=int, default=15000, help="requests in the flat-out phase")
+    parser.add_argument("--storage", type=int, default=2000, help="in-process storage calls")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--pg-workers", type=int, default=2, help="wa serve --workers on PG")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            work = Path(tempfile.mkdtemp(prefix="wa-bench-"))
+            results["sqlite+in-process"] = run(f"sqlite:///{work / 'bench.db'}", "", 1, args)
+        elif backend == "postgres":
+            from tests.servers import ThrowawayPostgres, ThrowawayRedis
+
+            pg, redis = ThrowawayPostgres().start(), ThrowawayRedis().start()
+            try:
+                results["postgres+redis"] = run(pg.create_database("bench"), redis.url,
+                                                args.pg_workers, args)  # fmt: skip
+            finally:
+                pg.stop()
+                redis.stop()
+        else:
+            parser.error(f"unknown backend {backend!r}")
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"\nwebhook acks: storage in-process, paced at {args.rate:g}/s for {args.seconds:g}s, "
+          f"flat out ({args.flat} requests, 32 connections)\n")  # fmt: skip
+    print(f"{'backend':18} {'phase':20} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  notes")
+    for name, r in results.items():
+        for phase, note in (
+            ("storage_in_process", "accept_notification, no HTTP"),
+            ("paced", f"{r['paced']['acked']}/{r['paced']['sent']} acked, "
+                      f"{r['paced']['achieved_per_s']}/s, statuses {r['paced']['statuses']}"),
+            ("flat_out", f"{r['flat_out']['acks_per_s']} acks/s, "
+                         f"statuses {r['flat_out']['statuses']}"),
+        ):  # fmt: skip
+            s = r[phase]
+            print(f"{name:18} {phase:20} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} "
+                  f"{s['mean_ms']:8.3f}  {note}")  # fmt: skip
+        print(
+            f"{name:18} ratio paced ack p50 / storage p50: "
+            f"{r['ratio_paced_p50_to_storage_p50']}x (wa serve --workers {r['workers']})"
+        )
+
+
+if __name__ == "__main__":
+    main()
