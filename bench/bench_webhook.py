@@ -77,7 +77,7 @@ def serve(env: dict[str, str], workers: int, tmp: Path) -> tuple[subprocess.Pope
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", str(workers),
          "--log-level", "warning"],
-        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
+        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     import httpx
 
@@ -88,8 +88,22 @@ def serve(env: dict[str, str], workers: int, tmp: Path) -> tuple[subprocess.Pope
                 return process, port
         except httpx.HTTPError:
             time.sleep(0.1)
-    process.kill()
+    stop(process)
     raise SystemExit(f"wa serve did not start: {(tmp / 'serve.log').read_text()[-2000:]}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server and its worker processes; SIGKILL if they linger."""
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
 
 
 def run(
@@ -121,8 +135,7 @@ def run(
         steady = asyncio.run(paced("127.0.0.1", port, wire("PACED", count), args.rate))
         burst = asyncio.run(flat_out("127.0.0.1", port, wire("FLAT", args.flat), 32))
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        stop(process)
     result: dict[str, Any] = {
         "workers": workers,
         "storage_in_process": summary(raw),

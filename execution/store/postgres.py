@@ -61,9 +61,7 @@ class PostgresStore(Store):
         try:
             # The pool's context commits on a normal exit and rolls back on an exception.
             with self._pool.connection() as conn, conn.cursor() as cursor:
-                yield Tx(
-                    cursor, to_pyformat, (psycopg.errors.IntegrityError,), can_prepare=True
-                )
+                yield Tx(cursor, to_pyformat, (psycopg.errors.IntegrityError,), can_prepare=True)
         except PoolTimeout as exc:
             raise StoreUnavailable(f"PostgreSQL at {self.display_url} is unavailable") from exc
         except psycopg.OperationalError as exc:

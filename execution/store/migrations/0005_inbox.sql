@@ -18,7 +18,6 @@ CREATE TABLE notifications (
     payload          TEXT NOT NULL,
     received_at      TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
-CREATE INDEX notifications_agent ON notifications (agent_id, notification_id);
 
 -- Whether a message typed on the agent's own phone hands the chat to the human (default on).
 ALTER TABLE agents ADD COLUMN phone_takeover BOOLEAN NOT NULL DEFAULT TRUE;
