@@ -23,6 +23,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import typer
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 
 Sender = Literal["AI", "HUMAN"]
 DUPLICATE_WAIT_S = 30.0
+ABANDONED_AFTER_S = 120.0
+"""A pending outbound row this old has lost its sender: longer than any live send can take
+(the guard wait, three Green API attempts and their backoff)."""
 MAX_KEY_LENGTH = 200
 
 
@@ -129,7 +133,11 @@ async def send_whatsapp_message(
     keys = _part_keys(idempotency_key, len(parts))
     claimed = _claim(rt.store, conversation_id, parts, keys, sender, expected_mode_version)
     if claimed is None:
-        return await _result_of_earlier_call(rt.store, conversation_id, keys)
+        resumed = _take_over_abandoned(rt.store, conversation_id, idempotency_key)
+        if resumed is None:
+            return await _result_of_earlier_call(rt.store, conversation_id, keys)
+        claimed, parts = resumed[:3], resumed[3]
+        keys = _part_keys(idempotency_key, len(parts))
     conversation, agent, row_ids = claimed
     instance = Instance(
         api_url=agent.api_url or rt.settings.greenapi_url,
@@ -249,6 +257,41 @@ def _claim(
                 raise ValidationError(f"idempotency key {key!r} is already used by another send")
             row_ids.append(int(row["message_id"]))
     return conversation, agent, row_ids
+
+
+def _take_over_abandoned(
+    store: Store, conversation_id: int, key: str
+) -> tuple[Conversation, Agent, list[int], list[str]] | None:
+    """The send that owns `key` stopped mid-way (its process died between writing the rows
+    and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`.
+    Then this call takes the rows over, atomically, and sends their original text. (If Green
+    API did receive the first attempt, its echo marked the rows sent meanwhile: see
+    `webhook_handler`.)"""
+    stale = datetime.now(UTC) - timedelta(seconds=ABANDONED_AFTER_S)
+    with store.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT message_id, conversation_id, status, text FROM messages "
+            "WHERE idempotency_key = :key OR idempotency_key LIKE :parts ORDER BY message_id",
+            {"key": key, "parts": f"{key}#%"},
+        )
+        if not rows or any(r["status"] != "pending" for r in rows):
+            return None
+        if rows[0]["conversation_id"] != conversation_id:
+            raise ValidationError(f"idempotency key {key!r} belongs to another conversation")
+        taken = sum(
+            tx.execute(
+                "UPDATE messages SET send_started_at = :now WHERE message_id = :id "
+                "AND status = 'pending' AND COALESCE(send_started_at, created_at) < :stale",
+                {"now": datetime.now(UTC), "id": r["message_id"], "stale": stale},
+            )
+            for r in rows
+        )
+        if taken != len(rows):
+            return None  # still in flight, or another caller took it over first
+        conversation = find_conversation(tx, conversation_id)
+        agent = find_agent(tx, conversation.agent_id)
+    log.warning("resuming abandoned send %s (%d part(s))", key, len(rows))
+    return conversation, agent, [r["message_id"] for r in rows], [r["text"] for r in rows]
 
 
 async def _result_of_earlier_call(

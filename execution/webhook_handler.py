@@ -437,15 +437,34 @@ def _from_phone(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accep
 
 
 def _echo(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
-    """The echo of a message we sent through the API: never a new message, never a turn."""
+    """The echo of a message we sent through the API: never a new message, never a turn.
+    Matched by idMessage; when no row has it, a pending row of that chat with the same text is
+    a send whose process died before it heard Green API's answer: it did go out."""
     row = tx.fetchone(
         "UPDATE messages SET echoed_at = :now WHERE agent_id = :agent_id "
         "AND green_message_id = :green_id AND direction = 'out' RETURNING conversation_id",
         {"now": utcnow(), "agent_id": agent.agent_id, "green_id": n.id_message},
     )
-    if row is None:
+    if row is not None:
+        return Accepted("echo_matched", conversation_id=row["conversation_id"])
+    text = message_text(n.payload.get("messageData"))
+    pending = tx.fetchone(
+        "SELECT m.message_id, m.conversation_id FROM messages m "
+        "JOIN conversations c ON c.conversation_id = m.conversation_id "
+        "WHERE m.agent_id = :agent_id AND c.chat_id = :chat_id AND m.direction = 'out' "
+        "AND m.status = 'pending' AND m.text = :text ORDER BY m.message_id LIMIT 1",
+        {"agent_id": agent.agent_id, "chat_id": n.chat_id, "text": text},
+    )
+    if pending is None or text is None:
         return Accepted("echo_unmatched")
-    return Accepted("echo_matched", conversation_id=row["conversation_id"])
+    tx.execute(
+        "UPDATE messages SET status = 'sent', green_message_id = :green_id, echoed_at = :now, "
+        "sent_at = :now WHERE message_id = :id",
+        {"green_id": n.id_message, "now": utcnow(), "id": pending["message_id"]},
+    )
+    log.warning("echo %s confirms pending message %s: its sender stopped before the answer",
+                n.id_message, pending["message_id"])  # fmt: skip
+    return Accepted("echo_confirmed_pending", conversation_id=pending["conversation_id"])
 
 
 def _status(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:

@@ -29,6 +29,7 @@ from execution.coordination import CoordinationUnavailable, Lock
 from execution.errors import ConfigurationError, WaError
 from execution.incidents import record_incident
 from execution.runtime import Runtime, open_runtime
+from execution.send_whatsapp_message import ABANDONED_AFTER_S
 from execution.settings import Settings, load_settings
 from execution.turn_queue import (
     FinalStatus,
@@ -218,6 +219,12 @@ class TurnWorker:
             self.rt, job.conversation_id, text, turn_id=job.key, provider=self.provider,
             superseded=lambda: is_superseded(store, job),
         )  # fmt: skip
+        if result.send is not None and result.send.status == "pending":
+            # an earlier attempt of this turn died mid-send: redo it once that send is either
+            # confirmed by Green API's echo or can be taken over
+            await asyncio.to_thread(release_turn, store, job, "its reply's send is in doubt",
+                                    ABANDONED_AFTER_S / 2)  # fmt: skip
+            return
         status: FinalStatus = "superseded" if result.status == "superseded" else "done"
         await asyncio.to_thread(finish_turn, store, job, status, result.status)
         metrics.TURNS.labels(result.status).inc()

@@ -376,3 +376,20 @@ def test_the_envelope_of_receive_notification_is_unwrapped() -> None:
     parsed = parse_notification(json.dumps(body).encode())
     assert parsed.type_webhook == "incomingMessageReceived"
     assert parsed.instance_id == OWN_INSTANCE and parsed.chat_id == "6598765432@c.us"
+
+
+def test_an_echo_confirms_a_send_whose_sender_died_before_hearing_back(client: TestClient) -> None:
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    post(client, own("incomingMessageReceived-textMessage-enquiry"))
+    with store.transaction() as tx:  # written, sent to Green API, then the process died
+        tx.execute(
+            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+            "idempotency_key, status) VALUES (1, 1, 'out', 'AI', "
+            "'Hi Mei Ling! I found one listing that fits.', 'turn:1:1:reply', 'pending')"
+        )
+    answer = post(client, own("outgoingAPIMessageReceived-textMessage-our-reply"))
+    assert answer.json()["outcome"] == "echo_confirmed_pending"
+    assert rows(store, "SELECT status, green_message_id FROM messages WHERE direction = 'out'") == [
+        {"status": "sent", "green_message_id": "BAE5000000000001"}
+    ]

@@ -258,3 +258,28 @@ def test_metrics_count_turns_sends_escalations_and_model_calls(world: World) -> 
     assert grew("wa_mode_switches_total", to="HUMAN") == 1
     assert grew("wa_model_latency_seconds_count", provider="slow") == 1
     assert grew("wa_webhooks_total", type="incomingMessageReceived", outcome="stored") == 2
+
+
+def test_a_send_abandoned_mid_way_is_taken_over_and_sent_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("execution.send_whatsapp_message.ABANDONED_AFTER_S", 0.5)
+    settings = load_settings(debounce_seconds=0)
+    intake = create_app(settings, store=world.store, coordinator=world.coordinator,
+                        work_turns=False)  # fmt: skip
+    with TestClient(intake) as client:
+        world.client = client
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+    job = _left_running(world)
+    with world.store.transaction() as tx:  # the dead worker wrote its reply, then died
+        tx.execute(
+            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+            "idempotency_key, status) VALUES (:a, :c, 'out', 'AI', 'The first answer.', :k, "
+            "'pending')",
+            {"a": job.agent_id, "c": job.conversation_id, "k": f"{job.key}:reply"},
+        )
+    time.sleep(0.6)  # no echo came: Green API never got it
+    with serving(world):
+        assert wait_until(world.settled)
+    assert world.replies() == ["The first answer."]  # its own words, once
+    assert world.turns()[0]["status"] == "done"

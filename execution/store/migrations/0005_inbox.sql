@@ -25,6 +25,8 @@ ALTER TABLE agents ADD COLUMN phone_takeover BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE messages ADD COLUMN edited_at TIMESTAMPTZ;
 ALTER TABLE messages ADD COLUMN deleted_at TIMESTAMPTZ;
 ALTER TABLE messages ADD COLUMN echoed_at TIMESTAMPTZ;
+-- When a send whose first sender died was taken over (see send_whatsapp_message.py).
+ALTER TABLE messages ADD COLUMN send_started_at TIMESTAMPTZ;
 
 ALTER TABLE conversations ADD COLUMN answered_through BIGINT NOT NULL DEFAULT 0;
 
