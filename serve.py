@@ -10,6 +10,7 @@ on its own thread (orchestrator/worker.py), or by any `wa worker` process. The o
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hmac
 import logging
@@ -26,6 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.routing import Route
 
 from execution import metrics
@@ -53,9 +55,13 @@ from execution.store import Store, StoreUnavailable, open_store
 from execution.store.migrate import require_current_schema
 from execution.webhook_handler import (
     MAX_BODY_BYTES,
+    Accepted,
     AgentDirectory,
+    BatchWriter,
+    Notification,
     WebhookRejected,
     accept_notification,
+    check_webhook_token,
     parse_notification,
 )
 from orchestrator.providers.base import Provider
@@ -101,6 +107,10 @@ def create_app(
             app.state.coordinator = coordinator or open_coordinator(settings.redis_url)
             only_process = embedded or not isinstance(app.state.coordinator, RedisCoordinator)
             app.state.agents = AgentDirectory(app.state.store)
+            app.state.writer = BatchWriter(  # SQLite has one writer at a time anyway
+                app.state.store, app.state.coordinator, debounce=settings.debounce_seconds,
+                threads=1 if embedded else 2,
+            )  # fmt: skip
             app.state.runtime = Runtime(
                 settings, app.state.store, app.state.coordinator, GreenApiClient()
             )
@@ -120,6 +130,7 @@ def create_app(
             try:
                 yield
             finally:
+                app.state.writer.close()
                 if app.state.worker is not None:
                     app.state.worker.stop()
                 await app.state.runtime.greenapi.aclose()
@@ -159,9 +170,7 @@ def create_app(
             body = await _read_limited(request, MAX_BODY_BYTES)
             notification = parse_notification(body)
             type_label = notification.type_webhook
-            result = await run_in_threadpool(
-                _accept, app, settings, notification, request.headers.get("authorization")
-            )
+            result = await _accept(app, settings, notification, request.headers)
         except WebhookRejected as exc:
             _count(type_label, f"rejected_{exc.status}")
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
@@ -182,12 +191,21 @@ def create_app(
     return app
 
 
-def _accept(app: FastAPI, settings: Settings, notification: Any, authorization: str | None) -> Any:
-    agent = app.state.agents.authenticate(notification.instance_id, authorization)
-    return accept_notification(
-        app.state.store, app.state.coordinator, agent, notification,
-        debounce=settings.debounce_seconds,
-    )  # fmt: skip
+async def _accept(
+    app: FastAPI, settings: Settings, notification: Notification, headers: Headers
+) -> Accepted:
+    """Authenticate and store: through the batch writer (no thread hop per request), or
+    directly for a message typed on the agent's phone (it takes the chat over first)."""
+    known, agent = app.state.agents.cached(notification.instance_id)
+    if not known:
+        agent = await run_in_threadpool(app.state.agents.lookup, notification.instance_id)
+    agent = check_webhook_token(agent, headers.get("authorization"))
+    if notification.type_webhook == "outgoingMessageReceived":
+        return await run_in_threadpool(
+            accept_notification, app.state.store, app.state.coordinator, agent, notification,
+            debounce=settings.debounce_seconds,
+        )  # fmt: skip
+    return await asyncio.wrap_future(app.state.writer.submit(agent, notification))
 
 
 def _count(type_webhook: str, outcome: str) -> None:

@@ -123,6 +123,14 @@ class Coordinator(ABC):
                 return Claim("in_progress" if value.startswith(_IN_PROGRESS) else "done", key)
         return Claim("in_progress", key)
 
+    def begin_claims(self, keys: list[str], ttl: float) -> list[Claim]:
+        """`begin_claim` for several keys at once (Redis: two pipelined round trips)."""
+        return [self.begin_claim(key, ttl) for key in keys]
+
+    def finish_claims(self, claims: list[Claim], remember: float) -> None:
+        for claim in claims:
+            self.finish_claim(claim, remember)
+
     def finish_claim(self, claim: Claim, remember: float) -> None:
         """The claimed work is done: answer `done` to this key for `remember` seconds."""
         _check_ttl(remember)
@@ -167,14 +175,23 @@ def _check_ttl(ttl: float) -> None:
 
 
 class InProcessCoordinator(Coordinator):
-    """Threads of one process. A dict of key -> (value, expiry) behind one mutex."""
+    """Threads of one process. A dict of key -> (value, expiry) behind one mutex.
+
+    Memory is bounded: past `max_entries`, the oldest finished claims are forgotten first (a
+    duplicate of one is still caught by the database's unique key); locks and claims in
+    progress are never dropped. Expired entries are swept in amortized O(1).
+    """
 
     backend = "in-process"
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, max_entries: int = 200_000
+    ) -> None:
         self._clock = clock
         self._entries: dict[str, tuple[str, float]] = {}
         self._mutex = threading.Lock()
+        self._max_entries = max_entries
+        self._next_sweep = 1_000
 
     def _live(self, key: str, now: float) -> tuple[str, float] | None:
         entry = self._entries.get(key)
@@ -189,7 +206,7 @@ class InProcessCoordinator(Coordinator):
             if self._live(key, now) is not None:
                 return False
             self._entries[key] = (value, now + ttl)
-            if len(self._entries) > 10_000:
+            if len(self._entries) > self._next_sweep:
                 self._sweep(now)
             return True
 
@@ -226,6 +243,14 @@ class InProcessCoordinator(Coordinator):
     def _sweep(self, now: float) -> None:
         for key in [k for k, (_, expiry) in self._entries.items() if expiry <= now]:
             del self._entries[key]
+        excess = len(self._entries) - self._max_entries * 3 // 4
+        if excess > 0:  # insertion order: the oldest finished claims come first
+            finished = (k for k, (value, _) in self._entries.items()
+                        if k.startswith(CLAIM_PREFIX) and value == _DONE)  # fmt: skip
+            for key in [k for _, k in zip(range(excess), finished, strict=False)]:
+                del self._entries[key]
+        # the next sweep once the dict has grown by half again: each entry is visited O(1) times
+        self._next_sweep = max(1_000, len(self._entries) * 3 // 2)
 
 
 _RENEW = """
@@ -286,6 +311,47 @@ class RedisCoordinator(Coordinator):
 
     def _release(self, key: str, token: str) -> bool:
         return bool(self._call("release", lambda: self._release_script(keys=[key], args=[token])))
+
+    def begin_claims(self, keys: list[str], ttl: float) -> list[Claim]:
+        _check_ttl(ttl)
+        ms = max(1, int(ttl * 1000))
+        tokens = [_IN_PROGRESS + secrets.token_hex(8) for _ in keys]
+
+        def claim_all() -> list[object]:
+            pipe = self.client.pipeline(transaction=False)
+            for key, token in zip(keys, tokens, strict=True):
+                pipe.set(CLAIM_PREFIX + key, token, nx=True, px=ms)
+            for key in keys:
+                pipe.get(CLAIM_PREFIX + key)
+            return list(pipe.execute())
+
+        answers = self._call("claims", claim_all)
+        assert isinstance(answers, list)
+        claims = []
+        for key, token, won, value in zip(
+            keys, tokens, answers[: len(keys)], answers[len(keys) :], strict=True
+        ):
+            if won:
+                claims.append(Claim("claimed", key, token))
+            elif value is None:  # expired between the two commands: one more try, alone
+                claims.append(self.begin_claim(key, ttl))
+            else:
+                state = "in_progress" if str(value).startswith(_IN_PROGRESS) else "done"
+                claims.append(Claim(state, key))  # type: ignore[arg-type]
+        return claims
+
+    def finish_claims(self, claims: list[Claim], remember: float) -> None:
+        _check_ttl(remember)
+        ms = max(1, int(remember * 1000))
+
+        def finish_all() -> list[object]:
+            pipe = self.client.pipeline(transaction=False)
+            for claim in claims:
+                pipe.set(CLAIM_PREFIX + claim.key, _DONE, px=ms)
+            return list(pipe.execute())
+
+        if claims:
+            self._call("claims", finish_all)
 
     def ping(self) -> bool:
         return bool(self._call("ping", self.client.ping))

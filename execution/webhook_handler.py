@@ -24,8 +24,11 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
 import threading
 import time
+import zlib
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -165,33 +168,43 @@ class AgentDirectory:
         self._cache: dict[str, tuple[Agent | None, float]] = {}
         self._mutex = threading.Lock()
 
-    def lookup(self, instance_id: str) -> Agent | None:
-        now = time.monotonic()
+    def cached(self, instance_id: str) -> tuple[bool, Agent | None]:
+        """(True, the agent or None) when the directory knows the instance without a query."""
         with self._mutex:
             hit = self._cache.get(instance_id)
-        if hit is not None and hit[1] > now:
-            return hit[0]
+        if hit is not None and hit[1] > time.monotonic():
+            return True, hit[0]
+        return False, None
+
+    def lookup(self, instance_id: str) -> Agent | None:
+        known, agent = self.cached(instance_id)
+        if known:
+            return agent
         with self._store.read() as tx:
             agent = find_agent_by_instance(tx, instance_id)
         with self._mutex:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[instance_id] = (agent, now + self._ttl)
+            self._cache[instance_id] = (agent, time.monotonic() + self._ttl)
         return agent
 
     def authenticate(self, instance_id: str, authorization: str | None) -> Agent:
-        """The agent of this instance, if the request carries its webhook token (as `Bearer
-        <token>` or the bare token). Unknown instance and wrong token look the same: 401."""
-        presented = (authorization or "").strip()
-        if presented[:7].lower() == "bearer ":
-            presented = presented[7:].strip()
-        agent = self.lookup(instance_id)
-        if agent is None:
-            hmac.compare_digest(hash_webhook_token(presented), _NO_DIGEST)  # same work
-            raise WebhookRejected(401, "unknown instance or wrong webhook token")
-        if not presented or not verify_webhook_token(agent, presented):
-            raise WebhookRejected(401, "unknown instance or wrong webhook token")
-        return agent
+        """The agent of this instance, if the request carries its webhook token."""
+        return check_webhook_token(self.lookup(instance_id), authorization)
+
+
+def check_webhook_token(agent: Agent | None, authorization: str | None) -> Agent:
+    """`agent`, if `authorization` carries its webhook token (as `Bearer <token>` or the bare
+    token). Unknown instance (None) and wrong token look the same: 401, in the same time."""
+    presented = (authorization or "").strip()
+    if presented[:7].lower() == "bearer ":
+        presented = presented[7:].strip()
+    if agent is None:
+        hmac.compare_digest(hash_webhook_token(presented), _NO_DIGEST)  # same work
+        raise WebhookRejected(401, "unknown instance or wrong webhook token")
+    if not presented or not verify_webhook_token(agent, presented):
+        raise WebhookRejected(401, "unknown instance or wrong webhook token")
+    return agent
 
 
 _NO_DIGEST = "0" * 64
@@ -262,6 +275,163 @@ def _quietly(fn: Any, *args: Any) -> None:
         log.warning("webhook claim not updated (the database still dedups): %s", exc)
 
 
+class BatchWriter:
+    """Stores notifications that arrive together in one transaction, from one thread.
+
+    Under load, deliveries queue up while a batch is being written; the next batch takes them
+    all (up to `max_batch`): one round trip for their Redis claims, one transaction with one
+    commit for their rows, one round trip to mark them done. Alone, a delivery is a batch of
+    one. `threads` writers work side by side; one chat's notifications always go to the same
+    writer, so they are stored in arrival order. A batch that cannot be written whole (a
+    concurrent copy committed first, a bug) is written again one notification at a time; a
+    database that is down fails every delivery of the batch (each answers 503, is redelivered).
+    Phone-typed messages take their conversation over first and go through
+    `accept_notification` instead.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        coordinator: Coordinator,
+        *,
+        debounce: float,
+        max_batch: int = 64,
+        threads: int = 4,
+    ) -> None:
+        self.store = store
+        self.coordinator = coordinator
+        self.debounce = debounce
+        self.max_batch = max_batch
+        self._queues: list[queue.SimpleQueue[_Job | None]] = [
+            queue.SimpleQueue() for _ in range(threads)
+        ]
+        self._threads = [
+            threading.Thread(target=self._run, args=(q,), name=f"wa-webhook-writer-{n}",
+                             daemon=True)
+            for n, q in enumerate(self._queues)
+        ]  # fmt: skip
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, agent: Agent, notification: Notification) -> Future[Accepted]:
+        """Queue a notification; the future holds its `Accepted` (or the error). One chat's
+        notifications always share a queue: they are stored in arrival order."""
+        job = _Job(agent, notification, Future())
+        chat = f"{notification.instance_id}:{notification.chat_id}"
+        self._queues[zlib.crc32(chat.encode()) % len(self._queues)].put(job)
+        return job.future
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, then stop."""
+        for q in self._queues:
+            q.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _run(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
+        while True:
+            first = jobs.get()
+            if first is None:
+                return
+            batch = [first]
+            stopping = False
+            while len(batch) < self.max_batch:
+                try:
+                    job = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                batch.append(job)
+            try:
+                self._write(batch)
+            except BaseException as exc:  # never leave a delivery waiting
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+            if stopping:
+                return
+
+    def _write(self, batch: list[_Job]) -> None:
+        keys = [f"webhook:{job.notification.dedup_key}" for job in batch]
+        try:
+            claims: list[Claim | None] = list(self.coordinator.begin_claims(keys, CLAIM_TTL_S))
+        except CoordinationUnavailable as exc:
+            metrics.COORDINATION_DOWN.labels("webhook_claim").inc()
+            log.warning("webhook dedup falls back to the database: %s", exc)
+            claims = [None] * len(batch)
+        todo: list[tuple[_Job, Claim | None]] = []
+        for job, claim in zip(batch, claims, strict=True):
+            if claim is not None and claim.state == "done":
+                job.future.set_result(Accepted("duplicate", duplicate=True))
+            elif claim is not None and claim.state == "in_progress":
+                threading.Thread(target=self._alone, args=(job,), daemon=True).start()
+            else:
+                todo.append((job, claim))
+        if not todo:
+            return
+        try:
+            results = self._transaction([job for job, _ in todo])
+        except StoreUnavailable:
+            for _, claim in todo:
+                if claim is not None and claim.state == "claimed":
+                    _quietly(self.coordinator.abandon_claim, claim)
+            raise
+        except Exception as exc:  # a concurrent copy won, or one notification breaks
+            log.info("batch of %d written one at a time: %s", len(todo), exc)
+            results = None
+        if results is None:
+            results = []
+            for job, _claim in todo:
+                try:
+                    results.append(_store(self.store, self.coordinator, job.agent,
+                                          job.notification, self.debounce))  # fmt: skip
+                except BaseException as exc:
+                    results.append(exc)
+        done = [c for (_, c), r in zip(todo, results, strict=True)
+                if c is not None and c.state == "claimed" and isinstance(r, Accepted)]  # fmt: skip
+        _quietly(self.coordinator.finish_claims, done, DEDUP_WINDOW_S)
+        for (job, claim), result in zip(todo, results, strict=True):
+            if isinstance(result, Accepted):
+                job.future.set_result(result)
+            else:
+                if claim is not None and claim.state == "claimed":
+                    _quietly(self.coordinator.abandon_claim, claim)
+                job.future.set_exception(result)
+
+    def _transaction(self, jobs: list[_Job]) -> list[Accepted | BaseException]:
+        results: list[Accepted | BaseException] = []
+        with self.store.transaction() as tx:
+            for job in jobs:
+                result = _HANDLERS.get(job.notification.type_webhook, _other)(
+                    tx, job.agent, job.notification, self.debounce
+                )
+                row = _insert_notification(tx, job.agent, job.notification, result.outcome)
+                if row is None:
+                    raise _Duplicate
+                results.append(replace(result, notification_id=row))
+        return results
+
+    def _alone(self, job: _Job) -> None:
+        """A copy of a notification another delivery is storing right now: wait for it."""
+        try:
+            job.future.set_result(accept_notification(
+                self.store, self.coordinator, job.agent, job.notification,
+                debounce=self.debounce,
+            ))  # fmt: skip
+        except BaseException as exc:
+            job.future.set_exception(exc)
+
+
+@dataclass(frozen=True)
+class _Job:
+    agent: Agent
+    notification: Notification
+    future: Future[Accepted]
+
+
 class _Duplicate(Exception):
     """The notification row exists already: roll the whole transaction back."""
 
@@ -278,21 +448,27 @@ def _store(
         with store.transaction() as tx:
             handler = _HANDLERS.get(n.type_webhook, _other)
             result = handler(tx, agent, n, debounce)
-            row = tx.fetchone(
-                "INSERT INTO notifications (agent_id, dedup_key, type_webhook, type_message, "
-                "id_message, chat_id, outcome, payload) VALUES (:agent_id, :key, :type, "
-                ":type_message, :id_message, :chat_id, :outcome, :payload) "
-                "ON CONFLICT (dedup_key) DO NOTHING RETURNING notification_id",
-                {"agent_id": agent.agent_id, "key": n.dedup_key, "type": n.type_webhook,
-                 "type_message": n.type_message, "id_message": n.id_message,
-                 "chat_id": n.chat_id, "outcome": result.outcome, "payload": n.raw},
-                prepare=True,
-            )  # fmt: skip
-            if row is None:
+            notification_id = _insert_notification(tx, agent, n, result.outcome)
+            if notification_id is None:
                 raise _Duplicate
     except _Duplicate:
         return Accepted("duplicate", duplicate=True)
-    return replace(result, notification_id=int(row["notification_id"]))
+    return replace(result, notification_id=notification_id)
+
+
+def _insert_notification(tx: Tx, agent: Agent, n: Notification, outcome: str) -> int | None:
+    """The notification row, last in its transaction: None when its dedup key exists."""
+    row = tx.fetchone(
+        "INSERT INTO notifications (agent_id, dedup_key, type_webhook, type_message, "
+        "id_message, chat_id, outcome, payload) VALUES (:agent_id, :key, :type, "
+        ":type_message, :id_message, :chat_id, :outcome, :payload) "
+        "ON CONFLICT (dedup_key) DO NOTHING RETURNING notification_id",
+        {"agent_id": agent.agent_id, "key": n.dedup_key, "type": n.type_webhook,
+         "type_message": n.type_message, "id_message": n.id_message,
+         "chat_id": n.chat_id, "outcome": outcome, "payload": n.raw},
+        prepare=True,
+    )  # fmt: skip
+    return None if row is None else int(row["notification_id"])
 
 
 def message_text(message_data: Any) -> str | None:

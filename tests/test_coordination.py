@@ -225,3 +225,17 @@ def test_a_two_phase_claim_is_finished_abandoned_or_expires(coordinator: Coordin
     crashed = coordinator.begin_claim("webhook:crashed", ttl=0.2)
     assert crashed.state == "claimed"
     assert wait_until(lambda: coordinator.begin_claim("webhook:crashed", 30).state == "claimed")
+
+
+def test_in_process_memory_is_bounded_and_never_drops_a_lock() -> None:
+    coordinator = InProcessCoordinator(max_entries=2_000)
+    held = coordinator.try_acquire("conversation:1:turn", ttl=600)
+    working = coordinator.begin_claim("webhook:in-flight", ttl=600)
+    for n in range(20_000):
+        claim = coordinator.begin_claim(f"webhook:{n}", ttl=600)
+        coordinator.finish_claim(claim, remember=86_400)
+    assert len(coordinator._entries) <= 2_000 * 3 // 2 + 1
+    assert held is not None and coordinator.is_held("conversation:1:turn")
+    assert coordinator.claim_state("webhook:in-flight") == "in_progress" and working.token
+    assert coordinator.claim_state("webhook:19999") == "done"  # the newest are remembered
+    assert coordinator.claim_state("webhook:0") is None  # the oldest forgotten (DB dedups)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +20,7 @@ from execution.conversations import get_conversation
 from execution.coordination import Coordinator, RedisCoordinator
 from execution.settings import load_settings
 from execution.store import Store
-from execution.webhook_handler import parse_notification
+from execution.webhook_handler import AgentDirectory, parse_notification
 from serve import create_app
 from tests.servers import free_port
 from tests.webhooks import (
@@ -393,3 +394,62 @@ def test_an_echo_confirms_a_send_whose_sender_died_before_hearing_back(client: T
     assert rows(store, "SELECT status, green_message_id FROM messages WHERE direction = 'out'") == [
         {"status": "sent", "green_message_id": "BAE5000000000001"}
     ]
+
+
+def test_the_batch_writer_stores_a_queue_in_one_batch_and_isolates_a_bad_notification(
+    backend: tuple[Store, Coordinator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from execution import webhook_handler
+    from execution.webhook_handler import BatchWriter
+
+    store, coordinator = backend
+    agent_for(store, OWN_INSTANCE)
+    agent = AgentDirectory(store).lookup(OWN_INSTANCE)
+    assert agent is not None
+    writer = BatchWriter(store, coordinator, debounce=0, threads=1)
+    gate, sizes = threading.Event(), []
+    original = writer._write
+
+    def held(batch: list[Any]) -> None:
+        sizes.append(len(batch))
+        gate.wait(10)
+        original(batch)
+
+    writer._write = held  # type: ignore[method-assign]
+    real_text = webhook_handler.message_text
+
+    def text_or_bug(data: Any) -> str | None:
+        if "poison" in json.dumps(data):
+            raise RuntimeError("a bug this notification triggers")
+        return real_text(data)
+
+    monkeypatch.setattr(webhook_handler, "message_text", text_or_bug)
+
+    def incoming(n: int, text: str) -> Any:
+        payload = own("incomingMessageReceived-textMessage-enquiry", idMessage=f"BATCH{n}",
+                      senderData={"chatId": f"659876540{n}@c.us", "sender": "x", "senderName": "B"},
+                      messageData={"typeMessage": "textMessage",
+                                   "textMessageData": {"textMessage": text}})  # fmt: skip
+        return parse_notification(json.dumps(payload).encode())
+
+    first = writer.submit(agent, incoming(0, "first"))
+    while not sizes:
+        time.sleep(0.01)
+    queued = [writer.submit(agent, incoming(n, "poison" if n == 3 else f"hello {n}"))
+              for n in range(1, 6)] + [writer.submit(agent, incoming(1, "hello 1"))]  # fmt: skip
+    gate.set()
+    assert first.result(10).outcome == "turn_scheduled"
+    outcomes = []
+    for future in queued:
+        try:
+            outcomes.append(future.result(10).outcome)
+        except RuntimeError as exc:
+            outcomes.append(str(exc))
+    writer.close()
+    assert sizes == [1, 6]  # the five and a copy queued behind the first: one batch
+    assert outcomes == ["turn_scheduled", "turn_scheduled", "a bug this notification triggers",
+                        "turn_scheduled", "turn_scheduled", "duplicate"]  # fmt: skip
+    texts = rows(store, "SELECT text FROM messages ORDER BY message_id")
+    assert [t["text"] for t in texts] == ["first", "hello 1", "hello 2", "hello 4", "hello 5"]
