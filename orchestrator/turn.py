@@ -24,6 +24,7 @@ from execution.conversations import Conversation, get_conversation, history
 from execution.errors import WaError
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
 from execution.fact_check import check_facts
+from execution.followups import cancel_pending, schedule_ladder
 from execution.incidents import record_incident
 from execution.property_lookup import Property
 from execution.run_log import tool_results
@@ -101,6 +102,8 @@ async def handle_turn(
     if conversation.current_mode != "AI":
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
+    with rt.store.transaction() as tx:  # the buyer wrote: the old ladder no longer applies
+        cancel_pending(tx, conversation_id, "the buyer wrote again")
     if not message.strip():
         text = render_reply("unreadable", system_prompt("", agent))
         result = await _reply(rt, conversation_id, text, turn_id, version, superseded)
@@ -183,6 +186,9 @@ async def _reply(
         idempotency_key=f"{turn_id}:reply", expected_mode_version=version,
     )  # fmt: skip
     status: Status = "replied" if sent.status == "sent" else "discarded"
+    if status == "replied":
+        conversation = get_conversation(rt.store, conversation_id)
+        schedule_ladder(rt.store, conversation.agent_id, conversation_id, turn_id)
     return TurnResult(conversation_id, status, text, send=sent)
 
 

@@ -283,3 +283,58 @@ def test_a_send_abandoned_mid_way_is_taken_over_and_sent_once(
         assert wait_until(world.settled)
     assert world.replies() == ["The first answer."]  # its own words, once
     assert world.turns()[0]["status"] == "done"
+
+
+def _followups(world: World) -> list[dict[str, Any]]:
+    with world.store.read() as tx:
+        return tx.fetchall("SELECT kind, status, due_at, cancel_reason FROM followups "
+                           "ORDER BY followup_id")  # fmt: skip
+
+
+def test_a_reply_schedules_the_follow_up_ladder_and_a_buyer_message_or_takeover_cancels_it(
+    world: World,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with serving(world) as client:
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(world.settled)
+        first = _followups(world)
+        assert [(f["kind"], f["status"]) for f in first] == [
+            ("check_in", "pending"),
+            ("second_check_in", "pending"),
+            ("last_check_in", "pending"),
+        ]
+        due = first[0]["due_at"]
+        due = due if isinstance(due, datetime) else datetime.fromisoformat(due)
+        assert abs(due - (datetime.now(UTC) + timedelta(hours=24))) < timedelta(minutes=1)
+        world.post(own("incomingMessageReceived-textMessage-followup"))
+        assert wait_until(lambda: world.settled() and len(world.turns()) == 2)
+        second = _followups(world)
+        assert [f["status"] for f in second] == ["cancelled"] * 3 + ["pending"] * 3
+        assert second[0]["cancel_reason"] == "the buyer wrote again"
+        answer = client.post(
+            "/api/conversations/toggle-mode",
+            headers=bearer(ADMIN),
+            json={"conversation_id": 1, "mode": "HUMAN", "reason": "mine"},
+        )
+        assert answer.json()["cancelled_followups"] == 3
+    assert [f["status"] for f in _followups(world)] == ["cancelled"] * 6
+
+
+def test_wa_followups_list(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app as wa
+
+    with serving(world):
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(world.settled)
+    monkeypatch.setenv("WA_DATABASE_URL", world.store.url)
+    result = CliRunner().invoke(wa, ["followups", "list", "--status", "pending", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [f["kind"] for f in json.loads(result.output)] == [
+        "check_in",
+        "second_check_in",
+        "last_check_in",
+    ]
