@@ -451,3 +451,15 @@ def test_database_stopped_webhooks_get_503_and_nothing_is_lost(
             world.store.close()
     finally:
         postgres.stop()
+
+
+def test_metrics_add_up_over_all_workers_of_wa_serve(distributed: Deployment) -> None:
+    server = distributed.serve(workers=2, WA_WORK_TURNS="false")
+    for n in range(20):
+        assert server.post(said(WORDS[n % 6], idMessage=f"METRICS{n}")).status_code == 200
+    seen = set()
+    for _ in range(6):  # new connections land on either worker
+        text = httpx.get(f"{server.url}/metrics", headers={"Connection": "close"}).text
+        seen |= {line for line in text.splitlines()
+                 if line.startswith("wa_webhooks_total{") and "stored" in line}  # fmt: skip
+    assert seen == {'wa_webhooks_total{outcome="stored",type="incomingMessageReceived"} 20.0'}
