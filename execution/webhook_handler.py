@@ -402,17 +402,23 @@ class BatchWriter:
                 job.future.set_exception(result)
 
     def _transaction(self, jobs: list[_Job]) -> list[Accepted | BaseException]:
-        results: list[Accepted | BaseException] = []
+        """Every job's work, then all their notification rows in one statement (any of them
+        already stored: `_Duplicate`, and the batch is written one at a time instead)."""
         with self.store.transaction() as tx:
-            for job in jobs:
-                result = _HANDLERS.get(job.notification.type_webhook, _other)(
+            done = [
+                _HANDLERS.get(job.notification.type_webhook, _other)(
                     tx, job.agent, job.notification, self.debounce
                 )
-                row = _insert_notification(tx, job.agent, job.notification, result.outcome)
-                if row is None:
-                    raise _Duplicate
-                results.append(replace(result, notification_id=row))
-        return results
+                for job in jobs
+            ]
+            ids = _insert_notifications(
+                tx, [(job.agent, job.notification, r.outcome) for job, r in zip(jobs, done,
+                                                                                  strict=True)]
+            )  # fmt: skip
+            if len(ids) != len(jobs):
+                raise _Duplicate
+        return [replace(r, notification_id=ids[job.notification.dedup_key])
+                for job, r in zip(jobs, done, strict=True)]  # fmt: skip
 
     def _alone(self, job: _Job) -> None:
         """A copy of a notification another delivery is storing right now: wait for it."""
@@ -454,6 +460,24 @@ def _store(
     except _Duplicate:
         return Accepted("duplicate", duplicate=True)
     return replace(result, notification_id=notification_id)
+
+
+def _insert_notifications(tx: Tx, rows: list[tuple[Agent, Notification, str]]) -> dict[str, int]:
+    """Several notification rows in one statement: {dedup key: id} of those inserted."""
+    values: list[str] = []
+    params: dict[str, Any] = {}
+    for i, (agent, n, outcome) in enumerate(rows):
+        values.append(f"(:a{i}, :k{i}, :t{i}, :tm{i}, :im{i}, :c{i}, :o{i}, :p{i})")
+        params |= {f"a{i}": agent.agent_id, f"k{i}": n.dedup_key, f"t{i}": n.type_webhook,
+                   f"tm{i}": n.type_message, f"im{i}": n.id_message, f"c{i}": n.chat_id,
+                   f"o{i}": outcome, f"p{i}": n.raw}  # fmt: skip
+    inserted = tx.fetchall(
+        "INSERT INTO notifications (agent_id, dedup_key, type_webhook, type_message, "
+        f"id_message, chat_id, outcome, payload) VALUES {', '.join(values)} "
+        "ON CONFLICT (dedup_key) DO NOTHING RETURNING notification_id, dedup_key",
+        params,
+    )
+    return {row["dedup_key"]: int(row["notification_id"]) for row in inserted}
 
 
 def _insert_notification(tx: Tx, agent: Agent, n: Notification, outcome: str) -> int | None:
