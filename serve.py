@@ -11,7 +11,6 @@ on its own thread (orchestrator/worker.py), or by any `wa worker` process. The o
 from __future__ import annotations
 
 import asyncio
-import gc
 import hmac
 import logging
 import os
@@ -54,6 +53,7 @@ from execution.settings import Settings, load_settings
 from execution.store import Store, StoreUnavailable, open_store
 from execution.store.migrate import require_current_schema
 from execution.webhook_handler import (
+    KNOWN_TYPES,
     MAX_BODY_BYTES,
     Accepted,
     AgentDirectory,
@@ -69,12 +69,6 @@ from orchestrator.providers.select import select_provider
 from orchestrator.worker import WorkerThread, require_distributed
 
 log = logging.getLogger("wa.serve")
-
-KNOWN_TYPES = {
-    "incomingMessageReceived", "outgoingMessageReceived", "outgoingAPIMessageReceived",
-    "outgoingMessageStatus", "stateInstanceChanged", "quotaExceeded", "incomingCall",
-    "incomingBlock", "outgoingCall", "deviceInfo", "statusInstanceChanged",
-}  # fmt: skip
 
 
 def create_app(
@@ -122,11 +116,6 @@ def create_app(
                     turn_rt, provider or select_provider(settings), only_process=only_process
                 )
                 app.state.worker.start()
-            # Everything loaded so far lives as long as the process: keep it out of the
-            # cyclic GC's full passes (a full pass over a FastAPI app's objects stalls every
-            # request for tens of milliseconds).
-            gc.collect()
-            gc.freeze()
             try:
                 yield
             finally:

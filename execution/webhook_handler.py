@@ -62,6 +62,12 @@ AGENT_CACHE_S = 5.0
 DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 DELIVERY_FAILURES = ("failed", "noAccount", "notInGroup", "yellowCard")
 INSTANCE_WARNING_TYPES = ("stateInstanceChanged", "quotaExceeded", "incomingCall", "incomingBlock")
+KNOWN_TYPES = frozenset({
+    "incomingMessageReceived", "outgoingMessageReceived", "outgoingAPIMessageReceived",
+    "outgoingMessageStatus", *INSTANCE_WARNING_TYPES, "outgoingCall", "deviceInfo",
+    "statusInstanceChanged",
+})  # fmt: skip
+"""Notification types Green API documents (others are stored too, as `unknown_type`)."""
 
 
 class WebhookRejected(WaError):
@@ -262,17 +268,27 @@ def _begin_claim(coordinator: Coordinator, key: str) -> Claim | None:
             if state == "done":
                 return Claim("done", key)
     except CoordinationUnavailable as exc:
-        metrics.COORDINATION_DOWN.labels("webhook_claim").inc()
-        log.warning("webhook dedup falls back to the database: %s", exc)
+        _redis_down("webhook dedup falls back to the database", exc)
         return None
+
+
+_last_redis_warning = [0.0]
+
+
+def _redis_down(what: str, exc: Exception) -> None:
+    """Count every failed Redis call; log at most one warning per 30 s (not one per request)."""
+    metrics.COORDINATION_DOWN.labels("webhook_claim").inc()
+    now = time.monotonic()
+    if now - _last_redis_warning[0] >= 30.0:
+        _last_redis_warning[0] = now
+        log.warning("%s: %s", what, exc)
 
 
 def _quietly(fn: Any, *args: Any) -> None:
     try:
         fn(*args)
     except CoordinationUnavailable as exc:
-        metrics.COORDINATION_DOWN.labels("webhook_claim").inc()
-        log.warning("webhook claim not updated (the database still dedups): %s", exc)
+        _redis_down("webhook claim not updated (the database still dedups)", exc)
 
 
 class BatchWriter:
@@ -359,8 +375,7 @@ class BatchWriter:
         try:
             claims: list[Claim | None] = list(self.coordinator.begin_claims(keys, CLAIM_TTL_S))
         except CoordinationUnavailable as exc:
-            metrics.COORDINATION_DOWN.labels("webhook_claim").inc()
-            log.warning("webhook dedup falls back to the database: %s", exc)
+            _redis_down("webhook dedup falls back to the database", exc)
             claims = [None] * len(batch)
         todo: list[tuple[_Job, Claim | None]] = []
         for job, claim in zip(batch, claims, strict=True):
@@ -721,8 +736,7 @@ def _other(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
         log.warning("Green API %s for agent %s: %s", n.type_webhook, agent.agent_id,
                     json.dumps(detail, default=str)[:500])  # fmt: skip
         return Accepted("instance_warning")
-    known = n.type_webhook in ("deviceInfo", "outgoingCall", "statusInstanceChanged")
-    return Accepted("event" if known else "unknown_type")
+    return Accepted("event" if n.type_webhook in KNOWN_TYPES else "unknown_type")
 
 
 _HANDLERS = {
