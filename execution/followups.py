@@ -43,7 +43,13 @@ def schedule_ladder(
     now = now or utcnow()
     added = 0
     with store.transaction() as tx:
-        cancel_pending(tx, conversation_id, "a newer reply starts a new ladder")
+        tx.execute(  # an older ladder goes; this turn's own (a redone turn) stays
+            "UPDATE followups SET status = 'cancelled', cancel_reason = :why, done_at = :now "
+            "WHERE conversation_id = :id AND status = 'pending' "
+            "AND idempotency_key NOT LIKE :mine",
+            {"why": "a newer reply starts a new ladder", "now": now, "id": conversation_id,
+             "mine": f"{turn_key}:followup:%"},
+        )  # fmt: skip
         for kind, after in LADDER:
             added += max(0, tx.execute(
                 "INSERT INTO followups (agent_id, conversation_id, due_at, kind, "

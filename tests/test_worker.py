@@ -338,3 +338,19 @@ def test_wa_followups_list(world: World, monkeypatch: pytest.MonkeyPatch) -> Non
         "second_check_in",
         "last_check_in",
     ]
+
+
+def test_a_redone_turn_keeps_its_own_follow_up_ladder(world: World) -> None:
+    from execution.followups import schedule_ladder
+
+    schedule_ladder(world.store, 1, _conversation(world), "turn:1:5")
+    schedule_ladder(world.store, 1, _conversation(world), "turn:1:5")  # the same turn, redone
+    assert [f["status"] for f in _followups(world)] == ["pending"] * 3
+    schedule_ladder(world.store, 1, _conversation(world), "turn:1:9")  # a newer reply
+    assert [f["status"] for f in _followups(world)] == ["cancelled"] * 3 + ["pending"] * 3
+
+
+def _conversation(world: World) -> int:
+    from execution.conversations import find_or_create_conversation
+
+    return find_or_create_conversation(world.store, 1, "6598765432@c.us").conversation_id
