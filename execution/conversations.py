@@ -88,26 +88,19 @@ def find_or_create_conversation(
     store: Store, agent_id: int, chat_id: str, contact_name: str | None = None
 ) -> Conversation:
     """The conversation of this agent with this chat, created (in AI mode) on first contact."""
-    with store.transaction() as tx:
-        return ensure_conversation(tx, agent_id, chat_id, contact_name)
-
-
-def ensure_conversation(
-    tx: Tx, agent_id: int, chat_id: str, contact_name: str | None = None
-) -> Conversation:
-    """`find_or_create_conversation` inside the caller's transaction."""
     chat_id = normalize_chat_id(chat_id)
     params = {"agent_id": agent_id, "chat_id": chat_id, "name": contact_name}
-    tx.execute(
-        "INSERT INTO conversations (agent_id, chat_id, contact_name) "
-        "VALUES (:agent_id, :chat_id, :name) ON CONFLICT (agent_id, chat_id) DO NOTHING",
-        params,
-    )
-    row = tx.fetchone(
-        f"SELECT {_CONVERSATION_COLUMNS} FROM conversations "
-        "WHERE agent_id = :agent_id AND chat_id = :chat_id",
-        params,
-    )
+    with store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO conversations (agent_id, chat_id, contact_name) "
+            "VALUES (:agent_id, :chat_id, :name) ON CONFLICT (agent_id, chat_id) DO NOTHING",
+            params,
+        )
+        row = tx.fetchone(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations "
+            "WHERE agent_id = :agent_id AND chat_id = :chat_id",
+            params,
+        )
     assert row is not None
     return _conversation(row)
 

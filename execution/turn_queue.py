@@ -104,18 +104,6 @@ def due_turns(store: Store, limit: int, now: datetime | None = None) -> list[Tur
     return [_job(row) for row in rows]
 
 
-def next_due_at(store: Store) -> datetime | None:
-    """When the next pending turn falls due (None: nothing pending)."""
-    with store.read() as tx:
-        value = tx.scalar("SELECT MIN(due_at) FROM turns WHERE status = 'pending'")
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite returns MIN() of a timestamp column as text
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def start_turn(store: Store, turn_id: int, owner: str, lease: float) -> TurnJob | None:
     """Take a pending turn (None: another process took it first)."""
     with store.transaction() as tx:
@@ -241,10 +229,3 @@ def turn_messages(store: Store, job: TurnJob) -> list[TurnMessage]:
             {"id": job.conversation_id, "last": job.last_message_id},
         )
     return [TurnMessage(**row) for row in rows]
-
-
-def turn_counts(store: Store) -> dict[str, int]:
-    """How many turns are in each status (for `/metrics` and `wa stats`)."""
-    with store.read() as tx:
-        rows = tx.fetchall("SELECT status, COUNT(*) AS n FROM turns GROUP BY status")
-    return {row["status"]: int(row["n"]) for row in rows}

@@ -107,12 +107,6 @@ class Notification:
         # Green API's own examples); a redelivery never changes it
         return f"{stem}:{self.id_message}:{self.status or self.type_message or ''}"
 
-    def field(self, *path: str) -> Any:
-        value: Any = self.payload
-        for name in path:
-            value = value.get(name) if isinstance(value, dict) else None
-        return value
-
 
 def parse_notification(body: bytes) -> Notification:
     """A Green API notification (or the `{receiptId, body}` envelope of `receiveNotification`)."""
@@ -564,24 +558,33 @@ def _incoming(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepte
         return Accepted("unroutable_chat")
     if n.type_message in ("editedMessage", "deletedMessage"):
         return _edit_or_delete(tx, agent, n, cid, "in")
-    row = tx.fetchone(
-        "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
-        "text, green_message_id, status, raw_payload) VALUES (:agent_id, :cid, 'in', 'USER', "
-        ":type_message, :text, :green_id, 'received', :raw) "
-        "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
-        {"agent_id": agent.agent_id, "cid": cid, "type_message": n.type_message or "unknown",
-         "text": message_text(n.payload.get("messageData")), "green_id": n.id_message,
-         "raw": n.raw},
-        prepare=True,
-    )  # fmt: skip
-    if row is None:
+    message_id = _insert_message(tx, agent, n, cid, "in", "USER", "received")
+    if message_id is None:
         return Accepted("message_already_stored", conversation_id=cid)
     personal = (n.chat_id or "").endswith("@c.us")
     if n.type_message in SILENT_TYPES or not personal:
         return Accepted("stored", conversation_id=cid)
-    schedule_turn(tx, agent.agent_id, cid, int(row["message_id"]), debounce=debounce)
+    schedule_turn(tx, agent.agent_id, cid, message_id, debounce=debounce)
     return Accepted("turn_scheduled", conversation_id=cid,
                     turn_scheduled=True)  # fmt: skip
+
+
+def _insert_message(
+    tx: Tx, agent: Agent, n: Notification, cid: int, direction: str, sender: str, status: str
+) -> int | None:
+    """The message a notification carries (None: that idMessage is stored already)."""
+    row = tx.fetchone(
+        "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
+        "text, green_message_id, status, raw_payload, sent_at) VALUES (:agent_id, :cid, "
+        ":direction, :sender, :type_message, :text, :green_id, :status, :raw, :sent_at) "
+        "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
+        {"agent_id": agent.agent_id, "cid": cid, "direction": direction, "sender": sender,
+         "type_message": n.type_message or "unknown",
+         "text": message_text(n.payload.get("messageData")), "green_id": n.id_message,
+         "status": status, "raw": n.raw, "sent_at": utcnow() if direction == "out" else None},
+        prepare=True,
+    )  # fmt: skip
+    return None if row is None else int(row["message_id"])
 
 
 def _edit_or_delete(tx: Tx, agent: Agent, n: Notification, cid: int, direction: str) -> Accepted:
@@ -589,24 +592,18 @@ def _edit_or_delete(tx: Tx, agent: Agent, n: Notification, cid: int, direction: 
     original = _dig(data, "editedMessageData", "stanzaId") or _dig(
         data, "deletedMessageData", "stanzaId"
     )
-    if n.type_message == "editedMessage":
-        changed = tx.execute(
-            "UPDATE messages SET text = :text, edited_at = :now WHERE agent_id = :agent_id "
-            "AND conversation_id = :cid AND green_message_id = :original "
-            "AND direction = :direction",
-            {"text": message_text(data), "now": utcnow(), "agent_id": agent.agent_id,
-             "cid": cid, "original": str(original), "direction": direction},
-        )  # fmt: skip
-        outcome = "message_edited" if changed else "edit_of_unknown_message"
-    else:
-        changed = tx.execute(
-            "UPDATE messages SET deleted_at = :now WHERE agent_id = :agent_id "
-            "AND conversation_id = :cid AND green_message_id = :original "
-            "AND direction = :direction",
-            {"now": utcnow(), "agent_id": agent.agent_id, "cid": cid,
-             "original": str(original), "direction": direction},
-        )  # fmt: skip
-        outcome = "message_deleted" if changed else "deletion_of_unknown_message"
+    edit = n.type_message == "editedMessage"
+    changed = tx.execute(
+        ("UPDATE messages SET text = :text, edited_at = :now " if edit
+         else "UPDATE messages SET deleted_at = :now ")
+        + "WHERE agent_id = :agent_id AND conversation_id = :cid "
+        "AND green_message_id = :original AND direction = :direction",
+        {"text": message_text(data), "now": utcnow(), "agent_id": agent.agent_id, "cid": cid,
+         "original": str(original), "direction": direction},
+    )  # fmt: skip
+    what = ("message_edited", "edit_of_unknown_message") if edit else (
+        "message_deleted", "deletion_of_unknown_message")  # fmt: skip
+    outcome = what[0] if changed else what[1]
     return Accepted(outcome, conversation_id=cid)
 
 
@@ -638,16 +635,8 @@ def _from_phone(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accep
         return Accepted("unroutable_chat")
     if n.type_message in ("editedMessage", "deletedMessage"):
         return _edit_or_delete(tx, agent, n, cid, "out")
-    row = tx.fetchone(
-        "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
-        "text, green_message_id, status, raw_payload, sent_at) VALUES (:agent_id, :cid, 'out', "
-        "'HUMAN', :type_message, :text, :green_id, 'sent', :raw, CURRENT_TIMESTAMP) "
-        "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
-        {"agent_id": agent.agent_id, "cid": cid, "type_message": n.type_message or "unknown",
-         "text": message_text(n.payload.get("messageData")), "green_id": n.id_message,
-         "raw": n.raw},
-    )  # fmt: skip
-    outcome = "human_message_stored" if row else "message_already_stored"
+    stored = _insert_message(tx, agent, n, cid, "out", "HUMAN", "sent")
+    outcome = "human_message_stored" if stored is not None else "message_already_stored"
     return Accepted(outcome, conversation_id=cid)
 
 

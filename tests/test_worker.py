@@ -181,7 +181,13 @@ def test_an_escalation_trigger_hands_over_with_one_message(world: World) -> None
 
 
 def _left_running(world: World, lease: float = 0.2) -> Any:
-    """A turn taken by a worker that then died (its lease runs out)."""
+    """The enquiry, stored by a server that works no turns, and its turn taken by a worker
+    that then died (its lease runs out)."""
+    intake = create_app(load_settings(debounce_seconds=0), store=world.store,
+                        coordinator=world.coordinator, work_turns=False)  # fmt: skip
+    with TestClient(intake) as client:
+        world.client = client
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
     job = start_turn(world.store, due_turns(world.store, 1)[0].turn_id, "dead-worker", lease)
     assert job is not None
     time.sleep(lease + 0.05)
@@ -191,12 +197,6 @@ def _left_running(world: World, lease: float = 0.2) -> Any:
 def test_a_turn_left_running_by_a_dead_worker_is_answered_once_after_restart(
     world: World,
 ) -> None:
-    settings = load_settings(debounce_seconds=0)
-    intake = create_app(settings, store=world.store, coordinator=world.coordinator,
-                        work_turns=False)  # fmt: skip
-    with TestClient(intake) as client:
-        world.client = client
-        world.post(own("incomingMessageReceived-textMessage-enquiry"))
     _left_running(world)
     with serving(world):
         assert wait_until(world.settled)
@@ -206,11 +206,6 @@ def test_a_turn_left_running_by_a_dead_worker_is_answered_once_after_restart(
 
 def test_a_worker_that_died_after_sending_never_sends_twice(world: World) -> None:
     settings = load_settings(debounce_seconds=0)
-    intake = create_app(settings, store=world.store, coordinator=world.coordinator,
-                        work_turns=False)  # fmt: skip
-    with TestClient(intake) as client:
-        world.client = client
-        world.post(own("incomingMessageReceived-textMessage-enquiry"))
     job = _left_running(world)
 
     async def the_dead_workers_send() -> None:
@@ -264,12 +259,6 @@ def test_a_send_abandoned_mid_way_is_taken_over_and_sent_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("execution.send_whatsapp_message.ABANDONED_AFTER_S", 0.5)
-    settings = load_settings(debounce_seconds=0)
-    intake = create_app(settings, store=world.store, coordinator=world.coordinator,
-                        work_turns=False)  # fmt: skip
-    with TestClient(intake) as client:
-        world.client = client
-        world.post(own("incomingMessageReceived-textMessage-enquiry"))
     job = _left_running(world)
     with world.store.transaction() as tx:  # the dead worker wrote its reply, then died
         tx.execute(
