@@ -6,10 +6,12 @@ from execution import agents, conversations, db, escalation, followups, properti
 from execution.cli_support import make_app
 from execution.send_whatsapp_message import send_command
 from execution.set_mode import set_mode_command
-from orchestrator import demo, directives
+from orchestrator import directives
 from orchestrator.chat import chat_command
 from orchestrator.run_directive import run_directive_command
 from orchestrator.worker import worker_command
+from replay.command import replay_command
+from replay.demo import demo_command
 from serve import serve_command
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")
@@ -25,7 +27,8 @@ app.command("send")(send_command)
 app.command("set-mode")(set_mode_command)
 app.command("run")(run_directive_command)
 app.command("chat")(chat_command)
-app.command("demo")(demo.run_demo)
+app.command("demo")(demo_command)
+app.command("replay")(replay_command)
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 

@@ -273,8 +273,11 @@ class RedisCoordinator(Coordinator):
 
     backend = "redis"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, namespace: str = "") -> None:
+        """`namespace` prefixes every key: several independent users of one Redis (replays)."""
         import redis
+
+        self.namespace = namespace
 
         self._redis_errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.client = redis.Redis.from_url(
@@ -291,26 +294,34 @@ class RedisCoordinator(Coordinator):
 
     def _set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         ms = max(1, int(ttl * 1000))
-        return bool(self._call("set", lambda: self.client.set(key, value, nx=True, px=ms)))
+        return bool(
+            self._call("set", lambda: self.client.set(self.namespace + key, value, nx=True, px=ms))
+        )
 
     def _exists(self, key: str) -> bool:
-        return bool(self._call("exists", lambda: self.client.exists(key)))
+        return bool(self._call("exists", lambda: self.client.exists(self.namespace + key)))
 
     def _get(self, key: str) -> str | None:
-        value = self._call("get", lambda: self.client.get(key))
+        value = self._call("get", lambda: self.client.get(self.namespace + key))
         return None if value is None else str(value)
 
     def _set(self, key: str, value: str, ttl: float) -> None:
         ms = max(1, int(ttl * 1000))
-        self._call("set", lambda: self.client.set(key, value, px=ms))
+        self._call("set", lambda: self.client.set(self.namespace + key, value, px=ms))
 
     def _renew(self, key: str, token: str, ttl: float) -> bool:
         ms = max(1, int(ttl * 1000))
-        result = self._call("renew", lambda: self._renew_script(keys=[key], args=[token, ms]))
+        result = self._call(
+            "renew", lambda: self._renew_script(keys=[self.namespace + key], args=[token, ms])
+        )
         return bool(result)
 
     def _release(self, key: str, token: str) -> bool:
-        return bool(self._call("release", lambda: self._release_script(keys=[key], args=[token])))
+        return bool(
+            self._call(
+                "release", lambda: self._release_script(keys=[self.namespace + key], args=[token])
+            )
+        )
 
     def begin_claims(self, keys: list[str], ttl: float) -> list[Claim]:
         _check_ttl(ttl)
@@ -320,9 +331,9 @@ class RedisCoordinator(Coordinator):
         def claim_all() -> list[object]:
             pipe = self.client.pipeline(transaction=False)
             for key, token in zip(keys, tokens, strict=True):
-                pipe.set(CLAIM_PREFIX + key, token, nx=True, px=ms)
+                pipe.set(self.namespace + CLAIM_PREFIX + key, token, nx=True, px=ms)
             for key in keys:
-                pipe.get(CLAIM_PREFIX + key)
+                pipe.get(self.namespace + CLAIM_PREFIX + key)
             return list(pipe.execute())
 
         answers = self._call("claims", claim_all)
@@ -347,7 +358,7 @@ class RedisCoordinator(Coordinator):
         def finish_all() -> list[object]:
             pipe = self.client.pipeline(transaction=False)
             for claim in claims:
-                pipe.set(CLAIM_PREFIX + claim.key, _DONE, px=ms)
+                pipe.set(self.namespace + CLAIM_PREFIX + claim.key, _DONE, px=ms)
             return list(pipe.execute())
 
         if claims:

@@ -16,8 +16,8 @@ import typer
 
 from execution.agents import find_agent
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json, print_table
+from execution.clock import utcnow
 from execution.store import Store, Tx
-from execution.turn_queue import utcnow
 
 LADDER: tuple[tuple[str, timedelta], ...] = (
     ("check_in", timedelta(hours=24)),

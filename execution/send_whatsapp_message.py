@@ -23,7 +23,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 import typer
@@ -32,6 +32,7 @@ from execution import metrics
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
 from execution.cli_support import JsonOption, console, make_app, print_json
+from execution.clock import utcnow
 from execution.conversations import Conversation, find_conversation, find_or_create_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
@@ -267,7 +268,7 @@ def _take_over_abandoned(
     Then this call takes the rows over, atomically, and sends their original text. (If Green
     API did receive the first attempt, its echo marked the rows sent meanwhile: see
     `webhook_handler`.)"""
-    stale = datetime.now(UTC) - timedelta(seconds=ABANDONED_AFTER_S)
+    stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
     with store.transaction() as tx:
         rows = tx.fetchall(
             "SELECT message_id, conversation_id, status, text FROM messages "
@@ -282,7 +283,7 @@ def _take_over_abandoned(
             tx.execute(
                 "UPDATE messages SET send_started_at = :now WHERE message_id = :id "
                 "AND status = 'pending' AND COALESCE(send_started_at, created_at) < :stale",
-                {"now": datetime.now(UTC), "id": r["message_id"], "stale": stale},
+                {"now": utcnow(), "id": r["message_id"], "stale": stale},
             )
             for r in rows
         )

@@ -18,9 +18,10 @@ after a crash or a supersede still covers everything the buyer said, in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
+from execution.clock import utcnow
 from execution.store import IntegrityError, Row, Store, Tx
 
 DEBOUNCE_CAP = 4
@@ -29,10 +30,6 @@ SILENT_TYPES = ("reactionMessage", "pollUpdateMessage")
 """Stored buyer messages that never start or join a turn."""
 
 FinalStatus = Literal["done", "superseded", "failed"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -102,6 +99,16 @@ def due_turns(store: Store, limit: int, now: datetime | None = None) -> list[Tur
             {"now": now or utcnow(), "limit": limit},
         )
     return [_job(row) for row in rows]
+
+
+def next_due(store: Store) -> datetime | None:
+    """When the earliest pending turn is due (None: nothing is pending)."""
+    with store.read() as tx:
+        when = tx.scalar(  # the column itself, not MIN(): SQLite converts it to a datetime
+            "SELECT due_at FROM turns WHERE status = 'pending' ORDER BY due_at LIMIT 1"
+        )
+    assert when is None or isinstance(when, datetime)
+    return when
 
 
 def start_turn(store: Store, turn_id: int, owner: str, lease: float) -> TurnJob | None:

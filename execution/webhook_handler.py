@@ -40,13 +40,14 @@ from execution.agents import (
     verify_webhook_token,
 )
 from execution.audit import record_event
+from execution.clock import utcnow
 from execution.conversations import touch_conversation
 from execution.coordination import Claim, CoordinationUnavailable, Coordinator
 from execution.errors import ValidationError, WaError
 from execution.incidents import insert_incident
 from execution.set_mode import set_mode_human
 from execution.store import Store, StoreUnavailable, Tx
-from execution.turn_queue import SILENT_TYPES, schedule_turn, utcnow
+from execution.turn_queue import SILENT_TYPES, schedule_turn
 
 log = logging.getLogger(__name__)
 

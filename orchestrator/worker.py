@@ -131,6 +131,23 @@ class TurnWorker:
                 await asyncio.wait_for(self._wake.wait(), pause)
         await self._drain(drain_timeout)
 
+    async def work_due(self, *, max_rounds: int = 1000) -> int:
+        """Work every turn due now, and any that becomes due while they run (a redo after a
+        supersede), until none is due; return how many ran. For drivers that own the clock
+        (replays, property tests); a server calls `run`. Recovery is the caller's call."""
+        ran = 0
+        for _ in range(max_rounds):
+            await self._start_due()
+            if not self._tasks:
+                return ran
+            ran += len(self._tasks)
+            await asyncio.wait(set(self._tasks))
+        raise RuntimeError(f"turns still due after {max_rounds} rounds")
+
+    async def recover(self, *, everything: bool = False) -> None:
+        """Put turns left running by a stopped worker back in the queue (see `run`)."""
+        await self._recover(everything=everything)
+
     async def _recover(self, *, everything: bool) -> None:
         try:
             resumed = await asyncio.to_thread(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from tests.loopback import Answer, QueuedLoopback
+from replay.loopback import Answer, QueuedLoopback
 
 
 def message(*content: dict[str, Any], stop: str = "end_turn", **usage: int) -> Answer:

@@ -11,7 +11,7 @@ import json
 import secrets
 from typing import Any
 
-from tests.loopback import Answer, QueuedLoopback
+from replay.loopback import Answer, QueuedLoopback
 
 
 def completion(

@@ -20,7 +20,7 @@ from execution.greenapi import (
     Instance,
     redact,
 )
-from tests.fake_greenapi import FakeGreenApi, Scripted
+from replay.fake_greenapi import FakeGreenApi, Scripted
 
 INSTANCE_ID = "1101000001"
 TOKEN = "d75b3a66374942c5b3c019c698abc2067e151558acbd412345"

@@ -17,8 +17,8 @@ from execution.conversations import find_or_create_conversation, get_conversatio
 from execution.coordination import Coordinator
 from execution.settings import load_settings
 from execution.store import Store
+from replay.fake_greenapi import FakeGreenApi
 from serve import create_app
-from tests.fake_greenapi import FakeGreenApi
 from tests.webhooks import agent_for
 
 ADMIN = "admin-token-for-tests-0123456789"

@@ -55,7 +55,7 @@ def test_a_search_directive_runs_and_is_recorded(demo: str) -> None:
 
 
 def test_the_trace_shows_each_step(demo: str) -> None:
-    result = wa("run", "property_search", "--agent", "Demo Agent (Sarah Tan)", "-i", ENQUIRY)
+    result = wa("run", "property_search", "--agent", "Sarah Tan", "-i", ENQUIRY)
     assert result.exit_code == 0, result.stderr
     assert "tool search_properties" in result.stdout and "stopped: done" in result.stdout
     assert "final text: I found" in result.stdout

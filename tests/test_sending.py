@@ -27,7 +27,7 @@ from execution.send_whatsapp_message import SendResult, send_whatsapp_message, s
 from execution.set_mode import set_mode_ai, set_mode_human
 from execution.settings import load_settings
 from execution.store import Store
-from tests.fake_greenapi import FakeGreenApi, Scripted
+from replay.fake_greenapi import FakeGreenApi, Scripted
 
 INSTANCE_ID = "1101000001"
 TOKEN = "d75b3a66374942c5b3c019c698abc2067e151558acbd412345"

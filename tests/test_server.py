@@ -28,10 +28,10 @@ import pytest
 from execution.store import Store, open_store
 from execution.store.migrate import migrate
 from execution.webhook_handler import parse_notification
+from replay.fake_greenapi import FakeGreenApi
+from replay.loopback import Answer, LoopbackServer
 from tests.conftest import fresh_postgres_database
 from tests.fake_anthropic import message, text_block
-from tests.fake_greenapi import FakeGreenApi
-from tests.loopback import Answer, LoopbackServer
 from tests.servers import ThrowawayPostgres, ThrowawayRedis, free_port
 from tests.webhooks import (
     OWN_FIXTURES,

@@ -28,7 +28,7 @@ from orchestrator.chat import chat_turn
 from orchestrator.providers.base import ModelTurn
 from orchestrator.providers.scripted import ScriptedProvider
 from orchestrator.turn import TurnResult
-from tests.fake_greenapi import FakeGreenApi
+from replay.fake_greenapi import FakeGreenApi
 from tests.model_doubles import FunctionModel, QueuedModel, call, text, tools
 
 INSTANCE, TOKEN = "1101000001", "turn-test-token-123"

@@ -23,8 +23,8 @@ from execution.store import Store
 from execution.turn_queue import due_turns, start_turn
 from orchestrator.providers.base import Entry, ModelTurn
 from orchestrator.tools import Tool
+from replay.fake_greenapi import FakeGreenApi
 from serve import create_app
-from tests.fake_greenapi import FakeGreenApi
 from tests.webhooks import OWN_INSTANCE, agent_for, bearer, own
 
 ADMIN = "admin-token-for-tests-0123456789"

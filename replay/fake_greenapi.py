@@ -13,10 +13,10 @@ import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from tests.loopback import Answer, LoopbackServer
+from replay.loopback import Answer, LoopbackServer
 
 _PATH = re.compile(r"^/waInstance(?P<instance>[^/]+)/(?P<method>[A-Za-z]+)/(?P<token>[^/?]+)$")
 
@@ -31,6 +31,8 @@ class Recorded:
     body: dict[str, Any]
     at: float  # time.monotonic() when the request arrived
     answered: int = 0  # the status it got
+    id_message: str | None = None  # the idMessage it got, when accepted
+    wall: float = field(default_factory=time.time)  # wall-clock arrival, to order with the DB
 
 
 class FakeGreenApi(LoopbackServer):
@@ -66,6 +68,8 @@ class FakeGreenApi(LoopbackServer):
             scripted = queue.popleft() if queue else None
         reply = scripted or self._documented_answer(record)
         record.answered = reply.status
+        if isinstance(reply.body, dict) and reply.status == 200:
+            record.id_message = reply.body.get("idMessage")
         return reply
 
     def _documented_answer(self, record: Recorded) -> Answer:
@@ -81,7 +85,7 @@ class FakeGreenApi(LoopbackServer):
 
 
 def main() -> None:
-    """Run the fake from a shell: `python -m tests.fake_greenapi --instance ID --token TOKEN`."""
+    """Run the fake from a shell: `python -m replay.fake_greenapi --instance ID --token TOKEN`."""
     import argparse
 
     parser = argparse.ArgumentParser(description="A loopback fake of Green API's HTTP API.")
