@@ -340,7 +340,7 @@ class Runner:
     ) -> None:
         self.result.failures.extend(failures)
         for failure in failures:
-            self.line("check", str(failure), ok=False)
+            self.line("check", failure.headline, ok=False)
         if not failures and expect is not None:
             self.line("check", ("at the end: " if final else "") + summarize(expect), ok=True)
 
@@ -454,6 +454,7 @@ class Runner:
             body.get("senderData", {}).get("chatId") or body.get("chatId") or self.default_chat()
         )
         window = self.open_window(index, step, agent, chat)
+        signer = self.agent(delivery.token_of) if delivery.token_of else agent
         kind = f"{body.get('typeWebhook')}/{body.get('messageData', {}).get('typeMessage', '-')}"
         key = str(body.get("idMessage") or f"DELIVERY{index + 1}")
         if step.hold:
@@ -466,7 +467,7 @@ class Runner:
             f"[{kind}] {text}".strip(),
             chat,
         )
-        self.post(agent, payload, window, key=key)
+        self.post(agent, payload, window, key=key, signer=signer)
 
     async def do_redeliver(self, index: int, step: Step) -> None:
         again = step.redeliver
@@ -624,12 +625,14 @@ class Runner:
         payload: dict[str, Any],
         window: Window | None,
         key: str | None = None,
+        signer: AgentHandle | None = None,
     ) -> str:
+        """Deliver `payload` as Green API would, with the webhook token of `signer` (default:
+        the agent it is for); return the answer's status (`rejected` for any non-200)."""
         assert self.client is not None
+        token = (signer or agent).webhook_token
         answer = self.client.post(
-            "/webhook/greenapi",
-            json=payload,
-            headers={"Authorization": f"Bearer {agent.webhook_token}"},
+            "/webhook/greenapi", json=payload, headers={"Authorization": f"Bearer {token}"}
         )
         if answer.status_code == 200:
             status = str(answer.json().get("status"))

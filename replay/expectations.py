@@ -19,9 +19,12 @@ class Failure:
     actual: str
     diff: str = ""
 
+    @property
+    def headline(self) -> str:
+        return f"{self.where}: {self.check}: expected {self.expected}, got {self.actual}"
+
     def __str__(self) -> str:
-        text = f"{self.where}: {self.check}: expected {self.expected}, got {self.actual}"
-        return f"{text}\n{self.diff}" if self.diff else text
+        return f"{self.headline}\n{self.diff}" if self.diff else self.headline
 
     def to_json(self) -> dict[str, Any]:
         return {

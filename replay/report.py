@@ -58,7 +58,7 @@ def print_transcript(console: Console, result: Result) -> None:
         console.print(f"[bold red]scenario error:[/bold red] {escape(result.error)}")
     for failure in result.failures:
         if failure.diff:
-            console.print(f"[red]{escape(failure.where)}: {escape(failure.check)}[/red]")
+            console.print(f"[red]{escape(failure.where)}: {escape(failure.check)}, diff:[/red]")
             for diff_line in failure.diff.splitlines():
                 style = (
                     "green"

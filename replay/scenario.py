@@ -147,7 +147,8 @@ class BuyerMessage(Strict):
 class Delivery(Strict):
     payload: dict[str, Any] | None = None
     fixture: str | None = None
-    agent: str | None = None
+    agent: str | None = None  # whose instance it is for (default: the payload's, else the first)
+    token_of: str | None = None  # sign it with this agent's webhook token (tenant isolation)
 
     @model_validator(mode="after")
     def _one_source(self) -> Delivery:
