@@ -18,13 +18,13 @@ import json
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import yaml
@@ -52,6 +52,7 @@ from replay.sandbox import Sandbox, sandbox
 from replay.scenario import AgentSpec, Expect, ScenarioFile, Step, scenario_start
 from serve import create_app
 
+T = TypeVar("T")
 MAX_SETTLE_ROUNDS = 500
 SEND_TIMEOUT_S = 0.5
 """The Green API client's timeout in a replay: a scripted timeout costs this much real time."""
@@ -193,6 +194,21 @@ class Runner:
         self.echoed: set[str] = set()
         self.client: TestClient | None = None
         self.worker: TurnWorker | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on the runner's event loop (the worker's tasks and clients live there)."""
+        assert self.loop is not None
+        return self.loop.run_until_complete(work)
+
+    def new_worker(self, rt: Runtime) -> TurnWorker:
+        """A turn worker as a newly started process would have (a fresh owner id)."""
+        return TurnWorker(
+            rt,
+            self.model,
+            only_process=not self.box.distributed,
+            owner=f"replay:{secrets.token_hex(4)}",
+        )
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -911,44 +927,44 @@ def _serving(settings: Settings, box: Sandbox) -> Iterator[TestClient]:
         yield client
 
 
-def run_scenario(sf: ScenarioFile, settings: Settings, provider: Provider) -> Result:
-    """Play `sf` on a fresh sandbox of the configured backends; never raises for the scenario's
-    own problems (they are in the result)."""
-    began = time.perf_counter()
-    name = sf.scenario.name
+@contextmanager
+def open_runner(sf: ScenarioFile, settings: Settings, provider: Provider) -> Iterator[Runner]:
+    """A runner with everything set up and nothing played yet: its sandbox, fake Green API,
+    simulated clock, agents, in-process server and turn worker. Drive it with `runner.run(...)`
+    (one event loop for the runner's life); everything is torn down on exit."""
     settings = settings.model_copy(
         update={
             "debounce_seconds": sf.scenario.setup.debounce.total_seconds(),
             "admin_token": settings.admin_token or SecretStr(secrets.token_urlsafe(24)),
         }
     )
-    result = Result(str(sf.path), name)
+    with ExitStack() as stack:
+        box = stack.enter_context(sandbox(settings, Path(sf.path).stem))
+        fake = stack.enter_context(FakeGreenApi({}))
+        clock = stack.enter_context(simulated(scenario_start(sf.scenario.setup)))
+        runner = Runner(sf, settings, box, provider, fake, clock)
+        loop = asyncio.new_event_loop()
+        stack.callback(loop.close)
+        runner.loop = loop
+        runner.setup_agents()
+        runner.client = stack.enter_context(_serving(settings, box))
+        http = httpx.AsyncClient(timeout=httpx.Timeout(SEND_TIMEOUT_S))
+        stack.callback(lambda: loop.run_until_complete(http.aclose()))
+        greenapi = GreenApiClient(http, attempts=4, backoff_initial=0.001, backoff_max=0.01)
+        rt = Runtime(settings, box.store, box.coordinator, greenapi)
+        runner.worker = runner.new_worker(rt)
+        yield runner
+
+
+def run_scenario(sf: ScenarioFile, settings: Settings, provider: Provider) -> Result:
+    """Play `sf` on a fresh sandbox of the configured backends; never raises for the scenario's
+    own problems (they are in the result)."""
+    began = time.perf_counter()
+    result = Result(str(sf.path), sf.scenario.name)
     try:
-        with ExitStack() as stack:
-            box = stack.enter_context(sandbox(settings, Path(sf.path).stem))
-            fake = stack.enter_context(FakeGreenApi({}))
-            clock = stack.enter_context(simulated(scenario_start(sf.scenario.setup)))
-            runner = Runner(sf, settings, box, provider, fake, clock)
+        with open_runner(sf, settings, provider) as runner:
             result = runner.result
-            runner.setup_agents()
-            runner.client = stack.enter_context(_serving(settings, box))
-            http = httpx.AsyncClient(timeout=httpx.Timeout(SEND_TIMEOUT_S))
-            greenapi = GreenApiClient(http, attempts=4, backoff_initial=0.001, backoff_max=0.01)
-            rt = Runtime(settings, box.store, box.coordinator, greenapi)
-            runner.worker = TurnWorker(
-                rt,
-                runner.model,
-                only_process=not box.distributed,
-                owner=f"replay:{secrets.token_hex(4)}",
-            )
-
-            async def main() -> None:
-                try:
-                    await runner.play()
-                finally:
-                    await http.aclose()
-
-            asyncio.run(main())
+            runner.run(runner.play())
             runner.final_checks()
             result.model_calls = runner.model.calls
     except ScenarioError as exc:
