@@ -206,14 +206,19 @@ async def hand_over(
     """Switch to HUMAN (unless the model's handoff tool already did) and send the one handoff
     message, past the mode gate. Nothing else is sent in this turn."""
     cid = conversation.conversation_id
-    if not already_human:
-        set_mode_human(rt.store, rt.coordinator, cid, f"{trigger}: {evidence}",
-                       f"escalation:{trigger}")  # fmt: skip
+    if already_human:
+        ours = _handoff_tool_switched(run_)
+    else:
+        ours = set_mode_human(rt.store, rt.coordinator, cid, f"{trigger}: {evidence}",
+                              f"escalation:{trigger}").changed  # fmt: skip
     metrics.ESCALATIONS.labels(trigger).inc()
     with rt.store.transaction() as tx:
         record_event(tx, "escalation", {"trigger": trigger, "evidence": evidence,
-                                        "turn_id": turn_id},
+                                        "turn_id": turn_id, "handoff_message": ours},
                      agent_id=agent.agent_id, conversation_id=cid)  # fmt: skip
+    if not ours:  # the agent (or an operator) took the chat first: they speak now, not us
+        log.info("conversation %s was taken over meanwhile: no handoff message", cid)
+        return TurnResult(cid, "escalated", None, trigger, evidence, run_)
     text = render_reply("handoff", system_prompt("", agent))
     try:
         sent = await send_whatsapp_message(
@@ -223,6 +228,18 @@ async def hand_over(
         log.error("handoff message for conversation %s not sent: %s", cid, exc)
         return TurnResult(cid, "failed", None, trigger, evidence, run_)
     return TurnResult(cid, "escalated", text, trigger, evidence, run_, sent)
+
+
+def _handoff_tool_switched(done: Run | None) -> bool:
+    """Whether the model's own `hand_off_to_human` call is what switched the chat to HUMAN
+    (not a takeover that came first)."""
+    for step in done.steps if done else []:
+        if step.kind == "tool" and step.tool == "hand_off_to_human" and not step.is_error:
+            try:
+                return bool(json.loads(step.result or "{}").get("changed"))
+            except (ValueError, AttributeError):
+                return False
+    return False
 
 
 def _update_failed_search_streak(rt: Runtime, conversation: Conversation, done: Run) -> int:

@@ -159,6 +159,31 @@ def test_a_takeover_while_the_model_thinks_discards_the_reply(world: dict[str, A
     assert sent(world) == []
 
 
+def test_the_models_own_handoff_sends_the_one_handoff_message(world: dict[str, Any]) -> None:
+    model = QueuedModel([tools(call("hand_off_to_human", reason="wants a discount")), text("ok")])
+    result = turn(world, "Could you tell me more about the unit?", model)
+    assert (result.status, result.trigger) == ("escalated", "assistant")
+    [handoff] = sent(world)
+    assert "take it from here" in handoff
+    assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
+
+
+def test_a_takeover_before_a_failure_gets_no_handoff_message(world: dict[str, Any]) -> None:
+    """Found by a replay: the agent took the chat while the model was failing; the handoff
+    message ("I've asked Sarah to take it from here") went out after the takeover."""
+
+    def taken_then_broken(transcript: Any) -> ModelTurn:
+        set_mode_human(world["store"], world["coordinator"], world["cid"], "agent", "operator")
+        raise RuntimeError("model exploded")
+
+    result = turn(world, "3 bedroom in Tampines?", FunctionModel(taken_then_broken))
+    assert (result.status, result.trigger, result.reply) == ("escalated", "failure", None)
+    assert sent(world) == []
+    with world["store"].read() as tx:
+        detail = tx.scalar("SELECT detail FROM events WHERE kind = 'escalation'")
+    assert json.loads(detail)["handoff_message"] is False
+
+
 def test_wa_chat_offline_on_the_embedded_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
