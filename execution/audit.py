@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from execution.clock import utcnow
 from execution.store import Store, Tx
 
 
@@ -18,9 +19,10 @@ def record_event(
 ) -> None:
     """Append to the audit log (events), inside the caller's transaction."""
     tx.execute(
-        "INSERT INTO events (agent_id, conversation_id, kind, detail) "
-        "VALUES (:agent_id, :conversation_id, :kind, :detail)",
+        "INSERT INTO events (agent_id, conversation_id, kind, detail, created_at) "
+        "VALUES (:agent_id, :conversation_id, :kind, :detail, :now)",
         {
+            "now": utcnow(),  # the clock the queue runs on (simulated in a replay)
             "agent_id": agent_id,
             "conversation_id": conversation_id,
             "kind": kind,

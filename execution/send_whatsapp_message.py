@@ -238,8 +238,8 @@ def _claim(
         for key, part in zip(keys, parts, strict=True):
             row = tx.fetchone(
                 "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
-                "idempotency_key, status, mode_version) VALUES (:agent_id, :conversation_id, "
-                "'out', :sender, :text, :key, 'pending', :mode_version) "
+                "idempotency_key, status, mode_version, created_at) VALUES (:agent_id, "
+                ":conversation_id, 'out', :sender, :text, :key, 'pending', :mode_version, :now) "
                 "ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id",
                 {
                     "agent_id": conversation.agent_id,
@@ -247,6 +247,7 @@ def _claim(
                     "sender": sender,
                     "text": part,
                     "key": key,
+                    "now": utcnow(),
                     "mode_version": expected_mode_version
                     if expected_mode_version is not None
                     else conversation.mode_version,

@@ -22,6 +22,7 @@ import yaml
 from execution.agents import find_agent
 from execution.conversations import find_conversation
 from execution.store import Store
+from execution.viewings import EVENT as VIEWING_EVENT
 from replay.payloads import SHORTHAND_TYPES
 
 BUYER_PHONE = "6590000001"
@@ -29,32 +30,32 @@ BUYER_NAME = "Buyer"
 AGENT_NAME = "Agent"
 AGENT_NUMBER = "+65 9000 0000"
 MAX_GAP = timedelta(days=30)
+OPERATOR_ACTORS = ("operator", "admin")
+SEND_TAKEOVERS = ("operator sent a message", "the agent sent a message")
 
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 
-def anonymiser(names: list[str]) -> Any:
-    people = sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
+def anonymiser(buyer: str, agent: str) -> Any:
+    """A function that replaces the buyer's and the agent's names (and each word of them),
+    e-mail addresses and phone numbers in a text."""
+    names: list[tuple[str, str]] = []
+    for full, stand_in in ((buyer, BUYER_NAME), (agent, AGENT_NAME)):
+        full = full.strip()
+        if len(full) >= 2:
+            names.append((full, stand_in))
+            names += [(word, stand_in) for word in full.split() if len(word) >= 3]
+    names.sort(key=lambda pair: len(pair[0]), reverse=True)
 
     def clean(text: str) -> str:
         text = _EMAIL.sub("someone@example.com", text)
         text = _PHONE.sub(AGENT_NUMBER, text)
-        for name, replacement in _name_parts(people):
-            text = re.sub(rf"\b{re.escape(name)}\b", replacement, text, flags=re.IGNORECASE)
+        for name, stand_in in names:
+            text = re.sub(rf"\b{re.escape(name)}\b", stand_in, text, flags=re.IGNORECASE)
         return text
 
     return clean
-
-
-def _name_parts(people: list[str]) -> list[tuple[str, str]]:
-    """Each full name and each of its words (first names are what people write)."""
-    pairs: list[tuple[str, str]] = []
-    for n, full in enumerate(people):
-        stand_in = BUYER_NAME if n == 0 else AGENT_NAME
-        pairs.append((full, stand_in))
-        pairs += [(word, stand_in) for word in full.split() if len(word) >= 3]
-    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
 
 
 def _seconds(delta: timedelta) -> str:
@@ -80,15 +81,15 @@ def conversation_scenario(store: Store, conversation_id: int) -> str:
         )
         events = tx.fetchall(
             "SELECT event_id, kind, detail, created_at FROM events WHERE conversation_id = :id "
-            "AND kind IN ('mode_change', 'escalation') ORDER BY event_id",
-            {"id": conversation_id},
+            "AND kind IN ('mode_change', 'escalation', :viewing) ORDER BY event_id",
+            {"id": conversation_id, "viewing": VIEWING_EVENT},
         )
         listings = tx.fetchall(
             "SELECT external_ref, title, location, price, property_type, bedrooms, availability, "
             "key_selling_points FROM properties WHERE agent_id = :a ORDER BY property_id",
             {"a": agent.agent_id},
         )
-    clean = anonymiser([conversation.contact_name or "", agent.name])
+    clean = anonymiser(conversation.contact_name or "", agent.name)
     timeline = _timeline(messages, events, clean)
     persona = agent.persona.model_dump()
     persona["instruction"] = clean(persona.get("instruction") or "")
@@ -149,6 +150,7 @@ def _timeline(
     steps: list[dict[str, Any]] = []
     last: datetime | None = None
     judged: dict[str, Any] | None = None  # the step whose window the assistant's output falls in
+    viewings = 0
 
     def add(step: dict[str, Any], at: datetime) -> dict[str, Any]:
         nonlocal last
@@ -181,8 +183,13 @@ def _timeline(
         detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"]
         if row["kind"] == "escalation" and judged is not None:
             judged["expect"]["escalation"] = str(detail.get("trigger"))
-        elif row["kind"] == "mode_change" and str(detail.get("actor", "")).startswith(
-            ("operator", "admin", "cli")
+        elif row["kind"] == VIEWING_EVENT and judged is not None:
+            viewings += 1
+            judged["expect"]["viewings"] = viewings  # a total so far
+        elif (
+            row["kind"] == "mode_change"
+            and str(detail.get("actor", "")).startswith(OPERATOR_ACTORS)
+            and detail.get("reason") not in SEND_TAKEOVERS  # the send step says it already
         ):
             judged = add(
                 {

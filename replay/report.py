@@ -56,22 +56,13 @@ def print_transcript(console: Console, result: Result) -> None:
     console.print(grid)
     if result.error:
         console.print(f"[bold red]scenario error:[/bold red] {escape(result.error)}")
+    if result.failures:
+        console.print(f"[bold red]{len(result.failures)} failure(s):[/bold red]")
     for failure in result.failures:
-        if failure.diff:
-            console.print(f"[red]{escape(failure.where)}: {escape(failure.check)}, diff:[/red]")
-            for diff_line in failure.diff.splitlines():
-                style = (
-                    "green"
-                    if diff_line.startswith("+")
-                    else "red"
-                    if diff_line.startswith("-")
-                    else ""
-                )
-                console.print(
-                    f"    [{style}]{escape(diff_line)}[/{style}]"
-                    if style
-                    else f"    {escape(diff_line)}"
-                )
+        console.print(f"[red]- {escape(failure.headline)}[/red]")
+        for diff_line in failure.diff.splitlines():
+            style = {"+": "green", "-": "red"}.get(diff_line[:1], "dim")
+            console.print(f"    [{style}]{escape(diff_line)}[/{style}]")
 
 
 SAFETY = (

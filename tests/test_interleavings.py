@@ -1,0 +1,418 @@
+"""Property-based, stateful tests: invariants 1-5 of DESIGN.md over interleavings.
+
+A hypothesis `RuleBasedStateMachine` drives the real system (the webhook server in process,
+the real `TurnWorker`, the real send path to a loopback fake Green API, on PostgreSQL + Redis)
+through a replay runner (`replay.engine.open_runner`) on a simulated clock, and interleaves:
+
+- buyer messages from two buyers (a greeting, enquiries that find listings, one that finds
+  nothing, a viewing request, and a negotiation that escalates to the human agent);
+- duplicate deliveries of an earlier notification, one after another or concurrently;
+- operator switches to HUMAN or AI and messages the agent sends from the operator API;
+- messages typed on the agent's phone (a takeover);
+- any of those queued to happen *while the model is generating* (inside the next model call:
+  the race invariant 2 is about);
+- working due turns (the clock moves on: debounce windows, follow-ups);
+- a worker crash mid-turn: `WorkerDied`, a `BaseException`, raised in the model call, just
+  before the Green API send, or just after Green API accepted it (the nasty case); the worker
+  dies without its normal cleanup (the turn stays `running`, its reply row `pending`);
+- a restart: a new worker (a fresh owner, as a new process) once the lease expired on the
+  simulated clock; the dead process's turn lock, which would expire by real time, is deleted
+  from the runner's Redis namespace; then `worker.recover()`.
+
+After every step `check_invariants(settled=False)` must find nothing (and no webhook may be
+refused, no operator call fail). At the end (teardown) the machine restarts a dead worker,
+settles everything (past every lease and the 120 s abandoned-send window) and checks all five
+invariants with `settled=True`.
+
+Green API echoes every send (`outgoingAPIMessageReceived`), as the production instance is
+configured to: the echo is what confirms a send whose sender died before hearing the answer.
+
+Timing: a send whose key belongs to an earlier (dead) call polls for up to `DUPLICATE_WAIT_S`
+of real time for that call to finish. In this single-process simulation no such call can be
+alive, so the wait is cut to 50 ms (it changes no outcome, only the wall time).
+
+Budget: `BUDGET` below (40 examples of up to 30 steps, derandomized, no example database):
+about 60-90 s on two slow cores.
+
+    CI=true python3 -m pytest -q tests/test_interleavings.py -x -p no:cacheprovider
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+import execution.send_whatsapp_message as send_module
+from execution.coordination import LOCK_PREFIX, RedisCoordinator
+from execution.send_whatsapp_message import ABANDONED_AFTER_S
+from execution.settings import Settings, load_settings
+from execution.turn_queue import next_due
+from orchestrator.providers.scripted import ScriptedProvider
+from orchestrator.worker import turn_lock_name
+from replay.engine import Runner, open_runner
+from replay.invariants import check_invariants
+from replay.scenario import (
+    AgentSpec,
+    BuyerMessage,
+    Operator,
+    PhoneMessage,
+    Redelivery,
+    Scenario,
+    ScenarioFile,
+    Setup,
+    Step,
+)
+
+BUDGET = hypothesis.settings(
+    max_examples=40,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+LISTINGS = Path(__file__).resolve().parent.parent / "replay" / "scenarios" / "demo_listings.yaml"
+BUYERS = ("6580000001", "6580000002")
+TEXTS = (
+    "Hi!",
+    "I'm looking for a 3 bedroom condo in Tampines, budget under 1.6M",
+    "Looking for an HDB in Punggol",
+    "Any condo in Atlantis?",
+    "Yes please, could I view it on Saturday morning?",
+    "Can the owner do 1.5M?",
+)
+PHONE_TEXT = "Hi, Sarah here. I'll call you in a minute."
+OPERATOR_TEXT = "Sarah here: the owner is reviewing offers this week."
+CRASH_POINTS = ("model", "before_send", "after_send")
+MAX_QUEUED = 2  # steps waiting for the next model call
+MAX_ROUNDS = 200
+SETTLE_ROUNDS = 8
+
+
+def interleavings_scenario(folder: Path) -> ScenarioFile:
+    setup = Setup(
+        agents=[AgentSpec(persona={"assistant_name": "Ava"}, listings=str(LISTINGS))],
+        echo=True,
+        start=datetime(2025, 3, 3, 1, 0, tzinfo=UTC),  # 9:00 in Singapore, a Monday
+    )
+    scenario = Scenario(name="interleavings", setup=setup, timeline=[Step(pause=timedelta(0))])
+    return ScenarioFile(path=folder / "interleavings.yaml", scenario=scenario)
+
+
+class WorkerDied(BaseException):
+    """The worker's process is gone at this point: nothing in the system catches it, so the
+    turn is left `running` and a send in flight is left `pending`, as after a kill -9."""
+
+
+class Crashes:
+    """Where the current worker dies next (`armed`), and whether it has died. A dead worker
+    takes no new turn, and any of its turns still going dies at its next model call or send."""
+
+    def __init__(self) -> None:
+        self.armed: str | None = None
+        self.dead = False
+        self.worker: Any = None
+
+    def at(self, point: str) -> None:
+        if self.dead:
+            raise WorkerDied(f"{point}: the process is already gone")
+        if self.armed == point:
+            self.armed, self.dead = None, True
+            self.worker.stop()  # the dead process starts nothing more
+            raise WorkerDied(point)
+
+
+def install_crash_points(runner: Runner, crashes: Crashes) -> None:
+    """Wrap the model call and the worker's Green API calls so `crashes` can kill the worker
+    there. Only the worker's client is wrapped (the operator API has its own)."""
+    in_generation = runner.model.during_generation
+    assert in_generation is not None
+
+    async def during_generation() -> None:
+        await in_generation()  # the `while_generating` steps: the race happens here
+        crashes.at("model")
+
+    runner.model.during_generation = during_generation
+    assert runner.worker is not None
+    greenapi = runner.worker.rt.greenapi
+    call: Callable[..., Awaitable[dict[str, Any]]] = greenapi.call
+
+    async def crashing_call(instance: Any, method: str, body: dict[str, Any], **kw: Any) -> Any:
+        if method != "sendMessage":
+            return await call(instance, method, body, **kw)
+        crashes.at("before_send")
+        answer = await call(instance, method, body, **kw)
+        crashes.at("after_send")  # Green API accepted it; the worker never hears the answer
+        return answer
+
+    greenapi.call = crashing_call  # type: ignore[method-assign]
+
+
+class Interleavings(RuleBasedStateMachine):
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        super().__init__()
+        self.stack = ExitStack()
+        try:
+            sf = interleavings_scenario(folder)
+            self.runner = self.stack.enter_context(open_runner(sf, settings, ScriptedProvider()))
+            assert self.runner.worker is not None and self.runner.loop is not None
+            self.runner.loop.set_exception_handler(_ignore_dead_workers)
+            self.crashes = Crashes()
+            self.crashes.worker = self.runner.worker
+            install_crash_points(self.runner, self.crashes)
+        except BaseException:
+            self.stack.close()
+            raise
+        self.steps = 0
+        self.problems: list[str] = []
+        self.failed = False
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def play(self, step: Step) -> None:
+        """Do `step` now (its ids come from its index: every step gets a new one)."""
+        self.runner.run(self.runner.do(self.next_index(), step))
+
+    def queue(self, step: Step) -> None:
+        """Do `step` inside the next model call."""
+        self.runner.in_generation.append((self.next_index(), step))
+
+    def next_index(self) -> int:
+        self.steps += 1
+        return self.steps
+
+    def chats_with_conversations(self) -> list[str]:
+        agent = self.runner.agents[0]
+        return [b for b in BUYERS if self.runner.conversation_id(agent, f"{b}@c.us") is not None]
+
+    def has_conversation(self) -> bool:
+        return bool(self.chats_with_conversations())
+
+    def pick_chat(self, pick: int) -> str:
+        chats = self.chats_with_conversations()
+        return chats[pick % len(chats)]
+
+    def delivered_ids(self) -> list[str]:
+        return list(self.runner.delivered)
+
+    async def work(self, seconds: float | None) -> None:
+        """Work every turn due within `seconds` (None: until nothing is due), moving the clock,
+        as `Runner.run_until` does; but stop at once when the worker dies, and look for turns
+        of dead workers first (what a running worker does periodically). Green API's echoes
+        of whatever was accepted arrive at the end, dead worker or not."""
+        runner, clock = self.runner, self.runner.clock
+        target = None if seconds is None else clock.now() + timedelta(seconds=seconds)
+        if not self.crashes.dead:
+            assert runner.worker is not None
+            await runner.worker.recover()
+            for _ in range(MAX_ROUNDS):
+                await runner.worker.work_due()
+                runner.harvest()
+                if self.crashes.dead:
+                    break
+                due = next_due(runner.store)
+                if due is None or (target is not None and due > target):
+                    break
+                clock.advance_to(due)
+            else:
+                raise AssertionError(f"turns still due after {MAX_ROUNDS} rounds")
+        if target is not None:
+            clock.advance_to(target)
+        runner.echo_all()
+        if not self.crashes.dead:
+            assert runner.worker is not None
+            await runner.worker.work_due()
+        runner.harvest()
+
+    def restart_worker(self, wait: float) -> None:
+        """A new worker process, `wait` simulated seconds after the crash: the dead one's
+        turn locks are gone (they expire by real time: deleted here), then recovery."""
+        runner = self.runner
+        runner.clock.advance(timedelta(seconds=wait))
+        coordinator = runner.box.coordinator
+        assert isinstance(coordinator, RedisCoordinator)
+        pattern = coordinator.namespace + LOCK_PREFIX + turn_lock_name("*")  # type: ignore[arg-type]
+        stale = list(coordinator.client.scan_iter(match=pattern))
+        if stale:
+            coordinator.client.delete(*stale)
+        assert runner.worker is not None
+        runner.worker = runner.new_worker(runner.worker.rt)
+        self.crashes.worker, self.crashes.dead = runner.worker, False
+        runner.run(runner.worker.recover())
+
+    def open_turns(self) -> int:
+        with self.runner.store.read() as tx:
+            return int(tx.scalar("SELECT COUNT(*) FROM turns WHERE status IN "
+                                 "('pending', 'running')"))  # fmt: skip
+
+    def settle(self) -> None:
+        """Everything still queued happens, a dead worker is restarted, and every turn runs
+        to its end (past leases, retries and the abandoned-send window)."""
+        runner = self.runner
+        waiting, runner.in_generation = runner.in_generation, []
+        for index, step in waiting:  # no model call came for them: they happen now
+            runner.run(runner.do(index, step))
+        self.crashes.armed = None
+        if self.crashes.dead:
+            self.restart_worker(ABANDONED_AFTER_S + 1)
+        lease = runner.settings.turn_lease_seconds
+        for _ in range(SETTLE_ROUNDS):
+            runner.run(self.work(None))
+            if not self.open_turns():
+                break
+            runner.clock.advance(timedelta(seconds=ABANDONED_AFTER_S + lease + 1))
+        runner.run(self.work(None))
+
+    def fail(self, what: str, found: list[Any]) -> None:
+        self.failed = True
+        transcript = "\n".join(
+            f"  {line.at:>9.3f}s {line.who:>9} {line.chat[:10]:>10} {line.text[:110]!r}"
+            for line in self.runner.result.lines[-40:]
+        )
+        listed = "\n".join(f"  - {item}" for item in found)
+        raise AssertionError(f"{what}:\n{listed}\ntranscript (last 40 lines):\n{transcript}")
+
+    # --- rules -------------------------------------------------------------------------------
+
+    @rule(buyer=st.sampled_from(BUYERS), text=st.sampled_from(TEXTS))
+    def buyer_writes(self, buyer: str, text: str) -> None:
+        self.play(Step(buyer=BuyerMessage.model_validate({"text": text, "from": buyer})))
+
+    @precondition(lambda self: bool(self.runner.delivered))
+    @rule(pick=st.integers(0, 63), times=st.integers(1, 3), concurrent=st.booleans())
+    def green_api_delivers_again(self, pick: int, times: int, concurrent: bool) -> None:
+        ids = self.delivered_ids()
+        self.play(Step(redeliver=Redelivery(id=ids[pick % len(ids)], times=times,
+                                            concurrent=concurrent)))  # fmt: skip
+
+    @precondition(lambda self: self.has_conversation())
+    @rule(pick=st.integers(0, 1), action=st.sampled_from(["human", "ai", "send"]))
+    def operator(self, pick: int, action: str) -> None:
+        self.play(operator_step(self.pick_chat(pick), action))
+
+    @rule(buyer=st.sampled_from(BUYERS))
+    def agent_types_on_the_phone(self, buyer: str) -> None:
+        self.play(Step(phone=PhoneMessage(text=PHONE_TEXT, buyer=buyer)))
+
+    @precondition(lambda self: len(self.runner.in_generation) < MAX_QUEUED)
+    @rule(buyer=st.sampled_from(BUYERS), text=st.sampled_from(TEXTS))
+    def buyer_writes_while_generating(self, buyer: str, text: str) -> None:
+        message = BuyerMessage.model_validate({"text": text, "from": buyer})
+        self.queue(Step(buyer=message, while_generating=True))
+
+    @precondition(
+        lambda self: len(self.runner.in_generation) < MAX_QUEUED and self.has_conversation()
+    )
+    @rule(pick=st.integers(0, 1), how=st.sampled_from(["human", "ai", "send", "phone"]))
+    def takeover_while_generating(self, pick: int, how: str) -> None:
+        chat = self.pick_chat(pick)
+        step = (
+            Step(phone=PhoneMessage(text=PHONE_TEXT, buyer=chat), while_generating=True)
+            if how == "phone"
+            else operator_step(chat, how, while_generating=True)
+        )
+        self.queue(step)
+
+    @precondition(
+        lambda self: len(self.runner.in_generation) < MAX_QUEUED and bool(self.runner.delivered)
+    )
+    @rule(pick=st.integers(0, 63), concurrent=st.booleans())
+    def green_api_delivers_again_while_generating(self, pick: int, concurrent: bool) -> None:
+        ids = self.delivered_ids()
+        again = Redelivery(id=ids[pick % len(ids)], times=2, concurrent=concurrent)
+        self.queue(Step(redeliver=again, while_generating=True))
+
+    @precondition(lambda self: not self.crashes.dead)
+    @rule(seconds=st.sampled_from([0, 1, 2, 5, 30]))
+    def work_due_turns(self, seconds: int) -> None:
+        self.runner.run(self.work(seconds))
+
+    @precondition(lambda self: not self.crashes.dead)
+    @rule(point=st.sampled_from(CRASH_POINTS), seconds=st.sampled_from([2, 30]))
+    def worker_crashes_mid_turn(self, point: str, seconds: int) -> None:
+        """The next turn that reaches `point` kills the worker (no turn may: then nothing)."""
+        self.crashes.armed = point
+        self.runner.run(self.work(seconds))
+        self.crashes.armed = None
+
+    @precondition(lambda self: self.crashes.dead)
+    @rule(wait=st.sampled_from(["lease", "abandoned"]))
+    def worker_restarts(self, wait: str) -> None:
+        lease = self.runner.settings.turn_lease_seconds
+        self.restart_worker(lease + 1 if wait == "lease" else ABANDONED_AFTER_S + 1)
+
+    # --- checks ------------------------------------------------------------------------------
+
+    @invariant()
+    def invariants_hold(self) -> None:
+        runner = self.runner
+        found = check_invariants(runner.store, runner.fake, runner.switches, settled=False)
+        if found:
+            self.fail("invariants violated", found)
+        refused = [
+            f"step {w.index}: {answer}"
+            for w in runner.windows
+            for answer in w.answers
+            if answer == "rejected" or (answer.isdigit() and answer != "200")
+        ]
+        if refused:
+            self.fail("a webhook or an operator call was refused", refused)
+
+    def teardown(self) -> None:
+        try:
+            if not self.failed and sys.exc_info()[0] is None:  # not while a step's error flies
+                self.settle()
+                runner = self.runner
+                found = check_invariants(runner.store, runner.fake, runner.switches, settled=True)
+                if found:
+                    self.fail("invariants violated once everything settled", found)
+        finally:
+            self.stack.close()
+
+
+def operator_step(chat: str, action: str, *, while_generating: bool = False) -> Step:
+    operator = (
+        Operator(send=OPERATOR_TEXT, buyer=chat)
+        if action == "send"
+        else Operator(toggle=action, reason=f"operator: {action}", buyer=chat)  # type: ignore[arg-type]
+    )
+    return Step(operator=operator, while_generating=while_generating)
+
+
+def _ignore_dead_workers(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A dead worker's task ends with `WorkerDied` that no one reads: not worth a log line."""
+    if isinstance(context.get("exception"), WorkerDied):
+        return
+    loop.default_exception_handler(context)
+
+
+def test_interleavings_keep_the_invariants(
+    postgres_server: Any, redis_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import fresh_postgres_database
+
+    monkeypatch.setattr(send_module, "DUPLICATE_WAIT_S", 0.05)  # see the module docstring
+    settings = load_settings(
+        database_url=fresh_postgres_database(postgres_server),
+        redis_url=redis_server.url,
+        tmp_dir=tmp_path,
+    )
+    run_state_machine_as_test(lambda: Interleavings(settings, tmp_path), settings=BUDGET)
