@@ -284,3 +284,10 @@ def test_the_anonymiser_removes_names_numbers_and_addresses() -> None:
     said = clean("Hi Sarah, I'm alex LIM: call +65 9876-5432 or 98765432, or mail a.lim@mail.sg")
     assert said == ("Hi Agent, I'm Buyer: call +65 9000 0000 or +65 9000 0000, or mail "
                     "someone@example.com")  # fmt: skip
+
+
+def test_the_readme_example_is_a_library_scenario() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```yaml\nname: negotiation after a search") + len("```yaml\n")
+    example = readme[start : readme.index("```", start)]
+    assert (LIBRARY / "readme_example.yaml").read_text() == example
