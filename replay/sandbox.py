@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from execution.coordination import Coordinator, InProcessCoordinator, RedisCoordinator
 from execution.settings import Settings
 from execution.store import Store, open_store
+from execution.store.base import StoreUnavailable, redact_url
 from execution.store.migrate import migrate
 
 _numbers = itertools.count(1)
@@ -72,8 +73,13 @@ def _database(url: str, tmp_dir: Path, name: str) -> Iterator[tuple[Store, str]]
     import psycopg
 
     schema = f"replay_{os.getpid()}_{next(_numbers)}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as admin:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.Error as exc:
+        raise StoreUnavailable(
+            f"cannot make a replay schema in {redact_url(url)}: {exc}".strip()
+        ) from None
     try:
         store = open_store(with_search_path(url, schema), pool_size=4)
         try:
