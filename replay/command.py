@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -137,9 +139,9 @@ def replay_command(
     paths = scenario_files(files)
     scenarios = [load_scenario(path) for path in paths]  # every file valid before any runs
     settings = load_settings()
-    quiet_logs()
     show_all = transcript if transcript is not None else len(scenarios) <= SHOW_TRANSCRIPTS_UP_TO
-    results = run_all(scenarios, settings, llm, record, show_all and not as_json, as_json)
+    with quiet_logs():
+        results = run_all(scenarios, settings, llm, record, show_all and not as_json, as_json)
     if report is not None:
         report.write_text(
             json.dumps(
@@ -197,11 +199,19 @@ def run_all(
     return results
 
 
-def quiet_logs() -> None:
-    """A replay prints its own transcript: the server's and the worker's logs say it twice
-    (warnings about scripted failures would read like real ones)."""
-    for name in ("execution", "orchestrator", "serve", "httpx", "uvicorn"):
+@contextmanager
+def quiet_logs() -> Iterator[None]:
+    """A replay prints its own transcript: the server's and the worker's logs would say it twice
+    (and warnings about scripted failures would read like real ones). Restored afterwards."""
+    names = ("execution", "orchestrator", "serve", "httpx", "uvicorn")
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def export_conversation(conversation_id: int, output: Path | None) -> None:

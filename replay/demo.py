@@ -56,7 +56,6 @@ def demo_command(as_json: bool = JsonOption) -> None:
     """Replay the demo conversation (enquiry, search, viewing, phone takeover, duplicate
     delivery, negotiation handoff) and set up the demo agent and listings."""
     settings = load_settings()
-    quiet_logs()
     sf = demo_scenario()
     spec = sf.scenario.setup.agents[0]
     assert isinstance(spec.listings, str)
@@ -65,7 +64,8 @@ def demo_command(as_json: bool = JsonOption) -> None:
         agent = ensure_demo_agent(store, spec)
         imported = import_properties(store, agent.agent_id, sf.resolve(spec.listings))
         where = store.display_url
-    result = play(sf, settings, ScriptedProvider())
+    with quiet_logs():
+        result = play(sf, settings, ScriptedProvider())
     if as_json:
         print_json(
             {
