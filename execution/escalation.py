@@ -22,7 +22,10 @@ from execution.errors import ConfigurationError
 
 FAILED_SEARCHES_LIMIT = 3
 FAILED_SEARCHES = "failed_searches"
-MAX_TEXT = 4000  # longer messages are judged on their start and end
+MAX_TEXT = 100_000
+"""Every word of a turn is judged (a burst of buyer messages at Green API's 20,000-character
+limit included: about 20 ms per 20,000 characters); only beyond this, start and end. A replay
+found an offer in the middle of a 4,900-character message slipping past a 4,000 cut."""
 
 
 @dataclass(frozen=True)
