@@ -226,8 +226,20 @@ async def hand_over(
         )
     except WaError as exc:
         log.error("handoff message for conversation %s not sent: %s", cid, exc)
+        _handoff_not_sent(rt, agent, cid, turn_id, trigger, str(exc))
         return TurnResult(cid, "failed", None, trigger, evidence, run_)
+    if sent.status == "failed":  # the buyer heard nothing: the agent must know to write first
+        _handoff_not_sent(rt, agent, cid, turn_id, trigger, sent.reason or sent.status)
     return TurnResult(cid, "escalated", text, trigger, evidence, run_, sent)
+
+
+def _handoff_not_sent(
+    rt: Runtime, agent: Agent, cid: int, turn_id: str, trigger: str, why: str
+) -> None:
+    record_incident(rt.store, "execution",
+                    f"conversation {cid} was handed over ({trigger}) but the buyer was not told: "
+                    f"{why}", agent_id=agent.agent_id,
+                    context={"conversation_id": cid, "turn_id": turn_id})  # fmt: skip
 
 
 def _handoff_tool_switched(done: Run | None) -> bool:
