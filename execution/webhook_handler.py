@@ -558,7 +558,7 @@ def _incoming(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepte
     if cid is None:
         return Accepted("unroutable_chat")
     if n.type_message in ("editedMessage", "deletedMessage"):
-        return _edit_or_delete(tx, agent, n, cid, "in")
+        return _edit_or_delete(tx, agent, n, cid, "in", debounce)
     message_id = _insert_message(tx, agent, n, cid, "in", "USER", "received")
     if message_id is None:
         return Accepted("message_already_stored", conversation_id=cid)
@@ -591,24 +591,54 @@ def _insert_message(
     return None if row is None else int(row["message_id"])
 
 
-def _edit_or_delete(tx: Tx, agent: Agent, n: Notification, cid: int, direction: str) -> Accepted:
+def _edit_or_delete(
+    tx: Tx, agent: Agent, n: Notification, cid: int, direction: str, debounce: float = 0.0
+) -> Accepted:
+    """Apply an edit or a deletion to the stored message. A buyer's message not answered yet
+    gets its turn (re)scheduled: a turn generating meanwhile is superseded and redone with the
+    edited text (or without the deleted message), never answering what the buyer took back."""
     data = n.payload.get("messageData") or {}
     original = _dig(data, "editedMessageData", "stanzaId") or _dig(
         data, "deletedMessageData", "stanzaId"
     )
     edit = n.type_message == "editedMessage"
-    changed = tx.execute(
+    changed = tx.fetchone(
         ("UPDATE messages SET text = :text, edited_at = :now " if edit
          else "UPDATE messages SET deleted_at = :now ")
         + "WHERE agent_id = :agent_id AND conversation_id = :cid "
-        "AND green_message_id = :original AND direction = :direction",
+        "AND green_message_id = :original AND direction = :direction RETURNING message_id",
         {"text": message_text(data), "now": utcnow(), "agent_id": agent.agent_id, "cid": cid,
          "original": str(original), "direction": direction},
     )  # fmt: skip
     what = ("message_edited", "edit_of_unknown_message") if edit else (
         "message_deleted", "deletion_of_unknown_message")  # fmt: skip
-    outcome = what[0] if changed else what[1]
-    return Accepted(outcome, conversation_id=cid)
+    if changed is None:
+        return Accepted(what[1], conversation_id=cid)
+    if direction == "in" and _reopens_turn(tx, cid, int(changed["message_id"])):
+        latest = tx.scalar(  # the turn must still cover everything the buyer said after it
+            "SELECT MAX(message_id) FROM messages WHERE conversation_id = :cid "
+            f"AND direction = 'in' AND type_message NOT IN ({_SILENT_SQL})",
+            {"cid": cid},
+        )
+        schedule_turn(tx, agent.agent_id, cid, int(latest), debounce=debounce)
+        return Accepted(what[0], conversation_id=cid, turn_scheduled=True)
+    return Accepted(what[0], conversation_id=cid)
+
+
+_SILENT_SQL = ", ".join(f"'{t}'" for t in SILENT_TYPES)
+
+
+def _reopens_turn(tx: Tx, cid: int, message_id: int) -> bool:
+    """Whether a changed buyer message is still to be answered (in a personal chat)."""
+    row = tx.fetchone(
+        "SELECT answered_through, chat_id FROM conversations WHERE conversation_id = :cid",
+        {"cid": cid},
+    )
+    return (
+        row is not None
+        and message_id > int(row["answered_through"])
+        and str(row["chat_id"]).endswith("@c.us")
+    )
 
 
 def _phone_takeover(store: Store, coordinator: Coordinator, agent: Agent, n: Notification) -> None:
