@@ -89,7 +89,11 @@ def read_enquiry(message: str) -> Enquiry:
         if "bed" not in said and "br" not in said:
             bedrooms = max(bedrooms - 1, 0)  # an HDB "4-room" flat has 3 bedrooms
     property_type = next(
-        (kind for word, kind in _TYPES.items() if re.search(rf"\b{re.escape(word)}\b", lowered)),
+        (
+            kind
+            for word, kind in sorted(_TYPES.items(), key=lambda item: -len(item[0]))
+            if re.search(rf"\b{re.escape(word)}\b", lowered)
+        ),  # "executive condo" before "condo"
         None,
     )
     max_price = _money(m.group(1)) if (m := _MAX_PRICE.search(message)) else None
