@@ -21,12 +21,12 @@ from execution import metrics
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
 from execution.conversations import Conversation, get_conversation, history
-from execution.errors import WaError
+from execution.errors import NotFoundError, WaError
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
 from execution.fact_check import check_facts
 from execution.followups import cancel_pending, schedule_ladder
 from execution.incidents import record_incident
-from execution.property_lookup import Property
+from execution.property_lookup import Property, get_property
 from execution.run_log import tool_results
 from execution.runtime import Runtime
 from execution.send_whatsapp_message import SendResult, send_whatsapp_message
@@ -137,7 +137,8 @@ async def handle_turn(
         evidence = f"{streak} searches in a row found nothing"
         return await hand_over(rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id,
                                run_=done)  # fmt: skip
-    discrepancies = check_facts(done.final_text, _listings_seen(done))
+    shown = _current_records(rt.store, agent.agent_id, inputs["shown_listings"])
+    discrepancies = check_facts(done.final_text, _listings_seen(done, shown))
     if discrepancies:  # one corrective turn: the model reads what was wrong and tries again
         note = ("Your reply was not sent: it states facts the records do not support: "
                 + "; ".join(str(d) for d in discrepancies)
@@ -152,7 +153,7 @@ async def handle_turn(
                             agent_id=agent.agent_id, directive=TURN_DIRECTIVE)  # fmt: skip
         if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
             corrected.steps = [*done.steps, *corrected.steps]
-            seen = _listings_seen(corrected)
+            seen = _listings_seen(corrected, shown)
             if not check_facts(corrected.final_text, seen):
                 done, discrepancies = corrected, []
     if discrepancies:
@@ -287,9 +288,23 @@ def listings_in(result: str) -> list[Property]:
     return found
 
 
-def _listings_seen(done: Run) -> list[Property]:
-    """The listings the turn's tools returned: what its reply may state facts about."""
-    seen: dict[int, Property] = {}
+def _current_records(store: Store, agent_id: int, shown: list[dict[str, Any]]) -> list[Property]:
+    """The agent's current records of the listings earlier turns showed (sold or changed since:
+    the record as it is now; gone: left out)."""
+    found = []
+    for item in shown:
+        try:
+            found.append(get_property(store, int(item["property_id"]), agent_id))
+        except NotFoundError:
+            continue
+    return found
+
+
+def _listings_seen(done: Run, shown: list[Property]) -> list[Property]:
+    """What a reply may state facts about: the listings this turn's tools returned, and the
+    current records of those earlier turns showed (a price restated from the last turn is
+    still checked against the records, not against memory)."""
+    seen: dict[int, Property] = {p.property_id: p for p in shown}
     for step in done.steps:
         if step.kind == "tool" and not step.is_error and step.result:
             seen |= {p.property_id: p for p in listings_in(step.result)}
