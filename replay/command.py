@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from execution.cli_support import JsonOption, cli_store, console, print_json
+from execution.cli_support import JsonOption, cli_store, console, err_console, print_json
 from execution.errors import ConfigurationError, ValidationError
 from execution.settings import Settings, load_settings
 from orchestrator.providers.base import Provider
@@ -38,11 +39,18 @@ SHOW_TRANSCRIPTS_UP_TO = 3
 
 
 def scenario_files(paths: list[Path]) -> list[Path]:
-    """Files as given, folders as their `*.yaml` scenarios (cassettes and listings skipped)."""
+    """Files as given; folders as the `*.yaml` files in them that are scenarios (a mapping with
+    a `timeline`: listings files beside them are skipped, and said to be)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.glob("*.yaml") if _is_scenario(p))
+            for candidate in sorted(path.glob("*.yaml")):
+                if _is_scenario(candidate):
+                    found.append(candidate)
+                else:
+                    err_console.print(
+                        f"[dim]skipped {candidate}: not a scenario (no timeline)[/dim]"
+                    )
         elif path.exists():
             found.append(path)
         else:
@@ -53,7 +61,11 @@ def scenario_files(paths: list[Path]) -> list[Path]:
 
 
 def _is_scenario(path: Path) -> bool:
-    return not path.name.endswith("_listings.yaml")
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True  # let loading it say what is wrong
+    return isinstance(data, dict) and "timeline" in data
 
 
 def _provider(settings: Settings, llm: str) -> Provider:

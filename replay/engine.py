@@ -631,6 +631,7 @@ class Runner:
             text=str(record.body.get("message", "")),
         )
         window = self.windows[-1] if self.windows else None
+        self.line("system", f"(Green API echoes our message {record.id_message})", chat)
         self.post(agent, payload, window)
 
     # --- the webhook -------------------------------------------------------------------------
@@ -714,17 +715,20 @@ class Runner:
         for run_id in dict.fromkeys(t["run_id"] for t in tools):
             calls = [_tool_summary(t) for t in tools if t["run_id"] == run_id]
             self.line("tool", "; ".join(calls))
+        sends = [r for r in requests if r.method == "sendMessage"]
+        for record in sends:  # refused attempts first: they are what a failure handoff follows
+            if record.answered != 200 or not _in_time(record):
+                what = record.answered if _in_time(record) else f"{record.answered}, too late"
+                self.line("system", f"(Green API answered {what or 'nothing'})",
+                          str(record.body.get("chatId", "")))  # fmt: skip
         for event in events:  # before the sends: a handoff follows its escalation
             text = _event_text(event["kind"], _json(event["detail"]))
             if text:
                 self.line("system", text)
-        for record in requests:
-            if record.method != "sendMessage":
+        for record in sends:
+            if record.answered != 200:
                 continue
             chat = str(record.body.get("chatId", ""))
-            if record.answered != 200:
-                self.line("system", f"(Green API answered {record.answered or 'nothing'})", chat)
-                continue
             row = rows.get(record.id_message)
             who = "assistant" if row is None or row["sender_type"] == "AI" else "human"
             self.line(who, str(record.body.get("message", "")), chat)
@@ -749,14 +753,11 @@ class Runner:
             and r.body.get("chatId") == chat
         ]
         with self.store.read() as tx:
-            ai_ids = {
-                row["green_message_id"]
-                for row in tx.fetchall(
-                    "SELECT green_message_id FROM messages WHERE conversation_id = :c "
-                    "AND sender_type = 'AI' AND green_message_id IS NOT NULL",
-                    {"c": conversation or 0},
-                )
-            }
+            ours = tx.fetchall(
+                "SELECT green_message_id, text, sender_type FROM messages "
+                "WHERE conversation_id = :c AND direction = 'out'",
+                {"c": conversation or 0},
+            )
             mode = tx.scalar(
                 "SELECT current_mode FROM conversations WHERE conversation_id = :c",
                 {"c": conversation or 0},
@@ -795,8 +796,8 @@ class Runner:
                 )
             )
         return Observed(
-            replies=[str(r.body.get("message", "")) for r in sends if r.id_message in ai_ids],
-            human=[str(r.body.get("message", "")) for r in sends if r.id_message not in ai_ids],
+            replies=[str(r.body.get("message", "")) for r in sends if _sender(r, ours) == "AI"],
+            human=[str(r.body.get("message", "")) for r in sends if _sender(r, ours) != "AI"],
             mode=str(mode).lower() if mode else None,
             escalations=escalations,
             followups=followups,
@@ -912,9 +913,26 @@ def _event_text(kind: str, detail: dict[str, Any]) -> str | None:
     return None
 
 
+def _sender(record: Recorded, ours: list[dict[str, Any]]) -> str:
+    """Who sent what reached Green API: the stored message with its idMessage, else (a send
+    whose answer never came back, then retried) the stored message with its text."""
+    by_id = next((m for m in ours if m["green_message_id"] == record.id_message), None)
+    text = record.body.get("message")
+    row = by_id or next((m for m in ours if m["text"] == text), None)
+    return str(row["sender_type"]) if row else "AI"
+
+
+def _in_time(record: Recorded) -> bool:
+    """Whether the sender heard the fake's answer (a `timeout_after_send` one came too late)."""
+    return not (record.id_message or "").startswith("LATE")
+
+
 def _fault_answer(fail: int | str) -> Scripted:
     if fail == "timeout":
         return Scripted(504, {"message": "timeout"}, delay=SEND_TIMEOUT_S * 2)
+    if fail == "timeout_after_send":
+        answer = {"idMessage": f"LATE{secrets.token_hex(8).upper()}"}
+        return Scripted(200, answer, delay=SEND_TIMEOUT_S * 2)
     if fail == 429:
         return Scripted(429, {"message": "Too Many Requests"}, headers={"Retry-After": "0"})
     return Scripted(int(fail), {"message": "server error"})

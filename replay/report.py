@@ -36,6 +36,7 @@ def print_transcript(console: Console, result: Result) -> None:
     grid.add_column(justify="right", style="dim", no_wrap=True)
     grid.add_column(justify="right", no_wrap=True)
     grid.add_column(overflow="fold")
+    several = len({line.chat for line in result.lines if line.chat}) > 1
     for line in result.lines:
         text = escape(line.text)
         if line.who == "check":
@@ -52,6 +53,8 @@ def print_transcript(console: Console, result: Result) -> None:
         elif line.who == "system":
             grid.add_row(clock(line.at), "", f"[{style}]{text}[/{style}]")
         else:
+            if several and line.chat:  # several buyers: say whose chat (the number's end)
+                label = f"{label} ..{line.chat.split('@')[0][-4:]}"
             grid.add_row(clock(line.at), f"[{style}]{label}[/{style}]", text)
     console.print(grid)
     if result.error:

@@ -178,7 +178,9 @@ class PhoneMessage(Strict):
 
 
 class GreenApiFault(Strict):
-    fail: Literal[429, 500, 502, 503, "timeout"]
+    fail: Literal[429, 500, 502, 503, "timeout", "timeout_after_send"]
+    """`timeout`: no answer in time, nothing sent. `timeout_after_send`: Green API sent the
+    message but its answer came too late (the client cannot tell the two apart)."""
     times: int = Field(1, ge=1, le=50)
     method: str = "sendMessage"
 
