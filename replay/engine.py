@@ -39,7 +39,6 @@ from execution.runtime import Runtime
 from execution.settings import Settings
 from execution.store import Store
 from execution.turn_queue import next_due
-from execution.viewings import EVENT as VIEWING_EVENT
 from execution.webhook_handler import message_text
 from orchestrator.providers.base import Provider
 from orchestrator.worker import TurnWorker
@@ -48,6 +47,7 @@ from replay.expectations import Failure, Observed, evaluate, summarize
 from replay.fake_greenapi import FakeGreenApi, Recorded, Scripted
 from replay.invariants import Switch, check_invariants
 from replay.model import ScenarioModel
+from replay.observe import LATE_PREFIX, Observer
 from replay.sandbox import Sandbox, sandbox
 from replay.scenario import AgentSpec, Expect, ScenarioFile, Step, scenario_start
 from serve import create_app
@@ -188,9 +188,7 @@ class Runner:
         self.in_generation: list[tuple[int, Step]] = []
         self.switches: list[Switch] = []
         self.answers: dict[str, int] = {}
-        self.seen_fake = 0
-        self.seen_event = 0
-        self.seen_run = 0
+        self.observer = Observer(box.store, fake)
         self.echoed: set[str] = set()
         self.client: TestClient | None = None
         self.worker: TurnWorker | None = None
@@ -323,7 +321,9 @@ class Runner:
 
     def open_window(self, index: int, step: Step, agent: AgentHandle, chat: str) -> Window:
         self.harvest()
-        window = Window(index, step, agent, chat, len(self.fake.requests), self._last_event())
+        window = Window(
+            index, step, agent, chat, len(self.fake.requests), self.observer.last_event()
+        )
         self.windows.append(window)
         return window
 
@@ -675,137 +675,17 @@ class Runner:
     def line(self, who: str, text: str, chat: str = "", ok: bool | None = None) -> None:
         self.result.lines.append(Line(round(self.offset(), 3), who, text, chat, ok))
 
-    def _last_event(self) -> int:
-        with self.store.read() as tx:
-            return int(tx.scalar("SELECT COALESCE(MAX(event_id), 0) FROM events"))
-
     def harvest(self) -> None:
-        """Add to the transcript what the system did since the last look: tool calls, sends
-        (and failed attempts), mode changes, escalations, discarded replies."""
-        with self.store.read() as tx:
-            tools = tx.fetchall(
-                "SELECT r.run_id, s.tool, s.arguments, s.is_error, s.result FROM runs r "
-                "JOIN run_steps s ON s.run_id = r.run_id WHERE r.run_id > :after "
-                "AND s.kind = 'tool' ORDER BY r.run_id, s.step",
-                {"after": self.seen_run},
-            )
-            self.seen_run = int(tx.scalar("SELECT COALESCE(MAX(run_id), 0) FROM runs"))
-            events = tx.fetchall(
-                "SELECT event_id, conversation_id, kind, detail FROM events "
-                "WHERE event_id > :after ORDER BY event_id",
-                {"after": self.seen_event},
-            )
-            requests = self.fake.requests[self.seen_fake :]
-            ids = [r.id_message for r in requests if r.id_message]
-            rows = {
-                row["green_message_id"]: row
-                for row in (
-                    tx.fetchall(
-                        "SELECT green_message_id, sender_type, idempotency_key FROM messages "
-                        f"WHERE green_message_id IN ({_placeholders(len(ids))})",
-                        {f"i{n}": value for n, value in enumerate(ids)},
-                    )
-                    if ids
-                    else []
-                )
-            }
-        self.seen_fake += len(requests)
-        if events:
-            self.seen_event = int(events[-1]["event_id"])
-        for run_id in dict.fromkeys(t["run_id"] for t in tools):
-            calls = [_tool_summary(t) for t in tools if t["run_id"] == run_id]
-            self.line("tool", "; ".join(calls))
-        sends = [r for r in requests if r.method == "sendMessage"]
-        for record in sends:  # refused attempts first: they are what a failure handoff follows
-            if record.answered != 200 or not _in_time(record):
-                what = record.answered if _in_time(record) else f"{record.answered}, too late"
-                self.line("system", f"(Green API answered {what or 'nothing'})",
-                          str(record.body.get("chatId", "")))  # fmt: skip
-        for event in events:  # before the sends: a handoff follows its escalation
-            text = _event_text(event["kind"], _json(event["detail"]))
-            if text:
-                self.line("system", text)
-        for record in sends:
-            if record.answered != 200:
-                continue
-            chat = str(record.body.get("chatId", ""))
-            row = rows.get(record.id_message)
-            who = "assistant" if row is None or row["sender_type"] == "AI" else "human"
-            self.line(who, str(record.body.get("message", "")), chat)
+        """Add to the transcript what the system did since the last look."""
+        for who, text, chat in self.observer.harvest():
+            self.line(who, text, chat)
 
     def observe(
-        self,
-        agent: AgentHandle,
-        chat: str,
-        fake_start: int,
-        event_start: int,
-        answers: list[str],
-        fake_end: int | None = None,
+        self, agent: AgentHandle, chat: str, fake_start: int, event_start: int, answers: list[str]
     ) -> Observed:
         conversation = self.conversation_id(agent, chat)
-        requests = self.fake.requests[fake_start:fake_end]
-        sends = [
-            r
-            for r in requests
-            if r.method == "sendMessage"
-            and r.answered == 200
-            and r.instance == agent.instance
-            and r.body.get("chatId") == chat
-        ]
-        with self.store.read() as tx:
-            ours = tx.fetchall(
-                "SELECT green_message_id, text, sender_type FROM messages "
-                "WHERE conversation_id = :c AND direction = 'out'",
-                {"c": conversation or 0},
-            )
-            mode = tx.scalar(
-                "SELECT current_mode FROM conversations WHERE conversation_id = :c",
-                {"c": conversation or 0},
-            )
-            escalations = [
-                _json(row["detail"])
-                for row in tx.fetchall(
-                    "SELECT detail FROM events WHERE kind = 'escalation' AND conversation_id = :c "
-                    "AND event_id > :after ORDER BY event_id",
-                    {"c": conversation or 0, "after": event_start},
-                )
-            ]
-            followups = _counts(
-                tx.fetchall(
-                    "SELECT status, COUNT(*) AS n FROM followups WHERE conversation_id = :c "
-                    "GROUP BY status",
-                    {"c": conversation or 0},
-                )
-            )
-            turns = _counts(
-                tx.fetchall(
-                    "SELECT status, COUNT(*) AS n FROM turns WHERE conversation_id = :c "
-                    "GROUP BY status",
-                    {"c": conversation or 0},
-                )
-            )
-            viewings = int(
-                tx.scalar(  # viewing requests, for the agent to confirm
-                    "SELECT COUNT(*) FROM events WHERE conversation_id = :c AND kind = :kind",
-                    {"c": conversation or 0, "kind": VIEWING_EVENT},
-                )
-            )
-            incidents = int(
-                tx.scalar(
-                    "SELECT COUNT(*) FROM incidents WHERE agent_id = :a", {"a": agent.agent_id}
-                )
-            )
-        return Observed(
-            replies=[str(r.body.get("message", "")) for r in sends if _sender(r, ours) == "AI"],
-            human=[str(r.body.get("message", "")) for r in sends if _sender(r, ours) != "AI"],
-            mode=str(mode).lower() if mode else None,
-            escalations=escalations,
-            followups=followups,
-            turns=turns,
-            viewings=viewings,
-            incidents=incidents,
-            webhook=answers,
-        )
+        return self.observer.observe(agent.agent_id, agent.instance, conversation, chat,
+                                     fake_start, event_start, answers)  # fmt: skip
 
     def final_checks(self) -> None:
         for expect in self.scenario.final_expectations:
@@ -819,30 +699,7 @@ class Runner:
                 Failure("invariant", violation.invariant, "to hold", violation.detail)
             )
             self.line("check", f"invariant {violation.invariant}: {violation.detail}", ok=False)
-        self.result.stats = self.stats()
-
-    def stats(self) -> dict[str, int]:
-        with self.store.read() as tx:
-            events = _counts(
-                tx.fetchall("SELECT kind AS status, COUNT(*) AS n FROM events GROUP BY kind")
-            )
-            turns = _counts(tx.fetchall("SELECT status, COUNT(*) AS n FROM turns GROUP BY status"))
-        sends = self.accepted_sends()
-        return {
-            "webhooks_stored": self.answers.get("stored", 0),
-            "webhooks_duplicate": self.answers.get("duplicate", 0),
-            "webhooks_rejected": self.answers.get("rejected", 0),
-            "messages_sent": len(sends),
-            "turns_done": turns.get("done", 0),
-            "turns_superseded": turns.get("superseded", 0),
-            "turns_failed": turns.get("failed", 0),
-            "escalations": events.get("escalation", 0),
-            "mode_changes": events.get("mode_change", 0),
-            "sends_discarded": events.get("send_discarded", 0),
-            "greenapi_refusals": sum(
-                1 for r in self.fake.requests if r.method == "sendMessage" and r.answered != 200
-            ),
-        }
+        self.result.stats = self.observer.stats(self.answers)
 
     def _admin_token(self) -> str:
         token = self.settings.admin_token
@@ -868,70 +725,11 @@ def payloads_text(body: dict[str, Any]) -> str:
     return message_text(body.get("messageData")) or ""
 
 
-def _json(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    try:
-        loaded = json.loads(value or "{}")
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _placeholders(count: int) -> str:
-    return ", ".join(f":i{n}" for n in range(count))
-
-
-def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
-    return {str(row["status"]): int(row["n"]) for row in rows}
-
-
-def _tool_summary(step: dict[str, Any]) -> str:
-    args = _json(step["arguments"])
-    shown = ", ".join(f"{k}={v!r}" for k, v in args.items() if k not in ("limit",))
-    if step["is_error"]:
-        return f"{step['tool']}({shown}) -> error"
-    try:
-        result = json.loads(step["result"] or "null")
-    except ValueError:
-        result = None
-    found = f"{len(result)} result(s)" if isinstance(result, list) else "ok"
-    return f"{step['tool']}({shown}) -> {found}"
-
-
-def _event_text(kind: str, detail: dict[str, Any]) -> str | None:
-    if kind == "mode_change":
-        return f"mode -> {detail.get('to')} ({detail.get('reason')})"
-    if kind == "escalation":
-        return f"escalated: {detail.get('trigger')} ({detail.get('evidence')})"
-    if kind == "send_discarded":
-        return f"reply discarded: {detail.get('reason')}"
-    if kind == VIEWING_EVENT:
-        return f"viewing requested: {detail.get('title')}"
-    if kind == "delivery_failed":
-        return f"delivery failed: {detail.get('description') or detail.get('status')}"
-    return None
-
-
-def _sender(record: Recorded, ours: list[dict[str, Any]]) -> str:
-    """Who sent what reached Green API: the stored message with its idMessage, else (a send
-    whose answer never came back, then retried) the stored message with its text."""
-    by_id = next((m for m in ours if m["green_message_id"] == record.id_message), None)
-    text = record.body.get("message")
-    row = by_id or next((m for m in ours if m["text"] == text), None)
-    return str(row["sender_type"]) if row else "AI"
-
-
-def _in_time(record: Recorded) -> bool:
-    """Whether the sender heard the fake's answer (a `timeout_after_send` one came too late)."""
-    return not (record.id_message or "").startswith("LATE")
-
-
 def _fault_answer(fail: int | str) -> Scripted:
     if fail == "timeout":
         return Scripted(504, {"message": "timeout"}, delay=SEND_TIMEOUT_S * 2)
     if fail == "timeout_after_send":
-        answer = {"idMessage": f"LATE{secrets.token_hex(8).upper()}"}
+        answer = {"idMessage": f"{LATE_PREFIX}{secrets.token_hex(8).upper()}"}
         return Scripted(200, answer, delay=SEND_TIMEOUT_S * 2)
     if fail == 429:
         return Scripted(429, {"message": "Too Many Requests"}, headers={"Retry-After": "0"})
