@@ -39,10 +39,20 @@ def cancel_pending(tx: Tx, conversation_id: int, reason: str) -> int:
 def schedule_ladder(
     store: Store, agent_id: int, conversation_id: int, turn_key: str, now: datetime | None = None
 ) -> int:
-    """After a reply: the ladder from now, replacing what was pending. Returns rows added."""
+    """After a reply: the ladder from now, replacing what was pending; none once the chat is
+    HUMAN (a takeover right after the reply; found by the property tests). Returns rows added."""
     now = now or utcnow()
     added = 0
     with store.transaction() as tx:
+        # The conversation row first, locked (a no-op write): a mode change either committed
+        # before (the chat is HUMAN now: no ladder) or waits for this one and cancels it.
+        still_ai = tx.execute(
+            "UPDATE conversations SET mode_version = mode_version "
+            "WHERE conversation_id = :id AND current_mode = 'AI'",
+            {"id": conversation_id},
+        )
+        if still_ai != 1:
+            return 0
         tx.execute(  # an older ladder goes; this turn's own (a redone turn) stays
             "UPDATE followups SET status = 'cancelled', cancel_reason = :why, done_at = :now "
             "WHERE conversation_id = :id AND status = 'pending' "

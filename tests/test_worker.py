@@ -343,3 +343,20 @@ def _conversation(world: World) -> int:
     from execution.conversations import find_or_create_conversation
 
     return find_or_create_conversation(world.store, 1, "6598765432@c.us").conversation_id
+
+
+def test_no_ladder_for_a_chat_the_agent_took_meanwhile(world: World) -> None:
+    """Found by the property tests: a takeover landing between a reply and its ladder left
+    follow-ups pending in HUMAN mode."""
+    from execution.conversations import find_or_create_conversation
+    from execution.followups import schedule_ladder
+    from execution.set_mode import set_mode_human
+
+    agent_id = agent_for(world.store, OWN_INSTANCE)
+    cid = find_or_create_conversation(world.store, agent_id, "6590000009@c.us").conversation_id
+    assert schedule_ladder(world.store, agent_id, cid, "turn:x:1") == 3
+    set_mode_human(world.store, world.coordinator, cid, "agent", "operator")
+    assert schedule_ladder(world.store, agent_id, cid, "turn:x:2") == 0
+    with world.store.read() as tx:
+        pending = tx.scalar("SELECT COUNT(*) FROM followups WHERE status = 'pending'")
+    assert pending == 0
