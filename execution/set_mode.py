@@ -66,6 +66,7 @@ def set_mode(
     mode: Mode,
     reason: str,
     actor: str,
+    turn_id: str | None = None,
 ) -> ModeChange:
     """Switch a conversation to `mode`. Idempotent: already in that mode changes nothing.
 
@@ -74,6 +75,7 @@ def set_mode(
         mode: "AI" (the assistant answers) or "HUMAN" (the agent answers; the assistant is silent).
         reason: Why, for the audit log and the inbox.
         actor: Who: "operator", "agent:<id>", "escalation:<trigger>", ...
+        turn_id: The buyer turn that decided it (an escalation), kept in the audit event.
     """
     if mode not in ("AI", "HUMAN"):
         raise ValidationError(f"mode must be AI or HUMAN, not {mode!r}")
@@ -106,6 +108,7 @@ def set_mode(
                 "reason": reason,
                 "actor": actor,
                 "cancelled_followups": cancelled,
+                **({"turn_id": turn_id} if turn_id else {}),
             },
             agent_id=before.agent_id,
             conversation_id=conversation_id,
@@ -115,7 +118,12 @@ def set_mode(
 
 
 def set_mode_human(
-    store: Store, coordinator: Coordinator, conversation_id: int, reason: str, actor: str
+    store: Store,
+    coordinator: Coordinator,
+    conversation_id: int,
+    reason: str,
+    actor: str,
+    turn_id: str | None = None,
 ) -> ModeChange:
     """Hand the conversation to the human agent: the assistant stops answering at once.
 
@@ -123,8 +131,9 @@ def set_mode_human(
         conversation_id: The conversation.
         reason: Why the human should take over (negotiation, legal question, ...), for the agent.
         actor: Who decided: "operator", "escalation:<trigger>", ...
+        turn_id: The buyer turn that decided it, if one did.
     """
-    return set_mode(store, coordinator, conversation_id, "HUMAN", reason, actor)
+    return set_mode(store, coordinator, conversation_id, "HUMAN", reason, actor, turn_id)
 
 
 def set_mode_ai(

@@ -216,7 +216,9 @@ async def _call(
     if dry_run and tool.effect != "read":
         return ToolResult(call.call_id, call.name, f"dry run: {tool.effect} not executed")
     hidden = {name: context[name] for name in tool.context if name in context}
-    absent = [name for name in tool.context if name not in context]
+    optional = inspect.signature(tool.function).parameters
+    absent = [name for name in tool.context if name not in context
+              and optional[name].default is inspect.Parameter.empty]  # fmt: skip
     if absent:
         return error(f"tool {call.name} cannot run in this context (no {', '.join(absent)})")
     try:

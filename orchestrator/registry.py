@@ -22,7 +22,7 @@ def build_registry() -> ToolRegistry:
     registry.register(
         set_mode_human,
         name="hand_off_to_human",
-        context=("store", "coordinator", "conversation_id", "actor"),
+        context=("store", "coordinator", "conversation_id", "actor", "turn_id"),
         effect="write",
         retries=0,
     )

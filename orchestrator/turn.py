@@ -100,6 +100,10 @@ async def handle_turn(
     with rt.store.read() as tx:
         agent = find_agent(tx, conversation.agent_id)
     if conversation.current_mode != "AI":
+        if _this_turn_handed_over(rt.store, conversation_id, turn_id):
+            # it switched to HUMAN, then its process stopped before the handoff message
+            # went out: send it now (the same idempotency key: never twice)
+            return await _send_handoff(rt, conversation, agent, turn_id, "resumed", None)
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
     with rt.store.transaction() as tx:  # the buyer wrote: the old ladder no longer applies
@@ -211,7 +215,7 @@ async def hand_over(
         ours = _handoff_tool_switched(run_)
     else:
         ours = set_mode_human(rt.store, rt.coordinator, cid, f"{trigger}: {evidence}",
-                              f"escalation:{trigger}").changed  # fmt: skip
+                              f"escalation:{trigger}", turn_id).changed  # fmt: skip
     metrics.ESCALATIONS.labels(trigger).inc()
     with rt.store.transaction() as tx:
         record_event(tx, "escalation", {"trigger": trigger, "evidence": evidence,
@@ -220,6 +224,21 @@ async def hand_over(
     if not ours:  # the agent (or an operator) took the chat first: they speak now, not us
         log.info("conversation %s was taken over meanwhile: no handoff message", cid)
         return TurnResult(cid, "escalated", None, trigger, evidence, run_)
+    result = await _send_handoff(rt, conversation, agent, turn_id, trigger, evidence)
+    result.run = run_
+    return result
+
+
+async def _send_handoff(
+    rt: Runtime,
+    conversation: Conversation,
+    agent: Agent,
+    turn_id: str,
+    trigger: str,
+    evidence: str | None,
+) -> TurnResult:
+    """The one handoff message of a turn that switched the chat to HUMAN, past the mode gate."""
+    cid = conversation.conversation_id
     text = render_reply("handoff", system_prompt("", agent))
     try:
         sent = await send_whatsapp_message(
@@ -228,10 +247,24 @@ async def hand_over(
     except WaError as exc:
         log.error("handoff message for conversation %s not sent: %s", cid, exc)
         _handoff_not_sent(rt, agent, cid, turn_id, trigger, str(exc))
-        return TurnResult(cid, "failed", None, trigger, evidence, run_)
+        return TurnResult(cid, "failed", None, trigger, evidence)
     if sent.status == "failed":  # the buyer heard nothing: the agent must know to write first
         _handoff_not_sent(rt, agent, cid, turn_id, trigger, sent.reason or sent.status)
-    return TurnResult(cid, "escalated", text, trigger, evidence, run_, sent)
+    return TurnResult(cid, "escalated", text, trigger, evidence, send=sent)
+
+
+def _this_turn_handed_over(store: Store, conversation_id: int, turn_id: str) -> bool:
+    """Whether the switch that made the chat HUMAN was this turn's own escalation."""
+    with store.read() as tx:
+        detail = tx.scalar(
+            "SELECT detail FROM events WHERE conversation_id = :id AND kind = 'mode_change' "
+            "ORDER BY event_id DESC LIMIT 1",
+            {"id": conversation_id},
+        )
+    if detail is None:
+        return False
+    data = json.loads(detail)
+    return bool(data.get("to") == "HUMAN" and data.get("turn_id") == turn_id)
 
 
 def _handoff_not_sent(

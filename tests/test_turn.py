@@ -184,6 +184,20 @@ def test_a_takeover_before_a_failure_gets_no_handoff_message(world: dict[str, An
     assert json.loads(detail)["handoff_message"] is False
 
 
+def test_a_turn_that_stopped_after_its_switch_sends_its_handoff_when_redone(
+    world: dict[str, Any],
+) -> None:
+    """Found by the property tests: a worker died after the escalation's switch to HUMAN and
+    before the handoff message; the redone turn saw HUMAN mode and the buyer was never told."""
+    set_mode_human(world["store"], world["coordinator"], world["cid"], "negotiation: 1.5M",
+                   "escalation:negotiation", turn_id="t1")  # fmt: skip
+    redone = turn(world, "Can the owner do 1.5M?", turn_id="t1")
+    assert redone.status == "escalated" and len(sent(world)) == 1
+    assert "take it from here" in sent(world)[0]
+    assert turn(world, "hello?", turn_id="t2").status == "human_mode"  # a later turn: silence
+    assert len(sent(world)) == 1
+
+
 def test_wa_chat_offline_on_the_embedded_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
