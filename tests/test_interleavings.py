@@ -40,6 +40,7 @@ about 60-90 s on two slow cores.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
@@ -49,7 +50,7 @@ from typing import Any
 
 import hypothesis
 import pytest
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -63,6 +64,7 @@ import execution.send_whatsapp_message as send_module
 from execution.coordination import LOCK_PREFIX, RedisCoordinator
 from execution.send_whatsapp_message import ABANDONED_AFTER_S
 from execution.settings import Settings, load_settings
+from execution.store import Store
 from execution.turn_queue import next_due
 from orchestrator.providers.scripted import ScriptedProvider
 from orchestrator.worker import turn_lock_name
@@ -81,12 +83,13 @@ from replay.scenario import (
 )
 
 BUDGET = hypothesis.settings(
-    max_examples=40,
-    stateful_step_count=30,
+    max_examples=90,
+    stateful_step_count=80,
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    phases=[Phase.generate, Phase.target, Phase.shrink],  # no explain phase: it costs minutes
 )
 
 LISTINGS = Path(__file__).resolve().parent.parent / "replay" / "scenarios" / "demo_listings.yaml"
@@ -103,8 +106,14 @@ PHONE_TEXT = "Hi, Sarah here. I'll call you in a minute."
 OPERATOR_TEXT = "Sarah here: the owner is reviewing offers this week."
 CRASH_POINTS = ("model", "before_send", "after_send")
 MAX_QUEUED = 2  # steps waiting for the next model call
+WHEN = st.booleans()  # while_generating: now (False) or inside the next model call (True)
 MAX_ROUNDS = 200
 SETTLE_ROUNDS = 8
+TRANSCRIPT_LINES = 60
+WORKER_CONCURRENCY = 1
+"""Turns at once. One, so that an example replays the same way every time (hypothesis needs
+that to shrink it): with more, turns of two conversations interleave at the whim of thread
+timing. Turns of one conversation never run at once anyway."""
 
 
 def interleavings_scenario(folder: Path) -> ScenarioFile:
@@ -126,17 +135,20 @@ class Crashes:
     """Where the current worker dies next (`armed`), and whether it has died. A dead worker
     takes no new turn, and any of its turns still going dies at its next model call or send."""
 
-    def __init__(self) -> None:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.worker = runner.worker
         self.armed: str | None = None
         self.dead = False
-        self.worker: Any = None
 
     def at(self, point: str) -> None:
         if self.dead:
             raise WorkerDied(f"{point}: the process is already gone")
         if self.armed == point:
             self.armed, self.dead = None, True
+            assert self.worker is not None
             self.worker.stop()  # the dead process starts nothing more
+            self.runner.line("system", f"(the worker dies: {point.replace('_', ' ')})")
             raise WorkerDied(point)
 
 
@@ -147,7 +159,12 @@ def install_crash_points(runner: Runner, crashes: Crashes) -> None:
     assert in_generation is not None
 
     async def during_generation() -> None:
-        await in_generation()  # the `while_generating` steps: the race happens here
+        # The `while_generating` steps (the race happens here). They make blocking calls (the
+        # operator API waits for the conversation's send guard): run them off the worker's
+        # event loop, as the other process they stand for would, so that another turn of this
+        # worker holding a send guard can finish meanwhile instead of deadlocking for 25 s.
+        if runner.in_generation:
+            await asyncio.to_thread(on_a_thread, in_generation)
         crashes.at("model")
 
     runner.model.during_generation = during_generation
@@ -175,43 +192,49 @@ class Interleavings(RuleBasedStateMachine):
             self.runner = self.stack.enter_context(open_runner(sf, settings, ScriptedProvider()))
             assert self.runner.worker is not None and self.runner.loop is not None
             self.runner.loop.set_exception_handler(_ignore_dead_workers)
-            self.crashes = Crashes()
-            self.crashes.worker = self.runner.worker
+            self.runner.worker.concurrency = WORKER_CONCURRENCY
+            self.crashes = Crashes(self.runner)
             install_crash_points(self.runner, self.crashes)
         except BaseException:
             self.stack.close()
             raise
         self.steps = 0
-        self.problems: list[str] = []
+        self.chats: list[str] = []  # chats with a conversation, in the order they got one
         self.failed = False
 
     # --- helpers -----------------------------------------------------------------------------
+
+    # Preconditions read only the machine's own bookkeeping (`chats`, `posted`), never the
+    # system's state: the system is not fully deterministic (two turns run concurrently, the
+    # steps inside a model call run on a thread), and hypothesis needs the same choices to
+    # enable the same rules when it replays and shrinks an example.
 
     def play(self, step: Step) -> None:
         """Do `step` now (its ids come from its index: every step gets a new one)."""
         self.runner.run(self.runner.do(self.next_index(), step))
 
-    def queue(self, step: Step) -> None:
-        """Do `step` inside the next model call."""
-        self.runner.in_generation.append((self.next_index(), step))
+    def happen(self, step: Step, while_generating: bool, chat: str | None = None) -> None:
+        """Do `step` now, or inside the next model call (now, when enough wait already)."""
+        if while_generating and len(self.runner.in_generation) < MAX_QUEUED:
+            step = step.model_copy(update={"while_generating": True})
+            self.runner.in_generation.append((self.next_index(), step))
+            return
+        self.play(step)
+        if chat is not None and chat not in self.chats:
+            self.chats.append(chat)
 
     def next_index(self) -> int:
         self.steps += 1
         return self.steps
 
-    def chats_with_conversations(self) -> list[str]:
-        agent = self.runner.agents[0]
-        return [b for b in BUYERS if self.runner.conversation_id(agent, f"{b}@c.us") is not None]
-
-    def has_conversation(self) -> bool:
-        return bool(self.chats_with_conversations())
-
     def pick_chat(self, pick: int) -> str:
-        chats = self.chats_with_conversations()
-        return chats[pick % len(chats)]
+        """One of the chats that has a conversation (a buyer or the phone wrote in it)."""
+        return self.chats[pick % len(self.chats)]
 
-    def delivered_ids(self) -> list[str]:
-        return list(self.runner.delivered)
+    def pick_delivered(self, pick: int) -> str:
+        """The id of a notification delivered earlier (a buyer's, the phone's, an echo)."""
+        ids = list(self.runner.delivered)
+        return ids[pick % len(ids)]
 
     async def work(self, seconds: float | None) -> None:
         """Work every turn due within `seconds` (None: until nothing is due), moving the clock,
@@ -255,7 +278,9 @@ class Interleavings(RuleBasedStateMachine):
             coordinator.client.delete(*stale)
         assert runner.worker is not None
         runner.worker = runner.new_worker(runner.worker.rt)
+        runner.worker.concurrency = WORKER_CONCURRENCY
         self.crashes.worker, self.crashes.dead = runner.worker, False
+        runner.line("system", f"(a new worker starts, {wait:g}s later)")
         runner.run(runner.worker.recover())
 
     def open_turns(self) -> int:
@@ -281,71 +306,68 @@ class Interleavings(RuleBasedStateMachine):
             runner.clock.advance(timedelta(seconds=ABANDONED_AFTER_S + lease + 1))
         runner.run(self.work(None))
 
-    def fail(self, what: str, found: list[Any]) -> None:
+    def fail(self, error: type[AssertionError], what: str, found: list[Any]) -> None:
         self.failed = True
         transcript = "\n".join(
             f"  {line.at:>9.3f}s {line.who:>9} {line.chat[:10]:>10} {line.text[:110]!r}"
-            for line in self.runner.result.lines[-40:]
+            for line in self.runner.result.lines[-TRANSCRIPT_LINES:]
         )
         listed = "\n".join(f"  - {item}" for item in found)
-        raise AssertionError(f"{what}:\n{listed}\ntranscript (last 40 lines):\n{transcript}")
+        shown = f"transcript (last {TRANSCRIPT_LINES} lines)"
+        raise error(f"{what}:\n{listed}\n{shown}:\n{transcript}")
+
+    def check(self, *, settled: bool) -> None:
+        runner = self.runner
+        found = check_invariants(runner.store, runner.fake, runner.switches, settled=settled)
+        if found:
+            what = "invariants violated" + (" once everything settled" if settled else "")
+            self.fail(violated(found[0].invariant), what, found)
+        lost = lost_handoffs(runner.store) if settled else []
+        if lost:
+            self.fail(violated("4"), "a handoff was lost once everything settled", lost)
 
     # --- rules -------------------------------------------------------------------------------
 
-    @rule(buyer=st.sampled_from(BUYERS), text=st.sampled_from(TEXTS))
-    def buyer_writes(self, buyer: str, text: str) -> None:
-        self.play(Step(buyer=BuyerMessage.model_validate({"text": text, "from": buyer})))
+    # Each of the first four happens now, or `while_generating`: inside the next model call.
 
-    @precondition(lambda self: bool(self.runner.delivered))
-    @rule(pick=st.integers(0, 63), times=st.integers(1, 3), concurrent=st.booleans())
-    def green_api_delivers_again(self, pick: int, times: int, concurrent: bool) -> None:
-        ids = self.delivered_ids()
-        self.play(Step(redeliver=Redelivery(id=ids[pick % len(ids)], times=times,
-                                            concurrent=concurrent)))  # fmt: skip
-
-    @precondition(lambda self: self.has_conversation())
-    @rule(pick=st.integers(0, 1), action=st.sampled_from(["human", "ai", "send"]))
-    def operator(self, pick: int, action: str) -> None:
-        self.play(operator_step(self.pick_chat(pick), action))
-
-    @rule(buyer=st.sampled_from(BUYERS))
-    def agent_types_on_the_phone(self, buyer: str) -> None:
-        self.play(Step(phone=PhoneMessage(text=PHONE_TEXT, buyer=buyer)))
-
-    @precondition(lambda self: len(self.runner.in_generation) < MAX_QUEUED)
-    @rule(buyer=st.sampled_from(BUYERS), text=st.sampled_from(TEXTS))
-    def buyer_writes_while_generating(self, buyer: str, text: str) -> None:
+    @rule(buyer=st.sampled_from(BUYERS), text=st.sampled_from(TEXTS), while_generating=WHEN)
+    def buyer_writes(self, buyer: str, text: str, while_generating: bool) -> None:
         message = BuyerMessage.model_validate({"text": text, "from": buyer})
-        self.queue(Step(buyer=message, while_generating=True))
+        self.happen(Step(buyer=message), while_generating, chat=buyer)
 
-    @precondition(
-        lambda self: len(self.runner.in_generation) < MAX_QUEUED and self.has_conversation()
+    @rule(buyer=st.sampled_from(BUYERS), while_generating=WHEN)
+    def agent_types_on_the_phone(self, buyer: str, while_generating: bool) -> None:
+        self.happen(Step(phone=PhoneMessage(text=PHONE_TEXT, buyer=buyer)), while_generating,
+                    chat=buyer)  # fmt: skip
+
+    @precondition(lambda self: bool(self.chats))
+    @rule(
+        pick=st.integers(0, 1),
+        action=st.sampled_from(["human", "ai", "send"]),
+        while_generating=WHEN,
     )
-    @rule(pick=st.integers(0, 1), how=st.sampled_from(["human", "ai", "send", "phone"]))
-    def takeover_while_generating(self, pick: int, how: str) -> None:
-        chat = self.pick_chat(pick)
-        step = (
-            Step(phone=PhoneMessage(text=PHONE_TEXT, buyer=chat), while_generating=True)
-            if how == "phone"
-            else operator_step(chat, how, while_generating=True)
-        )
-        self.queue(step)
+    def operator(self, pick: int, action: str, while_generating: bool) -> None:
+        """The operator switches the chat to HUMAN or AI, or sends as the agent (a takeover)."""
+        self.happen(operator_step(self.pick_chat(pick), action), while_generating)
 
-    @precondition(
-        lambda self: len(self.runner.in_generation) < MAX_QUEUED and bool(self.runner.delivered)
+    @precondition(lambda self: bool(self.chats))
+    @rule(
+        pick=st.integers(0, 63),
+        times=st.integers(1, 3),
+        concurrent=st.booleans(),
+        while_generating=WHEN,
     )
-    @rule(pick=st.integers(0, 63), concurrent=st.booleans())
-    def green_api_delivers_again_while_generating(self, pick: int, concurrent: bool) -> None:
-        ids = self.delivered_ids()
-        again = Redelivery(id=ids[pick % len(ids)], times=2, concurrent=concurrent)
-        self.queue(Step(redeliver=again, while_generating=True))
+    def green_api_delivers_again(
+        self, pick: int, times: int, concurrent: bool, while_generating: bool
+    ) -> None:
+        again = Redelivery(id=self.pick_delivered(pick), times=times, concurrent=concurrent)
+        self.happen(Step(redeliver=again), while_generating)
 
-    @precondition(lambda self: not self.crashes.dead)
     @rule(seconds=st.sampled_from([0, 1, 2, 5, 30]))
     def work_due_turns(self, seconds: int) -> None:
+        """Time passes and the worker works what is due (with the worker dead: nothing)."""
         self.runner.run(self.work(seconds))
 
-    @precondition(lambda self: not self.crashes.dead)
     @rule(point=st.sampled_from(CRASH_POINTS), seconds=st.sampled_from([2, 30]))
     def worker_crashes_mid_turn(self, point: str, seconds: int) -> None:
         """The next turn that reaches `point` kills the worker (no turn may: then nothing)."""
@@ -353,9 +375,9 @@ class Interleavings(RuleBasedStateMachine):
         self.runner.run(self.work(seconds))
         self.crashes.armed = None
 
-    @precondition(lambda self: self.crashes.dead)
     @rule(wait=st.sampled_from(["lease", "abandoned"]))
     def worker_restarts(self, wait: str) -> None:
+        """A new worker process (after a crash; or a deploy replacing a live, idle one)."""
         lease = self.runner.settings.turn_lease_seconds
         self.restart_worker(lease + 1 if wait == "lease" else ABANDONED_AFTER_S + 1)
 
@@ -363,38 +385,103 @@ class Interleavings(RuleBasedStateMachine):
 
     @invariant()
     def invariants_hold(self) -> None:
-        runner = self.runner
-        found = check_invariants(runner.store, runner.fake, runner.switches, settled=False)
-        if found:
-            self.fail("invariants violated", found)
+        self.check(settled=False)
         refused = [
             f"step {w.index}: {answer}"
-            for w in runner.windows
+            for w in self.runner.windows
             for answer in w.answers
             if answer == "rejected" or (answer.isdigit() and answer != "200")
         ]
         if refused:
-            self.fail("a webhook or an operator call was refused", refused)
+            self.fail(Refused, "a webhook or an operator call was refused", refused)
 
     def teardown(self) -> None:
         try:
             if not self.failed and sys.exc_info()[0] is None:  # not while a step's error flies
                 self.settle()
-                runner = self.runner
-                found = check_invariants(runner.store, runner.fake, runner.switches, settled=True)
-                if found:
-                    self.fail("invariants violated once everything settled", found)
+                self.check(settled=True)
         finally:
             self.stack.close()
 
 
-def operator_step(chat: str, action: str, *, while_generating: bool = False) -> Step:
+class InvariantViolated(AssertionError):
+    """One class per invariant (below), so hypothesis tells them apart: it reports (and
+    shrinks) a separate falsifying example for each invariant that fails."""
+
+
+class Refused(AssertionError):
+    """A webhook or an operator call was answered with an error."""
+
+
+VIOLATIONS = {n: type(f"Invariant{n}Violated", (InvariantViolated,), {}) for n in "12345"}
+
+
+def violated(invariant: str) -> type[AssertionError]:
+    """`Invariant2Violated` for "2 no reply after takeover"."""
+    return VIOLATIONS.get(invariant[:1], InvariantViolated)
+
+
+def operator_step(chat: str, action: str) -> Step:
     operator = (
         Operator(send=OPERATOR_TEXT, buyer=chat)
         if action == "send"
-        else Operator(toggle=action, reason=f"operator: {action}", buyer=chat)  # type: ignore[arg-type]
+        else Operator(toggle=action, reason=f"operator: {action}", buyer=chat)
     )
-    return Step(operator=operator, while_generating=while_generating)
+    return Step(operator=operator)
+
+
+def lost_handoffs(store: Store) -> list[str]:
+    """Invariant 4 for the handoff message, which `check_invariants` does not look at: once
+    everything has run, the last escalation of each conversation got its handoff message out
+    (a crash between the switch to HUMAN and the handoff's send must not lose it), unless the
+    agent took over meanwhile (a later mode change, or the agent wrote): then the handoff is
+    rightly never sent (invariant 2)."""
+    lost = []
+    with store.read() as tx:
+        for escalation in tx.fetchall(
+            "SELECT conversation_id AS cid, MAX(event_id) AS event_id FROM events "
+            "WHERE kind = 'escalation' GROUP BY conversation_id"
+        ):
+            cid, event_id = escalation["cid"], escalation["event_id"]
+            detail = tx.scalar("SELECT detail FROM events WHERE event_id = :e", {"e": event_id})
+            key = f"{_detail(detail).get('turn_id')}:handoff"
+            handoff = tx.fetchone(
+                "SELECT message_id, status FROM messages WHERE idempotency_key = :key",
+                {"key": key},
+            )
+            if handoff is not None and handoff["status"] == "sent":
+                continue
+            switched = tx.scalar(
+                "SELECT COUNT(*) FROM events WHERE conversation_id = :c "
+                "AND kind = 'mode_change' AND event_id > :e",
+                {"c": cid, "e": event_id},
+            )
+            wrote = handoff is not None and tx.scalar(
+                "SELECT COUNT(*) FROM messages WHERE conversation_id = :c "
+                "AND sender_type = 'HUMAN' AND message_id > :m",
+                {"c": cid, "m": handoff["message_id"]},
+            )
+            if not switched and not wrote:
+                status = "missing" if handoff is None else handoff["status"]
+                lost.append(
+                    f"conversation {cid}: the handoff of its last escalation ({key}) is "
+                    f"{status}, never sent, and the agent has not taken over"
+                )
+    return lost
+
+
+def _detail(value: Any) -> dict[str, Any]:
+    data = value if isinstance(value, dict) else json.loads(str(value or "{}"))
+    return data if isinstance(data, dict) else {}
+
+
+def on_a_thread(hook: Callable[[], Awaitable[None]]) -> None:
+    """Run `hook` to its end on an event loop of this (new) thread."""
+
+    async def main() -> None:
+        await hook()
+
+    asyncio.run(main())
 
 
 def _ignore_dead_workers(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -415,4 +502,6 @@ def test_interleavings_keep_the_invariants(
         redis_url=redis_server.url,
         tmp_dir=tmp_path,
     )
-    run_state_machine_as_test(lambda: Interleavings(settings, tmp_path), settings=BUDGET)
+    run_state_machine_as_test(  # type: ignore[no-untyped-call]
+        lambda: Interleavings(settings, tmp_path), settings=BUDGET
+    )
