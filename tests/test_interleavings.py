@@ -2,37 +2,42 @@
 
 A hypothesis `RuleBasedStateMachine` drives the real system (the webhook server in process,
 the real `TurnWorker`, the real send path to a loopback fake Green API, on PostgreSQL + Redis)
-through a replay runner (`replay.engine.open_runner`) on a simulated clock, and interleaves:
+through a replay runner (`replay.engine.open_runner`: its own schema and Redis namespace) on a
+simulated clock, with the offline scripted model. Its rules:
 
-- buyer messages from two buyers (a greeting, enquiries that find listings, one that finds
-  nothing, a viewing request, and a negotiation that escalates to the human agent);
-- duplicate deliveries of an earlier notification, one after another or concurrently;
-- operator switches to HUMAN or AI and messages the agent sends from the operator API;
-- messages typed on the agent's phone (a takeover);
-- any of those queued to happen *while the model is generating* (inside the next model call:
-  the race invariant 2 is about);
-- working due turns (the clock moves on: debounce windows, follow-ups);
-- a worker crash mid-turn: `WorkerDied`, a `BaseException`, raised in the model call, just
-  before the Green API send, or just after Green API accepted it (the nasty case); the worker
-  dies without its normal cleanup (the turn stays `running`, its reply row `pending`);
-- a restart: a new worker (a fresh owner, as a new process) once the lease expired on the
-  simulated clock; the dead process's turn lock, which would expire by real time, is deleted
-  from the runner's Redis namespace; then `worker.recover()`.
+- `buyer_writes`: one of two buyers writes (a greeting, enquiries that find listings, one that
+  finds nothing, a viewing request, a negotiation that escalates to the human agent);
+- `duplicate_delivery`: Green API delivers an earlier notification again, 1-3 times, one after
+  another or concurrently;
+- `operator`: the operator API switches a chat to HUMAN or AI, or sends as the agent;
+- `phone_typing`: the agent types in a chat on the phone (a takeover);
+  each of these four happens now or `while_generating`: inside the next model call, the race
+  invariant 2 is about (run on a thread of its own, as the other process it stands for);
+- `work_due_turns`: the clock moves on and the worker works every due turn (`run_until`);
+- `worker_crashes_mid_turn`: the next turn dies in its model call, just before its Green API
+  send, or just after Green API accepted it (the nasty case): `WorkerDied`, a BaseException
+  nothing catches, so the turn is left `running` and its reply row `pending`;
+- `worker_restarts`: a new worker (a fresh owner, as a new process would be) once the lease has
+  expired on the simulated clock, or the 120 s abandoned-send window too; the dead process's
+  turn lock, which would expire by real time, is deleted from the runner's Redis namespace;
+  then `worker.recover()`.
 
-After every step `check_invariants(settled=False)` must find nothing (and no webhook may be
-refused, no operator call fail). At the end (teardown) the machine restarts a dead worker,
-settles everything (past every lease and the 120 s abandoned-send window) and checks all five
-invariants with `settled=True`.
+After every step `check_invariants(settled=False)` must find nothing, and no webhook or
+operator call may be refused. At the end (teardown) a dead worker is restarted, everything
+settles (past leases, retries and the abandoned-send window) and `check_invariants(settled=
+True)` must find nothing, nor `lost_handoffs` (invariant 4 for the handoff message).
 
-Green API echoes every send (`outgoingAPIMessageReceived`), as the production instance is
-configured to: the echo is what confirms a send whose sender died before hearing the answer.
+Assumptions, each a fact of production or a no-op here:
+- Green API echoes every send (`outgoingAPIMessageReceived`): the echo is what confirms a send
+  whose sender died before hearing the answer.
+- One worker, one turn at a time (`WORKER_CONCURRENCY`), so that an example replays the same
+  way every time and hypothesis can shrink it.
+- A send whose key belongs to an earlier call waits up to `DUPLICATE_WAIT_S` of real time for
+  it; no such call can be alive here (it died), so the wait is cut to 50 ms.
 
-Timing: a send whose key belongs to an earlier (dead) call polls for up to `DUPLICATE_WAIT_S`
-of real time for that call to finish. In this single-process simulation no such call can be
-alive, so the wait is cut to 50 ms (it changes no outcome, only the wall time).
-
-Budget: `BUDGET` below (40 examples of up to 30 steps, derandomized, no example database):
-about 60-90 s on two slow cores.
+Budget (`BUDGET`): 80 examples of up to 80 steps, derandomized, no example database, no
+explain phase: about 70 s on two cores; a failure adds its shrinking. `FOUND` replays the
+falsifying examples found so far (a fixed budget may not meet them again).
 
     CI=true python3 -m pytest -q tests/test_interleavings.py -x -p no:cacheprovider
 """
@@ -336,7 +341,7 @@ class Interleavings(RuleBasedStateMachine):
         self.happen(Step(buyer=message), while_generating, chat=buyer)
 
     @rule(buyer=st.sampled_from(BUYERS), while_generating=WHEN)
-    def agent_types_on_the_phone(self, buyer: str, while_generating: bool) -> None:
+    def phone_typing(self, buyer: str, while_generating: bool) -> None:
         self.happen(Step(phone=PhoneMessage(text=PHONE_TEXT, buyer=buyer)), while_generating,
                     chat=buyer)  # fmt: skip
 
@@ -357,13 +362,13 @@ class Interleavings(RuleBasedStateMachine):
         concurrent=st.booleans(),
         while_generating=WHEN,
     )
-    def green_api_delivers_again(
+    def duplicate_delivery(
         self, pick: int, times: int, concurrent: bool, while_generating: bool
     ) -> None:
         again = Redelivery(id=self.pick_delivered(pick), times=times, concurrent=concurrent)
         self.happen(Step(redeliver=again), while_generating)
 
-    @rule(seconds=st.sampled_from([0, 1, 2, 5, 30]))
+    @rule(seconds=st.sampled_from([2, 5, 30, 0, 1]))
     def work_due_turns(self, seconds: int) -> None:
         """Time passes and the worker works what is due (with the worker dead: nothing)."""
         self.runner.run(self.work(seconds))
@@ -491,17 +496,99 @@ def _ignore_dead_workers(loop: asyncio.AbstractEventLoop, context: dict[str, Any
     loop.default_exception_handler(context)
 
 
-def test_interleavings_keep_the_invariants(
+def machine_settings(
     postgres_server: Any, redis_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Settings:
     from tests.conftest import fresh_postgres_database
 
     monkeypatch.setattr(send_module, "DUPLICATE_WAIT_S", 0.05)  # see the module docstring
-    settings = load_settings(
+    return load_settings(
         database_url=fresh_postgres_database(postgres_server),
         redis_url=redis_server.url,
         tmp_dir=tmp_path,
     )
+
+
+def test_interleavings_keep_the_invariants(
+    postgres_server: Any, redis_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = machine_settings(postgres_server, redis_server, tmp_path, monkeypatch)
     run_state_machine_as_test(  # type: ignore[no-untyped-call]
         lambda: Interleavings(settings, tmp_path), settings=BUDGET
     )
+
+
+# Falsifying examples the machine found (shrunk), replayed as they were printed: a fixed budget
+# samples a few thousand interleavings per run and may not meet one again. To add one, paste
+# the `state.<rule>(...)` lines of hypothesis's output (without `invariants_hold`/`teardown`).
+FOUND = {
+    "no follow-up ladder after a takeover during a redone turn (invariant 5)": """
+    state.buyer_writes(buyer='6580000001', text='Hi!', while_generating=False)
+    state.worker_crashes_mid_turn(point='after_send', seconds=2)
+    state.worker_restarts(wait='lease')
+    state.operator(pick=0, action='human', while_generating=True)
+    state.worker_crashes_mid_turn(point='after_send', seconds=2)
+""",
+    "a handoff left pending by a crash is sent when the turn is redone (invariant 4)": """
+    state.buyer_writes(buyer='6580000001', text='Can the owner do 1.5M?', while_generating=False)
+    state.worker_crashes_mid_turn(point='before_send', seconds=2)
+    state.worker_restarts(wait='lease')
+""",
+    "a handoff left pending by a crash is sent when the buyer wrote again (invariant 4)": """
+    state.buyer_writes(buyer='6580000002', text='Can the owner do 1.5M?', while_generating=False)
+    state.worker_crashes_mid_turn(point='before_send', seconds=2)
+    state.buyer_writes(buyer='6580000002', text='Hi!', while_generating=False)
+""",
+    "no resumed handoff once the agent wrote from the phone (invariant 2)": """
+    state.buyer_writes(buyer='6580000001', text='Can the owner do 1.5M?', while_generating=False)
+    state.worker_crashes_mid_turn(point='before_send', seconds=2)
+    state.phone_typing(buyer='6580000001', while_generating=False)
+""",
+    "a redone turn does not count its failed search again (invariant 1)": """
+    state.buyer_writes(buyer='6580000002', text='Any condo in Atlantis?', while_generating=False)
+    state.worker_crashes_mid_turn(point='before_send', seconds=2)
+    state.worker_restarts(wait='abandoned')
+    state.worker_crashes_mid_turn(point='after_send', seconds=30)
+""",
+}
+
+
+OPEN = {  # found by this machine, not fixed yet (see the issue's closing note): strict, so a fix
+    # that makes one pass fails the run until its mark is removed
+    "a handoff left pending by a crash is sent when the buyer wrote again (invariant 4)": (
+        "the redone escalation merges into the buyer's new turn, whose key differs"
+    ),
+    "no resumed handoff once the agent wrote from the phone (invariant 2)": (
+        "a resumed handoff does not look for the agent's messages after the switch"
+    ),
+    "a redone turn does not count its failed search again (invariant 1)": (
+        "the failed-search streak is written before the send and counted again on a redo"
+    ),
+}
+
+
+def found_cases() -> list[Any]:
+    return [
+        pytest.param(steps, id=name, marks=[pytest.mark.xfail(strict=True, reason=OPEN[name])])
+        if name in OPEN else pytest.param(steps, id=name)
+        for name, steps in FOUND.items()
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("steps", found_cases())
+def test_interleavings_found_before(
+    steps: str,
+    postgres_server: Any,
+    redis_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = machine_settings(postgres_server, redis_server, tmp_path, monkeypatch)
+    state = Interleavings(settings, tmp_path)
+    try:
+        state.invariants_hold()
+        for line in filter(None, (line.strip() for line in steps.splitlines())):
+            exec(line, {"state": state})  # one step, as hypothesis printed it
+            state.invariants_hold()
+    finally:
+        state.teardown()  # settles and checks everything (unless a step failed already)
