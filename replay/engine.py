@@ -559,17 +559,8 @@ class Runner:
         agent = self.agent(message.agent)
         chat = payloads.chat_id(message.buyer or self.scenario.setup.buyer.phone)
         window = self.open_window(index, step, agent, chat)
-        payload = payloads.outgoing(
-            "outgoingMessageReceived",
-            instance=agent.instance,
-            wid=agent.wid,
-            chat=chat,
-            name=self.scenario.setup.buyer.name,
-            agent_name=agent.spec.name,
-            id_message=f"PHONE{index + 1:04d}",
-            at=self.clock.now(),
-            text=message.text,
-        )
+        payload = self._outgoing("outgoingMessageReceived", agent, chat,
+                                 f"PHONE{index + 1:04d}", message.text)  # fmt: skip
         self.line("human", f"(typed on the phone) {message.text}", chat)
         status = self.post(agent, payload, window)
         conversation = self.conversation_id(agent, chat)
@@ -614,22 +605,23 @@ class Runner:
             if record.id_message not in self.echoed:
                 self._echo(record)
 
+    def _outgoing(
+        self, kind: str, agent: AgentHandle, chat: str, id_message: str, text: str
+    ) -> dict[str, Any]:
+        """A message from the agent's side: typed on the phone, or the echo of our send."""
+        return payloads.outgoing(
+            kind, instance=agent.instance, wid=agent.wid, chat=chat,
+            name=self.scenario.setup.buyer.name, agent_name=agent.spec.name,
+            id_message=id_message, at=self.clock.now(), text=text,
+        )  # fmt: skip
+
     def _echo(self, record: Recorded) -> None:
         assert record.id_message is not None
         self.echoed.add(record.id_message)
         agent = self.agent_of_instance(record.instance) or self.agents[0]
         chat = str(record.body.get("chatId"))
-        payload = payloads.outgoing(
-            "outgoingAPIMessageReceived",
-            instance=agent.instance,
-            wid=agent.wid,
-            chat=chat,
-            name=self.scenario.setup.buyer.name,
-            agent_name=agent.spec.name,
-            id_message=record.id_message,
-            at=self.clock.now(),
-            text=str(record.body.get("message", "")),
-        )
+        payload = self._outgoing("outgoingAPIMessageReceived", agent, chat, record.id_message,
+                                 str(record.body.get("message", "")))  # fmt: skip
         window = self.windows[-1] if self.windows else None
         self.line("system", f"(Green API echoes our message {record.id_message})", chat)
         self.post(agent, payload, window)
