@@ -12,6 +12,9 @@
    Green API.
 5. Every attempt is logged (never the token); each outbound row keeps idMessage, status, attempts
    and the last error.
+6. `on_claim` runs the caller's own bookkeeping in the transaction that claims the key: it
+   happens exactly once per key (a retry or a redone turn does not repeat it), and it can still
+   call the send off (the turn's "the buyer wrote again" check, exact only there).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,7 +48,7 @@ from execution.set_mode import (
     set_mode_human,
     takeover_name,
 )
-from execution.store import Store
+from execution.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,7 @@ async def send_whatsapp_message(
     idempotency_key: str,
     expected_mode_version: int | None = None,
     force: bool = False,
+    on_claim: Callable[[Tx], None] | None = None,
 ) -> SendResult:
     """Send `text` to the conversation's chat through the agent's Green API instance.
 
@@ -123,6 +127,9 @@ async def send_whatsapp_message(
         expected_mode_version: For AI sends, the conversation's `mode_version` when the turn
             began; a different version now means someone switched modes meanwhile: discarded.
         force: Let an AI message through the mode gate. For the handoff message only.
+        on_claim: Called inside the transaction that writes the outbound rows, after them
+            (so once per key: not when this key was claimed before). Whatever it raises rolls
+            the claim back and reaches the caller: nothing is sent.
     """
     if sender not in ("AI", "HUMAN"):
         raise ValidationError(f"sender must be AI or HUMAN, not {sender!r}")
@@ -132,12 +139,16 @@ async def send_whatsapp_message(
         raise ValidationError(f"the idempotency key must be 1-{MAX_KEY_LENGTH} characters")
     parts = split_message(text)
     keys = _part_keys(idempotency_key, len(parts))
-    claimed = _claim(rt.store, conversation_id, parts, keys, sender, expected_mode_version)
+    claimed = _claim(
+        rt.store, conversation_id, parts, keys, sender, expected_mode_version, on_claim
+    )
     if claimed is None:
         resumed = _take_over_abandoned(rt.store, conversation_id, idempotency_key)
         if resumed is None:
             return await _result_of_earlier_call(rt.store, conversation_id, keys)
         claimed, parts = resumed[:3], resumed[3]
+        if expected_mode_version is not None and resumed[4] is not None:
+            expected_mode_version = resumed[4]  # the gate of the call that wrote the rows
         keys = _part_keys(idempotency_key, len(parts))
     conversation, agent, row_ids = claimed
     instance = Instance(
@@ -229,6 +240,7 @@ def _claim(
     keys: list[str],
     sender: Sender,
     expected_mode_version: int | None,
+    on_claim: Callable[[Tx], None] | None = None,
 ) -> tuple[Conversation, Agent, list[int]] | None:
     """Write the outbound rows (status pending) unless this key was used before: then None."""
     with store.transaction() as tx:
@@ -258,21 +270,24 @@ def _claim(
                     return None  # the key is taken: an earlier (or concurrent) call owns it
                 raise ValidationError(f"idempotency key {key!r} is already used by another send")
             row_ids.append(int(row["message_id"]))
+        if on_claim is not None:
+            on_claim(tx)
     return conversation, agent, row_ids
 
 
 def _take_over_abandoned(
     store: Store, conversation_id: int, key: str
-) -> tuple[Conversation, Agent, list[int], list[str]] | None:
+) -> tuple[Conversation, Agent, list[int], list[str], int | None] | None:
     """The send that owns `key` stopped mid-way (its process died between writing the rows
     and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`.
-    Then this call takes the rows over, atomically, and sends their original text. (If Green
+    Then this call takes the rows over, atomically, and sends their original text under the
+    mode version they were written for (the last element). (If Green
     API did receive the first attempt, its echo marked the rows sent meanwhile: see
     `webhook_handler`.)"""
     stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
     with store.transaction() as tx:
         rows = tx.fetchall(
-            "SELECT message_id, conversation_id, status, text FROM messages "
+            "SELECT message_id, conversation_id, status, text, mode_version FROM messages "
             "WHERE idempotency_key = :key OR idempotency_key LIKE :parts ORDER BY message_id",
             {"key": key, "parts": f"{key}#%"},
         )
@@ -293,7 +308,8 @@ def _take_over_abandoned(
         conversation = find_conversation(tx, conversation_id)
         agent = find_agent(tx, conversation.agent_id)
     log.warning("resuming abandoned send %s (%d part(s))", key, len(rows))
-    return conversation, agent, [r["message_id"] for r in rows], [r["text"] for r in rows]
+    return (conversation, agent, [r["message_id"] for r in rows], [r["text"] for r in rows],
+            rows[0]["mode_version"])  # fmt: skip
 
 
 async def _result_of_earlier_call(

@@ -9,7 +9,7 @@ no AI message that checked the mode before the change can still reach Green API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -76,6 +76,8 @@ def set_mode(
         reason: Why, for the audit log and the inbox.
         actor: Who: "operator", "agent:<id>", "escalation:<trigger>", ...
         turn_id: The buyer turn that decided it (an escalation), kept in the audit event.
+
+    Any change also restarts the count of failed searches in a row (a human came in between).
     """
     if mode not in ("AI", "HUMAN"):
         raise ValidationError(f"mode must be AI or HUMAN, not {mode!r}")
@@ -86,10 +88,10 @@ def set_mode(
         before = find_conversation(tx, conversation_id)
         if before.current_mode == mode:
             return ModeChange(conversation_id, mode, before.mode_version, False, 0)
-        tx.execute(
+        tx.execute(  # a human in between: the assistant's failed searches count anew after
             "UPDATE conversations SET current_mode = :mode, mode_version = mode_version + 1, "
-            "mode_changed_at = CURRENT_TIMESTAMP, mode_reason = :reason "
-            "WHERE conversation_id = :id",
+            "mode_changed_at = CURRENT_TIMESTAMP, mode_reason = :reason, "
+            "failed_search_streak = 0 WHERE conversation_id = :id",
             {"mode": mode, "reason": reason[:500], "id": conversation_id},
         )
         cancelled = tx.execute(
@@ -98,6 +100,14 @@ def set_mode(
             {"why": f"mode changed to {mode}: {reason}"[:500], "id": conversation_id},
         )
         version = before.mode_version + 1
+        decided_by: dict[str, Any] = {}
+        if turn_id:  # and how far the chat had got: a message of the agent's after this point
+            # means they have spoken since, and the turn's handoff message is no longer owed
+            last = tx.scalar(
+                "SELECT MAX(message_id) FROM messages WHERE conversation_id = :id",
+                {"id": conversation_id},
+            )
+            decided_by = {"turn_id": turn_id, "last_message_id": int(last or 0)}
         record_event(
             tx,
             "mode_change",
@@ -108,7 +118,7 @@ def set_mode(
                 "reason": reason,
                 "actor": actor,
                 "cancelled_followups": cancelled,
-                **({"turn_id": turn_id} if turn_id else {}),
+                **decided_by,
             },
             agent_id=before.agent_id,
             conversation_id=conversation_id,

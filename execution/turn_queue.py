@@ -187,18 +187,12 @@ class _Merge(Exception):
 
 
 def has_pending_turn(tx: Tx, conversation_id: int) -> bool:
+    """Whether a turn waits: for a running turn, the buyer wrote again (its reply is stale)."""
     count = tx.scalar(
         "SELECT COUNT(*) FROM turns WHERE conversation_id = :id AND status = 'pending'",
         {"id": conversation_id},
     )
     return int(count) > 0
-
-
-def is_superseded(store: Store, job: TurnJob) -> bool:
-    """Whether the buyer wrote again after this turn started: its reply would be stale."""
-    with store.read() as tx:
-        pending = has_pending_turn(tx, job.conversation_id)
-    return pending
 
 
 def recover_abandoned(store: Store, *, everything: bool = False) -> int:

@@ -30,7 +30,7 @@ def build_registry() -> ToolRegistry:
         send_whatsapp_message,
         name="send_message",
         context=("rt", "conversation_id", "sender", "idempotency_key",
-                 "expected_mode_version", "force"),
+                 "expected_mode_version", "force", "on_claim"),
         effect="send",
         retries=0,
     )  # fmt: skip

@@ -5,6 +5,9 @@
   the send is discarded if it changed meanwhile (a takeover won).
 - Escalation triggers are detected in code before any model call; so are three failed searches.
 - Any failure of the model or the tools hands the chat to the human, with one handoff message.
+- A turn is redone after a crash without a second answer: a reply it already claimed is only
+  finished (never generated again), and the handoff message of an escalation whose process
+  stopped is sent by the next turn of the conversation, unless the agent has written since.
 - The reply's facts are checked against the listings the turn's tools returned; a reply that
   states a fact it cannot back is never sent: the chat goes to the human instead.
 """
@@ -31,7 +34,7 @@ from execution.run_log import tool_results
 from execution.runtime import Runtime
 from execution.send_whatsapp_message import SendResult, send_whatsapp_message
 from execution.set_mode import set_mode_human
-from execution.store import Store
+from execution.store import Store, Tx
 from orchestrator.directives import cached_directives
 from orchestrator.loop import Run, run
 from orchestrator.prompts import system_prompt
@@ -87,33 +90,34 @@ async def handle_turn(
     *,
     turn_id: str,
     provider: Provider,
-    superseded: Callable[[], bool] | None = None,
+    superseded: Callable[[Tx], bool] | None = None,
 ) -> TurnResult:
     """Answer the buyer's message(s) (already stored) in a conversation, or hand it over.
 
     `message` is what the buyer wrote this turn (several messages of a burst, one per line;
-    empty when they sent nothing readable, e.g. only a sticker). `superseded`, asked right
-    before the reply is sent, says the buyer wrote again meanwhile: the reply is dropped and
-    the caller redoes the turn with everything.
+    empty when they sent nothing readable, e.g. only a sticker). `superseded`, asked in the
+    transaction that claims the reply (the conversation row locked), says the buyer wrote
+    again meanwhile: the reply is dropped and the caller redoes the turn with everything.
     """
     conversation = get_conversation(rt.store, conversation_id)
     with rt.store.read() as tx:
         agent = find_agent(tx, conversation.agent_id)
     if conversation.current_mode != "AI":
-        if _this_turn_handed_over(rt.store, conversation_id, turn_id):
-            # it switched to HUMAN, then its process stopped before the handoff message
-            # went out: send it now (the same idempotency key: never twice)
-            return await _send_handoff(rt, conversation, agent, turn_id, "resumed", None)
+        owed = _owed_handoff(rt.store, conversation_id)
+        if owed is not None:
+            # a turn switched to HUMAN, then its process stopped before the handoff message
+            # went out: send it now, under that turn's key (never twice)
+            return await _send_handoff(rt, conversation, agent, owed, "resumed", None)
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
+    claimed = _claimed_reply(rt.store, turn_id)
+    if claimed is not None:  # an earlier attempt of this turn got as far as its send
+        return await _finish_reply(rt, conversation, agent, claimed, turn_id, version)
     with rt.store.transaction() as tx:  # the buyer wrote: the old ladder no longer applies
         cancel_pending(tx, conversation_id, "the buyer wrote again")
     if not message.strip():
         text = render_reply("unreadable", system_prompt("", agent))
-        result = await _reply(rt, conversation_id, text, turn_id, version, superseded)
-        if result.send is not None and result.send.status == "failed":
-            return await hand_over(rt, conversation, agent, "failure", "send failed", turn_id)
-        return result
+        return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
     trigger = detect_escalation(message, conversation.failed_search_streak)
     if trigger:
         return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id)
@@ -136,7 +140,7 @@ async def handle_turn(
                                turn_id, already_human=True, run_=done)  # fmt: skip
     if done.stopped != "done" or not done.final_text.strip():
         return await hand_over(rt, conversation, agent, "failure", done.stopped, turn_id, run_=done)
-    streak = _update_failed_search_streak(rt, conversation, done)
+    streak = _failed_search_streak(conversation, done)
     if streak >= FAILED_SEARCHES_LIMIT:
         evidence = f"{streak} searches in a row found nothing"
         return await hand_over(rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id,
@@ -166,35 +170,68 @@ async def handle_turn(
                         context={"reply": done.final_text,
                                  "discrepancies": [str(d) for d in discrepancies]})  # fmt: skip
         return await hand_over(rt, conversation, agent, "failure", "fact check", turn_id, run_=done)
-    result = await _reply(rt, conversation_id, done.final_text, turn_id, version, superseded)
+    return await _finish_reply(rt, conversation, agent, done.final_text, turn_id, version,
+                               superseded, streak, done)  # fmt: skip
+
+
+async def _finish_reply(
+    rt: Runtime,
+    conversation: Conversation,
+    agent: Agent,
+    text: str,
+    turn_id: str,
+    version: int,
+    superseded: Callable[[Tx], bool] | None = None,
+    streak: int | None = None,
+    done: Run | None = None,
+) -> TurnResult:
+    """Send the turn's reply; a send that failed hands the chat over."""
+    result = await _reply(rt, conversation, text, turn_id, version, superseded, streak)
     result.run = done
     if result.send is not None and result.send.status == "failed":
-        return await hand_over(
-            rt, conversation, agent, "failure", "send failed", turn_id, run_=done
-        )
+        return await hand_over(rt, conversation, agent, "failure", "send failed", turn_id,
+                               run_=done)  # fmt: skip
     return result
+
+
+class _Superseded(Exception):
+    """The buyer wrote again before the reply was claimed."""
 
 
 async def _reply(
     rt: Runtime,
-    conversation_id: int,
+    conversation: Conversation,
     text: str,
     turn_id: str,
     version: int,
-    superseded: Callable[[], bool] | None,
+    superseded: Callable[[Tx], bool] | None,
+    streak: int | None,
 ) -> TurnResult:
-    """Send the turn's reply through the mode gate, unless the buyer has written again."""
-    if superseded is not None and superseded():
-        return TurnResult(conversation_id, "superseded", text)
-    sent = await send_whatsapp_message(
-        rt, conversation_id, text, sender="AI",
-        idempotency_key=f"{turn_id}:reply", expected_mode_version=version,
-    )  # fmt: skip
+    """Send the turn's reply through the mode gate, unless the buyer has written again. The
+    check and the failed-search count are written with the reply's claim: once per turn, and
+    a buyer message either came before the claim (the turn is redone) or after it."""
+    cid = conversation.conversation_id
+
+    def on_claim(tx: Tx) -> None:
+        tx.execute(  # also locks the row, which a webhook storing a buyer message updates
+            "UPDATE conversations SET failed_search_streak = :streak WHERE conversation_id = :id",
+            {"streak": conversation.failed_search_streak if streak is None else streak,
+             "id": cid},
+        )  # fmt: skip
+        if superseded is not None and superseded(tx):
+            raise _Superseded
+
+    try:
+        sent = await send_whatsapp_message(
+            rt, cid, text, sender="AI", idempotency_key=f"{turn_id}:reply",
+            expected_mode_version=version, on_claim=on_claim,
+        )  # fmt: skip
+    except _Superseded:
+        return TurnResult(cid, "superseded", text)
     status: Status = "replied" if sent.status == "sent" else "discarded"
     if status == "replied":
-        conversation = get_conversation(rt.store, conversation_id)
-        schedule_ladder(rt.store, conversation.agent_id, conversation_id, turn_id)
-    return TurnResult(conversation_id, status, text, send=sent)
+        schedule_ladder(rt.store, conversation.agent_id, cid, turn_id)
+    return TurnResult(cid, status, text, send=sent)
 
 
 async def hand_over(
@@ -253,18 +290,44 @@ async def _send_handoff(
     return TurnResult(cid, "escalated", text, trigger, evidence, send=sent)
 
 
-def _this_turn_handed_over(store: Store, conversation_id: int, turn_id: str) -> bool:
-    """Whether the switch that made the chat HUMAN was this turn's own escalation."""
+def _owed_handoff(store: Store, conversation_id: int) -> str | None:
+    """The turn whose handoff message is still owed (None: none is): the switch that made the
+    chat HUMAN was that turn's escalation, its handoff never went out (no row, or one left
+    pending by a stopped process), and the agent has not written since the switch."""
     with store.read() as tx:
         detail = tx.scalar(
             "SELECT detail FROM events WHERE conversation_id = :id AND kind = 'mode_change' "
             "ORDER BY event_id DESC LIMIT 1",
             {"id": conversation_id},
         )
-    if detail is None:
-        return False
-    data = json.loads(detail)
-    return bool(data.get("to") == "HUMAN" and data.get("turn_id") == turn_id)
+        data = json.loads(detail) if detail else {}
+        turn_id = data.get("turn_id")
+        if data.get("to") != "HUMAN" or not isinstance(turn_id, str):
+            return None
+        handoff = tx.scalar(
+            "SELECT status FROM messages WHERE idempotency_key = :key",
+            {"key": f"{turn_id}:handoff"},
+        )
+        if handoff not in (None, "pending"):
+            return None
+        agent_wrote = tx.scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = :id AND sender_type = 'HUMAN' "
+            "AND message_id > :since",
+            {"id": conversation_id, "since": int(data.get("last_message_id") or 0)},
+        )
+    return None if agent_wrote else turn_id
+
+
+def _claimed_reply(store: Store, turn_id: str) -> str | None:
+    """The text of this turn's reply if an earlier attempt of it claimed the send."""
+    key = f"{turn_id}:reply"
+    with store.read() as tx:
+        parts = tx.fetchall(
+            "SELECT text FROM messages WHERE idempotency_key = :key OR idempotency_key LIKE "
+            ":parts ORDER BY message_id",
+            {"key": key, "parts": f"{key}#%"},
+        )
+    return "\n".join(row["text"] for row in parts) if parts else None
 
 
 def _handoff_not_sent(
@@ -288,18 +351,13 @@ def _handoff_tool_switched(done: Run | None) -> bool:
     return False
 
 
-def _update_failed_search_streak(rt: Runtime, conversation: Conversation, done: Run) -> int:
+def _failed_search_streak(conversation: Conversation, done: Run) -> int:
+    """Searches in a row that found nothing, this turn's included (stored with its reply)."""
     searches = [s for s in done.steps if s.kind == "tool" and s.tool in SEARCH_TOOLS]
     if not searches:
         return conversation.failed_search_streak
     found = any(not s.is_error and s.result not in (None, "[]") for s in searches)
-    streak = 0 if found else conversation.failed_search_streak + 1
-    with rt.store.transaction() as tx:
-        tx.execute(
-            "UPDATE conversations SET failed_search_streak = :streak WHERE conversation_id = :id",
-            {"streak": streak, "id": conversation.conversation_id},
-        )
-    return streak
+    return 0 if found else conversation.failed_search_streak + 1
 
 
 def listings_in(result: str) -> list[Property]:

@@ -37,7 +37,7 @@ from execution.turn_queue import (
     already_answered,
     due_turns,
     finish_turn,
-    is_superseded,
+    has_pending_turn,
     recover_abandoned,
     release_turn,
     renew_lease,
@@ -234,7 +234,7 @@ class TurnWorker:
         text = "\n".join(m.text for m in messages if m.text)
         result = await handle_turn(
             self.rt, job.conversation_id, text, turn_id=job.key, provider=self.provider,
-            superseded=lambda: is_superseded(store, job),
+            superseded=lambda tx: has_pending_turn(tx, job.conversation_id),
         )  # fmt: skip
         if result.send is not None and result.send.status == "pending":
             # an earlier attempt of this turn died mid-send: redo it once that send is either

@@ -553,18 +553,9 @@ FOUND = {
 }
 
 
-OPEN = {  # found by this machine, not fixed yet (see the issue's closing note): strict, so a fix
-    # that makes one pass fails the run until its mark is removed
-    "a handoff left pending by a crash is sent when the buyer wrote again (invariant 4)": (
-        "the redone escalation merges into the buyer's new turn, whose key differs"
-    ),
-    "no resumed handoff once the agent wrote from the phone (invariant 2)": (
-        "a resumed handoff does not look for the agent's messages after the switch"
-    ),
-    "a redone turn does not count its failed search again (invariant 1)": (
-        "the failed-search streak is written before the send and counted again on a redo"
-    ),
-}
+OPEN: dict[str, str] = {}
+"""Found by this machine, not fixed yet: name -> why. Marked strict xfail, so a fix that makes
+one pass fails the run until its entry is removed. (Empty: every case found is fixed.)"""
 
 
 def found_cases() -> list[Any]:
