@@ -220,6 +220,30 @@ def test_a_repeated_key_returns_the_first_result(world: dict[str, Any]) -> None:
     assert len(world["fake"].requests) == 1
 
 
+def test_on_claim_runs_once_per_key_and_can_call_the_send_off(world: dict[str, Any]) -> None:
+    store, cid = world["store"], world["conversation_id"]
+    calls: list[int] = []
+
+    def count(tx: Any) -> None:
+        calls.append(tx.scalar("SELECT COUNT(*) FROM messages WHERE idempotency_key = 'k1'"))
+
+    send(world, "Hello", idempotency_key="k1", on_claim=count)
+    send(world, "Hello", idempotency_key="k1", on_claim=count)  # a repeat claims nothing
+    assert calls == [1]  # once, after the row was written, in the same transaction
+
+    class CalledOff(Exception):
+        pass
+
+    def call_off(tx: Any) -> None:
+        raise CalledOff
+
+    with pytest.raises(CalledOff):
+        send(world, "Stale", idempotency_key="k2", on_claim=call_off)
+    assert [r["idempotency_key"] for r in rows(store, cid)] == ["k1"]  # k2 rolled back
+    assert len(world["fake"].requests) == 1
+    assert send(world, "Fresh", idempotency_key="k2").status == "sent"  # the key is free
+
+
 def test_ai_messages_are_discarded_in_human_mode(world: dict[str, Any]) -> None:
     store, coordinator, cid = world["store"], world["coordinator"], world["conversation_id"]
     set_mode_human(store, coordinator, cid, "agent took over", "operator")

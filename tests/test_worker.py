@@ -139,6 +139,40 @@ def test_a_message_during_generation_supersedes_the_stale_reply(world: World) ->
     assert "under 1.5m" in redo and "Near the MRT" in redo
 
 
+def test_a_message_stored_just_before_the_reply_is_claimed_supersedes_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The narrowest window: the reply is written, the buyer's next message lands before the
+    claim commits. The turn's "buyer wrote again" check runs inside the claim, after the
+    conversation row is locked, so it sees that message: one reply, to both."""
+    from execution import send_whatsapp_message as send_module
+    from execution.agents import find_agent_by_instance
+    from execution.webhook_handler import accept_notification, parse_notification
+
+    claim = send_module._claim
+    landed: list[str] = []
+
+    def buyer_writes_first(*args: Any, **kwargs: Any) -> Any:
+        if not landed:
+            with world.store.read() as tx:
+                agent = find_agent_by_instance(tx, OWN_INSTANCE)
+            assert agent is not None
+            payload = json.dumps(own("incomingMessageReceived-textMessage-followup")).encode()
+            accepted = accept_notification(world.store, world.coordinator, agent,
+                                           parse_notification(payload), debounce=0)  # fmt: skip
+            landed.append(accepted.outcome)
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(send_module, "_claim", buyer_writes_first)
+    with serving(world):
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(lambda: world.settled() and len(world.turns()) == 2)
+    assert landed == ["turn_scheduled"]
+    assert world.replies() == [REPLY]  # one reply, to both messages
+    assert [t["status"] for t in world.turns()] == ["superseded", "done"], world.turns()
+    assert "Near the MRT" in world.model.calls[1]
+
+
 @pytest.mark.parametrize("how", ["operator API", "agent's phone"])
 def test_a_takeover_during_generation_means_no_ai_message_afterwards(
     world: World, how: str
@@ -271,7 +305,33 @@ def test_a_send_abandoned_mid_way_is_taken_over_and_sent_once(
     with serving(world):
         assert wait_until(world.settled)
     assert world.replies() == ["The first answer."]  # its own words, once
+    assert world.model.calls == []  # finished, not generated again
     assert world.turns()[0]["status"] == "done"
+
+
+def test_an_abandoned_reply_is_discarded_if_the_mode_changed_since_it_was_written(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from execution.set_mode import set_mode_ai, set_mode_human
+
+    monkeypatch.setattr("execution.send_whatsapp_message.ABANDONED_AFTER_S", 0.5)
+    job = _left_running(world)
+    with world.store.transaction() as tx:  # written at mode version 0, then the worker died
+        tx.execute(
+            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+            "idempotency_key, status, mode_version) VALUES (:a, :c, 'out', 'AI', "
+            "'The first answer.', :k, 'pending', 0)",
+            {"a": job.agent_id, "c": job.conversation_id, "k": f"{job.key}:reply"},
+        )
+    set_mode_human(world.store, world.coordinator, job.conversation_id, "mine", "operator")
+    set_mode_ai(world.store, world.coordinator, job.conversation_id, "yours again", "operator")
+    time.sleep(0.6)
+    with serving(world):
+        assert wait_until(world.settled)
+    assert world.replies() == []  # the agent had the chat in between: that answer is stale
+    with world.store.read() as tx:
+        assert tx.scalar("SELECT status FROM messages WHERE idempotency_key = :k",
+                         {"k": f"{job.key}:reply"}) == "discarded"  # fmt: skip
 
 
 def _followups(world: World) -> list[dict[str, Any]]:
