@@ -314,8 +314,16 @@ class Runner:
         self.in_generation.clear()
 
     async def _during_generation(self) -> None:
+        """The `while_generating` steps, inside a model call. They stand for other processes (a
+        webhook, the operator, the agent's phone) and make blocking calls (a takeover waits for
+        the conversation's send guard), so they run on a thread and event loop of their own:
+        the worker's loop goes on meanwhile, and another turn holding a guard can finish."""
         waiting, self.in_generation = self.in_generation, []
-        for index, step in waiting:
+        if waiting:
+            await asyncio.to_thread(asyncio.run, self._do_each(waiting))
+
+    async def _do_each(self, steps: list[tuple[int, Step]]) -> None:
+        for index, step in steps:
             self.close_window()
             await self.do(index, step)
 

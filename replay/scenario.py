@@ -266,6 +266,8 @@ class Step(Strict):
             raise ValueError("only a buyer message or a delivery can be held")
         if self.while_generating and self.after is not None:
             raise ValueError("a step happens either `after` a while or `while_generating`")
+        if self.while_generating and given[0] == "pause":
+            raise ValueError("time does not pass inside a model call: no `pause` while_generating")
         return self
 
     @property

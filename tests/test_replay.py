@@ -128,6 +128,7 @@ def test_a_passing_scenario_prints_its_transcript_and_exits_0(tmp_path: Path) ->
         ([{"pause": "three days"}], "not a duration"),
         ([{"release": "X"}], "nothing is held as 'X'"),
         ([{"buyer": {"text": "hi", "type": "carrierPigeon"}}], "no shorthand for 'carrierPigeon'"),
+        ([{"pause": "1h", "while_generating": True}], "no `pause` while_generating"),
     ],
 )
 def test_a_bad_scenario_gets_a_clear_error(
