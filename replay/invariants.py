@@ -8,18 +8,22 @@ after every step of every interleaving they try.
    on the phone was accepted), no assistant message for that chat reached Green API until a
    switch back to AI.
 3. Order: a conversation's replies answer its turns in arrival order.
-4. Nothing accepted is lost: once everything has run, no turn is left pending or running and
-   every buyer message that starts a turn is answered (or handed over).
+4. Nothing accepted is lost: once everything has run, no turn is left pending or running,
+   every buyer message that starts a turn is answered (or handed over), and the last escalation
+   of each conversation got its handoff message to Green API (a crash between the switch and the
+   send must not lose it) unless the agent took over since, or Green API refused it (then the
+   incident says so).
 5. Mode changes are whole: each one is one `mode_change` event, the version counts them, and no
    follow-up is pending in HUMAN mode.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from execution.store import Store
+from execution.store import Store, Tx
 from execution.turn_queue import SILENT_TYPES
 from replay.fake_greenapi import FakeGreenApi
 
@@ -74,6 +78,7 @@ def check_invariants(
             "SELECT turn_id, conversation_id, status FROM turns "
             "WHERE status IN ('pending', 'running')"
         )
+        lost_handoffs = _lost_handoffs(tx) if settled else []
         human_followups = tx.fetchall(
             "SELECT f.conversation_id, COUNT(*) AS n FROM followups f JOIN conversations c "
             "ON c.conversation_id = f.conversation_id WHERE f.status = 'pending' "
@@ -190,6 +195,8 @@ def check_invariants(
                     )
                 )
 
+        found += [Violation("4 nothing lost", lost) for lost in lost_handoffs]
+
     # 5. mode changes are whole
     counted: dict[int, list[str]] = {}
     for event in mode_events:
@@ -224,6 +231,51 @@ def check_invariants(
     return found
 
 
+def _lost_handoffs(tx: Tx) -> list[str]:
+    """The last escalation of each conversation whose handoff message never reached Green API
+    (no row, or one left pending) though it was this escalation's to send (it made the switch)
+    and the agent has not taken over since (a later mode change, or a message of theirs)."""
+    lost = []
+    for escalation in tx.fetchall(
+        "SELECT conversation_id AS cid, MAX(event_id) AS event_id FROM events "
+        "WHERE kind = 'escalation' GROUP BY conversation_id"
+    ):
+        cid, event_id = escalation["cid"], escalation["event_id"]
+        detail = _detail(
+            tx.scalar("SELECT detail FROM events WHERE event_id = :e", {"e": event_id})
+        )
+        if detail.get("handoff_message") is False:
+            continue  # someone else switched first: the handoff was rightly never sent
+        key = f"{detail.get('turn_id')}:handoff"
+        handoff = tx.fetchone(
+            "SELECT message_id, status FROM messages WHERE idempotency_key = :key", {"key": key}
+        )
+        if handoff is not None and handoff["status"] != "pending":
+            continue  # sent, or refused by Green API (an incident tells the agent)
+        switched = tx.scalar(
+            "SELECT COUNT(*) FROM events WHERE conversation_id = :c "
+            "AND kind = 'mode_change' AND event_id > :e",
+            {"c": cid, "e": event_id},
+        )
+        wrote = handoff is not None and tx.scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = :c "
+            "AND sender_type = 'HUMAN' AND message_id > :m",
+            {"c": cid, "m": handoff["message_id"]},
+        )
+        if not switched and not wrote:
+            lost.append(
+                f"conversation {cid}: the handoff of its last escalation ({key}) is "
+                f"{'missing' if handoff is None else 'pending'}: never sent, and the agent "
+                "has not taken over"
+            )
+    return lost
+
+
+def _detail(value: object) -> dict[str, Any]:
+    data = value if isinstance(value, dict) else json.loads(str(value or "{}"))
+    return data if isinstance(data, dict) else {}
+
+
 def _human_at(switches: list[Switch], conversation_id: int, at: float) -> float | None:
     """When the last switch before `at` made the conversation HUMAN (None: it was AI then)."""
     state: float | None = None
@@ -235,7 +287,4 @@ def _human_at(switches: list[Switch], conversation_id: int, at: float) -> float 
 
 
 def _to(detail: object) -> str:
-    import json
-
-    data = detail if isinstance(detail, dict) else json.loads(str(detail or "{}"))
-    return str(data.get("to"))
+    return str(_detail(detail).get("to"))

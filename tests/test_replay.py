@@ -194,6 +194,22 @@ def test_invariant_1_catches_two_assistant_messages_for_one_buyer_message(tmp_pa
     assert violation.invariant == "1 one reply per turn"
 
 
+def test_invariant_4_catches_a_handoff_never_sent(tmp_path: Path) -> None:
+    sf = load_scenario(scenario(tmp_path, [{"pause": "1s"}]))
+    with open_runner(sf, load_settings(), ScriptedProvider()) as live:
+        live.run(live.do(0, Step.model_validate({"buyer": "Can the owner do 1.5M?"})))
+        live.run(live.run_until(None))
+        assert check_invariants(live.store, live.fake, live.switches) == []
+        with live.store.transaction() as tx:  # as if the process died before the send
+            tx.execute("UPDATE messages SET status = 'pending' WHERE idempotency_key LIKE "
+                       "'%:handoff'")  # fmt: skip
+        [violation] = check_invariants(live.store, live.fake, live.switches)
+        assert violation.invariant == "4 nothing lost" and "handoff" in violation.detail
+        assert check_invariants(live.store, live.fake, live.switches, settled=False) == []
+        live.run(live.do(1, Step.model_validate({"phone": "Hi, Sarah here"})))
+        assert check_invariants(live.store, live.fake, live.switches) == []  # she took over
+
+
 # --- cassettes ------------------------------------------------------------------------------------
 
 KEY = "sk-ant-cassette-test-key-0123456789"
