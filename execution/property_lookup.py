@@ -191,3 +191,20 @@ def get_property(store: Store, property_id: int, agent_id: int | None = None) ->
     if row is None:
         raise NotFoundError(f"no property {property_id}")
     return _property(row)
+
+
+def properties_by_id(store: Store, agent_id: int, property_ids: list[int]) -> list[Property]:
+    """The agent's listings with these ids, as they are now, in the order asked (an id that is
+    gone, or another agent's, is left out). One query."""
+    ids = list(dict.fromkeys(int(i) for i in property_ids))
+    if not ids:
+        return []
+    names = {f"id{n}": value for n, value in enumerate(ids)}
+    with store.read() as tx:
+        rows = tx.fetchall(
+            f"SELECT {_COLUMNS} FROM properties p WHERE p.agent_id = :agent_id "
+            f"AND p.property_id IN ({', '.join(':' + name for name in names)})",
+            {"agent_id": agent_id, **names},
+        )
+    found = {p.property_id: p for p in map(_property, rows)}
+    return [found[i] for i in ids if i in found]

@@ -24,12 +24,12 @@ from execution import metrics
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
 from execution.conversations import Conversation, get_conversation, history
-from execution.errors import NotFoundError, WaError
+from execution.errors import WaError
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
 from execution.fact_check import check_facts
 from execution.followups import cancel_pending, schedule_ladder
 from execution.incidents import record_incident
-from execution.property_lookup import Property, get_property
+from execution.property_lookup import Property, properties_by_id
 from execution.run_log import tool_results
 from execution.runtime import Runtime
 from execution.send_whatsapp_message import SendResult, send_whatsapp_message
@@ -382,13 +382,7 @@ def listings_in(result: str) -> list[Property]:
 def _current_records(store: Store, agent_id: int, shown: list[dict[str, Any]]) -> list[Property]:
     """The agent's current records of the listings earlier turns showed (sold or changed since:
     the record as it is now; gone: left out)."""
-    found = []
-    for item in shown:
-        try:
-            found.append(get_property(store, int(item["property_id"]), agent_id))
-        except NotFoundError:
-            continue
-    return found
+    return properties_by_id(store, agent_id, [int(item["property_id"]) for item in shown])
 
 
 def _listings_seen(done: Run, shown: list[Property]) -> list[Property]:

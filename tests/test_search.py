@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from execution import location_match
 from execution.errors import ValidationError
 from execution.property_import import import_properties
-from execution.property_lookup import get_property, search_properties
+from execution.property_lookup import get_property, properties_by_id, search_properties
 from execution.store import Store
 from tests.test_store import make_agent
 
@@ -228,6 +228,19 @@ def test_another_agents_listings_are_invisible(store: Store, tmp_path: Path) -> 
     with pytest.raises(Exception, match="no property"):
         get_property(store, listing.property_id, agent_id=a)
     assert get_property(store, listing.property_id, agent_id=b).title == "B only"
+
+
+def test_properties_by_id_keeps_the_order_and_the_tenant(loaded) -> None:
+    store, agent_id, _rows = loaded
+    mine = [p.property_id for p in search_properties(store, agent_id, limit=3)]
+    with store.read() as tx:
+        theirs = tx.scalar("SELECT MIN(property_id) FROM properties WHERE agent_id <> :a",
+                           {"a": agent_id})  # fmt: skip
+    asked = [mine[2], theirs, mine[0], 10**9, mine[2]]  # another agent's, a missing one, again
+    got = properties_by_id(store, agent_id, asked)
+    assert [p.property_id for p in got] == [mine[2], mine[0]]
+    assert got[0] == get_property(store, mine[2], agent_id)
+    assert properties_by_id(store, agent_id, []) == []
 
 
 def test_reimport_moves_a_listing_to_its_new_location(store: Store, tmp_path: Path) -> None:
