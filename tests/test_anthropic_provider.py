@@ -76,6 +76,33 @@ def test_tool_use_then_tool_result_then_text(
     assert model_steps[1].usage["cache_read_tokens"] == 900  # type: ignore[index]
 
 
+def test_thinking_blocks_go_back_unchanged_and_never_into_the_reply(
+    claude: FakeAnthropic, store: Store, agent_with_listings: int
+) -> None:
+    """Adaptive thinking (on by default from Claude Sonnet 5): thinking blocks, also around the
+    tool calls, return in the next request exactly as they came, in order; only text replies."""
+    thought = {"type": "thinking", "thinking": "", "signature": "sig-AAA=="}
+    progress = {"type": "thinking", "thinking": "Checking Tampines.", "signature": "sig-BBB=="}
+    hidden = {"type": "redacted_thinking", "data": "opaque-CCC"}
+    call = tool_use("toolu_1", "search_properties", location="tampines", bedrooms=3)
+    claude.queue(
+        message(thought, progress, call, hidden, stop="tool_use"),
+        message(
+            {"type": "thinking", "thinking": "", "signature": "sig-DDD=="},
+            text_block("The Tampines 3BR is S$1,250,000."),
+        ),  # fmt: skip
+    )
+    directive = load_directives()["property_search"]
+    context = {"store": store, "agent_id": agent_with_listings}
+    done = asyncio.run(
+        run(directive, {"message": "3 bedder in tampines"}, provider(claude), REGISTRY, context)
+    )
+    assert done.stopped == "done" and done.final_text == "The Tampines 3BR is S$1,250,000."
+    assistant = claude.requests[1]["messages"][1]
+    assert assistant == {"role": "assistant", "content": [thought, progress, call, hidden]}
+    assert "Checking Tampines" not in done.final_text
+
+
 def test_two_tool_results_go_back_in_one_user_turn_in_order(
     claude: FakeAnthropic, store: Store, agent_with_listings: int
 ) -> None:

@@ -4,6 +4,11 @@ The stable part of the prompt (directive, persona, rules: the system prompt) and
 definitions are marked for prompt caching. The SDK retries 429/529/5xx with backoff; a model
 that stays unavailable or times out raises `ModelUnavailable`, which hands the chat to a human.
 `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` are read by the SDK itself.
+
+Models with adaptive thinking (Claude Sonnet 5 and later: on by default) answer with thinking
+blocks, and put the text they write between tool calls in thinking blocks too. Only text blocks
+make the reply; an assistant turn with thinking goes back in the next request exactly as it came
+(its blocks in order, signatures intact), as tool use with thinking requires.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from orchestrator.providers.base import (
 )
 from orchestrator.tools import Tool
 
-DEFAULT_MAX_TOKENS = 1024
+DEFAULT_MAX_TOKENS = 4096
+"""Thinking counts against it too: room for adaptive thinking and a WhatsApp-length reply."""
+KEEP_AS_RETURNED = ("thinking", "redacted_thinking")
 
 
 def to_messages(transcript: list[Entry]) -> list[dict[str, Any]]:
@@ -32,6 +39,8 @@ def to_messages(transcript: list[Entry]) -> list[dict[str, Any]]:
     for entry in transcript:
         if isinstance(entry, UserText):
             messages.append({"role": "user", "content": entry.text})
+        elif isinstance(entry, ModelTurn) and entry.blocks:
+            messages.append({"role": "assistant", "content": [dict(b) for b in entry.blocks]})
         elif isinstance(entry, ModelTurn):
             content: list[dict[str, Any]] = []
             if entry.text:
@@ -59,6 +68,23 @@ def to_tools(tools: list[Tool]) -> list[dict[str, Any]]:
     if definitions:  # cache everything up to and including the last tool definition
         definitions[-1]["cache_control"] = {"type": "ephemeral"}
     return definitions
+
+
+def _as_returned(content: list[Any]) -> tuple[dict[str, Any], ...]:
+    """The response's blocks for the next request, when it has thinking blocks (else empty:
+    the turn is rebuilt from its text and tool calls)."""
+    if not any(block.type in KEEP_AS_RETURNED for block in content):
+        return ()
+    blocks: list[dict[str, Any]] = []
+    for block in content:
+        if block.type == "text":
+            blocks.append({"type": "text", "text": block.text})
+        elif block.type == "tool_use":
+            blocks.append({"type": "tool_use", "id": block.id, "name": block.name,
+                           "input": dict(block.input)})  # fmt: skip
+        else:  # thinking (signature), redacted_thinking (data): unchanged
+            blocks.append(block.model_dump(exclude_none=True))
+    return tuple(blocks)
 
 
 class AnthropicProvider:
@@ -98,6 +124,7 @@ class AnthropicProvider:
         return ModelTurn(
             text=text,
             tool_calls=calls,
+            blocks=_as_returned(response.content),
             usage=Usage(
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,

@@ -57,6 +57,9 @@ class ModelTurn:
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     usage: Usage = field(default_factory=Usage)
+    blocks: tuple[dict[str, Any], ...] = ()
+    """The provider's own content blocks, in order, when the next request must carry them back
+    unchanged (Claude's thinking blocks in a tool-use loop). Empty: rebuilt from the above."""
 
 
 @dataclass(frozen=True)

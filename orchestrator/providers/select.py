@@ -9,7 +9,7 @@ from execution.settings import Settings
 from orchestrator.providers.base import Provider
 from orchestrator.providers.scripted import ScriptedProvider
 
-DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5"
 
 
 def select_provider(settings: Settings, *, model: str | None = None) -> Provider:
