@@ -90,7 +90,7 @@ def test_thinking_blocks_go_back_unchanged_and_never_into_the_reply(
         message(
             {"type": "thinking", "thinking": "", "signature": "sig-DDD=="},
             text_block("The Tampines 3BR is S$1,250,000."),
-        ),  # fmt: skip
+        ),
     )
     directive = load_directives()["property_search"]
     context = {"store": store, "agent_id": agent_with_listings}
