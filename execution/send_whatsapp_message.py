@@ -281,20 +281,19 @@ def _take_over_abandoned(
     """The send that owns `key` stopped mid-way (its process died between writing the rows
     and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`.
     Then this call takes the rows over, atomically, and sends their original text under the
-    mode version they were written for (the last element). (If Green
-    API did receive the first attempt, its echo marked the rows sent meanwhile: see
-    `webhook_handler`.)"""
+    mode version they were written for (the last element). (If Green API did receive the first
+    attempt, its echo marked the rows sent meanwhile: see `webhook_handler`.) A key another
+    conversation owns is not found here (`_result_of_earlier_call` says so)."""
     stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
     with store.transaction() as tx:
-        rows = tx.fetchall(
+        rows = tx.fetchall(  # within the conversation: its index, not a scan for the LIKE
             "SELECT message_id, conversation_id, status, text, mode_version FROM messages "
-            "WHERE idempotency_key = :key OR idempotency_key LIKE :parts ORDER BY message_id",
-            {"key": key, "parts": f"{key}#%"},
+            "WHERE conversation_id = :cid AND (idempotency_key = :key OR idempotency_key LIKE "
+            ":parts) ORDER BY message_id",
+            {"cid": conversation_id, "key": key, "parts": f"{key}#%"},
         )
         if not rows or any(r["status"] != "pending" for r in rows):
             return None
-        if rows[0]["conversation_id"] != conversation_id:
-            raise ValidationError(f"idempotency key {key!r} belongs to another conversation")
         taken = sum(
             tx.execute(
                 "UPDATE messages SET send_started_at = :now WHERE message_id = :id "

@@ -319,15 +319,23 @@ def _owed_handoff(store: Store, conversation_id: int) -> str | None:
 
 
 def _claimed_reply(store: Store, turn_id: str) -> str | None:
-    """The text of this turn's reply if an earlier attempt of it claimed the send."""
+    """The text of this turn's reply if an earlier attempt of it claimed the send (its first
+    row by the unique key; the parts of a long one after it, within the conversation)."""
     key = f"{turn_id}:reply"
     with store.read() as tx:
-        parts = tx.fetchall(
-            "SELECT text FROM messages WHERE idempotency_key = :key OR idempotency_key LIKE "
-            ":parts ORDER BY message_id",
-            {"key": key, "parts": f"{key}#%"},
+        first = tx.fetchone(
+            "SELECT message_id, conversation_id FROM messages WHERE idempotency_key = :key",
+            {"key": key},
         )
-    return "\n".join(row["text"] for row in parts) if parts else None
+        if first is None:
+            return None
+        parts = tx.fetchall(
+            "SELECT text FROM messages WHERE conversation_id = :cid AND message_id >= :first "
+            "AND (idempotency_key = :key OR idempotency_key LIKE :parts) ORDER BY message_id",
+            {"cid": first["conversation_id"], "first": first["message_id"], "key": key,
+             "parts": f"{key}#%"},
+        )  # fmt: skip
+    return "\n".join(row["text"] for row in parts)
 
 
 def _handoff_not_sent(

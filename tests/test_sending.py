@@ -244,6 +244,16 @@ def test_on_claim_runs_once_per_key_and_can_call_the_send_off(world: dict[str, A
     assert send(world, "Fresh", idempotency_key="k2").status == "sent"  # the key is free
 
 
+def test_a_key_of_another_conversation_is_refused(world: dict[str, Any]) -> None:
+    store, agent = world["store"], world["agent"]
+    send(world, "Hello", idempotency_key="k-shared")
+    other = find_or_create_conversation(store, agent.agent_id, "+65 9000 0002", "Other")
+    with pytest.raises(ValidationError, match="belongs to another conversation"):
+        run_with(world, lambda rt: send_whatsapp_message(
+            rt, other.conversation_id, "Hello", idempotency_key="k-shared"))  # fmt: skip
+    assert len(world["fake"].requests) == 1
+
+
 def test_ai_messages_are_discarded_in_human_mode(world: dict[str, Any]) -> None:
     store, coordinator, cid = world["store"], world["coordinator"], world["conversation_id"]
     set_mode_human(store, coordinator, cid, "agent took over", "operator")
