@@ -213,10 +213,12 @@ async def _reply(
     cid = conversation.conversation_id
 
     def on_claim(tx: Tx) -> None:
-        tx.execute(  # also locks the row, which a webhook storing a buyer message updates
-            "UPDATE conversations SET failed_search_streak = :streak WHERE conversation_id = :id",
+        tx.execute(  # also locks the row, which a webhook storing a buyer message updates (a
+            # changed mode version locks nothing, but then the mode gate discards the reply)
+            "UPDATE conversations SET failed_search_streak = :streak "
+            "WHERE conversation_id = :id AND mode_version = :version",
             {"streak": conversation.failed_search_streak if streak is None else streak,
-             "id": cid},
+             "id": cid, "version": version},
         )  # fmt: skip
         if superseded is not None and superseded(tx):
             raise _Superseded
