@@ -78,6 +78,8 @@ def set_mode(
         turn_id: The buyer turn that decided it (an escalation), kept in the audit event.
 
     Any change also restarts the count of failed searches in a row (a human came in between).
+    A request for HUMAN in a chat that is HUMAN already changes nothing; it is kept in the audit
+    log (`mode_confirmed`) unless an escalation made it.
     """
     if mode not in ("AI", "HUMAN"):
         raise ValidationError(f"mode must be AI or HUMAN, not {mode!r}")
@@ -87,6 +89,12 @@ def set_mode(
     with take_send_guard(coordinator, conversation_id), store.transaction() as tx:
         before = find_conversation(tx, conversation_id)
         if before.current_mode == mode:
+            if mode == "HUMAN" and turn_id is None:  # someone took the chat, though it was
+                # theirs already: kept, since a handoff message owed by a stopped escalation
+                # must not follow it (orchestrator/turn.py)
+                record_event(tx, "mode_confirmed", {"mode": mode, "reason": reason,
+                                                    "actor": actor},
+                             agent_id=before.agent_id, conversation_id=conversation_id)  # fmt: skip
             return ModeChange(conversation_id, mode, before.mode_version, False, 0)
         tx.execute(  # a human in between: the assistant's failed searches count anew after
             "UPDATE conversations SET current_mode = :mode, mode_version = mode_version + 1, "

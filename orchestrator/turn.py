@@ -295,17 +295,18 @@ async def _send_handoff(
 def _owed_handoff(store: Store, conversation_id: int) -> str | None:
     """The turn whose handoff message is still owed (None: none is): the switch that made the
     chat HUMAN was that turn's escalation, its handoff never went out (no row, or one left
-    pending by a stopped process), and the agent has not written since the switch."""
+    pending by a stopped process), and since the switch no one has asked for HUMAN again (an
+    operator) and the agent has not written."""
     with store.read() as tx:
-        detail = tx.scalar(
-            "SELECT detail FROM events WHERE conversation_id = :id AND kind = 'mode_change' "
-            "ORDER BY event_id DESC LIMIT 1",
+        switch = tx.fetchone(
+            "SELECT event_id, detail FROM events WHERE conversation_id = :id "
+            "AND kind IN ('mode_change', 'mode_confirmed') ORDER BY event_id DESC LIMIT 1",
             {"id": conversation_id},
         )
-        data = json.loads(detail) if detail else {}
+        data = json.loads(switch["detail"]) if switch else {}
         turn_id = data.get("turn_id")
         if data.get("to") != "HUMAN" or not isinstance(turn_id, str):
-            return None
+            return None  # (a `mode_confirmed` has no `to`)
         handoff = tx.scalar(
             "SELECT status FROM messages WHERE idempotency_key = :key",
             {"key": f"{turn_id}:handoff"},

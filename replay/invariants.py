@@ -234,7 +234,8 @@ def check_invariants(
 def _lost_handoffs(tx: Tx) -> list[str]:
     """The last escalation of each conversation whose handoff message never reached Green API
     (no row, or one left pending) though it was this escalation's to send (it made the switch)
-    and the agent has not taken over since (a later mode change, or a message of theirs)."""
+    and the agent has not taken over since (a later mode change or request for HUMAN, or a
+    message of theirs)."""
     lost = []
     for escalation in tx.fetchall(
         "SELECT conversation_id AS cid, MAX(event_id) AS event_id FROM events "
@@ -252,9 +253,9 @@ def _lost_handoffs(tx: Tx) -> list[str]:
         )
         if handoff is not None and handoff["status"] != "pending":
             continue  # sent, or refused by Green API (an incident tells the agent)
-        switched = tx.scalar(
+        switched = tx.scalar(  # a switch, or someone asking for HUMAN again
             "SELECT COUNT(*) FROM events WHERE conversation_id = :c "
-            "AND kind = 'mode_change' AND event_id > :e",
+            "AND kind IN ('mode_change', 'mode_confirmed') AND event_id > :e",
             {"c": cid, "e": event_id},
         )
         wrote = handoff is not None and tx.scalar(

@@ -483,6 +483,12 @@ FOUND = {
     state.worker_crashes_mid_turn(point='before_send', seconds=2)
     state.phone_typing(buyer='6580000001', while_generating=False)
 """,
+    "no resumed handoff once the operator asked for HUMAN (invariant 2)": """
+    state.buyer_writes(buyer='6580000001', text='Can the owner do 1.5M?', while_generating=False)
+    state.worker_crashes_mid_turn(point='before_send', seconds=2)
+    state.operator(pick=0, action='human', while_generating=False)
+    state.worker_restarts(wait='lease')
+""",
     "a redone turn does not count its failed search again (invariant 1)": """
     state.buyer_writes(buyer='6580000002', text='Any condo in Atlantis?', while_generating=False)
     state.worker_crashes_mid_turn(point='before_send', seconds=2)

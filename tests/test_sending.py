@@ -337,7 +337,16 @@ def test_set_mode_changes_mode_version_followups_and_event_together(world: dict[
     assert event["kind"] == "mode_change"
     assert event["detail"] | {} == event["detail"] and event["detail"]["to"] == "HUMAN"
     again = set_mode_human(store, coordinator, cid, "again", "operator")
-    assert not again.changed and again.mode_version == 1 and len(events(store, cid)) == 1
+    assert not again.changed and again.mode_version == 1
+    assert [e["kind"] for e in events(store, cid)] == ["mode_change", "mode_confirmed"]
+    assert events(store, cid)[1]["detail"] == {"mode": "HUMAN", "reason": "again",
+                                               "actor": "operator"}  # fmt: skip
+    set_mode_human(store, coordinator, cid, "escalated again", "escalation:legal", "turn:1:9")
+    set_mode_ai(store, coordinator, cid, "back", "operator")
+    set_mode_ai(store, coordinator, cid, "back again", "operator")
+    kinds = [e["kind"] for e in events(store, cid)]
+    assert kinds == ["mode_change", "mode_confirmed", "mode_change"]  # only a person's HUMAN
+    assert get_conversation(store, cid).mode_version == 2
 
 
 def test_a_failure_mid_mode_change_leaves_everything_unchanged(
