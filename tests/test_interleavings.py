@@ -13,6 +13,8 @@ simulated clock, with the offline scripted model. Its rules:
 - `phone_typing`: the agent types in a chat on the phone (a takeover);
   each of these four happens now or `while_generating`: inside the next model call, the race
   invariant 2 is about (run on a thread of its own, as the other process it stands for);
+- `takeover_while_replying`: that race on purpose: a buyer writes, the operator or the phone
+  takes the chat inside the reply's model call, the turn runs;
 - `work_due_turns`: the clock moves on and the worker works every due turn (`run_until`);
 - `worker_crashes_mid_turn`: the next turn dies in its model call, just before its Green API
   send, or just after Green API accepted it (the nasty case): `WorkerDied`, a BaseException
@@ -360,6 +362,24 @@ class Interleavings(RuleBasedStateMachine):
     ) -> None:
         again = Redelivery(id=self.pick_delivered(pick), times=times, concurrent=concurrent)
         self.happen(Step(redeliver=again), while_generating)
+
+    @rule(
+        buyer=st.sampled_from(BUYERS),
+        text=st.sampled_from(TEXTS),
+        how=st.sampled_from(["operator", "phone"]),
+    )
+    def takeover_while_replying(self, buyer: str, text: str, how: str) -> None:
+        """Invariant 2's race in one step (the rules above meet it only now and then): a buyer
+        writes, the agent takes the chat while the model writes the reply (through the
+        operator API or from the phone), and the turn runs."""
+        self.buyer_writes(buyer, text, while_generating=False)
+        takeover = (
+            operator_step(buyer, "human")
+            if how == "operator"
+            else Step(phone=PhoneMessage(text=PHONE_TEXT, buyer=buyer))
+        )
+        self.happen(takeover, while_generating=True)
+        self.work_due_turns(2)
 
     @rule(seconds=st.sampled_from([2, 5, 30, 0, 1]))
     def work_due_turns(self, seconds: int) -> None:
