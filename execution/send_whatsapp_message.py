@@ -287,7 +287,7 @@ def _take_over_abandoned(
     stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
     with store.transaction() as tx:
         rows = tx.fetchall(  # within the conversation: its index, not a scan for the LIKE
-            "SELECT message_id, conversation_id, status, text, mode_version FROM messages "
+            "SELECT message_id, status, text, mode_version FROM messages "
             "WHERE conversation_id = :cid AND (idempotency_key = :key OR idempotency_key LIKE "
             ":parts) ORDER BY message_id",
             {"cid": conversation_id, "key": key, "parts": f"{key}#%"},
