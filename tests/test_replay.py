@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from cli import app
 from execution.send_whatsapp_message import send_whatsapp_message
 from execution.settings import load_settings
 from orchestrator.providers.scripted import ScriptedProvider
-from replay.engine import open_runner
+from replay.engine import Runner, open_runner
 from replay.from_db import anonymiser
 from replay.invariants import check_invariants
 from replay.scenario import Step, load_scenario
@@ -162,44 +164,45 @@ def test_a_while_generating_step_that_never_ran_fails(tmp_path: Path) -> None:
 # --- the invariant checks catch what they are for -------------------------------------------------
 
 
-def test_invariant_2_catches_an_assistant_message_after_a_takeover(tmp_path: Path) -> None:
+@contextmanager
+def after_a_buyer_message(tmp_path: Path, text: str) -> Iterator[Runner]:
+    """A live replay in which the buyer wrote `text` and everything due has run, with no
+    invariant broken yet (what each test below then breaks on purpose)."""
     sf = load_scenario(scenario(tmp_path, [{"pause": "1s"}]))
     with open_runner(sf, load_settings(), ScriptedProvider()) as live:
-        live.run(live.do(0, Step.model_validate({"buyer": "Hi"})))
+        live.run(live.do(0, Step.model_validate({"buyer": text})))
         live.run(live.run_until(None))
+        assert check_invariants(live.store, live.fake, live.switches) == []
+        yield live
+
+
+def ai_send(live: Runner, text: str, key: str, **options: Any) -> None:
+    assert live.worker is not None
+    cid = live.conversation_id(live.agents[0], "6590000001@c.us")
+    assert cid is not None
+    live.run(send_whatsapp_message(live.worker.rt, cid, text, sender="AI", idempotency_key=key,
+                                   **options))  # fmt: skip
+
+
+def test_invariant_2_catches_an_assistant_message_after_a_takeover(tmp_path: Path) -> None:
+    with after_a_buyer_message(tmp_path, "Hi") as live:
         live.run(live.do(1, Step.model_validate({"operator": {"toggle": "human"}})))
         assert check_invariants(live.store, live.fake, live.switches) == []
-        assert live.worker is not None
-        cid = live.conversation_id(live.agents[0], "6590000001@c.us")
-        assert cid is not None
-        live.run(send_whatsapp_message(live.worker.rt, cid, "Psst, still here!", sender="AI",
-                                       idempotency_key="sneaky", force=True))  # fmt: skip
+        ai_send(live, "Psst, still here!", "sneaky", force=True)
         found = check_invariants(live.store, live.fake, live.switches)
     [violation] = [v for v in found if v.invariant == "2 no reply after takeover"]
     assert "Psst, still here!" in violation.detail
 
 
 def test_invariant_1_catches_two_assistant_messages_for_one_buyer_message(tmp_path: Path) -> None:
-    sf = load_scenario(scenario(tmp_path, [{"pause": "1s"}]))
-    with open_runner(sf, load_settings(), ScriptedProvider()) as live:
-        live.run(live.do(0, Step.model_validate({"buyer": "Hi"})))
-        live.run(live.run_until(None))
-        assert check_invariants(live.store, live.fake, live.switches) == []
-        assert live.worker is not None
-        cid = live.conversation_id(live.agents[0], "6590000001@c.us")
-        assert cid is not None
-        live.run(send_whatsapp_message(live.worker.rt, cid, "And another thing", sender="AI",
-                                       idempotency_key="turn:1:1:again"))  # fmt: skip
+    with after_a_buyer_message(tmp_path, "Hi") as live:
+        ai_send(live, "And another thing", "turn:1:1:again")
         [violation] = check_invariants(live.store, live.fake, live.switches)
     assert violation.invariant == "1 one reply per turn"
 
 
 def test_invariant_4_catches_a_handoff_never_sent(tmp_path: Path) -> None:
-    sf = load_scenario(scenario(tmp_path, [{"pause": "1s"}]))
-    with open_runner(sf, load_settings(), ScriptedProvider()) as live:
-        live.run(live.do(0, Step.model_validate({"buyer": "Can the owner do 1.5M?"})))
-        live.run(live.run_until(None))
-        assert check_invariants(live.store, live.fake, live.switches) == []
+    with after_a_buyer_message(tmp_path, "Can the owner do 1.5M?") as live:
         with live.store.transaction() as tx:  # as if the process died before the send
             tx.execute("UPDATE messages SET status = 'pending' WHERE idempotency_key LIKE "
                        "'%:handoff'")  # fmt: skip
