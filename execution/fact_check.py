@@ -1,48 +1,128 @@
-"""The fact guardrail: every price, bedroom count, size and availability in an outgoing AI
-message must match the agent's records, checked here, in code, before anything is sent.
+"""The fact guardrail: every price, bedroom count, flat type, size and availability an outgoing
+AI message states must match the agent's records, checked here, in code, before it is sent.
 
-A message is read one sentence (or line) at a time. Each sentence is tied to the listing it
-names (by the distinctive words of its title and location); the facts it states are then
-compared with that listing. A fact that belongs to no listing, or to two listings that
-disagree, is a discrepancy too: the model must say it plainly or not at all. Sizes are not in
-the records, so any size is a discrepancy. What a buyer wrote never matters here: only what
-would go out.
+The message is read in its numbers-as-digits form (`execution.numbers`), one sentence at a
+time, each sentence cut into clauses ("the Bishan one is 1.2M, while the Tampines one is
+598k" is two). Every claim (`execution.claims`) is tied to the listing named nearest before it
+in its clause (else after it, else the one the sentence or the message spoke of last: "It is
+still available."), and compared with that listing's record (`execution.listing_facts`). A
+claim no listing can own, or one true of none of the listings it may speak of, is a
+discrepancy. A number the message attributes to the buyer is allowed only when the buyer
+wrote that amount in this conversation. What a buyer wrote is never itself checked.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from execution.claims import Claim, claims_in, size_in_sqft
 from execution.errors import ValidationError
-from execution.listings import parse_price
+from execution.listing_facts import SQFT_PER_SQM, Facts, facts_line, facts_of
+from execution.numbers import words_to_digits
 from execution.property_lookup import Property
 
-_NUMBER_WORDS = {"studio": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                 "seven": 7, "eight": 8}  # fmt: skip
-_PRICE = re.compile(
-    r"(?i)(?:\b(?:s\$|sgd|usd|us\$)\s?|\$\s?)\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|mil|million)\b)?"
-    r"|\b\d[\d,]*(?:\.\d+)?\s?(?:k|m|mil|million)\b"
-    r"|\b\d{1,3}(?:,\d{3}){2,}\b"
+MAX_TEXT = 25_000
+"""Longer than Green API's 20,000-character message: the rest is not read, and said so."""
+MAX_CLAIMS = 400
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+", re.M)
+_CLAUSE = re.compile(
+    r"(?i);|\s[\u2013\u2014]\s|\s-\s|,\s*(?=(?:while|whereas|whilst|but|and\s+the|and\s+this|and\s+that"
+    r"|compared|versus|vs\.?)\b)|\b(?=(?:while|whereas|whilst|but|compared\s+(?:to|with)"
+    r"|versus|vs\.?|than)\s)|\band\s+(?=the\s)"
 )
-_BEDROOMS = re.compile(
-    r"(?i)\b(\d{1,2}|one|two|three|four|five|six|seven|eight)\s*[- ]?\s*"
-    r"(?:bed(?:room)?s?|br|bdr|bedders?|bed-rooms?)\b|\b(studio)\b"
-)
-_SIZE = re.compile(
-    r"(?i)\b\d[\d,]*(?:\.\d+)?\s*"
-    r"(?:sq\.?\s?ft|sqft|square\s+f(?:ee|oo)t|sq\.?\s?m|sqm|square\s+met(?:re|er)s?|m2|m²)"
-)
-_NOT_AVAILABLE = re.compile(r"(?i)\b(no longer available|not available|off the market)\b")
-_SOLD = re.compile(r"(?i)\bsold\b")
-_PENDING = re.compile(r"(?i)\b(pending|under offer|reserved|on hold)\b")
-_AVAILABLE = re.compile(r"(?i)\b(available|on the market|for sale)\b")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+")
-_COMMON = {"street", "avenue", "road", "drive", "lane", "walk", "central", "close", "the", "at",
-           "condo", "room", "with", "high", "floor", "near", "unit", "flat", "house",
-           "residences"}  # fmt: skip
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_COMMON = {
+    "street",
+    "avenue",
+    "road",
+    "drive",
+    "lane",
+    "walk",
+    "central",
+    "close",
+    "the",
+    "at",
+    "condo",
+    "room",
+    "with",
+    "high",
+    "floor",
+    "near",
+    "unit",
+    "flat",
+    "house",
+    "residences",
+    "residence",
+    "view",
+    "park",
+    "green",
+    "garden",
+    "gardens",
+    "hill",
+    "estate",
+    "executive",
+    "apartment",
+    "bedroom",
+    "bedrooms",
+    "studio",
+    "penthouse",
+    "terrace",
+    "landed",
+    "corner",
+    "new",
+    "city",
+    "point",
+    "block",
+    "town",
+    "east",
+    "west",
+    "north",
+    "south",
+    "upper",
+    "lower",
+    "sqft",
+    "sqm",
+    "renovated",
+    "freehold",
+    "leasehold",
+}
+_TYPE_WORDS = {
+    "condo": ("condo", "condominium"),
+    "executive condo": ("ec", "executive condo"),
+    "HDB": ("hdb",),
+    "penthouse": ("penthouse",),
+    "terrace": ("terrace",),
+    "landed": ("landed",),
+    "semi-detached": ("semi d", "semi detached"),
+    "detached": ("bungalow",),
+    "townhouse": ("townhouse",),
+}
+_ORDINAL = re.compile(
+    r"(?i)\b(?:the\s+)?(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)\s+(?:1|one|unit"
+    r"|listing|option|flat|condo|property|place|home)\b"
+)
+_ORDINALS = {
+    "1st": 0,
+    "first": 0,
+    "2nd": 1,
+    "second": 1,
+    "3rd": 2,
+    "third": 2,
+    "4th": 3,
+    "fourth": 3,
+    "5th": 4,
+    "fifth": 4,
+}
+_APART = re.compile(r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs)\b")
+_BOTH = re.compile(r"(?i)\b(?:both|all\s+(?:2|3|of\s+them)|each|all\s+(?:three|two))\b")
+_BUYER_NUMBER = re.compile(r"(?i)(\d[\d,]*(?:\.\d+)?)\s?(k|m|mil|mio|mn|million)?(?![a-z])")
 
 
 @dataclass(frozen=True)
@@ -50,9 +130,12 @@ class Discrepancy:
     sentence: str
     fact: str
     problem: str
+    record: str = ""
+    """What the record says (for the model's corrective turn and the agent's incident)."""
 
     def __str__(self) -> str:
-        return f"{self.problem}: {self.fact!r} in {self.sentence!r}"
+        text = f"{self.problem}: {self.fact!r} in {self.sentence!r}"
+        return f"{text} (the record: {self.record})" if self.record else text
 
 
 class FactCheckFailed(ValidationError):
@@ -61,122 +144,343 @@ class FactCheckFailed(ValidationError):
         self.discrepancies = discrepancies
 
 
-def _keywords(listing: Property) -> set[str]:
-    """The words that name a listing: distinctive words of its title and location, and
-    street-and-number pairs ("street 11") that tell two units of one area apart."""
-    text = f"{listing.title} {listing.location}".lower()
-    words = _WORD.findall(text)
-    names = {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
-    names |= {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and not a.isdigit()}
-    return names
+def _spaced(words: str) -> str:
+    return r"\s*".join(map(re.escape, words.split()))
 
 
-def _mentions(sentence: str, listings: list[Property]) -> dict[int, tuple[int, list[int]]]:
-    """Which listings (by index) `sentence` names: (how many of their keywords, where)."""
-    lowered = sentence.lower()
-    found: dict[int, tuple[int, list[int]]] = {}
-    for index, listing in enumerate(listings):
-        positions: list[int] = []
-        named = 0
-        for word in _keywords(listing):
-            pattern = r"\s+".join(re.escape(part) for part in word.split())
-            hits = [m.start() for m in re.finditer(rf"\b{pattern}\b", lowered)]
-            named += bool(hits)
-            positions += hits
-        if positions:
-            found[index] = (named, positions)
-    return found
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    listings: tuple[int, ...]
+    """Indexes of the listings this phrase may name (several: the text cannot tell apart)."""
 
 
-def _owners(
-    position: int, mentions: dict[int, tuple[int, list[int]]], listings: list[Property]
-) -> list[Property]:
-    """The listings a fact at `position` speaks of: the most fully named, then the one named
-    closest before it (else closest after). A tie keeps all: listings the text cannot tell
-    apart, and the fact must be true of one of them."""
+class _Names:
+    """The words that name each listing, weighted by how few listings share them."""
 
-    def rank(named: int, positions: list[int]) -> tuple[int, int, int]:
-        before = [position - p for p in positions if p <= position]
-        after = [p - position for p in positions if p > position]
-        return (-named, 0, min(before)) if before else (-named, 1, min(after))
+    def __init__(self, listings: list[Property]) -> None:
+        self.words: list[set[str]] = [self._words(p) for p in listings]
+        self.kinds: list[set[str]] = [set(_TYPE_WORDS.get(p.property_type, ())) for p in listings]
+        counts = Counter(w for words in self.words for w in words)
+        self.weight = {w: 1 / n for w, n in counts.items()}
+        self.patterns = {
+            w: re.compile(rf"\b{_spaced(w)}\b")
+            for words in [*self.words, *self.kinds]
+            for w in words
+        }
 
-    if not mentions:
-        return []
-    ranks = {index: rank(*mention) for index, mention in mentions.items()}
-    best = min(ranks.values())
-    return [listings[index] for index, r in ranks.items() if r == best]
+    @staticmethod
+    def _words(listing: Property) -> set[str]:
+        """Distinctive words of its title and location, "GreenRidges" also as "green ridges",
+        and street-and-number pairs ("street 81") that tell two units of one area apart."""
+        text = f"{listing.title} {listing.location}"
+        spaced = _CAMEL.sub(" ", text).lower()
+        words = _WORD.findall(text.lower())
+        names = {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
+        names |= {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and a.isalpha()}
+        parts = _WORD.findall(spaced)
+        names |= {f"{a} {b}" for a, b in itertools.pairwise(parts) if f"{a}{b}" in names}
+        return names
+
+    def mentions(self, sentence: str, count: int) -> list[_Mention]:
+        lowered = sentence.lower()
+        hits: list[tuple[int, int, str]] = []  # (start, end, word)
+        for word, pattern in self.patterns.items():
+            hits += [(m.start(), m.end(), word) for m in pattern.finditer(lowered)]
+        for match in _ORDINAL.finditer(lowered):
+            index = _ORDINALS[match.group(1)]
+            if index < count:
+                hits.append((match.start(), match.end(), f"#{index}"))
+        hits.sort()
+        mentions: list[_Mention] = []
+        group: list[tuple[int, int, str]] = []
+        for hit in hits:  # words close together name one listing ("Treasure at Tampines")
+            between = lowered[group[-1][1] : hit[0]] if group else ""
+            if group and (len(between) > 12 or _APART.search(between)):
+                mentions.append(self._resolve(group))
+                group = []
+            group.append(hit)
+        if group:
+            mentions.append(self._resolve(group))
+        return [m for m in mentions if m.listings]
+
+    def _resolve(self, group: list[tuple[int, int, str]]) -> _Mention:
+        words = {word for _, _, word in group}
+        ordinal = [w for w in words if w.startswith("#")]
+        if ordinal:
+            return _Mention(group[0][0], (int(ordinal[0][1:]),))
+        scores = [
+            sum(self.weight[w] for w in words & names) + 0.3 * len(words & kinds)
+            for names, kinds in zip(self.words, self.kinds, strict=True)
+        ]
+        best = max(scores, default=0.0)
+        if best <= 0:
+            return _Mention(group[0][0], ())
+        return _Mention(group[0][0], tuple(i for i, s in enumerate(scores) if s == best))
 
 
-def _availability(sentence: str) -> str | None:
-    if _NOT_AVAILABLE.search(sentence):
-        return "not available"
-    if _SOLD.search(sentence):
-        return "sold"
-    if _PENDING.search(sentence):
-        return "pending"
-    if _AVAILABLE.search(sentence):
-        return "available"
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    bounds = [0, *(m.start() for m in _CLAUSE.finditer(sentence)), len(sentence)]
+    return [(a, b) for a, b in itertools.pairwise(sorted(set(bounds))) if b > a]
+
+
+def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
+    """Every amount the buyer wrote, read the generous ways a buyer writes one ("budget 1.5"
+    is 1.5M, "700" may be 700k)."""
+    amounts: set[float] = set()
+    for text in buyer_texts:
+        for match in _BUYER_NUMBER.finditer(words_to_digits(text[:MAX_TEXT])):
+            value = float(match.group(1).replace(",", "") or 0)
+            suffix = (match.group(2) or "").lower()
+            if suffix == "k":
+                amounts.add(value * 1_000)
+            elif suffix:
+                amounts.add(value * 1_000_000)
+            else:
+                amounts |= {value, value * 1_000, value * 1_000_000}
+    return {round(a) for a in amounts}
+
+
+def _holds(claim: Claim, facts: Facts) -> bool:
+    if claim.kind == "price":
+        return _compare(claim, facts.price, tolerance=0.05)
+    if claim.kind == "psf":
+        if facts.size_sqft is None:
+            return False
+        return _compare(claim, facts.price / facts.size_sqft, tolerance=0.02, exact=0.015)
+    if claim.kind == "bedrooms":
+        if facts.bedrooms is None:
+            return False
+        return (
+            (facts.bedrooms != claim.value)
+            if claim.relation == "!="
+            else (facts.bedrooms == claim.value)
+        )
+    if claim.kind == "flat_type":
+        if claim.relation == "!=":
+            return claim.value not in facts.flat_types
+        return claim.value in facts.flat_types
+    if claim.kind == "size":
+        if facts.size_sqft is None:
+            return False
+        sqft, unit = size_in_sqft(str(claim.value))
+        recorded = facts.size_sqft if unit == "sqft" else facts.size_sqft / SQFT_PER_SQM
+        stated = sqft if unit == "sqft" else sqft / SQFT_PER_SQM
+        slack = 0.75 / stated if stated else 0.0  # a whole unit of rounding either way
+        return _compare(
+            claim, recorded, tolerance=max(0.05, slack), exact=max(0.002, slack), stated=stated
+        )
+    return _available_as_said(str(claim.value), facts.availability)
+
+
+def _compare(
+    claim: Claim,
+    actual: float,
+    *,
+    tolerance: float,
+    exact: float = 0.0,
+    stated: float | None = None,
+) -> bool:
+    value = float(claim.value) if stated is None else stated
+    if claim.relation == "=":
+        return math.isclose(actual, value, rel_tol=exact, abs_tol=0.5)
+    if claim.relation == "!=":
+        return not math.isclose(actual, value, rel_tol=exact, abs_tol=0.5)
+    if claim.relation == "~":
+        return abs(actual - value) <= tolerance * value
+    if claim.relation == "<":
+        return actual < value
+    if claim.relation == "<=":
+        return actual <= value
+    if claim.relation == ">":
+        return actual > value
+    return actual >= value
+
+
+def _available_as_said(said: str, availability: str) -> bool:
+    if said in ("available", "open to view"):
+        return availability == "available"
+    if said == "not available":
+        return availability in ("sold", "pending")
+    return said == availability
+
+
+def _collective(
+    claim: Claim,
+    clause: tuple[int, int],
+    piece: str,
+    mentions: list[_Mention],
+    seen: list[int],
+) -> tuple[int, ...]:
+    """The listings a claim about "both" or "all" of them speaks of (it must hold for every
+    one): "Bishan Loft and Clementi Ridge are both 4-room", "Both Tampines flats are ...",
+    "I can show you both on Sunday". Empty: the claim is about one listing."""
+    word = _BOTH.search(piece)
+    if not word or clause[0] + word.start() > claim.start + len(claim.text):
+        return ()
+    start = clause[0] + word.start()
+    inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
+    between = [m for m in inside if start < m.start < claim.start]
+    if any(len(m.listings) == 1 for m in between):
+        return ()  # "Both are near the MRT: Punggol Edge at 1.18M ...": named one by one
+    named = {i for m in inside if m.start < claim.start for i in m.listings}
+    if len(named) >= 2 or (named and between):
+        return tuple(sorted(named))
+    many = 2 if word.group(0).lower() == "both" else len(seen)
+    return tuple(sorted(seen[-many:])) if len(seen) >= 2 else ()
+
+
+def _gap_problem(
+    claim: Claim,
+    mentions: list[_Mention],
+    context: tuple[int, ...],
+    facts: list[Facts],
+) -> str | None:
+    """A price gap ("30k cheaper than Clementi Vista") between the listing before it and the
+    one after it; None when it holds, or when the text does not name both ends."""
+    before = [m for m in mentions if m.start < claim.start]
+    after = [m for m in mentions if m.start > claim.start]
+    first = before[-1].listings if before else context
+    second = after[0].listings if after else ()
+    if len(first) != 1 or len(second) != 1 or first == second:
+        return None
+    a, b = facts[first[0]].price, facts[second[0]].price
+    gap = float(claim.value)
+    if claim.relation == "<" and not math.isclose(b - a, gap, abs_tol=0.5):
+        return f"the price gap is {b - a:,}, not {gap:,.0f} less"
+    if claim.relation == ">" and not math.isclose(a - b, gap, abs_tol=0.5):
+        return f"the price gap is {a - b:,}, not {gap:,.0f} more"
+    if claim.relation == "~" and not math.isclose(abs(a - b), gap, abs_tol=0.5):
+        return f"the price gap is {abs(a - b):,}, not {gap:,.0f}"
     return None
 
 
-def _matches_availability(claim: str, listing: Property) -> bool:
-    if claim == "not available":
-        return listing.availability in ("sold", "pending")
-    return claim == listing.availability
+def _most_consistent(
+    judged: list[tuple[Claim, tuple[int, ...], bool]], facts: list[Facts]
+) -> list[tuple[Claim, tuple[int, ...], bool]]:
+    """A clause whose listing the text leaves open ("the Tampines maisonette at 880k": two
+    Tampines flats) speaks of the one its claims fit best: the candidates for which most of
+    the clause's claims hold. A claim is then judged against those."""
+    result = []
+    for claim, owners, both in judged:
+        if both or len(owners) == 1:
+            result.append((claim, owners, both))
+            continue
+        peers = [c for c, o, b in judged if o == owners and not b]
+        fits = {i: sum(_holds(c, facts[i]) for c in peers) for i in owners}
+        best = max(fits.values())
+        result.append((claim, tuple(i for i in owners if fits[i] == best), both))
+    return result
 
 
-def check_facts(text: str, listings: list[Property]) -> list[Discrepancy]:
+def _owners(
+    claim: Claim,
+    clause: tuple[int, int],
+    mentions: list[_Mention],
+    context: tuple[int, ...],
+) -> tuple[int, ...]:
+    """The listings a claim may speak of: named nearest before it in its clause, else after it
+    in the clause, else last before it in the sentence, else the context ("It is ...")."""
+    inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
+    before = [m for m in inside if m.start <= claim.start]
+    after = [m for m in inside if m.start > claim.start]
+    earlier = [m for m in mentions if m.start < clause[0]]
+    if before:
+        return before[-1].listings
+    if after:
+        return after[0].listings
+    if earlier:
+        return earlier[-1].listings
+    return context
+
+
+def check_facts(
+    text: str, listings: list[Property], buyer_texts: Iterable[str] = ()
+) -> list[Discrepancy]:
     """Discrepancies between `text` and `listings` (the agent's records); empty means safe.
 
     Args:
         text: The message about to be sent.
-        listings: The agent's listings it may speak of (those the turn's tools returned, or
-            all of the agent's).
+        listings: The agent's listings it may speak of (those the turn's tools returned and
+            the current records of those earlier turns showed).
+        buyer_texts: What the buyer wrote in this conversation: a number the message says
+            is the buyer's ("your 1.5M budget") must be one of theirs.
     """
     problems: list[Discrepancy] = []
-    context: list[Property] = listings if len(listings) == 1 else []
-    for sentence in (s.strip() for s in _SENTENCE.split(text) if s.strip()):
-        mentions = _mentions(sentence, listings)
-        if mentions:  # a follow-up sentence ("It is available.") speaks of the same
-            context = [listings[index] for index in mentions]
-        claims: list[tuple[str, object, int]] = []
-        for match in _PRICE.finditer(sentence):
-            try:
-                price = parse_price(match.group(0).replace(" ", ""))
-            except ValidationError:
-                problems.append(Discrepancy(sentence, match.group(0), "unreadable price"))
-                continue
-            claims.append(("price", price, match.start()))
-        for match in _BEDROOMS.finditer(sentence):
-            word = (match.group(1) or match.group(2)).lower()
-            beds = int(word) if word.isdigit() else _NUMBER_WORDS[word]
-            claims.append(("bedrooms", beds, match.start()))
-        for match in _SIZE.finditer(sentence):
-            problems.append(Discrepancy(sentence, match.group(0), "size is not in the records"))
-        availability = _availability(sentence)
-        if availability:
-            claims.append(("availability", availability, len(sentence)))
-        for kind, value, position in claims:
-            owners = _owners(position, mentions, listings) if mentions else context
-            fact = str(value)
-            if not owners:
-                if kind != "availability":  # "Viewings are available on Saturday" is no fact
-                    problems.append(Discrepancy(sentence, fact, f"{kind} of no listing named"))
-                continue
-            if kind == "price":
-                ok = [p.price == value for p in owners]
-            elif kind == "bedrooms":
-                ok = [p.bedrooms == value for p in owners]
-            else:
-                ok = [_matches_availability(str(value), p) for p in owners]
-            if not any(ok):
-                names = ", ".join(p.title for p in owners)
-                problems.append(Discrepancy(sentence, fact, f"{kind} does not match {names}"))
+    if len(text) > MAX_TEXT:
+        problems.append(Discrepancy(text[:60], f"{len(text)} characters", "too long to check"))
+        text = text[:MAX_TEXT]
+    digits = words_to_digits(" ".join(text.replace("\u2019", "'").split(" ")))
+    names = _Names(listings)
+    facts = [facts_of(p) for p in listings]
+    buyers: set[float] | None = None
+    context: tuple[int, ...] = tuple(range(len(listings))) if len(listings) == 1 else ()
+    checked = 0
+    seen: list[int] = []  # listings named so far, the latest last
+    for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
+        mentions = names.mentions(sentence, len(listings))
+        for clause in _clauses(sentence):
+            piece = sentence[clause[0] : clause[1]]
+            judged: list[tuple[Claim, tuple[int, ...], bool]] = []
+            for claim in claims_in(piece):
+                checked += 1
+                if checked > MAX_CLAIMS:
+                    problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
+                    return problems
+                claim = Claim(
+                    claim.kind,
+                    claim.value,
+                    claim.relation,
+                    claim.start + clause[0],
+                    claim.text,
+                    claim.buyers,
+                )
+                if claim.buyers and claim.kind == "price":
+                    if buyers is None:
+                        buyers = _buyer_amounts(buyer_texts)
+                    if round(float(claim.value)) not in buyers:
+                        problems.append(
+                            Discrepancy(sentence, claim.text, "a number the buyer never wrote")
+                        )
+                        continue
+                    if claim.relation not in ("<", "<=", ">", ">="):
+                        continue  # the buyer's own number, restated
+                    # "under the 700k you mentioned": the listing's price must be under it
+                elif claim.buyers:
+                    continue  # "the 3 bedrooms you wanted": the buyer's, not a listing's
+                if claim.kind == "price_gap":
+                    problem = _gap_problem(claim, mentions, context, facts)
+                    if problem:
+                        problems.append(Discrepancy(sentence, claim.text, problem))
+                    continue
+                both = _collective(claim, clause, piece, mentions, seen)
+                owners = both or _owners(claim, clause, mentions, context)
+                if not owners:
+                    if claim.kind != "availability":  # "viewings are available on Sat"
+                        problems.append(
+                            Discrepancy(sentence, claim.text, f"{claim.kind} of no listing named")
+                        )
+                    continue
+                judged.append((claim, owners, bool(both)))
+            for claim, owners, together in _most_consistent(judged, facts):
+                held = [_holds(claim, facts[i]) for i in owners]
+                if not (all(held) if together else any(held)):
+                    record = "; ".join(
+                        f"{listings[i].title}: {facts_line(listings[i])}" for i in owners
+                    )
+                    problem = f"{claim.kind.replace('_', ' ')} does not match the record"
+                    problems.append(Discrepancy(sentence, claim.text, problem, record))
+        if mentions:  # a later sentence ("It is available.") speaks of the same
+            context = tuple(sorted({i for m in mentions for i in m.listings}))
+            for mention in mentions:
+                seen = [i for i in seen if i not in mention.listings] + list(mention.listings)
     return problems
 
 
-def require_facts_match(text: str, listings: list[Property]) -> None:
+def require_facts_match(
+    text: str, listings: list[Property], buyer_texts: Iterable[str] = ()
+) -> None:
     """Raise FactCheckFailed with every discrepancy, or return: the send may go ahead."""
-    problems = check_facts(text, listings)
+    problems = check_facts(text, listings, buyer_texts)
     if problems:
         raise FactCheckFailed(problems)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from execution.errors import NotFoundError, ValidationError
+from execution.listing_facts import facts_line
 from execution.listings import AVAILABILITY, parse_property_type
 from execution.store import Row, Store, Tx
 
@@ -32,11 +33,14 @@ class Property:
     key_selling_points: list[str]
     match_score: float | None = None
     """How well `location` matched the searched location (1.0 = exact word match)."""
+    floor_area_sqft: int | None = None
+    facts: str = ""
+    """The record's facts in the one form a reply should quote (`listing_facts.facts_line`)."""
 
 
 def _property(row: Row) -> Property:
     score = row.get("match_score")
-    return Property(
+    listing = Property(
         property_id=int(row["property_id"]),
         agent_id=int(row["agent_id"]),
         external_ref=row["external_ref"],
@@ -49,6 +53,7 @@ def _property(row: Row) -> Property:
         key_selling_points=json.loads(row["key_selling_points"]),
         match_score=None if score is None else round(float(score), 4),
     )
+    return replace(listing, facts=facts_line(listing))
 
 
 def search_properties(

@@ -26,7 +26,7 @@ from execution.audit import record_event
 from execution.conversations import Conversation, get_conversation, history
 from execution.errors import WaError
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
-from execution.fact_check import check_facts
+from execution.fact_check import Discrepancy, check_facts
 from execution.followups import cancel_pending, schedule_ladder
 from execution.incidents import record_incident
 from execution.property_lookup import Property, properties_by_id
@@ -48,6 +48,8 @@ TURN_DIRECTIVE = "handle_incoming_message"
 SEARCH_TOOLS = ("search_properties",)
 LISTING_TOOLS = ("search_properties", "get_property", "request_viewing")
 HISTORY_MESSAGES = 10
+BUYER_HISTORY = 200
+"""How far back the buyer's own numbers are looked for (their budget, said once, early on)."""
 HISTORY_CHARS = 500
 SHOWN_LISTINGS = 10
 _SPEAKERS = {"USER": "buyer", "AI": "assistant", "HUMAN": "agent", "SYSTEM": "system"}
@@ -146,11 +148,10 @@ async def handle_turn(
         return await hand_over(rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id,
                                run_=done)  # fmt: skip
     shown = _current_records(rt.store, agent.agent_id, inputs["shown_listings"])
-    discrepancies = check_facts(done.final_text, _listings_seen(done, shown))
+    buyer = _buyer_texts(rt.store, conversation_id, message)
+    discrepancies = check_facts(done.final_text, _listings_seen(done, shown), buyer)
     if discrepancies:  # one corrective turn: the model reads what was wrong and tries again
-        note = ("Your reply was not sent: it states facts the records do not support: "
-                + "; ".join(str(d) for d in discrepancies)
-                + ". Rewrite it using only facts from the tool results.")  # fmt: skip
+        note = corrective_note(discrepancies)
         try:
             corrected = await run(directive, inputs, provider, REGISTRY, context, agent=agent,
                                   resume=[*done.transcript, UserText(note)])  # fmt: skip
@@ -162,7 +163,7 @@ async def handle_turn(
         if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
             corrected.steps = [*done.steps, *corrected.steps]
             seen = _listings_seen(corrected, shown)
-            if not check_facts(corrected.final_text, seen):
+            if not check_facts(corrected.final_text, seen, buyer):
                 done, discrepancies = corrected, []
     if discrepancies:
         record_incident(rt.store, "orchestration", "reply failed the fact check",
@@ -388,6 +389,25 @@ def listings_in(result: str) -> list[Property]:
             except TypeError:
                 continue
     return found
+
+
+def corrective_note(discrepancies: list[Discrepancy]) -> str:
+    """What the model reads when its reply failed the fact check: each claim that failed, why,
+    and what the record says."""
+    lines = [f"- {d.fact!r} in {d.sentence!r}: {d.problem}" + (f". The record: {d.record}"
+             if d.record else "") for d in discrepancies[:10]]  # fmt: skip
+    return (
+        "Your reply was not sent: these claims do not match the agent's records.\n"
+        + "\n".join(lines)
+        + "\nRewrite the reply quoting each listing's `facts` exactly as the tool results give "
+        "them, with the listing named in the same clause; leave out what no record says."
+    )
+
+
+def _buyer_texts(store: Store, conversation_id: int, message: str) -> list[str]:
+    """What the buyer wrote in this conversation (a number the reply says is theirs must be)."""
+    earlier = history(store, conversation_id, BUYER_HISTORY)
+    return [m.text for m in earlier if m.direction == "in" and m.text] + [message]
 
 
 def _current_records(store: Store, agent_id: int, shown: list[dict[str, Any]]) -> list[Property]:

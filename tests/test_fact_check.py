@@ -79,7 +79,7 @@ WRONG = [
     ("Treasure at Tampines, now only 999k!", "price"),
     ("Tampines is S$1.58M. It has 5 bedrooms.", "bedrooms"),  # follow-up sentence
     ("Tampines is S$1.58M. It is sold.", "availability"),
-    ("We have a lovely condo at S$1.2M.", "no listing named"),
+    ("We have a lovely condo at S$1.2M.", "price"),  # "condo" names every condo: none is 1.2M
     ("There is a 5-bedroom unit for you.", "no listing named"),
     ("Tampines - $1,800,000 - 3 BR", "price"),
     ("The Tampines condo: 3 bed, S$1,580,000, 1,300 sq ft.", "size"),

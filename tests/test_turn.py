@@ -137,7 +137,9 @@ def test_a_wrong_fact_is_never_sent(world: dict[str, Any]) -> None:
     [incident] = open_incidents(world["store"])
     assert "price does not match" in json.dumps(incident["context"])
     note = model.requests[2]["transcript"][-1]
-    assert "not sent" in note.text and "1000000" in note.text
+    # the note names the claim as written and what the record says
+    assert "not sent" in note.text and "'S$1,000,000'" in note.text
+    assert "The record: Treasure at Tampines" in note.text and "S$1,580,000" in note.text
 
 
 def test_one_corrective_turn_fixes_a_wrong_fact(world: dict[str, Any]) -> None:

@@ -1,0 +1,342 @@
+"""The factual claims a sentence makes about a listing: price, bedrooms, HDB flat type, size,
+availability. Read from text whose numbers are already digits (`execution.numbers`).
+
+Each claim says what it states (a value and how: equal, under, over, about, not) and where
+(its position, so the fact check can tie it to the listing named nearest it). A claim the
+message attributes to the buyer ("your 1.5M budget", "the 700k you mentioned") is marked so:
+it is the buyer's number, allowed only if the buyer wrote it. Words that look like a claim
+but state none are left out by the shape around them: a price per month, an option fee, a
+distance in metres, a viewing slot, a question about what the buyer wants, a search that
+found nothing ("I couldn't find a 3-bedder under 1M").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from execution.listing_facts import SQFT_PER_SQM, flat_type_of
+
+Kind = Literal["price", "price_gap", "psf", "bedrooms", "flat_type", "size", "availability"]
+Relation = Literal["=", "~", "<", "<=", ">", ">=", "!="]
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: Kind
+    value: float | str
+    relation: Relation
+    start: int
+    text: str
+    buyers: bool = False
+    """The message attributes this number to the buyer."""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_PRICE = re.compile(
+    rf"(?i)(?:\b(?:s\$|sgd|usd|us\$)\s?|\$\s?)({_NUMBER})(?:\s?(k|m|mil|mio|mn|million)\b)?"
+    rf"|\b({_NUMBER})\s?(k|m|mil|mio|mn|million)\b"
+    rf"|(?<![\d.#+/-])\b(\d{{1,3}}(?:,\d{{3}})+|\d{{5,9}})\b(?![.,]?\d)"
+)
+_SCALE = {
+    "k": 1_000,
+    "m": 1_000_000,
+    "mil": 1_000_000,
+    "mio": 1_000_000,
+    "mn": 1_000_000,
+    "million": 1_000_000,
+}
+_PER_AREA = re.compile(r"(?i)^\s*(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*sq\.?\s*ft|/sqft)")
+_NOT_A_PRICE_AFTER = re.compile(
+    r"(?i)^\s*(?:/|per\b|sq|square|ft|sf\b|m²|m2\b|a\s+month|monthly|p\.?m\.?\b|mth|month|yr|year|annually|%|percent"
+    r"|(?:option|booking|deposit|admin|agent|legal|stamp|maintenance|service|conservancy)"
+    r"|(?:m|metres?|meters?|km)\s+(?:away|from|to|walk)|m\b(?=\s*(?:away|from|to)))"
+)
+_NOT_A_PRICE_BEFORE = re.compile(
+    r"(?i)(?:singapore|s\(|postal(?:\s+code)?|blk|block|unit|#|tel|phone|call|whatsapp|\+65"
+    r"|option\s+fee(?:\s+of|\s+is)?|deposit(?:\s+of|\s+is)?|fee(?:\s+of|\s+is)?|grants?"
+    r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?|rent(?:al)?\s+(?:of|is|at)?"
+    r"|cpf|loan|income|salary|savings?)\s*:?\s*$"
+)
+_DELTA_AFTER = re.compile(
+    r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
+    r"|(apart|difference|in\s+between|between))\b"
+)
+_DELTA_BEFORE = re.compile(
+    r"(?i)(?:difference\s+of|differ\s+by|gap\s+of|just|only|about|around)\s*(?:s\$|\$)?\s*$"
+)
+_BEDROOMS = re.compile(
+    r"(?i)\b(\d{1,2})\s*(?:\+\s*(?:1|study)\s*)?"
+    r"(?:bed(?:room)?s?|br|bdr|bdrm|bedrm|bedrms|bedders?|b/r|bhk|bedroom\s+unit)(?![a-z])"
+)
+_STUDIO = re.compile(
+    r"(?i)(?<!yoga\s)(?<!dance\s)(?<!art\s)(?<!music\s)\bstudio\b"
+    r"(?!\s+(?:room|space|pool|gym|for\b|at\b|in\s+the\s+club))"
+)
+_FLAT_TYPE = re.compile(
+    r"(?i)\b([1-5])\s*(?:room|rm)\b(?!s)"
+    r"|\b(executive|exec)\s*(?:flat|apartment|maisonette|hdb|unit|mansionette)?\b(?!\s+condo)"
+    r"|\b(maisonette|jumbo\s+flat)\b|\b(EA|EM)\b"
+)
+_SIZE = re.compile(
+    rf"(?i)\b({_NUMBER})\s*(?:(sq\.?\s?f(?:ee)?t\.?|sqft|square\s+f(?:ee|oo)t|ft²|ft2|sf\b)"
+    r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2\b))(?![a-z])"
+)
+_APPROX = re.compile(
+    r"(?i)(?:about|around|approx(?:imately|\.)?|roughly|~|close\s+to|nearly|almost|some|circa"
+    r"|ard|abt|or\s+so|give\s+or\s+take|just\s+(?:under|over|below|above)"
+    r"|slightly\s+(?:under|over|below|above|more|less))\s*(?:s\$|\$)?\s*$"
+)
+_UNDER = re.compile(
+    r"(?i)(?:under|below|less\s+than|within|up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than"
+    r"|not\s+more\s+than|cheaper\s+than|lower\s+than|below|<|sub|beneath|short\s+of)"
+    r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
+)
+_OVER = re.compile(
+    r"(?i)(?:over|above|more\s+than|at\s+least|from|starting(?:\s+from|\s+at)?|upwards\s+of"
+    r"|north\s+of|>|min(?:imum)?|bigger\s+than|larger\s+than)\s*(?:s\$|\$)?\s*$"
+)
+_INCLUSIVE = re.compile(
+    r"(?i)\s*(?:within|up\s+to|at\s+most|max|no\s+more|not\s+more|at\s+least|from|starting|min)"
+)
+_NOT = re.compile(
+    r"(?i)\b(?:not|isn'?t|aren'?t|wasn'?t|no\s+longer|never|nor|rather\s+than)\s+(?:a\s+|an\s+|the\s+)?$"
+)
+
+# The buyer's own numbers: "your 1.5M budget", "your budget of 1.5M", "you mentioned 700k",
+# "the 700k you mentioned", "within budget".
+_BUYERS_BEFORE = re.compile(
+    r"(?i)(?:\byour\b(?:\s+[\w-]+){0,3}|\byou(?:'ve|'d|'re)?\s+(?:\w+\s+){0,2}"
+    r"(?:mentioned|said|wanted|want|gave|told|shared|set|specified|indicated|asked|prefer"
+    r"|need|looking|considering|can\s+afford|budgeted|capped|stated|noted|wrote)"
+    r"(?:\s+(?:for|at|of|about|around|is|was|under|below|up\s+to|within|a|an|the|me|us))*"
+    r"|\bbudget(?:\s+(?:of|is|was|at|around|about|cap|max|limit))*\b"
+    r"|\bas\s+you\s+\w+)\s*(?:of|is|was|at|:|around|about)?\s*(?:s\$|\$)?\s*$"
+)
+_BUYERS_AFTER = re.compile(
+    r"(?i)^\s*(?:k|m|mil|million)?\s*(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
+    r"|(?:that\s+|which\s+)?you(?:'ve|'d|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned|said|wanted"
+    r"|asked|need|gave|specified|told|prefer|set|shared|stated|indicated|wrote|budgeted))"
+)
+
+_SOLD = re.compile(
+    r"(?i)\b(?:sold|snapped\s+up|been\s+bought|found\s+a\s+buyer|off\s+the\s+market|transacted"
+    r"|(?:a|the|another)\s+new\s+(?:buyer|owner)|handed\s+over\s+the\s+keys"
+    r"|keys\s+(?:have\s+been\s+|were\s+)?handed\s+over|(?:sale|deal)\s+(?:is\s+|was\s+|has\s+been\s+)?"
+    r"(?:done|completed|closed|sealed|through)|completed\s+(?:the|its)\s+sale"
+    r"|(?:is|was|'s|has\s+been|have\s+been|already|just|got|been|now)\s+(?:taken|gone)\b"
+    r"(?!\s+(?:care|over|into|up|down|through|for|by\s+surprise)))"
+)
+_PENDING = re.compile(
+    r"(?i)\b(?:reserved|under\s+offer|on\s+hold|pending\b(?!\s+(?:your|you|confirmation|approval"
+    r"|the\s+agent|sarah|her|his))|(?:an?\s+)?offer\s+(?:pending|accepted|in\s+progress)"
+    r"|(?:has|got|received)\s+an?\s+(?:\w+\s+)?offer|(?:put|made)\s+(?:in\s+)?an?\s+offer"
+    r"|an?\s+offer\s+(?:is|was|has\s+been)\s+(?:made|put\s+in|accepted)"
+    r"|(?:option|otp)\s+(?:has\s+been\s+|was\s+)?(?:granted|issued|exercised|signed))"
+)
+_AVAILABLE = re.compile(
+    r"(?i)(?:\b(?:is|are|'s|it's|remains?|still|currently|now|unit|flat|condo|listing|house|home"
+    r"|one|place|apartment|property)\s+(?:\w+\s+)?available\b"
+    r"|\bavailable\s+(?:now|for\s+(?:sale|purchase|viewing|you)|to\s+(?:view|buy))"
+    r"|\bstill\s+(?:on\s+the\s+market|there|open|up\s+for\s+grabs|for\s+sale|around|free"
+    r"|unsold|going|in\s+the\s+market)"
+    r"|\bup\s+for\s+grabs|\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b"
+    r"|(?:^|[,:(\u2013\u2014|-]\s*)(?:still\s+|currently\s+|now\s+)?available\b(?!\s+(?:on|at|from|slots?))"
+    r"|\bopen\s+for\s+(?:viewing|offers)"
+    r"|\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|not\s+yet)\s+(?:yet\s+)?"
+    r"(?:sold|taken|snapped\s+up|gone)"
+    r"|\bnobody\s+has\s+(?:bought|taken)|\bno\s+one\s+has\s+(?:bought|taken))"
+)
+_NOT_AVAILABLE = re.compile(
+    r"(?i)\b(?:not|isn'?t|is\s+no\s+longer|no\s+longer|not\s+currently|isn'?t\s+currently)\s+"
+    r"(?:\w+\s+)?(?:available|on\s+the\s+market|for\s+sale|up\s+for\s+grabs)"
+)
+_VIEWING = re.compile(
+    r"(?i)\b(?:view(?:ing)?s?|see\s+(?:it|the\s+(?:unit|flat|place|house|condo|home)|this|that|both"
+    r"|them|all)"
+    r"|visit|show\s+you\s+(?:around|it|the\s+(?:unit|flat|place))|come\s+(?:down|by|and\s+see)"
+    r"|take\s+a\s+look|have\s+a\s+look|check\s+it\s+out|walk\s*-?\s*through|tour)\b"
+)
+_OFFER = re.compile(
+    r"(?i)\b(?:would\s+you\s+like|want\s+to|wanna|keen|shall\s+i|should\s+i|can\s+i|could\s+i"
+    r"|happy\s+to|glad\s+to|let\s+me|i\s+can|i'll|i\s+will|arrange|book|schedule|set\s+up"
+    r"|slot\s+you|free\s+to|available\s+to|open\s+for|how\s+about|interested\s+in|come"
+    r"|can\s+(?:view|see|visit|come|go)|bring\s+you|ok(?:ay)?\s+for|(?:mon|tues|wednes|thurs|fri"
+    r"|satur|sun)day|tomorrow|tonight|this\s+weekend|next\s+week|\d{1,2}(?::\d\d)?\s*(?:am|pm))\b"
+)
+_NOT_THIS_ONE = re.compile(
+    r"(?i)\b(?:similar|other|another|alternatives?|instead|else|these|those|any\s+of"
+    r"|can'?t|cannot|unable|no\s+longer|not\s+possible)\b"
+)
+_QUESTION_TO_BUYER = re.compile(
+    r"(?i)\b(?:are|were|would|do|did|is|will|could)\s+you\b|\byour\b|\byou\s+(?:want|need|prefer)"
+)
+_NOTHING_FOUND = re.compile(
+    r"(?i)\b(?:couldn'?t|could\s+not|can'?t|cannot|didn'?t|did\s+not|don'?t|do\s+not|unable\s+to)"
+    r"\s+(?:\w+\s+)?(?:find|have|see|get|locate)\b"
+    r"|\bno\s+(?:\w+\s+){0,3}(?:listings?|units?|options?|matches|results|flats?|condos?)\b"
+    r"|\bnothing\b|\bnone\b|\bif\s+you(?:'re|\s+are)?\b|\bany\s+\d"
+)
+
+
+def _before(text: str, start: int, width: int = 48) -> str:
+    return text[max(0, start - width) : start]
+
+
+def _relation(text: str, start: int) -> Relation:
+    before = _before(text, start, 32)
+    if _NOT.search(before):
+        return "!="
+    if _APPROX.search(before):
+        return "~"
+    under = _UNDER.search(before)
+    if under:
+        return "<=" if _INCLUSIVE.match(under.group(0)) else "<"
+    over = _OVER.search(before)
+    if over:
+        return ">=" if _INCLUSIVE.match(over.group(0)) else ">"
+    return "="
+
+
+def _buyers(text: str, start: int, end: int) -> bool:
+    return bool(_BUYERS_BEFORE.search(_before(text, start)) or _BUYERS_AFTER.match(text[end:]))
+
+
+def _prices(text: str) -> list[Claim]:
+    claims = []
+    for match in _PRICE.finditer(text):
+        digits = match.group(1) or match.group(3) or match.group(5)
+        suffix = (match.group(2) or match.group(4) or "").lower()
+        after = text[match.end() :]
+        if _NOT_A_PRICE_AFTER.match(after):
+            continue
+        value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
+        delta = _DELTA_AFTER.match(after)
+        if delta:  # "30k cheaper than Clementi Vista": a gap between two listings
+            direction: Relation = "<" if delta.group(1) else ">" if delta.group(2) else "~"
+            claims.append(Claim("price_gap", value, direction, match.start(), match.group(0)))
+            continue
+        if _PER_AREA.match(after):
+            claims.append(
+                Claim("psf", value, _relation(text, match.start()), match.start(), match.group(0))
+            )
+            continue
+        if _NOT_A_PRICE_BEFORE.search(_before(text, match.start(), 24)):
+            continue
+        claims.append(
+            Claim(
+                "price",
+                value,
+                _relation(text, match.start()),
+                match.start(),
+                match.group(0),
+                _buyers(text, match.start(), match.end()),
+            )
+        )
+    return claims
+
+
+def _rooms(text: str) -> list[Claim]:
+    claims = []
+    for match in _BEDROOMS.finditer(text):
+        relation: Relation = "!=" if _relation(text, match.start()) == "!=" else "="
+        claims.append(
+            Claim(
+                "bedrooms",
+                int(match.group(1)),
+                relation,
+                match.start(),
+                match.group(0),
+                _buyers(text, match.start(), match.end()),
+            )
+        )
+    for match in _STUDIO.finditer(text):
+        relation = "!=" if _relation(text, match.start()) == "!=" else "="
+        claims.append(
+            Claim(
+                "bedrooms",
+                0,
+                relation,
+                match.start(),
+                match.group(0),
+                _buyers(text, match.start(), match.end()),
+            )
+        )
+    for match in _FLAT_TYPE.finditer(text):
+        if match.group(4) and match.group(4) != match.group(4).upper():
+            continue
+        kind = flat_type_of(match) if match.group(1) else "executive"
+        relation = "!=" if _relation(text, match.start()) == "!=" else "="
+        claims.append(
+            Claim(
+                "flat_type",
+                kind,
+                relation,
+                match.start(),
+                match.group(0),
+                _buyers(text, match.start(), match.end()),
+            )
+        )
+    return claims
+
+
+def _sizes(text: str) -> list[Claim]:
+    claims = []
+    for match in _SIZE.finditer(text):
+        value = float(match.group(1).replace(",", ""))
+        unit = "sqft" if match.group(2) else "sqm"
+        claims.append(
+            Claim(
+                "size",
+                f"{value} {unit}",
+                _relation(text, match.start()),
+                match.start(),
+                match.group(0),
+                _buyers(text, match.start(), match.end()),
+            )
+        )
+    return claims
+
+
+def _availability(text: str) -> list[Claim]:
+    found: list[Claim] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(state: str, match: re.Match[str]) -> None:
+        if any(a <= match.start() < b for a, b in taken):
+            return
+        taken.append(match.span())
+        found.append(Claim("availability", state, "=", match.start(), match.group(0)))
+
+    for match in _NOT_AVAILABLE.finditer(text):
+        add("not available", match)
+    for match in _AVAILABLE.finditer(text):
+        add("available", match)
+    for match in _SOLD.finditer(text):
+        add("sold", match)
+    for match in _PENDING.finditer(text):
+        add("pending", match)
+    viewing = _VIEWING.search(text)
+    if viewing and _OFFER.search(text) and not _NOT_THIS_ONE.search(text) and not found:
+        found.append(Claim("availability", "open to view", "=", viewing.start(), viewing.group(0)))
+    return found
+
+
+def claims_in(clause: str) -> list[Claim]:
+    """Every claim `clause` makes, in order of position."""
+    if _NOTHING_FOUND.search(clause):
+        return [c for c in _availability(clause) if c.value != "open to view"]
+    claims = [*_prices(clause), *_rooms(clause), *_sizes(clause), *_availability(clause)]
+    if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):
+        # "Are you looking for a 3-bedder under 1M?" asks; it states nothing
+        claims = [c for c in claims if c.kind == "availability"]
+    return sorted(claims, key=lambda c: c.start)
+
+
+def size_in_sqft(value: str) -> tuple[float, str]:
+    number, unit = value.split()
+    return (float(number) if unit == "sqft" else float(number) * SQFT_PER_SQM), unit

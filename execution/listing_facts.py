@@ -1,0 +1,85 @@
+"""What a listing's record says, in the terms a message states facts in.
+
+The fact check compares claims with these, and tool results hand the model the same facts in
+one canonical line it can quote (`facts_line`), so that the form the model copies is the form
+the checker reads. Flat type and floor area come from the record's own fields where it has
+them, else from what its title and selling points say ("Tampines GreenRidges 4-room",
+"Spacious 145 sqm"); for an HDB flat with neither, the flat types its bedrooms allow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from execution.property_lookup import Property
+
+SQFT_PER_SQM = 10.7639
+_FLAT_TYPE = re.compile(
+    r"(?i)\b([1-5])\s*-?\s*(?:room|rm)\b|\b(executive|maisonette|jumbo)\b(?!\s+condo)|\b(EA|EM)\b"
+)
+_SIZE = re.compile(
+    r"(?i)\b(\d[\d,]*(?:\.\d+)?)\s*(?:(sq\.?\s?f(?:ee)?t\.?|sqft|square\s+f(?:ee|oo)t|ft²|sf)"
+    r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2))(?![a-z])"
+)
+_HDB_TYPES_BY_BEDROOMS = {1: {"2-room"}, 2: {"3-room"}, 3: {"4-room", "5-room"}, 4: {"executive"}}
+
+
+@dataclass(frozen=True)
+class Facts:
+    price: int
+    bedrooms: int | None
+    flat_types: frozenset[str]
+    """HDB flat types the record backs ("4-room", "executive"); empty: not HDB, or unknown."""
+    size_sqft: float | None
+    availability: str
+
+
+def flat_type_of(match: re.Match[str]) -> str:
+    if match.group(1):
+        return f"{match.group(1)}-room"
+    return "executive"
+
+
+def sizes_in(text: str) -> list[float]:
+    """Floor areas `text` states, in square feet."""
+    found = []
+    for match in _SIZE.finditer(text):
+        value = float(match.group(1).replace(",", ""))
+        found.append(value if match.group(2) else value * SQFT_PER_SQM)
+    return found
+
+
+def facts_of(listing: Property) -> Facts:
+    described = " ".join([listing.title, *listing.key_selling_points])
+    types = frozenset(flat_type_of(m) for m in _FLAT_TYPE.finditer(listing.title))
+    if listing.property_type != "HDB":
+        types = frozenset()
+    elif not types and listing.bedrooms is not None:
+        types = frozenset(_HDB_TYPES_BY_BEDROOMS.get(listing.bedrooms, set()))
+    size: float | None = listing.floor_area_sqft
+    if size is None:
+        stated = sizes_in(described)
+        size = stated[0] if stated else None
+    return Facts(listing.price, listing.bedrooms, types, size, listing.availability)
+
+
+def facts_line(listing: Property) -> str:
+    """The record's facts in the one form to quote: 'S$598,000 · 3 bedrooms · HDB 4-room ·
+    1,001 sq ft · available'."""
+    facts = facts_of(listing)
+    parts = [f"S${facts.price:,}"]
+    if facts.bedrooms is not None:
+        parts.append("studio" if facts.bedrooms == 0 else f"{facts.bedrooms} bedrooms")
+    stated = [m for m in _FLAT_TYPE.finditer(listing.title)]
+    if listing.property_type == "HDB" and stated:
+        parts.append(f"HDB {flat_type_of(stated[0])}")
+    else:
+        parts.append(listing.property_type)
+    if facts.size_sqft is not None:
+        sqm = round(facts.size_sqft / SQFT_PER_SQM)
+        parts.append(f"{round(facts.size_sqft):,} sq ft ({sqm} sqm)")
+    parts.append(facts.availability)
+    return " · ".join(parts)

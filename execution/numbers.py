@@ -1,0 +1,49 @@
+"""Numbers written in words, turned into digits, so that a checker reads one form.
+
+"one point two million" -> "1200000", "six hundred and fifty thousand" -> "650000",
+"a three-bedroom" -> "a 3 bedroom", "half a million" -> "500000". The words themselves are
+read by text2num (`alpha2digit`), a maintained parser (Rust core) that reads compounds and
+decimals ("one point two five") correctly; this module only adds what it leaves apart: a
+scale word after a decimal ("1.2 million"), fractions of a scale ("half a million", "one and a
+half million") and hyphens between a number and its unit ("3-bedder", "four-room").
+"""
+
+from __future__ import annotations
+
+import re
+
+from text_to_num import alpha2digit  # type: ignore[import-untyped]
+
+_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z])|(?<=[A-Za-z])-(?=[0-9])")
+_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_SCALE_DIGITS = "|".join(str(v) for v in sorted(_SCALES.values(), reverse=True))
+_FRACTION = {"half": 0.5, "quarter": 0.25, "three quarters": 0.75}
+_FRACTION_OF = re.compile(
+    rf"(?i)\b(?:(?:a|one)\s+)?(half|quarter|three\s+quarters)\s+(?:of\s+)?(?:a\s+)?({_SCALE_DIGITS})\b"
+)
+_AND_A_FRACTION = re.compile(rf"(?i)\b(\d+)\s+and\s+a\s+(half|quarter)\s+({_SCALE_DIGITS})\b")
+_TIMES_SCALE = re.compile(rf"\b(\d+(?:\.\d+)?)\s+({_SCALE_DIGITS})\b(?![.,]\d)")
+_A_SCALE = re.compile(rf"(?i)\ban?\s+({_SCALE_DIGITS})\b")
+
+
+def _number(value: float) -> str:
+    return str(round(value))
+
+
+def words_to_digits(text: str) -> str:
+    """`text` with its numbers in digits (what is not a number is left as it was)."""
+    spaced = _HYPHEN.sub(" ", text)
+    try:
+        digits = alpha2digit(spaced, "en", threshold=0)
+    except (ValueError, UnicodeError):  # text the parser cannot take: read it as written
+        digits = spaced
+    digits = _AND_A_FRACTION.sub(
+        lambda m: _number((int(m.group(1)) + _FRACTION[m.group(2).lower()]) * int(m.group(3))),
+        digits,
+    )
+    digits = _FRACTION_OF.sub(
+        lambda m: _number(_FRACTION[" ".join(m.group(1).lower().split())] * int(m.group(2))),
+        digits,
+    )
+    digits = _TIMES_SCALE.sub(lambda m: _number(float(m.group(1)) * int(m.group(2))), digits)
+    return _A_SCALE.sub(lambda m: m.group(1), digits)
