@@ -32,7 +32,15 @@ found an offer in the middle of a 4,900-character message slipping past a 4,000 
 class Trigger:
     name: str
     patterns: tuple[re.Pattern[str], ...]
+    """Escalate wherever they match."""
     unless: tuple[re.Pattern[str], ...]
+    """Removed from the message first: the ways buyers say the opposite ("no concerns")."""
+    statements: tuple[re.Pattern[str], ...] = ()
+    """Escalate only in a sentence that states something ("The road is noisy"), not in one
+    that asks ("Is the road noisy?")."""
+    questions: tuple[re.Pattern[str], ...] = ()
+    """Escalate only in a sentence that asks ("Can I use my CPF for this?"), not in one that
+    mentions the topic in passing ("I'm a tax accountant")."""
 
 
 @dataclass(frozen=True)
@@ -42,54 +50,107 @@ class Escalation:
     """The words that matched (or the streak, for failed searches)."""
 
 
-def _compile(name: str, items: object) -> tuple[re.Pattern[str], ...]:
+_KINDS = ("patterns", "unless", "statements", "questions")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\?)(?=\S)")
+_QUESTION = re.compile(
+    r"(?i)\?\s*\W*$|^\W*(?:(?:hi|hello|hey|ok|okay|also|and|but|so|btw|sarah|hmm|oh)\W+)*"
+    r"(?:is|are|am|was|were|any|how|what|what's|whats|does|do|did|will|can|could|would|should"
+    r"|may|must|where|when|which|who|whom|why|got|if|need|isit|izit|issit|pls\s+advise"
+    r"|i\s+(?:want|would\s+like|need)\s+to\s+(?:know|check|ask)|wondering|just\s+checking)\b"
+    r"|\b(?:or\s+not|anot|a\s*not|is\s+it|right)\W*$|\b(?:i\s+wonder|not\s+sure\s+(?:if|whether)"
+    r"|do\s+you\s+know|can\s+you\s+(?:tell|explain|advise|check|confirm))\b"
+)
+
+
+def _expand(pattern: str, words: dict[str, str], where: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in words:
+            raise ConfigurationError(f"escalation rules: {where} uses unknown words {{{name}}}")
+        return f"(?:{words[name]})"
+
+    for _ in range(5):  # word lists may use other word lists
+        pattern, count = _PLACEHOLDER.subn(one, pattern)
+        if not count:
+            return pattern
+    raise ConfigurationError(f"escalation rules: {where}: word lists nest too deep")
+
+
+def _compile(name: str, items: object, words: dict[str, str]) -> tuple[re.Pattern[str], ...]:
     if items is None:
         return ()
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise ConfigurationError(f"escalation rules: {name} must be a list of patterns")
     try:
-        return tuple(re.compile(item, re.IGNORECASE) for item in items)
+        return tuple(re.compile(_expand(i, words, name), re.IGNORECASE) for i in items)
     except re.error as exc:
         raise ConfigurationError(f"escalation rules: bad pattern in {name}: {exc}") from None
 
 
-def parse_rules(text: str) -> tuple[Trigger, ...]:
+def _words(data: object, agent_names: tuple[str, ...]) -> dict[str, str]:
+    """Named lists of alternatives (`{seller}` in a pattern), and `{agent}`: the agent's name,
+    each part of it, and Ms/Mr/Mdm with the surname."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigurationError("escalation rules: words must map names to lists")
+    words: dict[str, str] = {}
+    for name, items in data.items():
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ConfigurationError(f"escalation rules: words.{name} must be a list")
+        words[str(name)] = "|".join(items)
+    names = [re.escape(n.lower()) for n in agent_names if n.strip()]
+    parts = {p for n in agent_names for p in n.lower().split() if len(p) >= 3}
+    surnames = [n.split()[-1].lower() for n in agent_names if len(n.split()) > 1]
+    honour = [rf"(?:ms|mrs|mr|mdm|miss|madam)\.?\s+{re.escape(s)}" for s in surnames]
+    own = [*names, *honour, *(rf"{re.escape(p)}\b" for p in sorted(parts))]
+    words["agent"] = "|".join([*own, words.get("agent", r"the\s+agent")])
+    return words
+
+
+def parse_rules(text: str, agent_names: tuple[str, ...] = ()) -> tuple[Trigger, ...]:
     """Rules from YAML text (see escalation_rules.yaml); raises ConfigurationError when wrong."""
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or not data:
         raise ConfigurationError("escalation rules: expected a mapping of trigger -> rules")
+    words = _words(data.pop("words", None), agent_names)
     triggers = []
     for name, rule in data.items():
-        if not isinstance(rule, dict) or not rule.get("patterns"):
+        if not isinstance(rule, dict) or not any(rule.get(k) for k in _KINDS if k != "unless"):
             raise ConfigurationError(f"escalation rules: {name} needs a list of patterns")
-        unknown = set(rule) - {"patterns", "unless"}
+        unknown = set(rule) - set(_KINDS)
         if unknown:
             raise ConfigurationError(f"escalation rules: {name} has unknown keys {sorted(unknown)}")
-        triggers.append(
-            Trigger(
-                str(name),
-                _compile(f"{name}.patterns", rule["patterns"]),
-                _compile(f"{name}.unless", rule.get("unless")),
-            )
-        )
+        compiled = {kind: _compile(f"{name}.{kind}", rule.get(kind), words) for kind in _KINDS}
+        triggers.append(Trigger(str(name), **compiled))
     return tuple(triggers)
 
 
-@lru_cache(maxsize=1)
-def default_rules() -> tuple[Trigger, ...]:
-    return parse_rules((resources.files("execution") / "escalation_rules.yaml").read_text("utf-8"))
+@lru_cache(maxsize=256)
+def default_rules(agent_name: str = "") -> tuple[Trigger, ...]:
+    text = (resources.files("execution") / "escalation_rules.yaml").read_text("utf-8")
+    return parse_rules(text, (agent_name,) if agent_name else ())
 
 
 def _normalize(text: str) -> str:
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT // 2] + " \n " + text[-MAX_TEXT // 2 :]
-    return " ".join(text.replace("\u2019", "'").split())
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+def _sentences(message: str) -> list[tuple[str, bool]]:
+    """The message's sentences, each with whether it asks."""
+    parts = [p.strip() for p in _SENTENCES.split(message) if p and p.strip()]
+    return [(p, bool(_QUESTION.search(p))) for p in parts]
 
 
 def detect_escalation(
     text: str,
     failed_search_streak: int = 0,
     rules: tuple[Trigger, ...] | None = None,
+    agent_name: str = "",
 ) -> Escalation | None:
     """The trigger a buyer's message sets off, if any, with the words that matched.
 
@@ -97,9 +158,10 @@ def detect_escalation(
         text: The buyer's message.
         failed_search_streak: Searches in a row that found nothing, this one included.
         rules: Override the shipped rules (tests, experiments).
+        agent_name: The agent's name: asking for them by name is asking for a person.
     """
     message = _normalize(text)
-    for trigger in rules or default_rules():
+    for trigger in rules or default_rules(agent_name):
         judged = message
         for neutral in trigger.unless:
             judged = neutral.sub(" ", judged)
@@ -107,6 +169,12 @@ def detect_escalation(
             match = pattern.search(judged)
             if match:
                 return Escalation(trigger.name, match.group(0).strip())
+        if trigger.statements or trigger.questions:
+            for sentence, asks in _sentences(judged):
+                for pattern in trigger.questions if asks else trigger.statements:
+                    match = pattern.search(sentence)
+                    if match:
+                        return Escalation(trigger.name, match.group(0).strip())
     if failed_search_streak >= FAILED_SEARCHES_LIMIT:
         return Escalation(
             FAILED_SEARCHES, f"{failed_search_streak} searches in a row found nothing"
@@ -123,10 +191,13 @@ app = make_app("Escalation rules: when the assistant hands the chat to the human
 def check_command(
     text: Annotated[str, typer.Argument(help="A buyer's message.")],
     failed_searches: Annotated[int, typer.Option(min=0, help="Failed searches so far.")] = 0,
+    agent: Annotated[
+        str | None, typer.Option(help="The agent's name (asking for them by name escalates).")
+    ] = None,
     as_json: bool = JsonOption,
 ) -> None:
     """Say whether a message would be handed to the human agent, and why."""
-    found = detect_escalation(text, failed_searches)
+    found = detect_escalation(text, failed_searches, agent_name=agent or "")
     if as_json:
         print_json(found)
     elif found is None:
@@ -140,7 +211,9 @@ def rules_command(as_json: bool = JsonOption) -> None:
     """List the triggers and how many patterns each has."""
     rules = default_rules()
     listing = [
-        {"trigger": r.name, "patterns": len(r.patterns), "unless": len(r.unless)} for r in rules
+        {"trigger": r.name, "patterns": len(r.patterns) + len(r.statements) + len(r.questions),
+         "unless": len(r.unless)}
+        for r in rules
     ]
     listing.append({"trigger": FAILED_SEARCHES, "patterns": 0, "unless": 0})
     if as_json:

@@ -120,7 +120,7 @@ async def handle_turn(
     if not message.strip():
         text = render_reply("unreadable", system_prompt("", agent))
         return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
-    trigger = detect_escalation(message, conversation.failed_search_streak)
+    trigger = detect_escalation(message, conversation.failed_search_streak, agent_name=agent.name)
     if trigger:
         return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id)
     directive = cached_directives()[TURN_DIRECTIVE]

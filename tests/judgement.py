@@ -35,6 +35,8 @@ FACT_CHECK = {
     "tuning": DATA / "fact_check_tuning.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
 }
+AGENT = "Sarah Tan"
+"""The agent the corpora's buyers write to."""
 TRIGGERS = ("negotiation", "objection", "legal", "human_request")
 
 
@@ -88,7 +90,7 @@ def score_escalation(name: str, path: Path) -> EscalationScore:
     for item in _load(path)["messages"]:
         text, label = item["text"], item["label"]
         labels = {label, *item.get("also", [])}
-        found = detect_escalation(text)
+        found = detect_escalation(text, agent_name=AGENT)
         guess = found.trigger if found else "none"
         score.size += 1
         score.ordinary += label == "none"

@@ -15,6 +15,7 @@ import yaml
 from execution.errors import ConfigurationError
 from execution.escalation import FAILED_SEARCHES, detect_escalation, parse_rules
 from tests.conftest import SUMMARY_LINES
+from tests.judgement import ESCALATION, score_escalation
 
 DATA = Path(__file__).parent / "data"
 CORPUS = yaml.safe_load((DATA / "escalation_corpus.yaml").read_text())
@@ -136,3 +137,59 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
     text = "lovely place " * 50_000 + " can I speak to a person?"
     found = detect_escalation(text)
     assert found is not None and found.trigger == "human_request"
+
+
+# --- the corpora of issue 13 (tests/judgement.py): tuning and held-out, figures printed ------
+
+
+def test_the_tuning_corpus() -> None:
+    score = score_escalation("tuning", ESCALATION["tuning"])
+    SUMMARY_LINES.extend(score.lines())
+    assert score.size >= 300 and score.ordinary >= 150
+    assert score.precision >= 0.95 and score.recall >= 0.95, "\n".join(score.misses)
+
+
+def test_the_held_out_corpus() -> None:
+    """Written before the rules were changed, by an author who never read them; never tuned
+    against (no misses are printed). The goal is >= 0.95 precision and recall; the floor here
+    guards what was measured (see README, 'Judgement, measured')."""
+    score = score_escalation("held-out", ESCALATION["held-out"])
+    SUMMARY_LINES.extend(score.lines())
+    assert score.size >= 400 and score.ordinary >= 200
+    assert score.precision >= 0.85 and score.recall >= 0.78, score.lines()[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("I can do 10am tomorrow for the viewing", None),
+        ("Is the estate quiet at night?", None),
+        ("I'm a real estate investor", None),
+        ("Call me Alex by the way", None),
+        ("can a human reply", "human_request"),
+        ("I'd rather deal with Sarah herself", "human_request"),
+        ("Can the owner leave the aircons and the fridge?", "negotiation"),
+        ("Only 55 years left on the lease, that's a bit short for us", "objection"),
+        ("Is the booking fee refundable if my loan is rejected?", "legal"),
+    ],
+)
+def test_shapes_not_phrases(text: str, trigger: str | None) -> None:
+    found = detect_escalation(text, agent_name="Sarah Tan")
+    assert (found.trigger if found else None) == trigger, found
+
+
+def test_the_agents_name_is_asking_for_a_person() -> None:
+    assert detect_escalation("is Mei there?") is None
+    found = detect_escalation("is Mei there?", agent_name="Mei Lin Ong")
+    assert found is not None and found.trigger == "human_request"
+    assert detect_escalation("Could Ms Ong call me back?", agent_name="Mei Lin Ong") is not None
+
+
+def test_word_lists_must_exist() -> None:
+    with pytest.raises(ConfigurationError, match="unknown words"):
+        parse_rules("x:\n  patterns: ['{nowhere}']\n")
+
+
+def test_a_huge_message_is_judged_in_bounded_work() -> None:
+    found = detect_escalation("hello " * 50_000 + "can the seller reduce the price?")
+    assert found is not None and found.trigger == "negotiation"

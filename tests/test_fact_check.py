@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from execution.fact_check import FactCheckFailed, check_facts, require_facts_match
+from execution.fact_check import MAX_CLAIMS, FactCheckFailed, check_facts, require_facts_match
 from execution.property_lookup import Property
+from tests.conftest import SUMMARY_LINES
+from tests.judgement import FACT_CHECK, score_fact_check
 
 
 def listing(
@@ -135,3 +137,80 @@ def test_require_raises_with_every_discrepancy() -> None:
         require_facts_match("Tampines is S$1M with 5 bedrooms.", BOOK)
     assert len(caught.value.discrepancies) == 2
     require_facts_match("Tampines is S$1.58M with 3 bedrooms.", BOOK)
+
+
+# --- the labelled corpora (tests/judgement.py): tuning and held-out figures, printed ---------
+
+
+def test_the_tuning_corpus() -> None:
+    score = score_fact_check("tuning", FACT_CHECK["tuning"])
+    SUMMARY_LINES.extend(score.lines()[:7])
+    assert score.wrong >= 90 and score.true >= 70
+    assert score.stop_rate >= 0.98 and score.false_stop_rate <= 0.05, "\n".join(score.misses)
+
+
+def test_the_held_out_corpus() -> None:
+    """Written before the checker was changed, by an author who never read it; never tuned
+    against (no misses are printed). The goal is >= 98% stopped and <= 5% false stops; the
+    floor here guards what was measured (see README, 'Judgement, measured')."""
+    score = score_fact_check("held-out", FACT_CHECK["held-out"])
+    SUMMARY_LINES.extend(score.lines()[:7])
+    assert score.wrong >= 150 and score.true >= 125
+    assert score.stop_rate >= 0.90 and score.false_stop_rate <= 0.12, score.lines()[0]
+
+
+# --- bad input: bounded work whatever the reply holds -----------------------------------------
+
+
+def test_a_reply_full_of_numbers_is_checked_with_a_bounded_number_of_claims() -> None:
+    text = " ".join(f"Tampines is S${n},000 with {n % 9} bedrooms." for n in range(1, 2000))
+    assert len(text) > 20_000
+    problems = check_facts(text, BOOK)
+    assert problems and problems[-1].problem in ("too many facts to check", "too long to check")
+    assert len(problems) <= MAX_CLAIMS + 2
+
+
+def test_a_reply_over_the_limit_is_refused_not_read_to_the_end() -> None:
+    problems = check_facts("Tampines is S$1.58M. " * 2_000, BOOK)
+    assert any(p.problem == "too long to check" for p in problems)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "🏠" * 20_000,
+        "[bold]Tampines[/bold] [fake] [/] is S$1.58M [link=x]",
+        "\ud800 lone surrogate, NUL \x00 byte, Tampines is S$1.58M",
+        "one two three four five six seven eight nine ten " * 300,
+        "1" * 20_000,
+    ],
+)
+def test_hostile_text_is_checked_without_error(text: str) -> None:
+    problems = check_facts(text, BOOK, ["\ud800", "1" * 5_000])
+    assert isinstance(problems, list)
+
+
+def test_the_buyers_own_number_is_allowed_only_when_they_wrote_it() -> None:
+    said = ["hi, my budget is one point five million"]
+    ok = "The Tampines condo at S$1.58M is just above your 1.5M budget."
+    assert check_facts(ok, BOOK, said) == []
+    assert check_facts("Treasure at Tampines is well within your 1.6M budget.", BOOK, said)
+    assert check_facts("Treasure at Tampines fits within your 1.5M budget.", BOOK, said)
+
+
+def test_two_listings_in_one_sentence_are_two_claims_each() -> None:
+    assert check_facts("Tampines is S$1.58M while the Cairnhill studio is S$1.05M.", BOOK) == []
+    assert check_facts("Tampines is S$1.58M while the Cairnhill studio is S$1.58M.", BOOK)
+
+
+def test_prices_in_words_and_flat_types() -> None:
+    flat = Property(9, 1, None, "Tampines GreenRidges 4-room", "Tampines Street 81", 598_000,
+                    "HDB", 3, "available", [])  # fmt: skip
+    assert (
+        check_facts("The GreenRidges flat is five hundred and ninety-eight thousand.", [flat]) == []
+    )
+    assert check_facts("The GreenRidges flat is six hundred thousand.", [flat])
+    assert check_facts("GreenRidges is a 4-room flat.", [flat]) == []
+    assert check_facts("GreenRidges is a 3-room flat.", [flat])
+    assert check_facts("Punggol Waterway is still up for grabs!", BOOK)
+    assert check_facts("Want to view Punggol Waterway this Saturday?", BOOK)
