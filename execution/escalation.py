@@ -211,8 +211,11 @@ def rules_command(as_json: bool = JsonOption) -> None:
     """List the triggers and how many patterns each has."""
     rules = default_rules()
     listing = [
-        {"trigger": r.name, "patterns": len(r.patterns) + len(r.statements) + len(r.questions),
-         "unless": len(r.unless)}
+        {
+            "trigger": r.name,
+            "patterns": len(r.patterns) + len(r.statements) + len(r.questions),
+            "unless": len(r.unless),
+        }
         for r in rules
     ]
     listing.append({"trigger": FAILED_SEARCHES, "patterns": 0, "unless": 0})
