@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 
 from execution.agents import find_agent, normalize_number
 from execution.audit import events
@@ -216,10 +217,17 @@ def show_command(
         return
     c = conversation
     console.print(
-        f"[bold]Conversation {c.conversation_id}[/bold] agent {c.agent_id}, {c.chat_id} "
-        f"({c.contact_name or 'unknown'}): [bold]{c.current_mode}[/bold] v{c.mode_version}"
-        + (f", {c.mode_reason}" if c.mode_reason else "")
+        f"[bold]Conversation {c.conversation_id}[/bold] agent {c.agent_id}, {escape(c.chat_id)} "
+        f"({escape(c.contact_name or 'unknown')}): [bold]{c.current_mode}[/bold] v{c.mode_version}"
+        + (f", {escape(c.mode_reason)}" if c.mode_reason else "")
     )
+    caught = [e["detail"] for e in audit if e["kind"] == "escalation"]
+    for detail in caught:
+        console.print(
+            f"escalated: {escape(str(detail.get('trigger')))} (caught by "
+            f"{escape(str(detail.get('layer', 'rules')))}: {escape(str(detail.get('evidence')))})",
+            highlight=False,
+        )
     print_table(
         "Messages (newest last)",
         ["id", "from", "text", "status", "green id"],

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.text import Text
 
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.errors import ConfigurationError
@@ -203,7 +204,9 @@ def check_command(
     elif found is None:
         console.print("No escalation: the assistant answers.")
     else:
-        console.print(f"Escalate: [bold]{found.trigger}[/bold] (matched: {found.evidence!r})")
+        console.print(
+            Text.assemble("Escalate: ", (found.trigger, "bold"), f" (matched: {found.evidence!r})")
+        )
 
 
 @app.command("rules")

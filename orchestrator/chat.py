@@ -14,6 +14,7 @@ import uuid
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from execution.agents import find_agent
 from execution.cli_support import console, print_json
@@ -45,7 +46,7 @@ def use_console_sends(rt: Runtime, *, echo: bool = False) -> None:
 
     def show(chat_id: str, text: str) -> None:
         if echo:
-            console.print(f"[dim]send to {chat_id}:[/dim] {text}", highlight=False)
+            console.print(Text.assemble((f"send to {chat_id}: ", "dim"), text), highlight=False)
 
     rt.greenapi = ConsoleGreenApi(show)
 
@@ -68,11 +69,13 @@ def _show(result: TurnResult) -> None:
             console.print(f"  tool {step.tool}({step.arguments}) -> {outcome}", style="dim",
                           markup=False)  # fmt: skip
     if result.status == "escalated":
-        console.print(f"[yellow]handed to the agent: {result.trigger} ({result.evidence})[/yellow]")
+        why = f"handed to the agent: {result.trigger} ({result.evidence})"
+        console.print(Text(why, style="yellow"), highlight=False)
     elif result.status == "human_mode":
         console.print("[yellow]the agent has this chat: the assistant stays silent[/yellow]")
     if result.reply and result.status in ("replied", "escalated"):
-        console.print(f"[bold green]assistant:[/bold green] {result.reply}")
+        # the model's text exactly as it was sent: "[fake]" or "[/]" printed, never interpreted
+        console.print(Text.assemble(("assistant: ", "bold green"), result.reply), highlight=False)
 
 
 def chat_command(

@@ -259,6 +259,7 @@ async def hand_over(
     metrics.ESCALATIONS.labels(trigger).inc()
     with rt.store.transaction() as tx:
         record_event(tx, "escalation", {"trigger": trigger, "evidence": evidence,
+                                        "layer": escalation_layer(trigger),
                                         "turn_id": turn_id, "handoff_message": ours},
                      agent_id=agent.agent_id, conversation_id=cid)  # fmt: skip
     if not ours:  # the agent (or an operator) took the chat first: they speak now, not us
@@ -389,6 +390,14 @@ def listings_in(result: str) -> list[Property]:
             except TypeError:
                 continue
     return found
+
+
+def escalation_layer(trigger: str) -> str:
+    """Which layer caught an escalation: the rules in code (`execution/escalation_rules.yaml`
+    and the failed-search count), the model's own `hand_off_to_human`, or a failure."""
+    if trigger == "assistant":
+        return "model"
+    return "failure" if trigger == "failure" else "rules"
 
 
 def corrective_note(discrepancies: list[Discrepancy]) -> str:
