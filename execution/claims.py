@@ -183,6 +183,16 @@ _NOTHING_FOUND = re.compile(
 )
 
 
+# Cheap looks that let a clause skip the patterns that cannot match it (most clauses state one
+# or two kinds of fact; the full patterns are the slow part of the check).
+_DIGIT = re.compile(r"\d")
+_ROOM_HINT = re.compile(r"(?i)studio|exec|maisonette|jumbo|\bE[AM]\b")
+_STATE_HINT = re.compile(
+    r"(?i)avail|sold|market|grab|taken|gone|snap|reserv|offer|hold|pending|view|see|visit|show"
+    r"|look|tour|buyer|owner|keys|deal|sale|otp|option|still|come|check|walk|bring|book|arrange"
+)
+
+
 def _before(text: str, start: int, width: int = 48) -> str:
     return text[max(0, start - width) : start]
 
@@ -328,9 +338,15 @@ def _availability(text: str) -> list[Claim]:
 
 def claims_in(clause: str) -> list[Claim]:
     """Every claim `clause` makes, in order of position."""
+    numbers = _DIGIT.search(clause) is not None
+    state = _availability(clause) if _STATE_HINT.search(clause) else []
     if _NOTHING_FOUND.search(clause):
-        return [c for c in _availability(clause) if c.value != "open to view"]
-    claims = [*_prices(clause), *_rooms(clause), *_sizes(clause), *_availability(clause)]
+        return [c for c in state if c.value != "open to view"]
+    claims = [*state]
+    if numbers:
+        claims += [*_prices(clause), *_sizes(clause)]
+    if numbers or _ROOM_HINT.search(clause):
+        claims += _rooms(clause)
     if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):
         # "Are you looking for a 3-bedder under 1M?" asks; it states nothing
         claims = [c for c in claims if c.kind == "availability"]

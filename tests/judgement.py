@@ -33,6 +33,7 @@ ESCALATION = {
 }
 FACT_CHECK = {
     "tuning": DATA / "fact_check_tuning.yaml",
+    "tuning-2": DATA / "fact_check_tuning_2.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
 }
 AGENT = "Sarah Tan"
@@ -214,7 +215,7 @@ def main(argv: list[str]) -> int:
             continue
         facts = score_fact_check(name, path)
         print("\n".join(facts.lines()))
-        if show_misses and name == "tuning":
+        if show_misses and name.startswith("tuning"):
             print("\n".join(f"    {m}" for m in facts.misses))
     return 0
 

@@ -214,3 +214,12 @@ def test_prices_in_words_and_flat_types() -> None:
     assert check_facts("GreenRidges is a 3-room flat.", [flat])
     assert check_facts("Punggol Waterway is still up for grabs!", BOOK)
     assert check_facts("Want to view Punggol Waterway this Saturday?", BOOK)
+
+
+def test_the_second_tuning_corpus() -> None:
+    """A second tuning set by a third author, measured once before any rule read it (93.1%
+    stopped, 10.7% false stops, close to the held-out figures); tuning material from now on."""
+    score = score_fact_check("tuning-2", FACT_CHECK["tuning-2"])
+    SUMMARY_LINES.extend(score.lines()[:1])
+    assert score.wrong >= 140 and score.true >= 120
+    assert score.stop_rate >= 0.90 and score.false_stop_rate <= 0.12, score.lines()[0]
