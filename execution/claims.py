@@ -189,7 +189,20 @@ _DIGIT = re.compile(r"\d")
 _ROOM_HINT = re.compile(r"(?i)studio|exec|maisonette|jumbo|\bE[AM]\b")
 _STATE_HINT = re.compile(
     r"(?i)avail|sold|market|grab|taken|gone|snap|reserv|offer|hold|pending|view|see|visit|show"
-    r"|look|tour|buyer|owner|keys|deal|sale|otp|option|still|come|check|walk|bring|book|arrange"
+    r"|look|tour|buyer|owner|keys|deal|sale|otp|option|still|come|check|through|bring|book|arrange"
+)
+
+
+_RELATION_WORDS = frozenset(
+    "not isn't isnt aren't wasn't longer never nor rather about around approx approximately "
+    "approx. roughly ~ close nearly almost some circa ard abt so take just slightly under below "
+    "less within up most max maximum more cheaper lower < sub beneath short over above least from "
+    "starting start upwards north > min minimum bigger larger".split()
+)
+_BUYERS_HINT = re.compile(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
+_NOT_A_PRICE_HINT = re.compile(
+    r"(?i)singapore|s\(|postal|blk|block|unit|#|tel|phone|call|whatsapp|\+65|fee|deposit|grant"
+    r"|monthly|maintenance|conservancy|rent|cpf|loan|income|salary|saving"
 )
 
 
@@ -199,6 +212,8 @@ def _before(text: str, start: int, width: int = 48) -> str:
 
 def _relation(text: str, start: int) -> Relation:
     before = _before(text, start, 32)
+    if not _RELATION_WORDS.intersection(before.lower().replace("$", " ").split()[-5:]):
+        return "="  # the common case, without the patterns below
     if _NOT.search(before):
         return "!="
     if _APPROX.search(before):
@@ -213,7 +228,10 @@ def _relation(text: str, start: int) -> Relation:
 
 
 def _buyers(text: str, start: int, end: int) -> bool:
-    return bool(_BUYERS_BEFORE.search(_before(text, start)) or _BUYERS_AFTER.match(text[end:]))
+    before, after = _before(text, start).lower(), text[end : end + 60].lower()
+    if "you" not in before and "budget" not in before and not _BUYERS_HINT.search(after):
+        return False
+    return bool(_BUYERS_BEFORE.search(before) or _BUYERS_AFTER.match(after))
 
 
 def _prices(text: str) -> list[Claim]:
@@ -235,7 +253,8 @@ def _prices(text: str) -> list[Claim]:
                 Claim("psf", value, _relation(text, match.start()), match.start(), match.group(0))
             )
             continue
-        if _NOT_A_PRICE_BEFORE.search(_before(text, match.start(), 24)):
+        window = _before(text, match.start(), 24)
+        if _NOT_A_PRICE_HINT.search(window) and _NOT_A_PRICE_BEFORE.search(window):
             continue
         claims.append(
             Claim(
@@ -339,14 +358,15 @@ def _availability(text: str) -> list[Claim]:
 def claims_in(clause: str) -> list[Claim]:
     """Every claim `clause` makes, in order of position."""
     numbers = _DIGIT.search(clause) is not None
-    state = _availability(clause) if _STATE_HINT.search(clause) else []
-    if _NOTHING_FOUND.search(clause):
-        return [c for c in state if c.value != "open to view"]
-    claims = [*state]
+    claims = _availability(clause) if _STATE_HINT.search(clause) else []
     if numbers:
         claims += [*_prices(clause), *_sizes(clause)]
     if numbers or _ROOM_HINT.search(clause):
         claims += _rooms(clause)
+    if not claims:
+        return claims
+    if _NOTHING_FOUND.search(clause):  # "I couldn't find a 3-bedder under 1M": no listing's
+        return [c for c in claims if c.kind == "availability" and c.value != "open to view"]
     if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):
         # "Are you looking for a 3-bedder under 1M?" asks; it states nothing
         claims = [c for c in claims if c.kind == "availability"]

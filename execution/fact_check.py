@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from execution.claims import Claim, claims_in, size_in_sqft
 from execution.errors import ValidationError
@@ -144,8 +145,24 @@ class FactCheckFailed(ValidationError):
         self.discrepancies = discrepancies
 
 
-def _spaced(words: str) -> str:
-    return r"\s*".join(map(re.escape, words.split()))
+@lru_cache(maxsize=8192)
+def _word_pattern(words: str) -> re.Pattern[str]:
+    spaced = r"\s*".join(map(re.escape, words.split()))
+    return re.compile(rf"\b{spaced}\b")
+
+
+@lru_cache(maxsize=8192)
+def _name_words(title: str, location: str) -> frozenset[str]:
+    """Distinctive words of a listing's title and location, "GreenRidges" also as "green
+    ridges", and street-and-number pairs ("street 81") that tell two units of one area apart."""
+    text = f"{title} {location}"
+    spaced = _CAMEL.sub(" ", text).lower()
+    words = _WORD.findall(text.lower())
+    names = {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
+    names |= {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and a.isalpha()}
+    parts = _WORD.findall(spaced)
+    names |= {f"{a} {b}" for a, b in itertools.pairwise(parts) if f"{a}{b}" in names}
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -159,28 +176,11 @@ class _Names:
     """The words that name each listing, weighted by how few listings share them."""
 
     def __init__(self, listings: list[Property]) -> None:
-        self.words: list[set[str]] = [self._words(p) for p in listings]
+        self.words: list[frozenset[str]] = [_name_words(p.title, p.location) for p in listings]
         self.kinds: list[set[str]] = [set(_TYPE_WORDS.get(p.property_type, ())) for p in listings]
         counts = Counter(w for words in self.words for w in words)
         self.weight = {w: 1 / n for w, n in counts.items()}
-        self.patterns = {
-            w: re.compile(rf"\b{_spaced(w)}\b")
-            for words in [*self.words, *self.kinds]
-            for w in words
-        }
-
-    @staticmethod
-    def _words(listing: Property) -> set[str]:
-        """Distinctive words of its title and location, "GreenRidges" also as "green ridges",
-        and street-and-number pairs ("street 81") that tell two units of one area apart."""
-        text = f"{listing.title} {listing.location}"
-        spaced = _CAMEL.sub(" ", text).lower()
-        words = _WORD.findall(text.lower())
-        names = {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
-        names |= {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and a.isalpha()}
-        parts = _WORD.findall(spaced)
-        names |= {f"{a} {b}" for a, b in itertools.pairwise(parts) if f"{a}{b}" in names}
-        return names
+        self.patterns = {w: _word_pattern(w) for words in [*self.words, *self.kinds] for w in words}
 
     def mentions(self, sentence: str, count: int) -> list[_Mention]:
         lowered = sentence.lower()

@@ -37,6 +37,8 @@ def words_to_digits(text: str) -> str:
         digits = alpha2digit(spaced, "en", threshold=0)
     except (ValueError, UnicodeError):  # text the parser cannot take: read it as written
         digits = spaced
+    if "000" not in digits:  # no scale word was read: nothing below can apply
+        return digits
     digits = _AND_A_FRACTION.sub(
         lambda m: _number((int(m.group(1)) + _FRACTION[m.group(2).lower()]) * int(m.group(3))),
         digits,

@@ -29,6 +29,7 @@ from execution.property_lookup import Property
 DATA = Path(__file__).parent / "data"
 ESCALATION = {
     "tuning": DATA / "escalation_tuning.yaml",
+    "tuning-2": DATA / "escalation_tuning_2.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {
@@ -207,7 +208,7 @@ def main(argv: list[str]) -> int:
     for name, path in ESCALATION.items():
         esc = score_escalation(name, path)
         print("\n".join(esc.lines()))
-        if show_misses and name == "tuning":
+        if show_misses and name.startswith("tuning"):
             print("\n".join(f"    {m}" for m in esc.misses))
     for name, path in FACT_CHECK.items():
         if not path.exists():
