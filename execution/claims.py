@@ -193,12 +193,14 @@ _STATE_HINT = re.compile(
 )
 
 
-_RELATION_WORDS = frozenset(
+_RELATION_TEXT = (
     "not isn't isnt aren't wasn't longer never nor rather about around approx approximately "
     "approx. roughly ~ close nearly almost some circa ard abt so take just slightly under below "
-    "less within up most max maximum more cheaper lower < sub beneath short over above least from "
-    "starting start upwards north > min minimum bigger larger".split()
+    "less within up most max maximum more cheaper lower < sub beneath short over above least "
+    "from starting start upwards north > min minimum bigger larger"
 )
+_RELATION_WORDS = frozenset(_RELATION_TEXT.split())
+"""Words of which one is among the last few before a number that is compared, not stated."""
 _BUYERS_HINT = re.compile(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
 _NOT_A_PRICE_HINT = re.compile(
     r"(?i)singapore|s\(|postal|blk|block|unit|#|tel|phone|call|whatsapp|\+65|fee|deposit|grant"
