@@ -18,7 +18,9 @@ from typing import Literal
 
 from execution.listing_facts import SQFT_PER_SQM, flat_type_of
 
-Kind = Literal["price", "price_gap", "psf", "bedrooms", "flat_type", "size", "availability"]
+Kind = Literal[
+    "price", "price_gap", "psf", "bedrooms", "flat_type", "size", "size_gap", "availability"
+]
 Relation = Literal["=", "~", "<", "<=", ">", ">=", "!="]
 
 
@@ -66,6 +68,7 @@ _DELTA_AFTER = re.compile(
     r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
     r"|(apart|difference|in\s+between|between))\b"
 )
+_SIZE_GAP = re.compile(r"(?i)^\s*(?:(bigger|larger|more|roomier)|(smaller|less|tinier))\b")
 _DELTA_BEFORE = re.compile(
     r"(?i)(?:difference\s+of|differ\s+by|gap\s+of|just|only|about|around)\s*(?:s\$|\$)?\s*$"
 )
@@ -118,9 +121,13 @@ _BUYERS_BEFORE = re.compile(
     r"|\bas\s+you\s+\w+)\s*(?:of|is|was|at|:|around|about)?\s*(?:s\$|\$)?\s*$"
 )
 _BUYERS_AFTER = re.compile(
-    r"(?i)^\s*(?:k|m|mil|million)?\s*(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
+    r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:[\w-]+\s+){0,2}?(?:is\s+|are\s+|and\s+|so\s+)?"
+    r"(?:above|over|under|below|within|outside|beyond|out\s+of|in|of|than|for|above\s+your)\b)"
+    r"(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
     r"|(?:that\s+|which\s+)?you(?:'ve|'d|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned|said|wanted"
-    r"|asked|need|gave|specified|told|prefer|set|shared|stated|indicated|wrote|budgeted))"
+    r"|asked|need|gave|specified|told|prefer|set|shared|stated|indicated|wrote|budgeted"
+    r"|can\s+(?:stretch|afford|go|do|spend|manage)|are\s+(?:ok|okay|comfortable|looking)"
+    r"|have\s+in\s+mind|set\s+aside))"
 )
 
 _SOLD = re.compile(
@@ -139,12 +146,12 @@ _PENDING = re.compile(
     r"|(?:option|otp)\s+(?:has\s+been\s+|was\s+)?(?:granted|issued|exercised|signed))"
 )
 _AVAILABLE = re.compile(
-    r"(?i)(?:\b(?:is|are|'s|it's|remains?|still|currently|now|unit|flat|condo|listing|house|home"
+    r"(?i)(?:\b(?:is|are|'s|it's|remains?|still|currently|now|also|and|both|unit|flat|condo|listing|house|home"
     r"|one|place|apartment|property)\s+(?:\w+\s+)?available\b"
     r"|\bavailable\s+(?:now|for\s+(?:sale|purchase|viewing|you)|to\s+(?:view|buy))"
     r"|\bstill\s+(?:on\s+the\s+market|there|open|up\s+for\s+grabs|for\s+sale|around|free"
     r"|unsold|going|in\s+the\s+market)"
-    r"|\bup\s+for\s+grabs|\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b"
+    r"|\bup\s+for\s+grabs|\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b|\bstill\s+got\b"
     r"|(?:^|[,:(\u2013\u2014|-]\s*)(?:still\s+|currently\s+|now\s+)?available\b(?!\s+(?:on|at|from|slots?))"
     r"|\bopen\s+for\s+(?:viewing|offers)"
     r"|\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|not\s+yet)\s+(?:yet\s+)?"
@@ -159,7 +166,8 @@ _VIEWING = re.compile(
     r"(?i)\b(?:view(?:ing)?s?|see\s+(?:it|the\s+(?:unit|flat|place|house|condo|home)|this|that|both"
     r"|them|all)"
     r"|visit|show\s+you\s+(?:around|it|the\s+(?:unit|flat|place))|come\s+(?:down|by|and\s+see)"
-    r"|take\s+a\s+look|have\s+a\s+look|check\s+it\s+out|walk\s*-?\s*through|tour)\b"
+    r"|take\s+a\s+look|have\s+a\s+look|check\s+it\s+out|walk\s*-?\s*through|tour"
+    r"|can\s+do|can!|see\s+you|confirmed?|booked|book\s+you|slot\s+you|pencil\w*)\b"
 )
 _OFFER = re.compile(
     r"(?i)\b(?:would\s+you\s+like|want\s+to|wanna|keen|shall\s+i|should\s+i|can\s+i|could\s+i"
@@ -172,6 +180,9 @@ _NOT_THIS_ONE = re.compile(
     r"(?i)\b(?:similar|other|another|alternatives?|instead|else|these|those|any\s+of"
     r"|can'?t|cannot|unable|no\s+longer|not\s+possible)\b"
 )
+_IF_YOU = re.compile(
+    r"(?i)\bif\s+you(?:'re|\s+are)?\s+(?:looking|after|searching|open|keen|ok|okay)\b"
+)
 _QUESTION_TO_BUYER = re.compile(
     r"(?i)\b(?:are|were|would|do|did|is|will|could)\s+you\b|\byour\b|\byou\s+(?:want|need|prefer)"
 )
@@ -179,7 +190,7 @@ _NOTHING_FOUND = re.compile(
     r"(?i)\b(?:couldn'?t|could\s+not|can'?t|cannot|didn'?t|did\s+not|don'?t|do\s+not|unable\s+to)"
     r"\s+(?:\w+\s+)?(?:find|have|see|get|locate)\b"
     r"|\bno\s+(?:\w+\s+){0,3}(?:listings?|units?|options?|matches|results|flats?|condos?)\b"
-    r"|\bnothing\b|\bnone\b|\bif\s+you(?:'re|\s+are)?\b|\bany\s+\d"
+    r"|\bnothing\b|\bnone\b|\bany\s+\d"
 )
 
 
@@ -190,6 +201,7 @@ _ROOM_HINT = re.compile(r"(?i)studio|exec|maisonette|jumbo|\bE[AM]\b")
 _STATE_HINT = re.compile(
     r"(?i)avail|sold|market|grab|taken|gone|snap|reserv|offer|hold|pending|view|see|visit|show"
     r"|look|tour|buyer|owner|keys|deal|sale|otp|option|still|come|check|through|bring|book|arrange"
+    r"|can|confirm|pencil|slot|\d\s*(?:am|pm)"
 )
 
 
@@ -320,6 +332,12 @@ def _sizes(text: str) -> list[Claim]:
     for match in _SIZE.finditer(text):
         value = float(match.group(1).replace(",", ""))
         unit = "sqft" if match.group(2) else "sqm"
+        gap = _SIZE_GAP.match(text[match.end() :])
+        if gap:  # "118 sq ft bigger than Rivervale": a gap between two listings
+            sqft = value if unit == "sqft" else value * SQFT_PER_SQM
+            direction: Relation = ">" if gap.group(1) else "<"
+            claims.append(Claim("size_gap", sqft, direction, match.start(), match.group(0)))
+            continue
         claims.append(
             Claim(
                 "size",
@@ -352,8 +370,8 @@ def _availability(text: str) -> list[Claim]:
     for match in _PENDING.finditer(text):
         add("pending", match)
     viewing = _VIEWING.search(text)
-    if viewing and _OFFER.search(text) and not _NOT_THIS_ONE.search(text) and not found:
-        found.append(Claim("availability", "open to view", "=", viewing.start(), viewing.group(0)))
+    if viewing and _OFFER.search(text) and not _NOT_THIS_ONE.search(text):
+        add("open to view", viewing)
     return found
 
 
@@ -367,6 +385,8 @@ def claims_in(clause: str) -> list[Claim]:
         claims += _rooms(clause)
     if not claims:
         return claims
+    if _IF_YOU.search(clause):  # "if you're looking for a 3-bedder under 1M": the buyer's
+        claims = [c for c in claims if c.kind == "availability"]
     if _NOTHING_FOUND.search(clause):  # "I couldn't find a 3-bedder under 1M": no listing's
         return [c for c in claims if c.kind == "availability" and c.value != "open to view"]
     if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):

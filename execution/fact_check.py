@@ -18,7 +18,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from execution.claims import Claim, claims_in, size_in_sqft
@@ -34,10 +34,12 @@ MAX_CLAIMS = 400
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+", re.M)
 _CLAUSE = re.compile(
     r"(?i);|\s[\u2013\u2014]\s|\s-\s|,\s*(?=(?:while|whereas|whilst|but|and\s+the|and\s+this|and\s+that"
-    r"|compared|versus|vs\.?)\b)|\b(?=(?:while|whereas|whilst|but|compared\s+(?:to|with)"
+    r"|compared|versus|vs\.?)\b)|\b(?=(?:while|whereas|whilst|but|since|because|although|though"
+    r"|compared\s+(?:to|with)"
     r"|versus|vs\.?|than)\s)|\band\s+(?=the\s)"
 )
 _WORD = re.compile(r"[a-z0-9]+")
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _COMMON = {
     "street",
@@ -121,8 +123,15 @@ _ORDINALS = {
     "5th": 4,
     "fifth": 4,
 }
+_STRETCH = re.compile(r"[,;:]|\s[\u2013\u2014-]\s")
+_IT = re.compile(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
 _APART = re.compile(r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs)\b")
-_BOTH = re.compile(r"(?i)\b(?:both|all\s+(?:2|3|of\s+them)|each|all\s+(?:three|two))\b")
+_NOT_A_LISTING_AFTER_GAP = re.compile(
+    r"(?i)^\s*\w+\s+(?:than\s+)?(?:it|that|this|your|the\s+budget|budget|you|what)\b"
+)
+_BOTH = re.compile(
+    r"(?i)\b(?:both|each\s+of\s+them|all\s+of\s+them|all\s+(\d)|all\s+(?:are|have|come|can))\b"
+)
 _BUYER_NUMBER = re.compile(r"(?i)(\d[\d,]*(?:\.\d+)?)\s?(k|m|mil|mio|mn|million)?(?![a-z])")
 
 
@@ -162,6 +171,12 @@ def _name_words(title: str, location: str) -> frozenset[str]:
     names |= {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and a.isalpha()}
     parts = _WORD.findall(spaced)
     names |= {f"{a} {b}" for a, b in itertools.pairwise(parts) if f"{a}{b}" in names}
+    for run in _CAPITALISED_RUN.findall(text):  # "Ang Mo Kio": as written, and as "AMK"
+        words = run.split()
+        if any(len(w) < 4 for w in words):
+            names.add(" ".join(words).lower())
+        if len(words) >= 3:
+            names.add("".join(w[0] for w in words).lower())
     return frozenset(names)
 
 
@@ -306,93 +321,201 @@ def _available_as_said(said: str, availability: str) -> bool:
     return said == availability
 
 
-def _collective(
-    claim: Claim,
-    clause: tuple[int, int],
-    piece: str,
-    mentions: list[_Mention],
-    seen: list[int],
-) -> tuple[int, ...]:
-    """The listings a claim about "both" or "all" of them speaks of (it must hold for every
-    one): "Bishan Loft and Clementi Ridge are both 4-room", "Both Tampines flats are ...",
-    "I can show you both on Sunday". Empty: the claim is about one listing."""
-    word = _BOTH.search(piece)
-    if not word or clause[0] + word.start() > claim.start + len(claim.text):
-        return ()
-    start = clause[0] + word.start()
-    inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
-    between = [m for m in inside if start < m.start < claim.start]
-    if any(len(m.listings) == 1 for m in between):
-        return ()  # "Both are near the MRT: Punggol Edge at 1.18M ...": named one by one
-    named = {i for m in inside if m.start < claim.start for i in m.listings}
-    if len(named) >= 2 or (named and between):
-        return tuple(sorted(named))
-    many = 2 if word.group(0).lower() == "both" else len(seen)
-    return tuple(sorted(seen[-many:])) if len(seen) >= 2 else ()
+@dataclass
+class _Judged:
+    claim: Claim
+    owners: tuple[int, ...]
+    together: bool = False
+    """It must hold for every owner ("both are 4-room"), not for one of them."""
+    guessed: bool = False
+    """No listing named near it: the owners are those spoken of before, or all in play."""
 
 
-def _gap_problem(
-    claim: Claim,
-    mentions: list[_Mention],
-    context: tuple[int, ...],
-    facts: list[Facts],
-) -> str | None:
-    """A price gap ("30k cheaper than Clementi Vista") between the listing before it and the
-    one after it; None when it holds, or when the text does not name both ends."""
-    before = [m for m in mentions if m.start < claim.start]
-    after = [m for m in mentions if m.start > claim.start]
-    first = before[-1].listings if before else context
-    second = after[0].listings if after else ()
-    if len(first) != 1 or len(second) != 1 or first == second:
-        return None
-    a, b = facts[first[0]].price, facts[second[0]].price
-    gap = float(claim.value)
-    if claim.relation == "<" and not math.isclose(b - a, gap, abs_tol=0.5):
-        return f"the price gap is {b - a:,}, not {gap:,.0f} less"
-    if claim.relation == ">" and not math.isclose(a - b, gap, abs_tol=0.5):
-        return f"the price gap is {a - b:,}, not {gap:,.0f} more"
-    if claim.relation == "~" and not math.isclose(abs(a - b), gap, abs_tol=0.5):
-        return f"the price gap is {abs(a - b):,}, not {gap:,.0f}"
-    return None
+class _Reading:
+    """One message read against the records, sentence by sentence."""
 
+    def __init__(self, listings: list[Property], buyer_texts: Iterable[str]) -> None:
+        self.listings = listings
+        self.names = _Names(listings)
+        self.facts = [facts_of(p) for p in listings]
+        self.buyer_texts = buyer_texts
+        self.buyers: set[float] | None = None
+        self.context: tuple[int, ...] = ()
+        self.seen: list[int] = []  # listings named so far, the latest last
+        self.checked = 0
+        self.problems: list[Discrepancy] = []
+        self.sentence_text = ""
 
-def _most_consistent(
-    judged: list[tuple[Claim, tuple[int, ...], bool]], facts: list[Facts]
-) -> list[tuple[Claim, tuple[int, ...], bool]]:
-    """A clause whose listing the text leaves open ("the Tampines maisonette at 880k": two
-    Tampines flats) speaks of the one its claims fit best: the candidates for which most of
-    the clause's claims hold. A claim is then judged against those."""
-    result = []
-    for claim, owners, both in judged:
-        if both or len(owners) == 1:
-            result.append((claim, owners, both))
-            continue
-        peers = [c for c, o, b in judged if o == owners and not b]
-        fits = {i: sum(_holds(c, facts[i]) for c in peers) for i in owners}
-        best = max(fits.values())
-        result.append((claim, tuple(i for i in owners if fits[i] == best), both))
-    return result
+    def sentence(self, sentence: str) -> bool:
+        """Judge one sentence; False once the message holds too many claims to go on."""
+        mentions = self.names.mentions(sentence, len(self.listings))
+        self.sentence_text = sentence
+        judged: list[_Judged] = []
+        for clause in _clauses(sentence):
+            piece = sentence[clause[0] : clause[1]]
+            for found in claims_in(piece):
+                self.checked += 1
+                if self.checked > MAX_CLAIMS:
+                    self.problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
+                    return False
+                claim = replace(found, start=found.start + clause[0])
+                if self._buyers_own(claim, sentence):
+                    continue
+                if claim.kind in ("price_gap", "size_gap"):
+                    problem = self._gap(claim, mentions)
+                    if problem:
+                        self.problems.append(Discrepancy(sentence, claim.text, problem))
+                    continue
+                owned = self._owned(claim, clause, piece, mentions)
+                if owned is None:
+                    if claim.kind != "availability":  # "viewings are available on Sat"
+                        problem = f"{claim.kind} of no listing named"
+                        self.problems.append(Discrepancy(sentence, claim.text, problem))
+                    continue
+                judged.append(owned)
+        for item in self._most_consistent(judged):
+            held = [_holds(item.claim, self.facts[i]) for i in item.owners]
+            if not (all(held) if item.together else any(held)):
+                record = "; ".join(
+                    f"{self.listings[i].title}: {facts_line(self.listings[i])}" for i in item.owners
+                )
+                problem = f"{item.claim.kind.replace('_', ' ')} does not match the record"
+                self.problems.append(Discrepancy(sentence, item.claim.text, problem, record))
+        if mentions:  # a later sentence ("It is available.") speaks of the same
+            self.context = tuple(sorted({i for m in mentions for i in m.listings}))
+            for mention in mentions:
+                self.seen = [i for i in self.seen if i not in mention.listings]
+                self.seen += list(mention.listings)
+        return True
 
+    def _buyers_own(self, claim: Claim, sentence: str) -> bool:
+        """True when the claim is the buyer's number and nothing more is to check."""
+        if not claim.buyers:
+            return False
+        if claim.kind != "price":
+            return True  # "the 3 bedrooms you wanted": the buyer's, not a listing's
+        if self.buyers is None:
+            self.buyers = _buyer_amounts(self.buyer_texts)
+        if round(float(claim.value)) not in self.buyers:
+            self.problems.append(
+                Discrepancy(sentence, claim.text, "a number the buyer never wrote")
+            )
+            return True
+        # "under the 700k you mentioned": the listing's price must be under it
+        return claim.relation not in ("<", "<=", ">", ">=")
 
-def _owners(
-    claim: Claim,
-    clause: tuple[int, int],
-    mentions: list[_Mention],
-    context: tuple[int, ...],
-) -> tuple[int, ...]:
-    """The listings a claim may speak of: named nearest before it in its clause, else after it
-    in the clause, else last before it in the sentence, else the context ("It is ...")."""
-    inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
-    before = [m for m in inside if m.start <= claim.start]
-    after = [m for m in inside if m.start > claim.start]
-    earlier = [m for m in mentions if m.start < clause[0]]
-    if before:
-        return before[-1].listings
-    if after:
-        return after[0].listings
-    if earlier:
-        return earlier[-1].listings
-    return context
+    def _owned(
+        self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[_Mention]
+    ) -> _Judged | None:
+        together = self._collective(claim, clause, piece, mentions)
+        if together:
+            return _Judged(claim, together, together=True)
+        inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
+        before = [m for m in inside if m.start <= claim.start]
+        after = [m for m in inside if m.start > claim.start]
+        earlier = [m for m in mentions if m.start < clause[0]]
+        if before:
+            return _Judged(claim, before[-1].listings)
+        if earlier and _IT.match(piece):  # "..., but it's reserved": "it" is what the
+            # words before spoke of: the first listing named in the last stretch that names one
+            cuts = [0, *(m.end() for m in _STRETCH.finditer(self.sentence_text, 0, clause[0]))]
+            for cut in reversed(cuts):
+                since = [m for m in earlier if m.start >= cut]
+                if since:
+                    return _Judged(claim, since[0].listings)
+        if after:
+            return _Judged(claim, after[0].listings)
+        if earlier:
+            return _Judged(claim, earlier[-1].listings)
+        if self.context:
+            return _Judged(claim, self.context, guessed=True)
+        if not self.listings or (claim.kind == "availability" and len(self.listings) > 1):
+            return None
+        # nothing named yet ("It's a 3-room, 721 sq ft"): one of the listings in play
+        return _Judged(claim, tuple(range(len(self.listings))), guessed=True)
+
+    def _collective(
+        self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[_Mention]
+    ) -> tuple[int, ...]:
+        """The listings a claim about "both" or "all" of them speaks of (it must hold for
+        every one): "Bishan Loft and Clementi Ridge are both 4-room", "Both Tampines flats
+        are ...", "I can show you both on Sunday", "Both are 4-room: Khatib and Woodlands".
+        Empty: the claim is about one listing."""
+        word = _BOTH.search(piece)
+        if not word or clause[0] + word.start() > claim.start + len(claim.text):
+            return ()
+        start = clause[0] + word.start()
+        inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
+        between = [m for m in inside if start < m.start < claim.start]
+        if any(len(m.listings) == 1 for m in between):
+            return ()  # "Both are near the MRT: Punggol Edge at 1.18M ...": named one by one
+        named = {i for m in inside if m.start < claim.start for i in m.listings}
+        if len(named) >= 2 or (named and between):
+            return tuple(sorted(named))
+        count = word.group(1)
+        many = (
+            int(count) if count and count.isdigit() else 2 if "both" in word.group(0).lower() else 0
+        )
+        if len(self.seen) >= 2:
+            return tuple(sorted(self.seen[-many:] if many else self.seen))
+        later: list[int] = []  # "Both are 4-room flats: the Yishun one and the Fernvale one"
+        for mention in (m for m in mentions if m.start > claim.start and len(m.listings) == 1):
+            if mention.listings[0] not in later:
+                later.append(mention.listings[0])
+        wanted = many or len(later)
+        return tuple(sorted(later[:wanted])) if wanted >= 2 and len(later) >= wanted else ()
+
+    def _gap(self, claim: Claim, mentions: list[_Mention]) -> str | None:
+        """A gap ("30k cheaper than Clementi Vista", "118 sq ft bigger") between the listing
+        before it and the one after it (or the one other listing the sentence names); None
+        when it holds, or when the text does not name both ends."""
+        before = [m for m in mentions if m.start < claim.start]
+        after = [m for m in mentions if m.start > claim.start]
+        if _NOT_A_LISTING_AFTER_GAP.match(self._text_after(claim)):
+            return None  # "80k above it" (the buyer's budget), "20k more than you planned"
+        first = before[-1].listings if before else self.context
+        second = after[0].listings if after else ()
+        if not second and len(first) == 1:
+            others = {i for m in mentions for i in m.listings} - set(first)
+            second = tuple(others) if len(others) == 1 else ()
+        if len(first) != 1 or len(second) != 1 or first == second:
+            return None
+        a_facts, b_facts = self.facts[first[0]], self.facts[second[0]]
+        if claim.kind == "size_gap":
+            if a_facts.size_sqft is None or b_facts.size_sqft is None:
+                return "a size gap the records do not back"
+            a, b, tolerance = a_facts.size_sqft, b_facts.size_sqft, 2.0
+        else:
+            a, b, tolerance = float(a_facts.price), float(b_facts.price), 0.5
+        gap = float(claim.value)
+        actual = {"<": b - a, ">": a - b}.get(claim.relation, abs(a - b))
+        if math.isclose(actual, gap, abs_tol=tolerance):
+            return None
+        return f"the gap is {actual:,.0f}, not {gap:,.0f}"
+
+    def _text_after(self, claim: Claim) -> str:
+        return self.sentence_text[claim.start + len(claim.text) :][:40]
+
+    def _most_consistent(self, judged: list[_Judged]) -> list[_Judged]:
+        """A sentence whose listing the text leaves open ("the Tampines maisonette at 880k":
+        two Tampines flats; "It's 6.8M with 4 bedrooms" after two were named) speaks of the
+        one its claims fit best: the candidates for which most of its claims hold; a guess
+        from what was said before prefers the listing named last. Claims are judged
+        against those."""
+        result = []
+        for item in judged:
+            if item.together or len(item.owners) == 1:
+                result.append(item)
+                continue
+            peers = [j.claim for j in judged if j.owners == item.owners and not j.together]
+            fits = {i: sum(_holds(c, self.facts[i]) for c in peers) for i in item.owners}
+            best = max(fits.values())
+            chosen = tuple(i for i in item.owners if fits[i] == best)
+            if item.guessed and len(chosen) > 1:
+                recent = [i for i in reversed(self.seen) if i in chosen]
+                chosen = (recent[0],) if recent else chosen
+            result.append(replace(item, owners=chosen))
+        return result
 
 
 def check_facts(
@@ -407,75 +530,17 @@ def check_facts(
         buyer_texts: What the buyer wrote in this conversation: a number the message says
             is the buyer's ("your 1.5M budget") must be one of theirs.
     """
-    problems: list[Discrepancy] = []
+    reading = _Reading(listings, buyer_texts)
     if len(text) > MAX_TEXT:
-        problems.append(Discrepancy(text[:60], f"{len(text)} characters", "too long to check"))
+        reading.problems.append(
+            Discrepancy(text[:60], f"{len(text)} characters", "too long to check")
+        )
         text = text[:MAX_TEXT]
     digits = words_to_digits(" ".join(text.replace("\u2019", "'").split(" ")))
-    names = _Names(listings)
-    facts = [facts_of(p) for p in listings]
-    buyers: set[float] | None = None
-    context: tuple[int, ...] = tuple(range(len(listings))) if len(listings) == 1 else ()
-    checked = 0
-    seen: list[int] = []  # listings named so far, the latest last
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
-        mentions = names.mentions(sentence, len(listings))
-        for clause in _clauses(sentence):
-            piece = sentence[clause[0] : clause[1]]
-            judged: list[tuple[Claim, tuple[int, ...], bool]] = []
-            for claim in claims_in(piece):
-                checked += 1
-                if checked > MAX_CLAIMS:
-                    problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
-                    return problems
-                claim = Claim(
-                    claim.kind,
-                    claim.value,
-                    claim.relation,
-                    claim.start + clause[0],
-                    claim.text,
-                    claim.buyers,
-                )
-                if claim.buyers and claim.kind == "price":
-                    if buyers is None:
-                        buyers = _buyer_amounts(buyer_texts)
-                    if round(float(claim.value)) not in buyers:
-                        problems.append(
-                            Discrepancy(sentence, claim.text, "a number the buyer never wrote")
-                        )
-                        continue
-                    if claim.relation not in ("<", "<=", ">", ">="):
-                        continue  # the buyer's own number, restated
-                    # "under the 700k you mentioned": the listing's price must be under it
-                elif claim.buyers:
-                    continue  # "the 3 bedrooms you wanted": the buyer's, not a listing's
-                if claim.kind == "price_gap":
-                    problem = _gap_problem(claim, mentions, context, facts)
-                    if problem:
-                        problems.append(Discrepancy(sentence, claim.text, problem))
-                    continue
-                both = _collective(claim, clause, piece, mentions, seen)
-                owners = both or _owners(claim, clause, mentions, context)
-                if not owners:
-                    if claim.kind != "availability":  # "viewings are available on Sat"
-                        problems.append(
-                            Discrepancy(sentence, claim.text, f"{claim.kind} of no listing named")
-                        )
-                    continue
-                judged.append((claim, owners, bool(both)))
-            for claim, owners, together in _most_consistent(judged, facts):
-                held = [_holds(claim, facts[i]) for i in owners]
-                if not (all(held) if together else any(held)):
-                    record = "; ".join(
-                        f"{listings[i].title}: {facts_line(listings[i])}" for i in owners
-                    )
-                    problem = f"{claim.kind.replace('_', ' ')} does not match the record"
-                    problems.append(Discrepancy(sentence, claim.text, problem, record))
-        if mentions:  # a later sentence ("It is available.") speaks of the same
-            context = tuple(sorted({i for m in mentions for i in m.listings}))
-            for mention in mentions:
-                seen = [i for i in seen if i not in mention.listings] + list(mention.listings)
-    return problems
+        if not reading.sentence(sentence):
+            break
+    return reading.problems
 
 
 def require_facts_match(

@@ -34,7 +34,7 @@ def words_to_digits(text: str) -> str:
     """`text` with its numbers in digits (what is not a number is left as it was)."""
     spaced = _HYPHEN.sub(" ", text)
     try:
-        digits = alpha2digit(spaced, "en", threshold=0)
+        digits: str = alpha2digit(spaced, "en", threshold=0)
     except (ValueError, UnicodeError):  # text the parser cannot take: read it as written
         digits = spaced
     if "000" not in digits:  # no scale word was read: nothing below can apply

@@ -82,7 +82,7 @@ WRONG = [
     ("Tampines is S$1.58M. It has 5 bedrooms.", "bedrooms"),  # follow-up sentence
     ("Tampines is S$1.58M. It is sold.", "availability"),
     ("We have a lovely condo at S$1.2M.", "price"),  # "condo" names every condo: none is 1.2M
-    ("There is a 5-bedroom unit for you.", "no listing named"),
+    ("There is a 5-bedroom unit for you.", "bedrooms"),  # of no listing in play
     ("Tampines - $1,800,000 - 3 BR", "price"),
     ("The Tampines condo: 3 bed, S$1,580,000, 1,300 sq ft.", "size"),
     ("Punggol, 4 bedrooms, S$0.72M, available", "availability"),
