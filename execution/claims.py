@@ -198,10 +198,39 @@ _NOTHING_FOUND = re.compile(
 # or two kinds of fact; the full patterns are the slow part of the check).
 _DIGIT = re.compile(r"\d")
 _ROOM_HINT = re.compile(r"(?i)studio|exec|maisonette|jumbo|\bE[AM]\b")
-_STATE_HINT = re.compile(
-    r"(?i)avail|sold|market|grab|taken|gone|snap|reserv|offer|hold|pending|view|see|visit|show"
-    r"|look|tour|buyer|owner|keys|deal|sale|otp|option|still|come|check|through|bring|book|arrange"
-    r"|can|confirm|pencil|slot|\d\s*(?:am|pm)"
+_TOKEN = re.compile(r"[a-z]+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_TOKEN.findall(text.lower()))
+
+
+# The words without one of which a family of patterns cannot match: a clause's words are read
+# once, and only the families they allow run (the patterns are the costly part of the check).
+_NOT_AVAILABLE_WORDS = frozenset("available market sale grabs".split())
+_NEGATION_WORDS = frozenset("not isn isnt longer no currently".split())
+_AVAILABLE_WORDS = frozenset(
+    "available market grabs sale unsold still sold taken gone snapped bought got nobody".split()
+)
+_SOLD_WORDS = frozenset(
+    (
+        "sold snapped bought buyer market transacted taken gone owner keys sale deal completed"
+    ).split()
+)
+_PENDING_WORDS = frozenset("reserved offer hold pending option otp".split())
+_VIEWING_WORDS = frozenset(
+    (
+        "view viewing viewings views see visit show come take have check walk tour can "
+        "confirm confirmed booked book slot pencil pencilled look"
+    ).split()
+)
+_STATE_WORDS = _AVAILABLE_WORDS | _SOLD_WORDS | _PENDING_WORDS | _VIEWING_WORDS
+_NOT_A_PRICE_WORDS = frozenset(
+    (
+        "singapore postal blk block unit tel phone call whatsapp fee fees deposit grant "
+        "grants monthly maintenance conservancy rent rental cpf loan income salary savings "
+        "option s"
+    ).split()
 )
 
 
@@ -214,10 +243,6 @@ _RELATION_TEXT = (
 _RELATION_WORDS = frozenset(_RELATION_TEXT.split())
 """Words of which one is among the last few before a number that is compared, not stated."""
 _BUYERS_HINT = re.compile(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
-_NOT_A_PRICE_HINT = re.compile(
-    r"(?i)singapore|s\(|postal|blk|block|unit|#|tel|phone|call|whatsapp|\+65|fee|deposit|grant"
-    r"|monthly|maintenance|conservancy|rent|cpf|loan|income|salary|saving"
-)
 
 
 def _before(text: str, start: int, width: int = 48) -> str:
@@ -268,7 +293,8 @@ def _prices(text: str) -> list[Claim]:
             )
             continue
         window = _before(text, match.start(), 24)
-        if _NOT_A_PRICE_HINT.search(window) and _NOT_A_PRICE_BEFORE.search(window):
+        hinted = "#" in window or "+" in window or _words(window) & _NOT_A_PRICE_WORDS
+        if hinted and _NOT_A_PRICE_BEFORE.search(window):
             continue
         claims.append(
             Claim(
@@ -351,7 +377,7 @@ def _sizes(text: str) -> list[Claim]:
     return claims
 
 
-def _availability(text: str) -> list[Claim]:
+def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     found: list[Claim] = []
     taken: list[tuple[int, int]] = []
 
@@ -361,15 +387,16 @@ def _availability(text: str) -> list[Claim]:
         taken.append(match.span())
         found.append(Claim("availability", state, "=", match.start(), match.group(0)))
 
-    for match in _NOT_AVAILABLE.finditer(text):
-        add("not available", match)
-    for match in _AVAILABLE.finditer(text):
-        add("available", match)
-    for match in _SOLD.finditer(text):
-        add("sold", match)
-    for match in _PENDING.finditer(text):
-        add("pending", match)
-    viewing = _VIEWING.search(text)
+    families = [
+        (_NOT_AVAILABLE, "not available", words & _NOT_AVAILABLE_WORDS and words & _NEGATION_WORDS),
+        (_AVAILABLE, "available", words & _AVAILABLE_WORDS),
+        (_SOLD, "sold", words & _SOLD_WORDS),
+        (_PENDING, "pending", words & _PENDING_WORDS),
+    ]
+    for pattern, state, possible in families:
+        for match in pattern.finditer(text) if possible else ():
+            add(state, match)
+    viewing = _VIEWING.search(text) if words & _VIEWING_WORDS else None
     if viewing and _OFFER.search(text) and not _NOT_THIS_ONE.search(text):
         add("open to view", viewing)
     return found
@@ -378,7 +405,8 @@ def _availability(text: str) -> list[Claim]:
 def claims_in(clause: str) -> list[Claim]:
     """Every claim `clause` makes, in order of position."""
     numbers = _DIGIT.search(clause) is not None
-    claims = _availability(clause) if _STATE_HINT.search(clause) else []
+    words = _words(clause)
+    claims = _availability(clause, words) if words & _STATE_WORDS else []
     if numbers:
         claims += [*_prices(clause), *_sizes(clause)]
     if numbers or _ROOM_HINT.search(clause):
