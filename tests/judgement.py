@@ -30,6 +30,7 @@ DATA = Path(__file__).parent / "data"
 ESCALATION = {
     "tuning": DATA / "escalation_tuning.yaml",
     "tuning-2": DATA / "escalation_tuning_2.yaml",
+    "tuning-3": DATA / "escalation_tuning_3.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {
