@@ -36,6 +36,7 @@ ESCALATION = {
 FACT_CHECK = {
     "tuning": DATA / "fact_check_tuning.yaml",
     "tuning-2": DATA / "fact_check_tuning_2.yaml",
+    "tuning-3": DATA / "fact_check_tuning_3.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
 }
 AGENT = "Sarah Tan"
