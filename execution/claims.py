@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from execution.listing_facts import SQFT_PER_SQM, flat_type_of
+from execution.numbers import words_to_digits
 
+MAX_BUYER_TEXT = 25_000
 Kind = Literal[
     "price", "price_gap", "psf", "bedrooms", "flat_type", "size", "size_gap", "availability"
 ]
@@ -91,8 +93,7 @@ _SIZE = re.compile(
 )
 _APPROX = re.compile(
     r"(?i)(?:about|around|approx(?:imately|\.)?|roughly|~|close\s+to|nearly|almost|some|circa"
-    r"|ard|abt|or\s+so|give\s+or\s+take|just\s+(?:under|over|below|above)"
-    r"|slightly\s+(?:under|over|below|above|more|less))\s*(?:s\$|\$)?\s*$"
+    r"|ard|abt|or\s+so|give\s+or\s+take)\s*(?:s\$|\$)?\s*$"
 )
 _UNDER = re.compile(
     r"(?i)(?:under|below|less\s+than|within|up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than"
@@ -135,7 +136,7 @@ _SOLD = re.compile(
     r"|(?:a|the|another)\s+new\s+(?:buyer|owner)|handed\s+over\s+the\s+keys"
     r"|keys\s+(?:have\s+been\s+|were\s+)?handed\s+over|(?:sale|deal)\s+(?:is\s+|was\s+|has\s+been\s+)?"
     r"(?:done|completed|closed|sealed|through)|completed\s+(?:the|its)\s+sale"
-    r"|(?:is|was|'s|has\s+been|have\s+been|already|just|got|been|now)\s+(?:taken|gone)\b"
+    r"|(?:is|was|'s|has\s+been|have\s+been|already|just|got|been|now|kena)\s+(?:taken|gone)\b"
     r"(?!\s+(?:care|over|into|up|down|through|for|by\s+surprise)))"
 )
 _PENDING = re.compile(
@@ -154,9 +155,13 @@ _AVAILABLE = re.compile(
     r"|\bup\s+for\s+grabs|\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b|\bstill\s+got\b"
     r"|(?:^|[,:(\u2013\u2014|-]\s*)(?:still\s+|currently\s+|now\s+)?available\b(?!\s+(?:on|at|from|slots?))"
     r"|\bopen\s+for\s+(?:viewing|offers)"
-    r"|\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|not\s+yet)\s+(?:yet\s+)?"
-    r"(?:sold|taken|snapped\s+up|gone)"
+    r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)"
+    r"|\b(?:sold|taken|snapped\s+up|gone)\s+yet\b"
     r"|\bnobody\s+has\s+(?:bought|taken)|\bno\s+one\s+has\s+(?:bought|taken))"
+)
+_NOT_SOLD = re.compile(
+    r"(?i)\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|wasn'?t|never\s+been)"
+    r"\s+(?:\w+\s+)?(?:sold|taken|snapped\s+up|gone)\b(?!\s+yet)"
 )
 _NOT_AVAILABLE = re.compile(
     r"(?i)\b(?:not|isn'?t|is\s+no\s+longer|no\s+longer|not\s+currently|isn'?t\s+currently)\s+"
@@ -182,6 +187,7 @@ _NOT_THIS_ONE = re.compile(
 )
 _IF_YOU = re.compile(
     r"(?i)\bif\s+you(?:'re|\s+are)?\s+(?:looking|after|searching|open|keen|ok|okay)\b"
+    r"|\byou\s+asked\s+(?:if|whether|about)\b|\b(?:i|we)\s+(?:said|mentioned|wrote|told\s+you)\b"
 )
 _QUESTION_TO_BUYER = re.compile(
     r"(?i)\b(?:are|were|would|do|did|is|will|could)\s+you\b|\byour\b|\byou\s+(?:want|need|prefer)"
@@ -208,7 +214,7 @@ def _words(text: str) -> frozenset[str]:
 # The words without one of which a family of patterns cannot match: a clause's words are read
 # once, and only the families they allow run (the patterns are the costly part of the check).
 _NOT_AVAILABLE_WORDS = frozenset("available market sale grabs".split())
-_NEGATION_WORDS = frozenset("not isn isnt longer no currently".split())
+_NEGATION_WORDS = frozenset("not isn isnt hasn haven wasn never longer no currently".split())
 _AVAILABLE_WORDS = frozenset(
     "available market grabs sale unsold still sold taken gone snapped bought got nobody".split()
 )
@@ -389,6 +395,7 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
 
     families = [
         (_NOT_AVAILABLE, "not available", words & _NOT_AVAILABLE_WORDS and words & _NEGATION_WORDS),
+        (_NOT_SOLD, "not sold", words & _SOLD_WORDS and words & _NEGATION_WORDS),
         (_AVAILABLE, "available", words & _AVAILABLE_WORDS),
         (_SOLD, "sold", words & _SOLD_WORDS),
         (_PENDING, "pending", words & _PENDING_WORDS),
@@ -413,14 +420,19 @@ def claims_in(clause: str) -> list[Claim]:
         claims += _rooms(clause)
     if not claims:
         return claims
-    if _IF_YOU.search(clause):  # "if you're looking for a 3-bedder under 1M": the buyer's
-        claims = [c for c in claims if c.kind == "availability"]
+    if _IF_YOU.search(clause):  # "if you're looking for a 3-bedder under 1M": the buyer's;
+        return []  # "you asked if it's a 4-room", "I said it was sold": reported, not stated
     if _NOTHING_FOUND.search(clause):  # "I couldn't find a 3-bedder under 1M": no listing's
         return [c for c in claims if c.kind == "availability" and c.value != "open to view"]
     if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):
         # "Are you looking for a 3-bedder under 1M?" asks; it states nothing
         claims = [c for c in claims if c.kind == "availability"]
     return sorted(claims, key=lambda c: c.start)
+
+
+def rooms_in(text: str) -> list[Claim]:
+    """The bedroom counts and flat types `text` names (a buyer's "need 3 bedrooms")."""
+    return _rooms(words_to_digits(text[:MAX_BUYER_TEXT]))
 
 
 def size_in_sqft(value: str) -> tuple[float, str]:

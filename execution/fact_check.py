@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from execution.claims import Claim, claims_in, size_in_sqft
+from execution.claims import Claim, claims_in, rooms_in, size_in_sqft
 from execution.errors import ValidationError
 from execution.listing_facts import SQFT_PER_SQM, Facts, facts_line, facts_of
 from execution.numbers import words_to_digits
@@ -30,15 +30,19 @@ from execution.property_lookup import Property
 MAX_TEXT = 25_000
 """Longer than Green API's 20,000-character message: the rest is not read, and said so."""
 MAX_CLAIMS = 400
+APPROXIMATE = 0.025
+"""How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+", re.M)
 _CLAUSE = re.compile(
-    r"(?i);|\s[\u2013\u2014]\s|\s-\s|,\s*(?=(?:while|whereas|whilst|but|and\s+the|and\s+this|and\s+that"
+    r"(?i);|:\s|\s[\u2013\u2014]\s|\s-\s|,\s*(?=(?:while|whereas|whilst|but|and\s+the|and\s+this|and\s+that"
+    r"|and\s+it|so\s+it"
     r"|compared|versus|vs\.?)\b)|\b(?=(?:while|whereas|whilst|but|since|because|although|though"
     r"|compared\s+(?:to|with)"
     r"|versus|vs\.?|than)\s)|\band\s+(?=the\s)"
 )
 _WORD = re.compile(r"[a-z0-9]+")
+_STATED_FLAT = re.compile(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _COMMON = {
@@ -123,11 +127,17 @@ _ORDINALS = {
     "5th": 4,
     "fifth": 4,
 }
-_STRETCH = re.compile(r"[,;:]|\s[\u2013\u2014-]\s")
+_STRETCH = re.compile(r"[,;:(]|\s[\u2013\u2014-]\s")
 _IT = re.compile(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
 _APART = re.compile(r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs)\b")
 _NOT_A_LISTING_AFTER_GAP = re.compile(
     r"(?i)^\s*\w+\s+(?:than\s+)?(?:it|that|this|your|the\s+budget|budget|you|what)\b"
+)
+_LISTED = re.compile(r"[:(]|\s[\u2013\u2014-]\s")
+_PLURAL = re.compile(r"(?i)\b(?:are|have|both|all|each)\b")
+_VERSUS = re.compile(
+    r"(?i)(\$?\d[\d,.]*\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)\s*(?:vs\.?|versus|against)"
+    r"\s*(\$?\d[\d,.]*\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
 )
 _BOTH = re.compile(
     r"(?i)\b(?:both|each\s+of\s+them|all\s+of\s+them|all\s+(\d)|all\s+(?:are|have|come|can))\b"
@@ -152,6 +162,15 @@ class FactCheckFailed(ValidationError):
     def __init__(self, discrepancies: list[Discrepancy]) -> None:
         super().__init__("; ".join(str(d) for d in discrepancies))
         self.discrepancies = discrepancies
+
+
+def _kind_words(listing: Property) -> set[str]:
+    """Words that name a listing by its kind: "the condo", "the EC", "the 4-room"."""
+    words = set(_TYPE_WORDS.get(listing.property_type, ()))
+    for flat in facts_of(listing).flat_types if _STATED_FLAT.search(listing.title) else ():
+        number = flat.split("-")[0]
+        words |= {f"{number} room", f"{number}rm"} if number.isdigit() else {flat}
+    return words
 
 
 @lru_cache(maxsize=8192)
@@ -192,7 +211,7 @@ class _Names:
 
     def __init__(self, listings: list[Property]) -> None:
         self.words: list[frozenset[str]] = [_name_words(p.title, p.location) for p in listings]
-        self.kinds: list[set[str]] = [set(_TYPE_WORDS.get(p.property_type, ())) for p in listings]
+        self.kinds: list[set[str]] = [_kind_words(p) for p in listings]
         counts = Counter(w for words in self.words for w in words)
         self.weight = {w: 1 / n for w, n in counts.items()}
         self.patterns = {w: _word_pattern(w) for words in [*self.words, *self.kinds] for w in words}
@@ -259,7 +278,7 @@ def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
 
 def _holds(claim: Claim, facts: Facts) -> bool:
     if claim.kind == "price":
-        return _compare(claim, facts.price, tolerance=0.05)
+        return _compare(claim, facts.price, tolerance=APPROXIMATE)
     if claim.kind == "psf":
         if facts.size_sqft is None:
             return False
@@ -284,7 +303,11 @@ def _holds(claim: Claim, facts: Facts) -> bool:
         stated = sqft if unit == "sqft" else sqft / SQFT_PER_SQM
         slack = 0.75 / stated if stated else 0.0  # a whole unit of rounding either way
         return _compare(
-            claim, recorded, tolerance=max(0.05, slack), exact=max(0.002, slack), stated=stated
+            claim,
+            recorded,
+            tolerance=max(APPROXIMATE, slack),
+            exact=max(0.002, slack),
+            stated=stated,
         )
     return _available_as_said(str(claim.value), facts.availability)
 
@@ -318,7 +341,13 @@ def _available_as_said(said: str, availability: str) -> bool:
         return availability == "available"
     if said == "not available":
         return availability in ("sold", "pending")
+    if said == "not sold":
+        return availability in ("available", "pending")
     return said == availability
+
+
+def _distinct(items: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(items))
 
 
 @dataclass
@@ -340,6 +369,7 @@ class _Reading:
         self.facts = [facts_of(p) for p in listings]
         self.buyer_texts = buyer_texts
         self.buyers: set[float] | None = None
+        self.rooms: set[tuple[str, float | str]] | None = None
         self.context: tuple[int, ...] = ()
         self.seen: list[int] = []  # listings named so far, the latest last
         self.checked = 0
@@ -392,8 +422,18 @@ class _Reading:
         """True when the claim is the buyer's number and nothing more is to check."""
         if not claim.buyers:
             return False
+        if claim.kind in ("bedrooms", "flat_type"):  # "has the 3 bedrooms you asked for":
+            # the buyer must have asked for them, and the listing must have them
+            if self.rooms is None:
+                self.rooms = {(c.kind, c.value) for t in self.buyer_texts for c in rooms_in(t)}
+            if (claim.kind, claim.value) in self.rooms:
+                return False
+            self.problems.append(
+                Discrepancy(sentence, claim.text, "a number the buyer never wrote")
+            )
+            return True
         if claim.kind != "price":
-            return True  # "the 3 bedrooms you wanted": the buyer's, not a listing's
+            return True  # a size the buyer gave: theirs, not a listing's
         if self.buyers is None:
             self.buyers = _buyer_amounts(self.buyer_texts)
         if round(float(claim.value)) not in self.buyers:
@@ -407,6 +447,9 @@ class _Reading:
     def _owned(
         self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[_Mention]
     ) -> _Judged | None:
+        paired = self._versus(claim, mentions)
+        if paired is not None:
+            return _Judged(claim, (paired,))
         together = self._collective(claim, clause, piece, mentions)
         if together:
             return _Judged(claim, together, together=True)
@@ -434,6 +477,20 @@ class _Reading:
         # nothing named yet ("It's a 3-room, 721 sq ft"): one of the listings in play
         return _Judged(claim, tuple(range(len(self.listings))), guessed=True)
 
+    def _versus(self, claim: Claim, mentions: list[_Mention]) -> int | None:
+        """In "A is 80k more than B (628k vs 548k)" the first figure is A's, the second B's."""
+        for match in _VERSUS.finditer(self.sentence_text):
+            side = 0 if match.start(1) <= claim.start < match.end(1) else None
+            if match.start(2) <= claim.start < match.end(2):
+                side = 1
+            if side is None:
+                continue
+            named = _distinct(
+                m.listings[0] for m in mentions if m.start < match.start() and len(m.listings) == 1
+            )
+            return named[-2:][side] if len(named) >= 2 else None
+        return None
+
     def _collective(
         self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[_Mention]
     ) -> tuple[int, ...]:
@@ -447,8 +504,11 @@ class _Reading:
         start = clause[0] + word.start()
         inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
         between = [m for m in inside if start < m.start < claim.start]
-        if any(len(m.listings) == 1 for m in between):
-            return ()  # "Both are near the MRT: Punggol Edge at 1.18M ...": named one by one
+        if between and len(between[-1].listings) == 1:
+            gap = self.sentence_text[between[-1].start : claim.start]
+            listed = _LISTED.search(self.sentence_text, start, claim.start)
+            if listed or (len(gap) <= 40 and not _PLURAL.search(gap)):
+                return ()  # "Both are under 1.2M: Punggol Edge at 1.18M ...": one by one
         named = {i for m in inside if m.start < claim.start for i in m.listings}
         if len(named) >= 2 or (named and between):
             return tuple(sorted(named))
@@ -458,12 +518,16 @@ class _Reading:
         )
         if len(self.seen) >= 2:
             return tuple(sorted(self.seen[-many:] if many else self.seen))
-        later: list[int] = []  # "Both are 4-room flats: the Yishun one and the Fernvale one"
-        for mention in (m for m in mentions if m.start > claim.start and len(m.listings) == 1):
-            if mention.listings[0] not in later:
-                later.append(mention.listings[0])
+        # "Both are 4-room flats: the Yishun one and the Fernvale one"
+        later = _distinct(
+            m.listings[0] for m in mentions if m.start > claim.start and len(m.listings) == 1
+        )
         wanted = many or len(later)
-        return tuple(sorted(later[:wanted])) if wanted >= 2 and len(later) >= wanted else ()
+        if wanted >= 2 and len(later) >= wanted:
+            return tuple(sorted(later[:wanted]))
+        if len(self.listings) >= 2 and many in (0, len(self.listings)):
+            return tuple(range(len(self.listings)))  # "Both are below 1.48M" of the two shown
+        return ()
 
     def _gap(self, claim: Claim, mentions: list[_Mention]) -> str | None:
         """A gap ("30k cheaper than Clementi Vista", "118 sq ft bigger") between the listing
@@ -478,6 +542,10 @@ class _Reading:
         if not second and len(first) == 1:
             others = {i for m in mentions for i in m.listings} - set(first)
             second = tuple(others) if len(others) == 1 else ()
+        if not first and not second and len(self.listings) == 2:
+            first, second = (0,), (1,)  # "the two are only 17k apart"
+            if claim.relation != "~":
+                return None  # which one is cheaper is not said
         if len(first) != 1 or len(second) != 1 or first == second:
             return None
         a_facts, b_facts = self.facts[first[0]], self.facts[second[0]]

@@ -142,11 +142,19 @@ def test_require_raises_with_every_discrepancy() -> None:
 # --- the labelled corpora (tests/judgement.py): tuning and held-out figures, printed ---------
 
 
-def test_the_tuning_corpus() -> None:
-    score = score_fact_check("tuning", FACT_CHECK["tuning"])
-    SUMMARY_LINES.extend(score.lines()[:7])
+@pytest.mark.parametrize(
+    ("name", "stopped", "false_stops"),
+    [("tuning", 0.98, 0.05), ("tuning-2", 0.93, 0.05), ("tuning-3", 0.92, 0.05)],
+)
+def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
+    """Three tuning sets by three authors; the rules may be shaped by their misses. tuning-2
+    and tuning-3 were each measured once before any rule read them (README)."""
+    score = score_fact_check(name, FACT_CHECK[name])
+    SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
-    assert score.stop_rate >= 0.98 and score.false_stop_rate <= 0.05, "\n".join(score.misses)
+    assert score.stop_rate >= stopped and score.false_stop_rate <= false_stops, "\n".join(
+        score.misses
+    )
 
 
 def test_the_held_out_corpus() -> None:
@@ -156,7 +164,7 @@ def test_the_held_out_corpus() -> None:
     score = score_fact_check("held-out", FACT_CHECK["held-out"])
     SUMMARY_LINES.extend(score.lines()[:7])
     assert score.wrong >= 150 and score.true >= 125
-    assert score.stop_rate >= 0.90 and score.false_stop_rate <= 0.12, score.lines()[0]
+    assert score.stop_rate >= 0.94 and score.false_stop_rate <= 0.05, score.lines()[0]
 
 
 # --- bad input: bounded work whatever the reply holds -----------------------------------------
@@ -214,12 +222,3 @@ def test_prices_in_words_and_flat_types() -> None:
     assert check_facts("GreenRidges is a 3-room flat.", [flat])
     assert check_facts("Punggol Waterway is still up for grabs!", BOOK)
     assert check_facts("Want to view Punggol Waterway this Saturday?", BOOK)
-
-
-def test_the_second_tuning_corpus() -> None:
-    """A second tuning set by a third author, measured once before any rule read it (93.1%
-    stopped, 10.7% false stops, close to the held-out figures); tuning material from now on."""
-    score = score_fact_check("tuning-2", FACT_CHECK["tuning-2"])
-    SUMMARY_LINES.extend(score.lines()[:1])
-    assert score.wrong >= 140 and score.true >= 120
-    assert score.stop_rate >= 0.90 and score.false_stop_rate <= 0.12, score.lines()[0]
