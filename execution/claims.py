@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from execution.listing_facts import SQFT_PER_SQM, flat_type_of
@@ -315,47 +316,33 @@ def _prices(text: str) -> list[Claim]:
     return claims
 
 
+def _room_value(kind: str, match: re.Match[str]) -> int | str | None:
+    if kind == "bedrooms":
+        return int(match.group(1))
+    if kind == "studio":
+        return 0
+    if match.group(4) and match.group(4) != match.group(4).upper():
+        return None  # "ea" or "em" in lower case: a word, not Executive Apartment
+    return flat_type_of(match) if match.group(1) else "executive"
+
+
 def _rooms(text: str) -> list[Claim]:
+    lowered = text.lower()
+    families = [
+        ("bedrooms", _BEDROOMS, "b" in lowered),
+        ("studio", _STUDIO, "studio" in lowered),
+        ("flat_type", _FLAT_TYPE, "r" in lowered or "e" in lowered),
+    ]
     claims = []
-    for match in _BEDROOMS.finditer(text):
-        relation: Relation = "!=" if _relation(text, match.start()) == "!=" else "="
-        claims.append(
-            Claim(
-                "bedrooms",
-                int(match.group(1)),
-                relation,
-                match.start(),
-                match.group(0),
-                _buyers(text, match.start(), match.end()),
-            )
-        )
-    for match in _STUDIO.finditer(text):
-        relation = "!=" if _relation(text, match.start()) == "!=" else "="
-        claims.append(
-            Claim(
-                "bedrooms",
-                0,
-                relation,
-                match.start(),
-                match.group(0),
-                _buyers(text, match.start(), match.end()),
-            )
-        )
-    for match in _FLAT_TYPE.finditer(text):
-        if match.group(4) and match.group(4) != match.group(4).upper():
-            continue
-        kind = flat_type_of(match) if match.group(1) else "executive"
-        relation = "!=" if _relation(text, match.start()) == "!=" else "="
-        claims.append(
-            Claim(
-                "flat_type",
-                kind,
-                relation,
-                match.start(),
-                match.group(0),
-                _buyers(text, match.start(), match.end()),
-            )
-        )
+    for kind, pattern, possible in families:
+        for match in pattern.finditer(text) if possible else ():
+            value = _room_value(kind, match)
+            if value is None:
+                continue
+            relation: Relation = "!=" if _relation(text, match.start()) == "!=" else "="
+            buyers = _buyers(text, match.start(), match.end())
+            claim_kind: Kind = "flat_type" if kind == "flat_type" else "bedrooms"
+            claims.append(Claim(claim_kind, value, relation, match.start(), match.group(0), buyers))
     return claims
 
 
@@ -432,7 +419,12 @@ def claims_in(clause: str) -> list[Claim]:
 
 def rooms_in(text: str) -> list[Claim]:
     """The bedroom counts and flat types `text` names (a buyer's "need 3 bedrooms")."""
-    return _rooms(words_to_digits(text[:MAX_BUYER_TEXT]))
+    return _rooms_of_buyer(text[:MAX_BUYER_TEXT])
+
+
+@lru_cache(maxsize=1024)
+def _rooms_of_buyer(text: str) -> list[Claim]:
+    return _rooms(words_to_digits(text))
 
 
 def size_in_sqft(value: str) -> tuple[float, str]:

@@ -115,6 +115,7 @@ _ORDINAL = re.compile(
     r"(?i)\b(?:the\s+)?(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)\s+(?:1|one|unit"
     r"|listing|option|flat|condo|property|place|home)\b"
 )
+_ORDINAL_HINT = re.compile(r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth")
 _ORDINALS = {
     "1st": 0,
     "first": 0,
@@ -214,15 +215,17 @@ class _Names:
         self.kinds: list[set[str]] = [_kind_words(p) for p in listings]
         counts = Counter(w for words in self.words for w in words)
         self.weight = {w: 1 / n for w, n in counts.items()}
-        self.patterns = {w: _word_pattern(w) for words in [*self.words, *self.kinds] for w in words}
+        every = {w for words in [*self.words, *self.kinds] for w in words}
+        self.patterns = [(w.split(maxsplit=1)[0], w, _word_pattern(w)) for w in sorted(every)]
 
     def mentions(self, sentence: str, count: int) -> list[_Mention]:
         lowered = sentence.lower()
         hits: list[tuple[int, int, str]] = []  # (start, end, word)
-        for word, pattern in self.patterns.items():
-            if word.split(maxsplit=1)[0] in lowered:  # a substring test first: far cheaper
+        for first, word, pattern in self.patterns:
+            if first in lowered:  # a substring test first: far cheaper than the pattern
                 hits += [(m.start(), m.end(), word) for m in pattern.finditer(lowered)]
-        for match in _ORDINAL.finditer(lowered):
+        ordinals = _ORDINAL.finditer(lowered) if _ORDINAL_HINT.search(lowered) else ()
+        for match in ordinals:
             index = _ORDINALS[match.group(1)]
             if index < count:
                 hits.append((match.start(), match.end(), f"#{index}"))
@@ -259,12 +262,18 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(sorted(set(bounds))) if b > a]
 
 
+@lru_cache(maxsize=1024)
+def _buyer_digits(text: str) -> str:
+    """A buyer's message in digits: the same messages are read again on every turn."""
+    return words_to_digits(text)
+
+
 def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
     """Every amount the buyer wrote, read the generous ways a buyer writes one ("budget 1.5"
     is 1.5M, "700" may be 700k)."""
     amounts: set[float] = set()
     for text in buyer_texts:
-        for match in _BUYER_NUMBER.finditer(words_to_digits(text[:MAX_TEXT])):
+        for match in _BUYER_NUMBER.finditer(_buyer_digits(text[:MAX_TEXT])):
             value = float(match.group(1).replace(",", "") or 0)
             suffix = (match.group(2) or "").lower()
             if suffix == "k":
@@ -375,11 +384,18 @@ class _Reading:
         self.checked = 0
         self.problems: list[Discrepancy] = []
         self.sentence_text = ""
+        self.versus: list[re.Match[str]] = []
 
     def sentence(self, sentence: str) -> bool:
         """Judge one sentence; False once the message holds too many claims to go on."""
         mentions = self.names.mentions(sentence, len(self.listings))
         self.sentence_text = sentence
+        lowered = sentence.lower()
+        self.versus = (
+            list(_VERSUS.finditer(sentence))
+            if "vs" in lowered or "versus" in lowered or "against" in lowered
+            else []
+        )
         judged: list[_Judged] = []
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
@@ -388,7 +404,14 @@ class _Reading:
                 if self.checked > MAX_CLAIMS:
                     self.problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
                     return False
-                claim = replace(found, start=found.start + clause[0])
+                claim = Claim(
+                    found.kind,
+                    found.value,
+                    found.relation,
+                    found.start + clause[0],
+                    found.text,
+                    found.buyers,
+                )
                 if self._buyers_own(claim, sentence):
                     continue
                 if claim.kind in ("price_gap", "size_gap"):
@@ -479,7 +502,7 @@ class _Reading:
 
     def _versus(self, claim: Claim, mentions: list[_Mention]) -> int | None:
         """In "A is 80k more than B (628k vs 548k)" the first figure is A's, the second B's."""
-        for match in _VERSUS.finditer(self.sentence_text):
+        for match in self.versus:
             side = 0 if match.start(1) <= claim.start < match.end(1) else None
             if match.start(2) <= claim.start < match.end(2):
                 side = 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,17 +54,37 @@ def sizes_in(text: str) -> list[float]:
 
 
 def facts_of(listing: Property) -> Facts:
-    described = " ".join([listing.title, *listing.key_selling_points])
-    types = frozenset(flat_type_of(m) for m in _FLAT_TYPE.finditer(listing.title))
-    if listing.property_type != "HDB":
+    return _facts(
+        listing.title,
+        listing.property_type,
+        listing.bedrooms,
+        listing.price,
+        listing.availability,
+        listing.floor_area_sqft,
+        tuple(listing.key_selling_points),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _facts(
+    title: str,
+    property_type: str,
+    bedrooms: int | None,
+    price: int,
+    availability: str,
+    floor_area_sqft: int | None,
+    points: tuple[str, ...],
+) -> Facts:
+    types = frozenset(flat_type_of(m) for m in _FLAT_TYPE.finditer(title))
+    if property_type != "HDB":
         types = frozenset()
-    elif not types and listing.bedrooms is not None:
-        types = frozenset(_HDB_TYPES_BY_BEDROOMS.get(listing.bedrooms, set()))
-    size: float | None = listing.floor_area_sqft
+    elif not types and bedrooms is not None:
+        types = frozenset(_HDB_TYPES_BY_BEDROOMS.get(bedrooms, set()))
+    size: float | None = floor_area_sqft
     if size is None:
-        stated = sizes_in(described)
+        stated = sizes_in(" ".join([title, *points]))
         size = stated[0] if stated else None
-    return Facts(listing.price, listing.bedrooms, types, size, listing.availability)
+    return Facts(price, bedrooms, types, size, availability)
 
 
 def facts_line(listing: Property) -> str:

@@ -37,15 +37,17 @@ def words_to_digits(text: str) -> str:
         digits: str = alpha2digit(spaced, "en", threshold=0)
     except (ValueError, UnicodeError):  # text the parser cannot take: read it as written
         digits = spaced
-    if "000" not in digits:  # no scale word was read: nothing below can apply
+    lowered = digits.lower()
+    if "half" in lowered or "quarter" in lowered:
+        digits = _AND_A_FRACTION.sub(
+            lambda m: _number((int(m.group(1)) + _FRACTION[m.group(2).lower()]) * int(m.group(3))),
+            digits,
+        )
+        digits = _FRACTION_OF.sub(
+            lambda m: _number(_FRACTION[" ".join(m.group(1).lower().split())] * int(m.group(2))),
+            digits,
+        )
+    if " 1000" not in digits:  # no scale word stands apart ("1.2 1000000", "a 1000000")
         return digits
-    digits = _AND_A_FRACTION.sub(
-        lambda m: _number((int(m.group(1)) + _FRACTION[m.group(2).lower()]) * int(m.group(3))),
-        digits,
-    )
-    digits = _FRACTION_OF.sub(
-        lambda m: _number(_FRACTION[" ".join(m.group(1).lower().split())] * int(m.group(2))),
-        digits,
-    )
     digits = _TIMES_SCALE.sub(lambda m: _number(float(m.group(1)) * int(m.group(2))), digits)
     return _A_SCALE.sub(lambda m: m.group(1), digits)
