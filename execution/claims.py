@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from execution.listing_facts import SQFT_PER_SQM, flat_type_of
+from execution.listing_facts import flat_type_of
+from execution.listings import SQFT_PER_SQM
 from execution.numbers import words_to_digits
 
 MAX_BUYER_TEXT = 25_000

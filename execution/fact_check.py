@@ -23,7 +23,8 @@ from functools import lru_cache
 
 from execution.claims import Claim, claims_in, rooms_in, size_in_sqft
 from execution.errors import ValidationError
-from execution.listing_facts import SQFT_PER_SQM, Facts, facts_line, facts_of
+from execution.listing_facts import Facts, facts_line, facts_of
+from execution.listings import SQFT_PER_SQM
 from execution.numbers import words_to_digits
 from execution.property_lookup import Property
 

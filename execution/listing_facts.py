@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from execution.listings import SQFT_PER_SQM
+
 if TYPE_CHECKING:
     from execution.property_lookup import Property
 
-SQFT_PER_SQM = 10.7639
 _FLAT_TYPE = re.compile(
     r"(?i)\b([1-5])\s*-?\s*(?:room|rm)\b|\b(executive|maisonette|jumbo)\b(?!\s+condo)|\b(EA|EM)\b"
 )

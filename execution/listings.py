@@ -49,6 +49,7 @@ FIELD_ALIASES = {
     "bedrooms": ("bedrooms", "beds", "bedroom"),
     "availability": ("availability", "status"),
     "key_selling_points": ("key_selling_points", "selling_points", "highlights"),
+    "floor_area_sqft": ("floor_area_sqft", "floor_area", "size", "size_sqft", "sqft", "built_up"),
 }
 _ALIAS_TO_FIELD = {alias: name for name, aliases in FIELD_ALIASES.items() for alias in aliases}
 REQUIRED = ("title", "location", "price", "property_type")
@@ -74,6 +75,7 @@ class Listing:
     availability: str
     key_selling_points: tuple[str, ...]
     external_ref: str | None = None
+    floor_area_sqft: int | None = None
 
     def to_params(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class Listing:
             "bedrooms": self.bedrooms,
             "availability": self.availability,
             "key_selling_points": json.dumps(list(self.key_selling_points), ensure_ascii=False),
+            "floor_area_sqft": self.floor_area_sqft,
         }
 
 
@@ -161,6 +164,29 @@ def parse_bedrooms(value: Any) -> int | None:
     return int(number)
 
 
+_AREA = re.compile(
+    r"(?i)^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(?:(sq\.?\s?ft\.?|sqft|square\s+feet|ft2|sf)"
+    r"|(sq\.?\s?m\.?|sqm|square\s+met(?:re|er)s?|m2|m\u00b2))?\s*$"
+)
+SQFT_PER_SQM = 10.7639
+
+
+def parse_floor_area(value: Any) -> int | None:
+    """A floor area in whole square feet: 1001, "1,001 sqft", "93 sqm" (turned into sq ft)."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise FieldError("floor_area_sqft", "expected a number, got true/false")
+    match = _AREA.match(str(value))
+    if not match:
+        raise FieldError("floor_area_sqft", f"{value!r} is not a floor area (e.g. 1001, 93 sqm)")
+    number = float(match.group(1).replace(",", ""))
+    sqft = number * SQFT_PER_SQM if match.group(3) else number
+    if not 50 <= sqft <= 200_000:
+        raise FieldError("floor_area_sqft", f"{value!r} is out of range (50 to 200,000 sq ft)")
+    return round(sqft)
+
+
 def parse_property_type(value: Any) -> str:
     text = _text("type", value)
     canonical = _TYPE_LOOKUP.get(re.sub(r"[\s\-_]+", " ", text.lower()))
@@ -216,4 +242,5 @@ def parse_listing(fields: Mapping[str, Any]) -> Listing:
         bedrooms=parse_bedrooms(fields.get("bedrooms")),
         availability=parse_availability(fields.get("availability")),
         key_selling_points=parse_selling_points(fields.get("key_selling_points")),
+        floor_area_sqft=parse_floor_area(fields.get("floor_area_sqft")),
     )

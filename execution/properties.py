@@ -147,6 +147,11 @@ def show_command(
             ("type", item.property_type),
             ("bedrooms", "-" if item.bedrooms is None else item.bedrooms),
             ("availability", item.availability),
+            (
+                "floor area",
+                "-" if item.floor_area_sqft is None else f"{item.floor_area_sqft:,} sq ft",
+            ),
+            ("facts (as replies quote them)", item.facts),
             ("selling points", "\n".join(f"- {p}" for p in item.key_selling_points) or "-"),
             ("agent", item.agent_id),
             ("reference", item.external_ref or "-"),

@@ -156,14 +156,14 @@ def validate_file(
 
 _UPSERT = """
 INSERT INTO properties (agent_id, external_ref, title, location, price, property_type, bedrooms,
-                        availability, key_selling_points)
+                        availability, key_selling_points, floor_area_sqft)
 VALUES (:agent_id, :external_ref, :title, :location, :price, :property_type, :bedrooms,
-        :availability, :key_selling_points)
+        :availability, :key_selling_points, :floor_area_sqft)
 ON CONFLICT (agent_id, external_ref) DO UPDATE SET
     title = excluded.title, location = excluded.location, price = excluded.price,
     property_type = excluded.property_type, bedrooms = excluded.bedrooms,
     availability = excluded.availability, key_selling_points = excluded.key_selling_points,
-    updated_at = CURRENT_TIMESTAMP
+    floor_area_sqft = excluded.floor_area_sqft, updated_at = CURRENT_TIMESTAMP
 """
 
 

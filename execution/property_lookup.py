@@ -15,7 +15,7 @@ MAX_LIMIT = 100
 
 _COLUMNS = (
     "p.property_id, p.agent_id, p.external_ref, p.title, p.location, p.price, p.property_type, "
-    "p.bedrooms, p.availability, p.key_selling_points"
+    "p.bedrooms, p.availability, p.key_selling_points, p.floor_area_sqft"
 )
 
 
@@ -52,6 +52,7 @@ def _property(row: Row) -> Property:
         availability=row["availability"],
         key_selling_points=json.loads(row["key_selling_points"]),
         match_score=None if score is None else round(float(score), 4),
+        floor_area_sqft=None if row["floor_area_sqft"] is None else int(row["floor_area_sqft"]),
     )
     return replace(listing, facts=facts_line(listing))
 

@@ -86,7 +86,8 @@ def conversation_scenario(store: Store, conversation_id: int) -> str:
         )
         listings = tx.fetchall(
             "SELECT external_ref, title, location, price, property_type, bedrooms, availability, "
-            "key_selling_points FROM properties WHERE agent_id = :a ORDER BY property_id",
+            "key_selling_points, floor_area_sqft FROM properties WHERE agent_id = :a "
+            "ORDER BY property_id",
             {"a": agent.agent_id},
         )
     clean = anonymiser(conversation.contact_name or "", agent.name)
@@ -134,6 +135,7 @@ def _listing(row: dict[str, Any]) -> dict[str, Any]:
         "bedrooms": row["bedrooms"],
         "availability": row["availability"],
         "key_selling_points": json.loads(points) if isinstance(points, str) else points,
+        **({"floor_area_sqft": row["floor_area_sqft"]} if row["floor_area_sqft"] else {}),
     }
 
 

@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from execution.errors import NotFoundError, ValidationError
+from execution.fact_check import check_facts
+from execution.listings import FieldError, parse_floor_area
 from execution.property_import import ImportRejected, import_properties, validate_file
 from execution.property_lookup import search_properties
 from execution.store import Store
@@ -314,8 +316,10 @@ def test_concurrent_imports_for_one_agent_keep_the_index_whole(
     agent_id = make_agent(store)
     files = []
     for n in range(4):
-        rows = [{**ROWS[0], "ref": f"F{n}-{i}", "location": f"Area {n} Street {i % 7}"}
-                for i in range(150)]  # fmt: skip
+        rows = [
+            {**ROWS[0], "ref": f"F{n}-{i}", "location": f"Area {n} Street {i % 7}"}
+            for i in range(150)
+        ]
         files.append(write_csv(tmp_path / f"f{n}.csv", rows))
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda f: import_properties(store, agent_id, f), files))
@@ -328,7 +332,33 @@ def test_reimports_that_drop_locations_leave_no_orphan_terms(store: Store, tmp_p
     agent_id = make_agent(store)
     base = {**ROWS[0]}
     for n, where in enumerate(["Tampines Street 81", "Bishan Street 21", "Tampines Avenue 5"]):
-        import_properties(store, agent_id, write_csv(tmp_path / f"{n}.csv",
-                                                     [{**base, "location": where}]))  # fmt: skip
+        import_properties(
+            store, agent_id, write_csv(tmp_path / f"{n}.csv", [{**base, "location": where}])
+        )
         listed, indexed, orphans = indexed_locations(store, agent_id)
         assert listed == indexed == {where} and orphans == 0
+
+
+def test_a_floor_area_is_imported_in_square_feet_and_checked(store: Store, tmp_path: Path) -> None:
+    assert parse_floor_area("93 sqm") == 1001 and parse_floor_area("1,001 sq ft") == 1001
+    assert parse_floor_area("") is None
+    for bad in ("huge", "10", True):
+        with pytest.raises(FieldError):
+            parse_floor_area(bad)
+    agent_id = make_agent(store)
+    rows = [
+        {
+            "title": "Bedok 4-room",
+            "location": "Bedok North",
+            "price": "548000",
+            "type": "HDB",
+            "bedrooms": "3",
+            "size": "93 sqm",
+        }
+    ]
+    import_properties(store, agent_id, write_csv(tmp_path / "l.csv", rows))
+    [found] = search_properties(store, agent_id, location="bedok")
+    assert found.floor_area_sqft == 1001
+    assert "1,001 sq ft" in found.facts and "HDB 4-room" in found.facts
+    assert check_facts("The Bedok flat is 93 sqm.", [found]) == []
+    assert check_facts("The Bedok flat is 1,200 sq ft.", [found])
