@@ -31,6 +31,7 @@ ESCALATION = {
     "tuning": DATA / "escalation_tuning.yaml",
     "tuning-2": DATA / "escalation_tuning_2.yaml",
     "tuning-3": DATA / "escalation_tuning_3.yaml",
+    "tuning-4": DATA / "escalation_tuning_4.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {
