@@ -20,6 +20,7 @@ from rich.text import Text
 
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.errors import ConfigurationError
+from execution.regex_gate import may_match
 
 FAILED_SEARCHES_LIMIT = 3
 FAILED_SEARCHES = "failed_searches"
@@ -165,16 +166,20 @@ def detect_escalation(
     message = _normalize(text)
     for trigger in rules or default_rules(agent_name):
         judged = message
+        lowered = judged.lower()
         for neutral in trigger.unless:
-            judged = neutral.sub(" ", judged)
+            if may_match(neutral, lowered):
+                judged = neutral.sub(" ", judged)
+                lowered = judged.lower()
         for pattern in trigger.patterns:
-            match = pattern.search(judged)
+            match = pattern.search(judged) if may_match(pattern, lowered) else None
             if match:
                 return Escalation(trigger.name, match.group(0).strip())
         if trigger.statements or trigger.questions:
             for sentence, asks in _sentences(judged):
+                words = sentence.lower()
                 for pattern in trigger.questions if asks else trigger.statements:
-                    match = pattern.search(sentence)
+                    match = pattern.search(sentence) if may_match(pattern, words) else None
                     if match:
                         return Escalation(trigger.name, match.group(0).strip())
     if failed_search_streak >= FAILED_SEARCHES_LIMIT:
