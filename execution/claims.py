@@ -124,8 +124,8 @@ _BUYERS_BEFORE = re.compile(
     r"|\bas\s+you\s+\w+)\s*(?:of|is|was|at|:|around|about)?\s*(?:s\$|\$)?\s*$"
 )
 _BUYERS_AFTER = re.compile(
-    r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:[\w-]+\s+){0,2}?(?:is\s+|are\s+|and\s+|so\s+)?"
-    r"(?:above|over|under|below|within|outside|beyond|out\s+of|in|of|than|for|above\s+your)\b)"
+    r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:is\s+|are\s+|and\s+|so\s+|still\s+|well\s+)*"
+    r"(?:above|over|under|below|within|outside|beyond|out\s+of|than)\b)"
     r"(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
     r"|(?:that\s+|which\s+)?you(?:'ve|'d|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned|said|wanted"
     r"|asked|need|gave|specified|told|prefer|set|shared|stated|indicated|wrote|budgeted"
@@ -135,16 +135,23 @@ _BUYERS_AFTER = re.compile(
 
 _SOLD = re.compile(
     r"(?i)\b(?:sold|snapped\s+up|been\s+bought|found\s+a\s+buyer|off\s+the\s+market|transacted"
-    r"|(?:a|the|another)\s+new\s+(?:buyer|owner)|handed\s+over\s+the\s+keys"
-    r"|keys\s+(?:have\s+been\s+|were\s+)?handed\s+over|(?:sale|deal)\s+(?:is\s+|was\s+|has\s+been\s+)?"
+    r"|(?:a|the|another)\s+new\s+(?:buyer|owner)|\bnew\s+owners?\b|handed\s+over\s+the\s+keys"
+    r"|keys\s+(?:have\s+been\s+|were\s+)?handed\s+over|collected\s+the\s+keys"
+    r"|(?:sale|deal|transaction)(?:'s|\s+is|\s+was|\s+has\s+been)?\s+"
     r"(?:done|completed|closed|sealed|through)|completed\s+(?:the|its)\s+sale"
+    r"|(?:someone|somebody)\s+else\s+(?:has|owns|got)\s+(?:the\s+keys|it)"
     r"|(?:is|was|'s|has\s+been|have\s+been|already|just|got|been|now|kena)\s+(?:taken|gone)\b"
     r"(?!\s+(?:care|over|into|up|down|through|for|by\s+surprise)))"
 )
 _PENDING = re.compile(
     r"(?i)\b(?:reserved|under\s+offer|on\s+hold|pending\b(?!\s+(?:your|you|confirmation|approval"
     r"|the\s+agent|sarah|her|his))|(?:an?\s+)?offer\s+(?:pending|accepted|in\s+progress)"
-    r"|(?:has|got|received)\s+an?\s+(?:\w+\s+)?offer|(?:put|made)\s+(?:in\s+)?an?\s+offer"
+    r"|(?:has|got|received)\s+an?\s+(?:\w+\s+)?offer"
+    r"|(?:someone|somebody|another\s+(?:buyer|party|family|agent'?s\s+buyer)|an?\s+buyer|they)\s+"
+    r"(?:has\s+|have\s+|had\s+)?(?:already\s+|just\s+)?(?:put\s+down|put\s+in|paid|made|placed)\s+"
+    r"(?:the\s+|an?\s+)?(?:offer|option\s+fee|deposit|booking\s+fee)"
+    r"|accepted\s+(?:someone\s+else'?s|another|an|a)\s+(?:\w+\s+)?offer"
+    r"|(?:granted|given|issued)\s+(?:an?\s+)?(?:option|otp)\s+to\s+(?:another|someone|a\s+buyer|the\s+buyer)"
     r"|an?\s+offer\s+(?:is|was|has\s+been)\s+(?:made|put\s+in|accepted)"
     r"|(?:option|otp)\s+(?:has\s+been\s+|was\s+)?(?:granted|issued|exercised|signed))"
 )
@@ -154,7 +161,7 @@ _AVAILABLE = re.compile(
     r"|\bavailable\s+(?:now|for\s+(?:sale|purchase|viewing|you)|to\s+(?:view|buy))"
     r"|\bstill\s+(?:on\s+the\s+market|there|open|up\s+for\s+grabs|for\s+sale|around|free"
     r"|unsold|going|in\s+the\s+market)"
-    r"|\bup\s+for\s+grabs|\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b|\bstill\s+got\b"
+    r"|\bup\s+for\s+grabs|(?<!back\s)\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b|\bstill\s+got\b"
     r"|(?:^|[,:(\u2013\u2014|-]\s*)(?:still\s+|currently\s+|now\s+)?available\b(?!\s+(?:on|at|from|slots?))"
     r"|\bopen\s+for\s+(?:viewing|offers)"
     r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)"
@@ -165,13 +172,24 @@ _NOT_SOLD = re.compile(
     r"(?i)\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|wasn'?t|never\s+been)"
     r"\s+(?:\w+\s+)?(?:sold|taken|snapped\s+up|gone)\b(?!\s+yet)"
 )
+_GONE = re.compile(
+    r"(?i)\boff\s+the\s+table\b|\bsigned\s+with\s+(?:a|another|the)\s+buyer"
+    r"|\bno\s+longer\s+(?:on\s+offer|open)"
+)
+_OPEN = re.compile(
+    r"(?i)\b(?:still\s+)?entertaining\s+offers\b"
+    r"|\b(?:hasn'?t|has\s+not|haven'?t|not\s+yet)\s+(?:yet\s+)?(?:accepted|received|taken)\s+any\s+offers?"
+    r"|\b(?:nobody|no\s+one)(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken|put\s+in\s+an?\s+offer)"
+    r"|\byou\s+can\s+(?:still\s+)?(?:put\s+in|make)\s+an?\s+offer|\bopen\s+(?:for|to)\s+offers"
+)
 _NOT_AVAILABLE = re.compile(
     r"(?i)\b(?:not|isn'?t|is\s+no\s+longer|no\s+longer|not\s+currently|isn'?t\s+currently)\s+"
     r"(?:\w+\s+)?(?:available|on\s+the\s+market|for\s+sale|up\s+for\s+grabs)"
 )
 _VIEWING = re.compile(
-    r"(?i)\b(?:view(?:ing)?s?|see\s+(?:it|the\s+(?:unit|flat|place|house|condo|home)|this|that|both"
-    r"|them|all)"
+    r"(?i)\b(?:view(?:ing|ed)?s?|see\s+(?:it|the\s+(?:unit|flat|place|house|condo|home)|this|that"
+    r"|both|them|all)|(?:pop|drop|come|swing)\s+by|come\s+see|get\s+you\s+(?:in|into)|access"
+    r"|show\s+(?:it|the\s+(?:unit|flat|place|house))|keys?\s+(?:are\s+|is\s+)?with\s+me"
     r"|visit|show\s+you\s+(?:around|it|the\s+(?:unit|flat|place))|come\s+(?:down|by|and\s+see)"
     r"|take\s+a\s+look|have\s+a\s+look|check\s+it\s+out|walk\s*-?\s*through|tour"
     r"|can\s+do|can!|see\s+you|confirmed?|booked|book\s+you|slot\s+you|pencil\w*)\b"
@@ -181,12 +199,14 @@ _OFFER = re.compile(
     r"|happy\s+to|glad\s+to|let\s+me|i\s+can|i'll|i\s+will|arrange|book|schedule|set\s+up"
     r"|slot\s+you|free\s+to|available\s+to|open\s+for|how\s+about|interested\s+in|come"
     r"|can\s+(?:view|see|visit|come|go)|bring\s+you|ok(?:ay)?\s+for|(?:mon|tues|wednes|thurs|fri"
-    r"|satur|sun)day|tomorrow|tonight|this\s+weekend|next\s+week|\d{1,2}(?::\d\d)?\s*(?:am|pm))\b"
+    r"|satur|sun)day|tomorrow|tonight|this\s+weekend|this\s+week|next\s+week|anytime|any\s+time"
+    r"|after\s+work|send\s+me\s+a\s+time|fix|can|\d{1,2}(?::\d\d)?\s*(?:am|pm))\b"
 )
 _NOT_THIS_ONE = re.compile(
     r"(?i)\b(?:similar|other|another|alternatives?|instead|else|these|those|any\s+of"
     r"|can'?t|cannot|unable|no\s+longer|not\s+possible)\b"
 )
+_MAYBE = re.compile(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
 _IF_YOU = re.compile(
     r"(?i)\bif\s+you(?:'re|\s+are)?\s+(?:looking|after|searching|open|keen|ok|okay)\b"
     r"|\byou\s+asked\s+(?:if|whether|about)\b|\b(?:i|we)\s+(?:said|mentioned|wrote|told\s+you)\b"
@@ -198,7 +218,8 @@ _NOTHING_FOUND = re.compile(
     r"(?i)\b(?:couldn'?t|could\s+not|can'?t|cannot|didn'?t|did\s+not|don'?t|do\s+not|unable\s+to)"
     r"\s+(?:\w+\s+)?(?:find|have|see|get|locate)\b"
     r"|\bno\s+(?:\w+\s+){0,3}(?:listings?|units?|options?|matches|results|flats?|condos?)\b"
-    r"|\bnothing\b|\bnone\b|\bany\s+\d"
+    r"|\bnothing\s+(?:in|under|below|within|that|matching|available|else|similar)\b"
+    r"|\bnone\s+of\s+(?:them|these|those|the|our|my)\b|\bany\s+\d"
 )
 
 
@@ -222,17 +243,23 @@ _AVAILABLE_WORDS = frozenset(
 )
 _SOLD_WORDS = frozenset(
     (
-        "sold snapped bought buyer market transacted taken gone owner keys sale deal completed"
+        "sold snapped bought buyer market transacted taken gone owner owners keys sale deal "
+        "completed transaction collected else new"
     ).split()
 )
 _PENDING_WORDS = frozenset("reserved offer hold pending option otp".split())
-_VIEWING_WORDS = frozenset(
+_VIEWING_EXTRA = frozenset("viewed pop drop swing get access keys key fix".split())
+_VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
     (
         "view viewing viewings views see visit show come take have check walk tour can "
         "confirm confirmed booked book slot pencil pencilled look"
     ).split()
 )
-_STATE_WORDS = _AVAILABLE_WORDS | _SOLD_WORDS | _PENDING_WORDS | _VIEWING_WORDS
+_OPEN_WORDS = frozenset("entertaining offers offer nobody one accepted received".split())
+_GONE_WORDS = frozenset("table signed longer".split())
+_STATE_WORDS = (
+    _OPEN_WORDS | _GONE_WORDS | _AVAILABLE_WORDS | _SOLD_WORDS | _PENDING_WORDS | _VIEWING_WORDS
+)
 _NOT_A_PRICE_WORDS = frozenset(
     (
         "singapore postal blk block unit tel phone call whatsapp fee fees deposit grant "
@@ -378,12 +405,16 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     def add(state: str, match: re.Match[str]) -> None:
         if any(a <= match.start() < b for a, b in taken):
             return
+        if state != "open to view" and _MAYBE.search(_before(text, match.start(), 24)):
+            return  # "if they don't exercise it, it'll come back on the market": not now
         taken.append(match.span())
         found.append(Claim("availability", state, "=", match.start(), match.group(0)))
 
     families = [
         (_NOT_AVAILABLE, "not available", words & _NOT_AVAILABLE_WORDS and words & _NEGATION_WORDS),
         (_NOT_SOLD, "not sold", words & _SOLD_WORDS and words & _NEGATION_WORDS),
+        (_OPEN, "available", words & _OPEN_WORDS),
+        (_GONE, "not available", words & _GONE_WORDS),
         (_AVAILABLE, "available", words & _AVAILABLE_WORDS),
         (_SOLD, "sold", words & _SOLD_WORDS),
         (_PENDING, "pending", words & _PENDING_WORDS),
@@ -397,8 +428,9 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     return found
 
 
-def claims_in(clause: str) -> list[Claim]:
-    """Every claim `clause` makes, in order of position."""
+def claims_in(clause: str, confirmed: bool = False) -> list[Claim]:
+    """Every claim `clause` makes, in order of position. `confirmed`: the clause reports a
+    question the next words answer yes to ("You asked if it's a 5-room: yes, it is")."""
     numbers = _DIGIT.search(clause) is not None
     words = _words(clause)
     claims = _availability(clause, words) if words & _STATE_WORDS else []
@@ -408,8 +440,11 @@ def claims_in(clause: str) -> list[Claim]:
         claims += _rooms(clause)
     if not claims:
         return claims
-    if _IF_YOU.search(clause):  # "if you're looking for a 3-bedder under 1M": the buyer's;
-        return []  # "you asked if it's a 4-room", "I said it was sold": reported, not stated
+    reported = _IF_YOU.search(clause)
+    if reported and not (confirmed and reported.group(0).lower().startswith("you asked")):
+        # "if you're looking for a 3-bedder under 1M": the buyer's; "you asked if it's a
+        # 4-room", "I said it was sold": words reported, not stated
+        return []
     if _NOTHING_FOUND.search(clause):  # "I couldn't find a 3-bedder under 1M": no listing's
         return [c for c in claims if c.kind == "availability" and c.value != "open to view"]
     if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):

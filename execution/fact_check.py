@@ -31,10 +31,14 @@ from execution.property_lookup import Property
 MAX_TEXT = 25_000
 """Longer than Green API's 20,000-character message: the rest is not read, and said so."""
 MAX_CLAIMS = 400
-APPROXIMATE = 0.025
+APPROXIMATE = 0.02
 """How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+", re.M)
+_SENTENCE = re.compile(
+    r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+"
+    r"|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=[A-Z])",
+    re.M,
+)
 _CLAUSE = re.compile(
     r"(?i);|:\s|\s[\u2013\u2014]\s|\s-\s|,\s*(?=(?:while|whereas|whilst|but|and\s+the|and\s+this|and\s+that"
     r"|and\s+it|so\s+it"
@@ -44,6 +48,35 @@ _CLAUSE = re.compile(
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _STATED_FLAT = re.compile(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
+_GENERIC_KINDS = {
+    "HDB": {"flat"},
+    "apartment": {"flat"},
+    "landed": {"house"},
+    "terrace": {"house"},
+    "semi-detached": {"house"},
+    "detached": {"house"},
+}
+_EXECUTIVE_WORDS = {"executive", "exec", "ea", "em", "maisonette"}
+_SHORT = {
+    "avenue": "ave",
+    "street": "st",
+    "road": "rd",
+    "drive": "dr",
+    "crescent": "cres",
+    "lorong": "lor",
+    "jalan": "jln",
+    "bukit": "bt",
+    "upper": "upp",
+    "central": "ctrl",
+    "block": "blk",
+    "north": "nth",
+    "close": "cl",
+    "place": "pl",
+    "terrace": "ter",
+}
+"""How addresses are shortened ("Ave 3" for "Avenue 3")."""
+_HYPHENS = re.compile(r"(?<=\w)-(?=\w)")
+_UNITS = {"room", "rm", "bedroom", "bedrooms", "br", "bed", "storey", "sqft", "sqm", "k", "m"}
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _COMMON = {
@@ -129,9 +162,19 @@ _ORDINALS = {
     "5th": 4,
     "fifth": 4,
 }
+_REFERENCE_HINT = re.compile(r"(?i)former|latter|other")
+_REFERENCE = re.compile(
+    r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
+)
+_YES = re.compile(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
 _STRETCH = re.compile(r"[,;:(]|\s[\u2013\u2014-]\s")
 _IT = re.compile(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
 _APART = re.compile(r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs)\b")
+_YOUR_AMOUNT = re.compile(
+    r"(?i)(?:^\s*\w+\s+(?:than\s+)?|\b)your\s+(?:budget\s+of\s+|max\s+of\s+)?(?:s\$|\$)?"
+    r"(\d[\d,]*(?:\.\d+)?)\s?(k|m|mil|million)?\b"
+)
+_ELIDED_GAP = re.compile(r"(?i)^\s*\w+\s*(?:[.,;!]|$)")
 _NOT_A_LISTING_AFTER_GAP = re.compile(
     r"(?i)^\s*\w+\s+(?:than\s+)?(?:it|that|this|your|the\s+budget|budget|you|what)\b"
 )
@@ -171,7 +214,10 @@ def _kind_words(listing: Property) -> set[str]:
     words = set(_TYPE_WORDS.get(listing.property_type, ()))
     for flat in facts_of(listing).flat_types if _STATED_FLAT.search(listing.title) else ():
         number = flat.split("-")[0]
-        words |= {f"{number} room", f"{number}rm"} if number.isdigit() else {flat}
+        words |= {f"{number} room", f"{number}rm"} if number.isdigit() else _EXECUTIVE_WORDS
+    if listing.bedrooms == 0:
+        words.add("studio")
+    words |= _GENERIC_KINDS.get(listing.property_type, set())
     return words
 
 
@@ -189,7 +235,21 @@ def _name_words(title: str, location: str) -> frozenset[str]:
     spaced = _CAMEL.sub(" ", text).lower()
     words = _WORD.findall(text.lower())
     names = {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
-    names |= {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and a.isalpha()}
+    pairs = {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and a.isalpha()}
+    names |= pairs | {f"{_SHORT[a]} {b}" for a, b in (p.split() for p in pairs) if a in _SHORT}
+    # two words of a name together ("Geylang East", "Clementi Peaks") say more than either
+    names |= {
+        f"{a} {b}"
+        for a, b in itertools.pairwise(words)
+        if a.isalpha() and b.isalpha() and (a in names or b in names)
+    }
+    # as the message will read once its numbers are digits: "One-North" is "1 North"
+    digits = _WORD.findall(words_to_digits(_HYPHENS.sub(" ", title)).lower())
+    names |= {
+        f"{a} {b}"
+        for a, b in itertools.pairwise(digits)
+        if a.isdigit() and b.isalpha() and b not in _UNITS
+    }
     parts = _WORD.findall(spaced)
     names |= {f"{a} {b}" for a, b in itertools.pairwise(parts) if f"{a}{b}" in names}
     for run in _CAPITALISED_RUN.findall(text):  # "Ang Mo Kio": as written, and as "AMK"
@@ -382,6 +442,7 @@ class _Reading:
         self.rooms: set[tuple[str, float | str]] | None = None
         self.context: tuple[int, ...] = ()
         self.seen: list[int] = []  # listings named so far, the latest last
+        self.introduced: list[int] = []  # listings in the order they were first named
         self.checked = 0
         self.problems: list[Discrepancy] = []
         self.sentence_text = ""
@@ -389,7 +450,7 @@ class _Reading:
 
     def sentence(self, sentence: str) -> bool:
         """Judge one sentence; False once the message holds too many claims to go on."""
-        mentions = self.names.mentions(sentence, len(self.listings))
+        mentions = self._references(sentence, self.names.mentions(sentence, len(self.listings)))
         self.sentence_text = sentence
         lowered = sentence.lower()
         self.versus = (
@@ -400,7 +461,8 @@ class _Reading:
         judged: list[_Judged] = []
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
-            for found in claims_in(piece):
+            answer = sentence[clause[1] : clause[1] + 12]
+            for found in claims_in(piece, confirmed=bool(_YES.match(answer))):
                 self.checked += 1
                 if self.checked > MAX_CLAIMS:
                     self.problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
@@ -435,12 +497,39 @@ class _Reading:
                 )
                 problem = f"{item.claim.kind.replace('_', ' ')} does not match the record"
                 self.problems.append(Discrepancy(sentence, item.claim.text, problem, record))
-        if mentions:  # a later sentence ("It is available.") speaks of the same
-            self.context = tuple(sorted({i for m in mentions for i in m.listings}))
+        if mentions:  # a later sentence ("It is available.") speaks of the same: the listings
+            # named one by one if any ("Geylang East is the 3-room": not every 3-room)
+            named = [m for m in mentions if len(m.listings) == 1] or mentions
+            self.context = tuple(sorted({i for m in named for i in m.listings}))
+            for mention in named:
+                if len(mention.listings) == 1 and mention.listings[0] not in self.introduced:
+                    self.introduced.append(mention.listings[0])
             for mention in mentions:
                 self.seen = [i for i in self.seen if i not in mention.listings]
                 self.seen += list(mention.listings)
         return True
+
+    def _references(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
+        """ "The former", "the latter", "the other one": of the two listings named last, in
+        the order they were first named."""
+        found = list(_REFERENCE.finditer(sentence)) if _REFERENCE_HINT.search(sentence) else []
+        extra: list[_Mention] = []
+        for match in found:
+            before = [
+                m.listings[0] for m in mentions if m.start < match.start() and len(m.listings) == 1
+            ]
+            named = _distinct([*self.introduced, *before])
+            if len(named) < 2:
+                continue
+            pair = named[-2:]
+            word = match.group(1).lower()
+            if word == "other":  # the one of the two not spoken of just before
+                last = (before or self.seen)[-1:]
+                index = pair[0] if last == [pair[1]] else pair[1]
+            else:
+                index = pair[0] if word == "former" else pair[1]
+            extra.append(_Mention(match.start(), (index,)))
+        return sorted([*mentions, *extra], key=lambda m: m.start)
 
     def _buyers_own(self, claim: Claim, sentence: str) -> bool:
         """True when the claim is the buyer's number and nothing more is to check."""
@@ -519,27 +608,31 @@ class _Reading:
         self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[_Mention]
     ) -> tuple[int, ...]:
         """The listings a claim about "both" or "all" of them speaks of (it must hold for
-        every one): "Bishan Loft and Clementi Ridge are both 4-room", "Both Tampines flats
-        are ...", "I can show you both on Sunday", "Both are 4-room: Khatib and Woodlands".
-        Empty: the claim is about one listing."""
-        word = _BOTH.search(piece)
-        if not word or clause[0] + word.start() > claim.start + len(claim.text):
+        every one): "Bishan Loft and Clementi Ridge are both 4-room", "Both the Bukit Panjang
+        maisonette and the Sembawang terrace are 4-bedders", "Both Tampines flats are ...",
+        "I can show you both on Sunday", "Both are 4-room: Khatib and Woodlands". Empty: the
+        claim is about one listing."""
+        # the last "both"/"all" before the claim in its sentence; for a viewing, also after
+        # it in its clause ("Happy to arrange viewings of both")
+        end = clause[1] if claim.kind == "availability" else claim.start + len(claim.text)
+        words = list(_BOTH.finditer(self.sentence_text, 0, end))
+        if not words:
             return ()
-        start = clause[0] + word.start()
-        inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
-        between = [m for m in inside if start < m.start < claim.start]
+        word = words[-1]
+        start = word.start()
+        between = [m for m in mentions if start < m.start < claim.start]
         if between and len(between[-1].listings) == 1:
             gap = self.sentence_text[between[-1].start : claim.start]
             listed = _LISTED.search(self.sentence_text, start, claim.start)
             if listed or (len(gap) <= 40 and not _PLURAL.search(gap)):
                 return ()  # "Both are under 1.2M: Punggol Edge at 1.18M ...": one by one
-        named = {i for m in inside if m.start < claim.start for i in m.listings}
+        # "Bishan Loft and Clementi Ridge are both ...": named in the clause before "both"
+        leading = [m for m in mentions if clause[0] <= m.start < min(start, claim.start)]
+        named = {i for m in [*between, *leading] for i in m.listings}
         if len(named) >= 2 or (named and between):
             return tuple(sorted(named))
         count = word.group(1)
-        many = (
-            int(count) if count and count.isdigit() else 2 if "both" in word.group(0).lower() else 0
-        )
+        many = int(count) if count else 2 if "both" in word.group(0).lower() else 0
         if len(self.seen) >= 2:
             return tuple(sorted(self.seen[-many:] if many else self.seen))
         # "Both are 4-room flats: the Yishun one and the Fernvale one"
@@ -559,9 +652,22 @@ class _Reading:
         when it holds, or when the text does not name both ends."""
         before = [m for m in mentions if m.start < claim.start]
         after = [m for m in mentions if m.start > claim.start]
+        first = before[-1].listings if before else self.context
+        budget = self._budget_for_gap(claim, bool(after))
+        if budget is not None:  # "Simei Green is 222k under your 900k"
+            if len(first) != 1 or claim.kind != "price_gap":
+                return None
+            price = self.facts[first[0]].price
+            expected = (
+                budget - float(claim.value)
+                if claim.relation == "<"
+                else budget + float(claim.value)
+            )
+            if math.isclose(price, expected, abs_tol=0.5):
+                return None
+            return f"{self.listings[first[0]].title} is {abs(budget - price):,.0f} from it"
         if _NOT_A_LISTING_AFTER_GAP.match(self._text_after(claim)):
             return None  # "80k above it" (the buyer's budget), "20k more than you planned"
-        first = before[-1].listings if before else self.context
         second = after[0].listings if after else ()
         if not second and len(first) == 1:
             others = {i for m in mentions for i in m.listings} - set(first)
@@ -584,6 +690,18 @@ class _Reading:
         if math.isclose(actual, gap, abs_tol=tolerance):
             return None
         return f"the gap is {actual:,.0f}, not {gap:,.0f}"
+
+    def _budget_for_gap(self, claim: Claim, listing_after: bool) -> float | None:
+        """The buyer's amount a gap is measured from: "222k under your 900k", or "212k
+        under." after "5k under your 900k" in the same sentence; None: not the buyer's."""
+        direct = _YOUR_AMOUNT.match(self._text_after(claim))
+        elided = None if listing_after else _ELIDED_GAP.match(self._text_after(claim))
+        found = direct or (elided and _YOUR_AMOUNT.search(self.sentence_text))
+        if not found:
+            return None
+        suffix = (found.group(2) or "").lower()
+        scale = 1_000 if suffix == "k" else 1_000_000 if suffix else 1
+        return float(found.group(1).replace(",", "")) * scale
 
     def _text_after(self, claim: Claim) -> str:
         return self.sentence_text[claim.start + len(claim.text) :][:40]

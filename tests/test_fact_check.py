@@ -144,11 +144,16 @@ def test_require_raises_with_every_discrepancy() -> None:
 
 @pytest.mark.parametrize(
     ("name", "stopped", "false_stops"),
-    [("tuning", 0.98, 0.05), ("tuning-2", 0.93, 0.05), ("tuning-3", 0.92, 0.05)],
+    [
+        ("tuning", 0.98, 0.05),
+        ("tuning-2", 0.94, 0.03),
+        ("tuning-3", 0.96, 0.03),
+        ("tuning-4", 0.98, 0.04),
+    ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
-    """Three tuning sets by three authors; the rules may be shaped by their misses. tuning-2
-    and tuning-3 were each measured once before any rule read them (README)."""
+    """Four tuning sets by four authors; the rules may be shaped by their misses. tuning-2
+    to tuning-4 were each measured once before any rule read them (README)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -164,7 +169,7 @@ def test_the_held_out_corpus() -> None:
     score = score_fact_check("held-out", FACT_CHECK["held-out"])
     SUMMARY_LINES.extend(score.lines()[:7])
     assert score.wrong >= 150 and score.true >= 125
-    assert score.stop_rate >= 0.94 and score.false_stop_rate <= 0.05, score.lines()[0]
+    assert score.stop_rate >= 0.95 and score.false_stop_rate <= 0.05, score.lines()[0]
 
 
 # --- bad input: bounded work whatever the reply holds -----------------------------------------
