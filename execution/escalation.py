@@ -62,6 +62,7 @@ _QUESTION = re.compile(
     r"|i\s+(?:want|would\s+like|need)\s+to\s+(?:know|check|ask)|wondering|just\s+checking)\b"
     r"|\b(?:or\s+not|anot|a\s*not|is\s+it|right)\W*$|\b(?:i\s+wonder|not\s+sure\s+(?:if|whether)"
     r"|(?:want|wanna|would\s+like|like)\s+to\s+(?:know|check|ask|find\s+out)|curious|wondering"
+    r"|(?:kindly|please|pls)\s+advise"
     r"|do\s+you\s+know|can\s+you\s+(?:tell|explain|advise|check|confirm))\b"
 )
 

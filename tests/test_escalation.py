@@ -142,11 +142,14 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
 # --- the corpora of issue 13 (tests/judgement.py): tuning and held-out, figures printed ------
 
 
-def test_the_tuning_corpus() -> None:
-    score = score_escalation("tuning", ESCALATION["tuning"])
-    SUMMARY_LINES.extend(score.lines())
-    assert score.size >= 300 and score.ordinary >= 150
-    assert score.precision >= 0.95 and score.recall >= 0.95, "\n".join(score.misses)
+@pytest.mark.parametrize("name", ["tuning", "tuning-2", "tuning-3", "tuning-4", "tuning-5"])
+def test_the_tuning_corpora(name: str) -> None:
+    """Five tuning sets by five authors; the rules may be shaped by their misses. tuning-2
+    to tuning-5 were each measured once before any rule read them (README)."""
+    score = score_escalation(name, ESCALATION[name])
+    SUMMARY_LINES.extend(score.lines()[:1])
+    assert score.size >= 300
+    assert score.precision >= 0.98 and score.recall >= 0.98, "\n".join(score.misses)
 
 
 def test_the_held_out_corpus() -> None:
@@ -156,7 +159,7 @@ def test_the_held_out_corpus() -> None:
     score = score_escalation("held-out", ESCALATION["held-out"])
     SUMMARY_LINES.extend(score.lines())
     assert score.size >= 400 and score.ordinary >= 200
-    assert score.precision >= 0.85 and score.recall >= 0.78, score.lines()[0]
+    assert score.precision >= 0.90 and score.recall >= 0.86, score.lines()[0]
 
 
 @pytest.mark.parametrize(
