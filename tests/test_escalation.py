@@ -142,7 +142,9 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
 # --- the corpora of issue 13 (tests/judgement.py): tuning and held-out, figures printed ------
 
 
-@pytest.mark.parametrize("name", ["tuning", "tuning-2", "tuning-3", "tuning-4", "tuning-5"])
+@pytest.mark.parametrize(
+    "name", ["tuning", "tuning-2", "tuning-3", "tuning-4", "tuning-5", "tuning-6"]
+)
 def test_the_tuning_corpora(name: str) -> None:
     """Five tuning sets by five authors; the rules may be shaped by their misses. tuning-2
     to tuning-5 were each measured once before any rule read them (README)."""
@@ -159,7 +161,7 @@ def test_the_held_out_corpus() -> None:
     score = score_escalation("held-out", ESCALATION["held-out"])
     SUMMARY_LINES.extend(score.lines())
     assert score.size >= 400 and score.ordinary >= 200
-    assert score.precision >= 0.90 and score.recall >= 0.86, score.lines()[0]
+    assert score.precision >= 0.91 and score.recall >= 0.86, score.lines()[0]
 
 
 @pytest.mark.parametrize(
