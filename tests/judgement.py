@@ -97,7 +97,8 @@ def score_escalation(name: str, path: Path) -> EscalationScore:
     score = EscalationScore(name)
     for item in _load(path)["messages"]:
         text, label = item["text"], item["label"]
-        labels = {label, *item.get("also", [])}
+        also = item.get("also") or []
+        labels = {label, *([also] if isinstance(also, str) else also)}
         found = detect_escalation(text, agent_name=AGENT)
         guess = found.trigger if found else "none"
         score.size += 1
