@@ -86,7 +86,7 @@ class EscalationScore:
         for trigger in TRIGGERS:
             c = self.per_trigger[trigger]
             p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
-            r = c["tp"] / c["actual"] if c["actual"] else 1.0
+            r = c["found"] / c["actual"] if c["actual"] else 1.0
             rows.append(f"  {trigger:14} precision {p:.3f} recall {r:.3f} ({c['actual']} messages)")
         return rows
 
@@ -103,8 +103,9 @@ def score_escalation(name: str, path: Path) -> EscalationScore:
         guess = found.trigger if found else "none"
         score.size += 1
         score.ordinary += label == "none"
-        if label != "none":
+        if label != "none":  # recall per trigger: its messages handed over under one of its labels
             score.per_trigger[label]["actual"] += 1
+            score.per_trigger[label]["found"] += guess in labels
         if guess != "none":
             hit = guess in labels
             score.per_trigger[guess]["tp" if hit else "fp"] += 1
