@@ -63,6 +63,10 @@ _QUESTION = re.compile(
     r"|\b(?:or\s+not|anot|a\s*not|is\s+it|right)\W*$|\b(?:i\s+wonder|not\s+sure\s+(?:if|whether)"
     r"|(?:want|wanna|would\s+like|like)\s+to\s+(?:know|check|ask|find\s+out)|curious|wondering"
     r"|(?:kindly|please|pls)\s+advise"
+    r"|\b(?:ah|hor|meh|or\s+cannot|or\s+no|can\s+or\s+not|how\s+ah|when\s+ah)\W*$"
+    r"|\bhow\s+(?:much|long|many|to|do|does|is|come)\b"
+    r"|(?:^|,\s*|\b(?:hello|hi)\s+)(?:is|are|can|could|do|does|will|would|should|may|must)\s+"
+    r"(?:i|we|my|the|it|this|he|she|they|you|u)\b|\bcan\s+(?:i|we)\s+(?:buy|use|apply|get|own|sell|rent)\b"
     r"|do\s+you\s+know|can\s+you\s+(?:tell|explain|advise|check|confirm))\b"
 )
 

@@ -34,6 +34,7 @@ ESCALATION = {
     "tuning-4": DATA / "escalation_tuning_4.yaml",
     "tuning-5": DATA / "escalation_tuning_5.yaml",
     "tuning-6": DATA / "escalation_tuning_6.yaml",
+    "tuning-7": DATA / "escalation_tuning_7.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {
