@@ -23,7 +23,15 @@ from execution.numbers import words_to_digits
 
 MAX_BUYER_TEXT = 25_000
 Kind = Literal[
-    "price", "price_gap", "psf", "bedrooms", "flat_type", "size", "size_gap", "availability"
+    "price",
+    "price_gap",
+    "psf",
+    "bedrooms",
+    "flat_type",
+    "size",
+    "size_gap",
+    "availability",
+    "order",
 ]
 Relation = Literal["=", "~", "<", "<=", ">", ">=", "!="]
 
@@ -70,7 +78,13 @@ _NOT_A_PRICE_BEFORE = re.compile(
 )
 _DELTA_AFTER = re.compile(
     r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
-    r"|(apart|difference|in\s+between|between))\b"
+    r"|(apart|difference|in\s+between|between|gap))\b"
+)
+_GAP_BEFORE = re.compile(
+    r"(?i)\b(?:difference\s+of|differ\s+by|gap\s+of|apart\s+by)\s*(?:s\$|\$)?\s*$"
+)
+_AFTER_A_SIZE = re.compile(
+    r"(?i)(?:sq\.?\s?ft\.?|sqft|square\s+feet|sqm|sq\.?\s?m)\s*(?:vs\.?|versus|against|and)\s*$"
 )
 _SIZE_GAP = re.compile(r"(?i)^\s*(?:(bigger|larger|more|roomier)|(smaller|less|tinier))\b")
 _DELTA_BEFORE = re.compile(
@@ -99,7 +113,8 @@ _APPROX = re.compile(
 )
 _UNDER = re.compile(
     r"(?i)(?:under|below|less\s+than|within|up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than"
-    r"|not\s+more\s+than|cheaper\s+than|lower\s+than|below|<|sub|beneath|short\s+of)"
+    r"|not\s+more\s+than|cheaper\s+than|lower\s+than|below|<|sub|beneath|short\s+of"
+    r"|fits?(?:\s+(?:in|into|within))?|affordable\s+(?:on|with(?:in)?))"
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
 _OVER = re.compile(
@@ -107,7 +122,8 @@ _OVER = re.compile(
     r"|north\s+of|>|min(?:imum)?|bigger\s+than|larger\s+than)\s*(?:s\$|\$)?\s*$"
 )
 _INCLUSIVE = re.compile(
-    r"(?i)\s*(?:within|up\s+to|at\s+most|max|no\s+more|not\s+more|at\s+least|from|starting|min)"
+    r"(?i)\s*(?:within|up\s+to|at\s+most|max|no\s+more|not\s+more|at\s+least|from|starting|min"
+    r"|fit|afford)"
 )
 _NOT = re.compile(
     r"(?i)\b(?:not|isn'?t|aren'?t|wasn'?t|no\s+longer|never|nor|rather\s+than)\s+(?:a\s+|an\s+|the\s+)?$"
@@ -257,6 +273,13 @@ _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
 )
 _OPEN_WORDS = frozenset("entertaining offers offer nobody one accepted received".split())
 _GONE_WORDS = frozenset("table signed longer".split())
+_ORDER_WORDS = frozenset(
+    "cheaper cheapest pricier dearer expensive bigger larger smaller roomier".split()
+)
+_ORDER = re.compile(
+    r"(?i)\b(?:the\s+)?(cheaper|cheapest|pricier|dearer|more\s+expensive|bigger|larger|smaller"
+    r"|roomier)\s+(?:of\s+the\s+(?:two|2|pair)|one|1)\b"
+)
 _STATE_WORDS = (
     _OPEN_WORDS | _GONE_WORDS | _AVAILABLE_WORDS | _SOLD_WORDS | _PENDING_WORDS | _VIEWING_WORDS
 )
@@ -273,7 +296,7 @@ _RELATION_TEXT = (
     "not isn't isnt aren't wasn't longer never nor rather about around approx approximately "
     "approx. roughly ~ close nearly almost some circa ard abt so take just slightly under below "
     "less within up most max maximum more cheaper lower < sub beneath short over above least "
-    "from starting start upwards north > min minimum bigger larger"
+    "from starting start upwards north > min minimum bigger larger fit fits afford affordable"
 )
 _RELATION_WORDS = frozenset(_RELATION_TEXT.split())
 """Words of which one is among the last few before a number that is compared, not stated."""
@@ -318,9 +341,16 @@ def _prices(text: str) -> list[Claim]:
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
         delta = _DELTA_AFTER.match(after)
-        if delta:  # "30k cheaper than Clementi Vista": a gap between two listings
-            direction: Relation = "<" if delta.group(1) else ">" if delta.group(2) else "~"
+        if delta or _GAP_BEFORE.search(_before(text, match.start(), 24)):
+            # "30k cheaper than Clementi Vista", "a gap of 480k": between two listings
+            direction: Relation = (
+                "<" if delta and delta.group(1) else ">" if delta and delta.group(2) else "~"
+            )
             claims.append(Claim("price_gap", value, direction, match.start(), match.group(0)))
+            continue
+        if match.group(5) and _AFTER_A_SIZE.search(_before(text, match.start(), 24)):
+            # "1,292 sqft vs 1,270 for the Loft": the second figure is a size too
+            claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
         if _PER_AREA.match(after):
             claims.append(
@@ -428,6 +458,26 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     return found
 
 
+def _orders(text: str) -> list[Claim]:
+    """ "the cheaper of the two", "the bigger one": which of two listings costs or measures
+    more ("price<": the one named is the cheaper)."""
+    claims = []
+    for match in _ORDER.finditer(text):
+        word = match.group(1).lower()
+        value = {
+            "cheaper": "price<",
+            "cheapest": "price<",
+            "pricier": "price>",
+            "dearer": "price>",
+            "bigger": "size>",
+            "larger": "size>",
+            "roomier": "size>",
+            "smaller": "size<",
+        }.get(word.split()[-1] if word.startswith("more") else word, "price>")
+        claims.append(Claim("order", value, "=", match.start(), match.group(0)))
+    return claims
+
+
 def claims_in(clause: str, confirmed: bool = False) -> list[Claim]:
     """Every claim `clause` makes, in order of position. `confirmed`: the clause reports a
     question the next words answer yes to ("You asked if it's a 5-room: yes, it is")."""
@@ -438,6 +488,8 @@ def claims_in(clause: str, confirmed: bool = False) -> list[Claim]:
         claims += [*_prices(clause), *_sizes(clause)]
     if numbers or _ROOM_HINT.search(clause):
         claims += _rooms(clause)
+    if words & _ORDER_WORDS:
+        claims += _orders(clause)
     if not claims:
         return claims
     reported = _IF_YOU.search(clause)

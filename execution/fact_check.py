@@ -477,6 +477,11 @@ class _Reading:
                 )
                 if self._buyers_own(claim, sentence):
                     continue
+                if claim.kind == "order":
+                    problem = self._order(claim, clause, mentions)
+                    if problem:
+                        self.problems.append(Discrepancy(sentence, claim.text, problem))
+                    continue
                 if claim.kind in ("price_gap", "size_gap"):
                     problem = self._gap(claim, mentions)
                     if problem:
@@ -645,6 +650,24 @@ class _Reading:
         if len(self.listings) >= 2 and many in (0, len(self.listings)):
             return tuple(range(len(self.listings)))  # "Both are below 1.48M" of the two shown
         return ()
+
+    def _order(self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]) -> str | None:
+        """ "X is the cheaper of the two": of the two listings spoken of, X must be."""
+        owned = self._owned(claim, clause, "", mentions)
+        pair = (
+            self.introduced[-2:] if len(self.introduced) >= 2 else list(range(len(self.listings)))
+        )
+        if owned is None or len(owned.owners) != 1 or len(pair) != 2 or owned.owners[0] not in pair:
+            return None
+        this = owned.owners[0]
+        other = pair[0] if pair[1] == this else pair[1]
+        field, direction = str(claim.value)[:-1], str(claim.value)[-1]
+        a, b = self.facts[this], self.facts[other]
+        mine, theirs = (a.price, b.price) if field == "price" else (a.size_sqft, b.size_sqft)
+        if mine is None or theirs is None:
+            return None if field == "price" else "a size the records do not back"
+        holds = mine < theirs if direction == "<" else mine > theirs
+        return None if holds else f"{field} order does not match the records"
 
     def _gap(self, claim: Claim, mentions: list[_Mention]) -> str | None:
         """A gap ("30k cheaper than Clementi Vista", "118 sq ft bigger") between the listing
