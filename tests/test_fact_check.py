@@ -149,6 +149,7 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-2", 0.94, 0.03),
         ("tuning-3", 0.96, 0.03),
         ("tuning-4", 0.98, 0.04),
+        ("tuning-5", 0.97, 0.03),
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
