@@ -50,11 +50,13 @@ class Claim:
         return self.text
 
 
-_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_NUMBER = r"(?<![\d,.])\d[\d,]{0,15}+(?:\.\d{1,6})?"
+"""A number as written (at most 16 digits and commas: no price or size is longer, and a bounded
+run cannot make the patterns below backtrack over a hostile string of digits)."""
 _PRICE = re.compile(
     rf"(?i)(?:\b(?:s\$|sgd|usd|us\$)\s?|\$\s?)({_NUMBER})(?:\s?(k|m|mil|mio|mn|million)\b)?"
     rf"|\b({_NUMBER})\s?(k|m|mil|mio|mn|million)\b"
-    rf"|(?<![\d.#+/-])\b(\d{{1,3}}(?:,\d{{3}})+|\d{{5,9}})\b(?![.,]?\d)"
+    rf"|(?<![\d.,#+/-])\b(\d{{1,3}}(?:,\d{{3}}){{1,4}}|\d{{5,9}})\b(?![.,]?\d)"
 )
 _SCALE = {
     "k": 1_000,
@@ -182,7 +184,7 @@ _AVAILABLE = re.compile(
     r"|\bopen\s+for\s+(?:viewing|offers)"
     r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)"
     r"|\b(?:sold|taken|snapped\s+up|gone)\s+yet\b"
-    r"|\bnobody\s+has\s+(?:bought|taken)|\bno\s+one\s+has\s+(?:bought|taken))"
+    r"|\bnobody\s+has\s+(?:bought|taken)|\bno\s+(?:one|1)\s+has\s+(?:bought|taken))"
 )
 _NOT_SOLD = re.compile(
     r"(?i)\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|wasn'?t|never\s+been)"
@@ -195,7 +197,7 @@ _GONE = re.compile(
 _OPEN = re.compile(
     r"(?i)\b(?:still\s+)?entertaining\s+offers\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|not\s+yet)\s+(?:yet\s+)?(?:accepted|received|taken)\s+any\s+offers?"
-    r"|\b(?:nobody|no\s+one)(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken|put\s+in\s+an?\s+offer)"
+    r"|\b(?:nobody|no\s+(?:one|1))(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken|put\s+in\s+an?\s+offer)"
     r"|\byou\s+can\s+(?:still\s+)?(?:put\s+in|make)\s+an?\s+offer|\bopen\s+(?:for|to)\s+offers"
 )
 _NOT_AVAILABLE = re.compile(
@@ -223,6 +225,7 @@ _NOT_THIS_ONE = re.compile(
     r"|can'?t|cannot|unable|no\s+longer|not\s+possible)\b"
 )
 _MAYBE = re.compile(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
+_CORRECTION = re.compile(r"(?i)\b(?:sorry|actually|correction|mistake|wrong|meant|apologies)\b")
 _IF_YOU = re.compile(
     r"(?i)\bif\s+you(?:'re|\s+are)?\s+(?:looking|after|searching|open|keen|ok|okay)\b"
     r"|\byou\s+asked\s+(?:if|whether|about)\b|\b(?:i|we)\s+(?:said|mentioned|wrote|told\s+you)\b"
@@ -492,27 +495,37 @@ def claims_in(clause: str, confirmed: bool = False) -> list[Claim]:
         claims += _orders(clause)
     if not claims:
         return claims
+    # Words that state nothing about a listing, from where they begin to the clause's end:
+    # "if you're looking for a 3-bedder under 1M" (the buyer's), "you asked if it's a 4-room"
+    # and "sorry, I said it was sold" (reported), "I couldn't find a 3-bedder under 1M".
     reported = _IF_YOU.search(clause)
+    if reported and reported.group(0).lower().startswith(("i ", "we ")):
+        reported = reported if _CORRECTION.search(clause) else None  # "As I mentioned, ..."
     if reported and not (confirmed and reported.group(0).lower().startswith("you asked")):
-        # "if you're looking for a 3-bedder under 1M": the buyer's; "you asked if it's a
-        # 4-room", "I said it was sold": words reported, not stated
-        return []
-    if _NOTHING_FOUND.search(clause):  # "I couldn't find a 3-bedder under 1M": no listing's
-        return [c for c in claims if c.kind == "availability" and c.value != "open to view"]
+        claims = [c for c in claims if c.start < reported.start()]
+    nothing = _NOTHING_FOUND.search(clause)
+    if nothing:
+        claims = [
+            c
+            for c in claims
+            if c.start < nothing.start() or (c.kind == "availability" and c.value != "open to view")
+        ]
     if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):
-        # "Are you looking for a 3-bedder under 1M?" asks; it states nothing
-        claims = [c for c in claims if c.kind == "availability"]
+        # "Are you looking for a 3-bedder under 1M?" asks; it states nothing. Only the asking
+        # part: "It's S$1.58M, would you like to view it?" still states its price.
+        asking = max(clause.rfind(", "), clause.rfind("; "), 0)
+        claims = [c for c in claims if c.kind == "availability" or c.start < asking]
     return sorted(claims, key=lambda c: c.start)
 
 
-def rooms_in(text: str) -> list[Claim]:
+def rooms_in(text: str) -> tuple[Claim, ...]:
     """The bedroom counts and flat types `text` names (a buyer's "need 3 bedrooms")."""
     return _rooms_of_buyer(text[:MAX_BUYER_TEXT])
 
 
 @lru_cache(maxsize=1024)
-def _rooms_of_buyer(text: str) -> list[Claim]:
-    return _rooms(words_to_digits(text))
+def _rooms_of_buyer(text: str) -> tuple[Claim, ...]:
+    return tuple(_rooms(words_to_digits(text)))
 
 
 def size_in_sqft(value: str) -> tuple[float, str]:

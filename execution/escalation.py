@@ -20,7 +20,7 @@ from rich.text import Text
 
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.errors import ConfigurationError
-from execution.regex_gate import may_match
+from execution.regex_gate import lower_for_gate, may_match
 
 FAILED_SEARCHES_LIMIT = 3
 FAILED_SEARCHES = "failed_searches"
@@ -171,18 +171,18 @@ def detect_escalation(
     message = _normalize(text)
     for trigger in rules or default_rules(agent_name):
         judged = message
-        lowered = judged.lower()
+        lowered = lower_for_gate(judged)
         for neutral in trigger.unless:
             if may_match(neutral, lowered):
                 judged = neutral.sub(" ", judged)
-                lowered = judged.lower()
+                lowered = lower_for_gate(judged)
         for pattern in trigger.patterns:
             match = pattern.search(judged) if may_match(pattern, lowered) else None
             if match:
                 return Escalation(trigger.name, match.group(0).strip())
         if trigger.statements or trigger.questions:
             for sentence, asks in _sentences(judged):
-                words = sentence.lower()
+                words = lower_for_gate(sentence)
                 for pattern in trigger.questions if asks else trigger.statements:
                     match = pattern.search(sentence) if may_match(pattern, words) else None
                     if match:

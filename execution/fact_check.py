@@ -181,13 +181,19 @@ _NOT_A_LISTING_AFTER_GAP = re.compile(
 _LISTED = re.compile(r"[:(]|\s[\u2013\u2014-]\s")
 _PLURAL = re.compile(r"(?i)\b(?:are|have|both|all|each)\b")
 _VERSUS = re.compile(
-    r"(?i)(\$?\d[\d,.]*\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)\s*(?:vs\.?|versus|against)"
-    r"\s*(\$?\d[\d,.]*\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
+    r"(?i)(?<![\d,.$])(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
+    r"\s*(?:vs\.?|versus|against)"
+    r"\s*(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
 )
 _BOTH = re.compile(
     r"(?i)\b(?:both|each\s+of\s+them|all\s+of\s+them|all\s+(\d)|all\s+(?:are|have|come|can))\b"
 )
-_BUYER_NUMBER = re.compile(r"(?i)(\d[\d,]*(?:\.\d+)?)\s?(k|m|mil|mio|mn|million)?(?![a-z])")
+_BUYER_NUMBER = re.compile(
+    r"(?i)(?<![\d,.])(\d[\d,]{0,15}+(?:\.\d{1,6})?)\s?(k|m|mil|mio|mn|million)?(?![a-z])"
+)
+_MONEY_WORDS = re.compile(
+    r"(?i)budget|price|pay|afford|max|cash|loan|\$|sgd|\d\s?(?:k|m|mil|million)\b|asking|offer"
+)
 
 
 @dataclass(frozen=True)
@@ -334,15 +340,18 @@ def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
     is 1.5M, "700" may be 700k)."""
     amounts: set[float] = set()
     for text in buyer_texts:
+        money = bool(_MONEY_WORDS.search(text[:MAX_TEXT]))
         for match in _BUYER_NUMBER.finditer(_buyer_digits(text[:MAX_TEXT])):
-            value = float(match.group(1).replace(",", "") or 0)
+            value = float(match.group(1).replace(",", ""))
             suffix = (match.group(2) or "").lower()
             if suffix == "k":
                 amounts.add(value * 1_000)
             elif suffix:
                 amounts.add(value * 1_000_000)
-            else:
+            elif money:  # "budget 1.5" is 1.5M, "max 700" is 700k; "we have 2 kids" is not
                 amounts |= {value, value * 1_000, value * 1_000_000}
+            else:
+                amounts.add(value)
     return {round(a) for a in amounts}
 
 
@@ -350,7 +359,7 @@ def _holds(claim: Claim, facts: Facts) -> bool:
     if claim.kind == "price":
         return _compare(claim, facts.price, tolerance=APPROXIMATE)
     if claim.kind == "psf":
-        if facts.size_sqft is None:
+        if not facts.size_sqft:  # none on record (or a "0 sqft" selling point)
             return False
         return _compare(claim, facts.price / facts.size_sqft, tolerance=0.02, exact=0.015)
     if claim.kind == "bedrooms":
@@ -437,7 +446,7 @@ class _Reading:
         self.listings = listings
         self.names = _Names(listings)
         self.facts = [facts_of(p) for p in listings]
-        self.buyer_texts = buyer_texts
+        self.buyer_texts = tuple(buyer_texts)  # read more than once
         self.buyers: set[float] | None = None
         self.rooms: set[tuple[str, float | str]] | None = None
         self.context: tuple[int, ...] = ()
@@ -769,7 +778,7 @@ def check_facts(
             Discrepancy(text[:60], f"{len(text)} characters", "too long to check")
         )
         text = text[:MAX_TEXT]
-    digits = words_to_digits(" ".join(text.replace("\u2019", "'").split(" ")))
+    digits = words_to_digits(text.replace("\u2019", "'"))
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
         if not reading.sentence(sentence):
             break

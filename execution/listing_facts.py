@@ -23,7 +23,7 @@ _FLAT_TYPE = re.compile(
     r"(?i)\b([1-5])\s*-?\s*(?:room|rm)\b|\b(executive|maisonette|jumbo)\b(?!\s+condo)|\b(EA|EM)\b"
 )
 _SIZE = re.compile(
-    r"(?i)\b(\d[\d,]*(?:\.\d+)?)\s*(?:(sq\.?\s?f(?:ee)?t\.?|sqft|square\s+f(?:ee|oo)t|ft²|sf)"
+    r"(?i)(?<![\d,.])\b(\d[\d,]{0,9}+(?:\.\d{1,3})?)\s*(?:(sq\.?\s?f(?:ee)?t\.?|sqft|square\s+f(?:ee|oo)t|ft²|sf)"
     r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2))(?![a-z])"
 )
 _HDB_TYPES_BY_BEDROOMS = {1: {"2-room"}, 2: {"3-room"}, 3: {"4-room", "5-room"}, 4: {"executive"}}
@@ -50,7 +50,8 @@ def sizes_in(text: str) -> list[float]:
     found = []
     for match in _SIZE.finditer(text):
         value = float(match.group(1).replace(",", ""))
-        found.append(value if match.group(2) else value * SQFT_PER_SQM)
+        if value > 0:
+            found.append(value if match.group(2) else value * SQFT_PER_SQM)
     return found
 
 

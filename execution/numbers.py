@@ -21,8 +21,13 @@ _FRACTION = {"half": 0.5, "quarter": 0.25, "three quarters": 0.75}
 _FRACTION_OF = re.compile(
     rf"(?i)\b(?:(?:a|one)\s+)?(half|quarter|three\s+quarters)\s+(?:of\s+)?(?:a\s+)?({_SCALE_DIGITS})\b"
 )
-_AND_A_FRACTION = re.compile(rf"(?i)\b(\d+)\s+and\s+a\s+(half|quarter)\s+({_SCALE_DIGITS})\b")
-_TIMES_SCALE = re.compile(rf"\b(\d+(?:\.\d+)?)\s+({_SCALE_DIGITS})\b(?![.,]\d)")
+_AND_A_FRACTION = re.compile(
+    rf"(?i)(?<![\d.])\b(\d{{1,12}})\s+and\s+a\s+(half|quarter)\s+({_SCALE_DIGITS})\b"
+)
+_TIMES_SCALE = re.compile(
+    rf"(?<![\d.])\b(\d{{1,12}}(?:\.\d{{1,6}})?)\s+({_SCALE_DIGITS})\b(?![.,]\d)"
+)
+_SCALE_WORD = re.compile(r"(?i)thousand|million|billion")
 _A_SCALE = re.compile(rf"(?i)\ban?\s+({_SCALE_DIGITS})\b")
 
 
@@ -47,7 +52,7 @@ def words_to_digits(text: str) -> str:
             lambda m: _number(_FRACTION[" ".join(m.group(1).lower().split())] * int(m.group(2))),
             digits,
         )
-    if " 1000" not in digits:  # no scale word stands apart ("1.2 1000000", "a 1000000")
-        return digits
+    if " 1000" not in digits or not _SCALE_WORD.search(text):
+        return digits  # no scale word stands apart ("1.2 1000000"; "Block 5 1000 sqft" is none)
     digits = _TIMES_SCALE.sub(lambda m: _number(float(m.group(1)) * int(m.group(2))), digits)
     return _A_SCALE.sub(lambda m: m.group(1), digits)

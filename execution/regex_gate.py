@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-# the parser `re` itself uses (private, but stable since 3.11; "sre_parse" before)
+# the parser `re` itself uses (private, but stable since Python 3.11, which the project needs)
 sre_parse: Any = importlib.import_module("re._parser")
 sre_constants: Any = importlib.import_module("re._constants")
 
@@ -70,7 +70,19 @@ def required_words(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return _required(parsed)
 
 
+_FOLDS = str.maketrans({"\u0131": "i", "\u0130": "i", "\u017f": "s", "\u212a": "k", "\u0307": None})
+"""Letters IGNORECASE matches as ASCII that str.lower() leaves apart (dotless i, long s, the
+Kelvin sign): "di\\u017fcount" matches "discount" in `re`, so the look must see it too."""
+
+
+def lower_for_gate(text: str) -> str:
+    """`text` lower-cased the way the gate compares it."""
+    lowered = text.lower()
+    return lowered if lowered.isascii() else lowered.translate(_FOLDS)
+
+
 def may_match(pattern: re.Pattern[str], lowered: str) -> bool:
-    """False only when `pattern` certainly cannot match the text whose lower case is given."""
+    """False only when `pattern` certainly cannot match the text, given `lower_for_gate` of
+    it."""
     words = required_words(pattern)
     return words is None or any(word in lowered for word in words)

@@ -149,7 +149,7 @@ async def handle_turn(
                                run_=done)  # fmt: skip
     shown = _current_records(rt.store, agent.agent_id, inputs["shown_listings"])
     buyer = _buyer_texts(rt.store, conversation_id, message)
-    discrepancies = check_facts(done.final_text, _listings_seen(done, shown), buyer)
+    discrepancies = _checked(done.final_text, _listings_seen(done, shown), buyer)
     if discrepancies:  # one corrective turn: the model reads what was wrong and tries again
         note = corrective_note(discrepancies)
         try:
@@ -163,7 +163,7 @@ async def handle_turn(
         if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
             corrected.steps = [*done.steps, *corrected.steps]
             seen = _listings_seen(corrected, shown)
-            if not check_facts(corrected.final_text, seen, buyer):
+            if not _checked(corrected.final_text, seen, buyer):
                 done, discrepancies = corrected, []
     if discrepancies:
         record_incident(rt.store, "orchestration", "reply failed the fact check",
@@ -390,6 +390,15 @@ def listings_in(result: str) -> list[Property]:
             except TypeError:
                 continue
     return found
+
+
+def _checked(text: str, listings: list[Property], buyer: list[str]) -> list[Discrepancy]:
+    """The fact check; should it fail, the reply is not sent (a failure is never a pass)."""
+    try:
+        return check_facts(text, listings, buyer)
+    except Exception as exc:  # a bug in the checker: hand over rather than send unchecked
+        log.exception("fact check failed")
+        return [Discrepancy(text[:60], type(exc).__name__, "the reply could not be checked")]
 
 
 def escalation_layer(trigger: str) -> str:

@@ -218,8 +218,18 @@ def test_two_listings_in_one_sentence_are_two_claims_each() -> None:
 
 
 def test_prices_in_words_and_flat_types() -> None:
-    flat = Property(9, 1, None, "Tampines GreenRidges 4-room", "Tampines Street 81", 598_000,
-                    "HDB", 3, "available", [])  # fmt: skip
+    flat = Property(
+        9,
+        1,
+        None,
+        "Tampines GreenRidges 4-room",
+        "Tampines Street 81",
+        598_000,
+        "HDB",
+        3,
+        "available",
+        [],
+    )
     assert (
         check_facts("The GreenRidges flat is five hundred and ninety-eight thousand.", [flat]) == []
     )
@@ -228,3 +238,49 @@ def test_prices_in_words_and_flat_types() -> None:
     assert check_facts("GreenRidges is a 3-room flat.", [flat])
     assert check_facts("Punggol Waterway is still up for grabs!", BOOK)
     assert check_facts("Want to view Punggol Waterway this Saturday?", BOOK)
+
+
+# --- found by a review: hostile numbers, and clauses a cue must not swallow whole ------------
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer"),
+    [
+        ("Treasure at Tampines is under your 1.6M budget.", ["9" * 400]),  # overflowed
+        ("9" * 400 + " million", []),
+        ("1" * 5000 + " and a half million", []),  # int() digit limit
+        ("Treasure at Tampines " + ",".join(["1"] * 12000), []),  # backtracked for a minute
+        ("Tampines against " + "1" * 24000, []),
+        ("Tampines is sold " * 1500, []),
+    ],
+)
+def test_hostile_numbers_are_checked_without_error(text: str, buyer: list[str]) -> None:
+    assert isinstance(check_facts(text, BOOK, buyer), list)
+
+
+def test_a_zero_size_in_a_selling_point_is_no_division() -> None:
+    odd = Property(
+        9, 1, None, "Odd Loft", "Odd Road", 1_000_000, "condo", 1, "available", ["0 sqft of garden"]
+    )
+    assert check_facts("Odd Loft is $1,200 psf.", [odd])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Treasure at Tampines is S$1.2M, would you like to view it?",
+        "As I mentioned, Treasure at Tampines is S$1.2M.",
+        "Treasure at Tampines is S$1.2M, and there are no other units like it.",
+    ],
+)
+def test_a_question_or_a_cue_after_a_fact_does_not_hide_it(text: str) -> None:
+    assert check_facts(text, BOOK)
+
+
+def test_no_one_is_not_a_number() -> None:
+    assert check_facts("Punggol Waterway: no one has bought it yet.", BOOK)  # it is sold
+
+
+def test_a_number_the_buyer_wrote_about_something_else_is_no_budget() -> None:
+    assert check_facts("Treasure at Tampines is within your 2M budget.", BOOK, ["we have 2 kids"])
+    assert check_facts("Treasure at Tampines is within your 2M budget.", BOOK, ["budget 2"]) == []
