@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from execution.listing_facts import flat_type_of
 from execution.listings import SQFT_PER_SQM
-from execution.numbers import words_to_digits
+from execution.numbers import message_in_digits
 
-MAX_BUYER_TEXT = 25_000
+MAX_TEXT = 25_000
+"""Longer than Green API's 20,000-character message: beyond this a text is not read."""
 Kind = Literal[
     "price",
     "price_gap",
@@ -89,9 +89,6 @@ _AFTER_A_SIZE = re.compile(
     r"(?i)(?:sq\.?\s?ft\.?|sqft|square\s+feet|sqm|sq\.?\s?m)\s*(?:vs\.?|versus|against|and)\s*$"
 )
 _SIZE_GAP = re.compile(r"(?i)^\s*(?:(bigger|larger|more|roomier)|(smaller|less|tinier))\b")
-_DELTA_BEFORE = re.compile(
-    r"(?i)(?:difference\s+of|differ\s+by|gap\s+of|just|only|about|around)\s*(?:s\$|\$)?\s*$"
-)
 _BEDROOMS = re.compile(
     r"(?i)\b(\d{1,2})\s*(?:\+\s*(?:1|study)\s*)?"
     r"(?:bed(?:room)?s?|br|bdr|bdrm|bedrm|bedrms|bedders?|b/r|bhk|bedroom\s+unit)(?![a-z])"
@@ -520,12 +517,7 @@ def claims_in(clause: str, confirmed: bool = False) -> list[Claim]:
 
 def rooms_in(text: str) -> tuple[Claim, ...]:
     """The bedroom counts and flat types `text` names (a buyer's "need 3 bedrooms")."""
-    return _rooms_of_buyer(text[:MAX_BUYER_TEXT])
-
-
-@lru_cache(maxsize=1024)
-def _rooms_of_buyer(text: str) -> tuple[Claim, ...]:
-    return tuple(_rooms(words_to_digits(text)))
+    return tuple(_rooms(message_in_digits(text[:MAX_TEXT])))
 
 
 def size_in_sqft(value: str) -> tuple[float, str]:

@@ -169,6 +169,7 @@ def detect_escalation(
         agent_name: The agent's name: asking for them by name is asking for a person.
     """
     message = _normalize(text)
+    split: dict[str, list[tuple[str, bool]]] = {}  # most triggers judge the same text
     for trigger in rules or default_rules(agent_name):
         judged = message
         lowered = lower_for_gate(judged)
@@ -181,7 +182,9 @@ def detect_escalation(
             if match:
                 return Escalation(trigger.name, match.group(0).strip())
         if trigger.statements or trigger.questions:
-            for sentence, asks in _sentences(judged):
+            if judged not in split:
+                split[judged] = _sentences(judged)
+            for sentence, asks in split[judged]:
                 words = lower_for_gate(sentence)
                 for pattern in trigger.questions if asks else trigger.statements:
                     match = pattern.search(sentence) if may_match(pattern, words) else None

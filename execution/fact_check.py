@@ -21,15 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from execution.claims import Claim, claims_in, rooms_in, size_in_sqft
+from execution.claims import MAX_TEXT, Claim, claims_in, rooms_in, size_in_sqft
 from execution.errors import ValidationError
 from execution.listing_facts import Facts, facts_line, facts_of
 from execution.listings import SQFT_PER_SQM
-from execution.numbers import words_to_digits
+from execution.numbers import message_in_digits, words_to_digits
 from execution.property_lookup import Property
 
-MAX_TEXT = 25_000
-"""Longer than Green API's 20,000-character message: the rest is not read, and said so."""
 MAX_CLAIMS = 400
 APPROXIMATE = 0.02
 """How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
@@ -329,19 +327,13 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(sorted(set(bounds))) if b > a]
 
 
-@lru_cache(maxsize=1024)
-def _buyer_digits(text: str) -> str:
-    """A buyer's message in digits: the same messages are read again on every turn."""
-    return words_to_digits(text)
-
-
 def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
     """Every amount the buyer wrote, read the generous ways a buyer writes one ("budget 1.5"
     is 1.5M, "700" may be 700k)."""
     amounts: set[float] = set()
     for text in buyer_texts:
         money = bool(_MONEY_WORDS.search(text[:MAX_TEXT]))
-        for match in _BUYER_NUMBER.finditer(_buyer_digits(text[:MAX_TEXT])):
+        for match in _BUYER_NUMBER.finditer(message_in_digits(text[:MAX_TEXT])):
             value = float(match.group(1).replace(",", ""))
             suffix = (match.group(2) or "").lower()
             if suffix == "k":

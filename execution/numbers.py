@@ -11,6 +11,7 @@ half million") and hyphens between a number and its unit ("3-bedder", "four-room
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
@@ -33,6 +34,12 @@ _A_SCALE = re.compile(rf"(?i)\ban?\s+({_SCALE_DIGITS})\b")
 
 def _number(value: float) -> str:
     return str(round(value))
+
+
+@lru_cache(maxsize=1024)
+def message_in_digits(text: str) -> str:
+    """`words_to_digits` of a buyer's message, kept: the same messages are read every turn."""
+    return words_to_digits(text)
 
 
 def words_to_digits(text: str) -> str:
