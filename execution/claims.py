@@ -32,6 +32,7 @@ Kind = Literal[
     "size_gap",
     "availability",
     "order",
+    "rank",
 ]
 Relation = Literal["=", "~", "<", "<=", ">", ">=", "!="]
 
@@ -93,6 +94,12 @@ _BEDROOMS = re.compile(
     r"(?i)\b(\d{1,2})\s*(?:\+\s*(?:1|study)\s*)?"
     r"(?:bed(?:room)?s?|br|bdr|bdrm|bedrm|bedrms|bedders?|b/r|bhk|bedroom\s+unit)(?![a-z])"
 )
+_ROOMS_SPOKEN_OF = re.compile(r"(?i)bed|room|\bbr\b")
+rooms_spoken_of = _ROOMS_SPOKEN_OF.search
+_THE_ONES_YOU = re.compile(
+    r"(?i)\bthe\s+(\d{1,2})\s+(?:that\s+|which\s+)?you(?:'ve|\s+have|\s+had)?\s+(?:asked\s+for"
+    r"|need(?:ed)?|wanted|want|mentioned|said|specified|requested|were\s+after)\b"
+)
 _STUDIO = re.compile(
     r"(?i)(?<!yoga\s)(?<!dance\s)(?<!art\s)(?<!music\s)\bstudio\b"
     r"(?!\s+(?:room|space|pool|gym|for\b|at\b|in\s+the\s+club))"
@@ -118,7 +125,8 @@ _UNDER = re.compile(
 )
 _OVER = re.compile(
     r"(?i)(?:over|above|more\s+than|at\s+least|from|starting(?:\s+from|\s+at)?|upwards\s+of"
-    r"|north\s+of|>|min(?:imum)?|bigger\s+than|larger\s+than)\s*(?:s\$|\$)?\s*$"
+    r"|north\s+of|>|min(?:imum)?|bigger\s+than|larger\s+than)"
+    r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
 _INCLUSIVE = re.compile(
     r"(?i)\s*(?:within|up\s+to|at\s+most|max|no\s+more|not\s+more|at\s+least|from|starting|min"
@@ -274,12 +282,33 @@ _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
 _OPEN_WORDS = frozenset("entertaining offers offer nobody one accepted received".split())
 _GONE_WORDS = frozenset("table signed longer".split())
 _ORDER_WORDS = frozenset(
-    "cheaper cheapest pricier dearer expensive bigger larger smaller roomier".split()
+    "cheaper cheapest pricier priciest dearer dearest expensive affordable bigger biggest larger"
+    " largest smaller smallest roomier roomiest lowest highest".split()
 )
 _ORDER = re.compile(
     r"(?i)\b(?:the\s+)?(cheaper|cheapest|pricier|dearer|more\s+expensive|bigger|larger|smaller"
     r"|roomier)\s+(?:of\s+the\s+(?:two|2|pair)|one|1)\b"
 )
+_RANK = re.compile(  # "the cheapest of the three", "the biggest one", "the most affordable"
+    r"(?i)\bthe\s+(cheapest|priciest|dearest|most\s+(?:expensive|affordable)"
+    r"|(?:lowest|highest)(?:[\s-]priced)?|biggest|largest|smallest|roomiest)"
+    r"(?:\s+(?:of\s+(?:the\s+)?(?:(\w+)|lot|bunch|them(?:\s+all)?|all)"
+    r"|(?:one|option|unit|listing|place|flat|home)s?\b(?:\s+of\s+(?:the\s+)?(\w+))?)"
+    r"|\b(?=\s*(?:[,.!)]|is\b|are\b|would\b|$)))"
+)
+_RANK_VALUE = {
+    "cheapest": "price<",
+    "affordable": "price<",
+    "lowest": "price<",
+    "priciest": "price>",
+    "dearest": "price>",
+    "expensive": "price>",
+    "highest": "price>",
+    "biggest": "size>",
+    "largest": "size>",
+    "roomiest": "size>",
+    "smallest": "size<",
+}
 _STATE_WORDS = (
     _OPEN_WORDS | _GONE_WORDS | _AVAILABLE_WORDS | _SOLD_WORDS | _PENDING_WORDS | _VIEWING_WORDS
 )
@@ -384,7 +413,7 @@ def _room_value(kind: str, match: re.Match[str]) -> int | str | None:
     return flat_type_of(match) if match.group(1) else "executive"
 
 
-def _rooms(text: str) -> list[Claim]:
+def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
     lowered = text.lower()
     families = [
         ("bedrooms", _BEDROOMS, "b" in lowered),
@@ -397,10 +426,20 @@ def _rooms(text: str) -> list[Claim]:
             value = _room_value(kind, match)
             if value is None:
                 continue
-            relation: Relation = "!=" if _relation(text, match.start()) == "!=" else "="
+            relation = _relation(text, match.start())
+            if kind != "bedrooms" and relation != "!=":
+                relation = "="  # "at least a 4-room" is a 4-room or bigger: not checked
             buyers = _buyers(text, match.start(), match.end())
             claim_kind: Kind = "flat_type" if kind == "flat_type" else "bedrooms"
             claims.append(Claim(claim_kind, value, relation, match.start(), match.group(0), buyers))
+    if about_rooms or rooms_spoken_of(text):
+        for match in _THE_ONES_YOU.finditer(text):  # "5 bedrooms, more than the 3 you asked for"
+            relation = _relation(text, match.start())
+            claims.append(
+                Claim(
+                    "bedrooms", int(match.group(1)), relation, match.start(), match.group(0), True
+                )
+            )
     return claims
 
 
@@ -475,19 +514,48 @@ def _orders(text: str) -> list[Claim]:
             "smaller": "size<",
         }.get(word.split()[-1] if word.startswith("more") else word, "price>")
         claims.append(Claim("order", value, "=", match.start(), match.group(0)))
+    for match in _RANK.finditer(text):
+        value = next(
+            _RANK_VALUE[w] for w in re.findall(r"\w+", match.group(1).lower()) if w in _RANK_VALUE
+        )
+        many = words_count(match.group(2) or match.group(3) or "")
+        claims.append(Claim("rank", f"{value}{many or ''}", "=", match.start(), match.group(0)))
     return claims
 
 
-def claims_in(clause: str, confirmed: bool = False) -> list[Claim]:
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3": 3, "4": 4}
+
+
+def words_count(word: str) -> int:
+    """ "three" -> 3 ("the cheapest of the three"); 0 when the word is no count."""
+    return _COUNTS.get(word.lower(), 0)
+
+
+_ELIDED_UNIT = re.compile(
+    r"(?i)(\d[\d,.]{0,15}\s?(sq\.?\s?ft|sqft|sqm|sq\.?\s?m|k|m|mil|million)\b\s*"
+    r"(?:vs\.?|versus|against)\s*)(\d[\d,]{0,15}(?:\.\d{1,6})?)"
+    r"(?![\d,.]|\s*(?:sq|ft|k\b|m\b|m²|mil|million|bed|br|room))"
+)
+
+
+def units_repeated(text: str) -> str:
+    """ "1,292 sqft vs 1,270" -> "1,292 sqft vs 1,270 sqft": the second figure of a pair is in
+    the first one's unit."""
+    return _ELIDED_UNIT.sub(r"\1\3 \2", text) if "v" in text or "V" in text else text
+
+
+def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -> list[Claim]:
     """Every claim `clause` makes, in order of position. `confirmed`: the clause reports a
-    question the next words answer yes to ("You asked if it's a 5-room: yes, it is")."""
+    question the next words answer yes to ("You asked if it's a 5-room: yes, it is").
+    `about_rooms`: the sentence speaks of bedrooms, so "more than the 3 you asked for" counts
+    them."""
     numbers = _DIGIT.search(clause) is not None
     words = _words(clause)
     claims = _availability(clause, words) if words & _STATE_WORDS else []
     if numbers:
         claims += [*_prices(clause), *_sizes(clause)]
     if numbers or _ROOM_HINT.search(clause):
-        claims += _rooms(clause)
+        claims += _rooms(clause, about_rooms)
     if words & _ORDER_WORDS:
         claims += _orders(clause)
     if not claims:

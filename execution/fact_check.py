@@ -21,12 +21,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from execution.claims import MAX_TEXT, Claim, claims_in, rooms_in, size_in_sqft
+from execution.claims import (
+    MAX_TEXT,
+    Claim,
+    claims_in,
+    rooms_in,
+    rooms_spoken_of,
+    size_in_sqft,
+    units_repeated,
+)
 from execution.errors import ValidationError
 from execution.listing_facts import Facts, facts_line, facts_of
 from execution.listings import SQFT_PER_SQM
 from execution.numbers import message_in_digits, words_to_digits
 from execution.property_lookup import Property
+from execution.tables import tables_as_lines
 
 MAX_CLAIMS = 400
 APPROXIMATE = 0.02
@@ -42,7 +51,7 @@ _CLAUSE = re.compile(
     r"|and\s+it|so\s+it"
     r"|compared|versus|vs\.?)\b)|\b(?=(?:while|whereas|whilst|but|since|because|although|though"
     r"|compared\s+(?:to|with)"
-    r"|versus|vs\.?|than)\s)|\band\s+(?=the\s)"
+    r"|versus|vs\.?|(?<!more\s)(?<!less\s)(?<!fewer\s)than)\s)|\band\s+(?=the\s)"
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _STATED_FLAT = re.compile(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
@@ -357,11 +366,7 @@ def _holds(claim: Claim, facts: Facts) -> bool:
     if claim.kind == "bedrooms":
         if facts.bedrooms is None:
             return False
-        return (
-            (facts.bedrooms != claim.value)
-            if claim.relation == "!="
-            else (facts.bedrooms == claim.value)
-        )
+        return _compare(claim, facts.bedrooms, tolerance=0.0)
     if claim.kind == "flat_type":
         if claim.relation == "!=":
             return claim.value not in facts.flat_types
@@ -449,6 +454,15 @@ class _Reading:
         self.sentence_text = ""
         self.versus: list[re.Match[str]] = []
 
+    def asked_about(self, texts: tuple[str, ...]) -> None:
+        """A reply speaks of what the buyer's last message asked about ("Is the Bishan one
+        still available?" - "Yes, still available!") until it names a listing itself."""
+        for text in texts:
+            named = self.names.mentions(words_to_digits(text[:MAX_TEXT]), len(self.listings))
+            one_each = [m.listings[0] for m in named if len(m.listings) == 1]
+            if one_each:
+                self.context = tuple(sorted(set(one_each)))
+
     def sentence(self, sentence: str) -> bool:
         """Judge one sentence; False once the message holds too many claims to go on."""
         mentions = self._references(sentence, self.names.mentions(sentence, len(self.listings)))
@@ -460,10 +474,11 @@ class _Reading:
             else []
         )
         judged: list[_Judged] = []
+        about_rooms = rooms_spoken_of(sentence) is not None
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
             answer = sentence[clause[1] : clause[1] + 12]
-            for found in claims_in(piece, confirmed=bool(_YES.match(answer))):
+            for found in claims_in(piece, bool(_YES.match(answer)), about_rooms):
                 self.checked += 1
                 if self.checked > MAX_CLAIMS:
                     self.problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
@@ -478,8 +493,9 @@ class _Reading:
                 )
                 if self._buyers_own(claim, sentence):
                     continue
-                if claim.kind == "order":
-                    problem = self._order(claim, clause, mentions)
+                if claim.kind in ("order", "rank"):
+                    order = self._order if claim.kind == "order" else self._rank
+                    problem = order(claim, clause, mentions)
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
@@ -670,6 +686,32 @@ class _Reading:
         holds = mine < theirs if direction == "<" else mine > theirs
         return None if holds else f"{field} order does not match the records"
 
+    def _rank(self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]) -> str | None:
+        """ "X is the cheapest of the three": of the listings spoken of (those named so far, or
+        every one in play), X must cost or measure the least (or the most)."""
+        owned = self._owned(claim, clause, "", mentions)
+        if owned is None or len(owned.owners) != 1:
+            return None
+        field, direction, count = re.fullmatch(r"(\w+)([<>])(\d*)", str(claim.value)).groups()  # type: ignore[union-attr]
+        many = int(count or 0)
+        named = _distinct(
+            [*self.introduced, *(m.listings[0] for m in mentions if len(m.listings) == 1)]
+        )
+        group = named[-many:] if many and len(named) >= many else named
+        if len(group) < 2 or (many and len(group) != many):
+            group = list(range(len(self.listings)))
+        this = owned.owners[0]
+        if len(group) < 2 or this not in group:
+            return None
+        sizes = [
+            (self.facts[i].price if field == "price" else self.facts[i].size_sqft) for i in group
+        ]
+        mine = sizes[group.index(this)]
+        if mine is None or None in sizes:
+            return None if field == "price" else "a size the records do not back"
+        best = min(sizes) if direction == "<" else max(sizes)  # type: ignore[type-var]
+        return None if mine == best else f"{field} ranking does not match the records"
+
     def _gap(self, claim: Claim, mentions: list[_Mention]) -> str | None:
         """A gap ("30k cheaper than Clementi Vista", "118 sq ft bigger") between the listing
         before it and the one after it (or the one other listing the sentence names); None
@@ -765,12 +807,13 @@ def check_facts(
             is the buyer's ("your 1.5M budget") must be one of theirs.
     """
     reading = _Reading(listings, buyer_texts)
+    reading.asked_about(reading.buyer_texts[-1:])
     if len(text) > MAX_TEXT:
         reading.problems.append(
             Discrepancy(text[:60], f"{len(text)} characters", "too long to check")
         )
         text = text[:MAX_TEXT]
-    digits = words_to_digits(text.replace("\u2019", "'"))
+    digits = units_repeated(words_to_digits(tables_as_lines(text.replace("\u2019", "'"))))
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
         if not reading.sentence(sentence):
             break

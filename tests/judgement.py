@@ -35,6 +35,8 @@ ESCALATION = {
     "tuning-5": DATA / "escalation_tuning_5.yaml",
     "tuning-6": DATA / "escalation_tuning_6.yaml",
     "tuning-7": DATA / "escalation_tuning_7.yaml",
+    "tuning-8": DATA / "escalation_tuning_8.yaml",
+    "tuning-9": DATA / "escalation_tuning_9.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {

@@ -284,3 +284,21 @@ def test_no_one_is_not_a_number() -> None:
 def test_a_number_the_buyer_wrote_about_something_else_is_no_budget() -> None:
     assert check_facts("Treasure at Tampines is within your 2M budget.", BOOK, ["we have 2 kids"])
     assert check_facts("Treasure at Tampines is within your 2M budget.", BOOK, ["budget 2"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        ("Of the three, Cairnhill is the cheapest.", True),
+        ("Of the three, Tampines is the cheapest.", False),
+        ("The Bishan one is the priciest of them all.", True),
+        ("The Tampines one is the priciest of them all.", False),
+        ("The cheapest of the lot is the Cairnhill studio.", False),  # Punggol is
+        ("The cheapest of the lot is the Punggol flat.", True),
+        ("Tampines is the most affordable option at 1.58M.", False),
+        ("Punggol Waterway is the lowest-priced one.", True),
+    ],
+)
+def test_a_ranking_holds_among_the_listings_spoken_of(text: str, right: bool) -> None:
+    book = [TAMPINES, BISHAN, CAIRNHILL] if "three" in text else BOOK
+    assert (check_facts(text, book) == []) is right, check_facts(text, book)
