@@ -143,15 +143,21 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["tuning", "tuning-2", "tuning-3", "tuning-4", "tuning-5", "tuning-6", "tuning-7"]
+    ("name", "precision", "recall"),
+    [
+        *((name, 0.98, 0.98) for name in ("tuning", "tuning-2", "tuning-3", "tuning-4")),
+        *((name, 0.98, 0.98) for name in ("tuning-5", "tuning-6", "tuning-7")),
+        ("tuning-8", 0.96, 0.98),
+        ("tuning-9", 0.98, 0.96),
+    ],
 )
-def test_the_tuning_corpora(name: str) -> None:
-    """Seven tuning sets by seven authors; the rules may be shaped by their misses. tuning-2
-    to tuning-7 were each measured once before any rule read them (README)."""
+def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
+    """Nine tuning sets by nine authors; the rules may be shaped by their misses. tuning-2
+    to tuning-9 were each measured once before any rule read them (README)."""
     score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.size >= 300
-    assert score.precision >= 0.98 and score.recall >= 0.98, "\n".join(score.misses)
+    assert score.precision >= precision and score.recall >= recall, "\n".join(score.misses)
 
 
 def test_the_held_out_corpus() -> None:
@@ -161,7 +167,7 @@ def test_the_held_out_corpus() -> None:
     score = score_escalation("held-out", ESCALATION["held-out"])
     SUMMARY_LINES.extend(score.lines())
     assert score.size >= 400 and score.ordinary >= 200
-    assert score.precision >= 0.91 and score.recall >= 0.86, score.lines()[0]
+    assert score.precision >= 0.92 and score.recall >= 0.88, score.lines()[0]
 
 
 @pytest.mark.parametrize(
