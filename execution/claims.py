@@ -25,6 +25,7 @@ MAX_TEXT = 25_000
 Kind = Literal[
     "price",
     "price_gap",
+    "price_total",
     "psf",
     "bedrooms",
     "flat_type",
@@ -79,6 +80,16 @@ _NOT_A_PRICE_BEFORE = re.compile(
     r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?|rent(?:al)?\s+(?:of|is|at)?"
     r"|cpf|loan|income|salary|savings?)\s*:?\s*$"
 )
+_TOTAL_BEFORE = re.compile(
+    r"(?i)\b(?:together|altogether|combined|in\s+total|total(?:ling|s)?|sum|add(?:s|ing)?\s+up\s+to"
+    r"|for\s+(?:both|all\s+\w+))\b[^.!?\d]{0,18}$"
+)
+_TOTAL_AFTER = re.compile(
+    r"(?i)^\s*(?:k|m|mil|million)?\s*(?:in\s+total|total|together|altogether|combined|for\s+both"
+    r"|all\s+in(?:clusive)?\s+for\s+both)\b"
+)
+_RANGE_JOINT = re.compile(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
+_BETWEEN = re.compile(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
 _DELTA_AFTER = re.compile(
     r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
     r"|(apart|difference|in\s+between|between|gap))\b"
@@ -187,14 +198,14 @@ _AVAILABLE = re.compile(
     r"|\bup\s+for\s+grabs|(?<!back\s)\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b|\bstill\s+got\b"
     r"|(?:^|[,:(\u2013\u2014|-]\s*)(?:still\s+|currently\s+|now\s+)?available\b(?!\s+(?:on|at|from|slots?))"
     r"|\bopen\s+for\s+(?:viewing|offers)"
-    r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)"
-    r"|\b(?:sold|taken|snapped\s+up|gone)\s+yet\b"
     r"|\bnobody\s+has\s+(?:bought|taken)|\bno\s+(?:one|1)\s+has\s+(?:bought|taken))"
 )
 _NOT_SOLD = re.compile(
     r"(?i)\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|wasn'?t|never\s+been)"
-    r"\s+(?:\w+\s+)?(?:sold|taken|snapped\s+up|gone)\b(?!\s+yet)"
+    r"\s+(?:\w+\s+)?(?:sold|taken|snapped\s+up|gone)\b"
+    r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)\b"
 )
+"""Not sold: available, or under offer ("not sold yet, it's pending")."""
 _GONE = re.compile(
     r"(?i)\boff\s+the\s+table\b|\bsigned\s+with\s+(?:a|another|the)\s+buyer"
     r"|\bno\s+longer\s+(?:on\s+offer|open)"
@@ -215,7 +226,9 @@ _VIEWING = re.compile(
     r"|show\s+(?:it|the\s+(?:unit|flat|place|house))|keys?\s+(?:are\s+|is\s+)?with\s+me"
     r"|visit|show\s+you\s+(?:around|it|the\s+(?:unit|flat|place))|come\s+(?:down|by|and\s+see)"
     r"|take\s+a\s+look|have\s+a\s+look|check\s+it\s+out|walk\s*-?\s*through|tour"
-    r"|can\s+do|can!|see\s+you|confirmed?|booked|book\s+you|slot\s+you|pencil\w*)\b"
+    r"|can\s+do|can!|see\s+you|confirmed?\s+(?:for|the\s+(?:viewing|slot|appointment|time|visit))"
+    r"|(?:viewing|slot|appointment|visit)\s+(?:is\s+|has\s+been\s+)?confirmed|booked|book\s+you"
+    r"|slot\s+you|pencil\w*)\b"
 )
 _OFFER = re.compile(
     r"(?i)\b(?:would\s+you\s+like|want\s+to|wanna|keen|shall\s+i|should\s+i|can\s+i|could\s+i"
@@ -377,6 +390,11 @@ def _prices(text: str) -> list[Claim]:
             )
             claims.append(Claim("price_gap", value, direction, match.start(), match.group(0)))
             continue
+        if _TOTAL_BEFORE.search(_before(text, match.start(), 24)) or _TOTAL_AFTER.match(after):
+            # "together about 2.1M", "so 1.54M in total": the sum of the listings spoken of
+            relation = _relation(text, match.start())
+            claims.append(Claim("price_total", value, relation, match.start(), match.group(0)))
+            continue
         if match.group(5) and _AFTER_A_SIZE.search(_before(text, match.start(), 24)):
             # "1,292 sqft vs 1,270 for the Loft": the second figure is a size too
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
@@ -400,6 +418,23 @@ def _prices(text: str) -> list[Claim]:
                 _buyers(text, match.start(), match.end()),
             )
         )
+    return _ranges(text, claims)
+
+
+def _ranges(text: str, claims: list[Claim]) -> list[Claim]:
+    """ "between 800k and 900k", "550k-700k", "from 1.1M to 1.3M": the first figure is the
+    least and the second the most (a buyer's range when either figure is the buyer's)."""
+    for i in range(len(claims) - 1):
+        low, high = claims[i], claims[i + 1]
+        if low.kind != "price" or high.kind != "price":
+            continue
+        joint = text[low.start + len(low.text) : high.start]
+        between = _BETWEEN.search(_before(text, low.start, 16))
+        if not (_RANGE_JOINT.fullmatch(joint) and (between or not joint.strip().startswith("and"))):
+            continue
+        buyers = low.buyers or high.buyers
+        claims[i] = Claim("price", low.value, ">=", low.start, low.text, buyers)
+        claims[i + 1] = Claim("price", high.value, "<=", high.start, high.text, buyers)
     return claims
 
 

@@ -225,6 +225,10 @@ class FactCheckFailed(ValidationError):
 def _kind_words(listing: Property) -> set[str]:
     """Words that name a listing by its kind: "the condo", "the EC", "the 4-room"."""
     words = set(_TYPE_WORDS.get(listing.property_type, ()))
+    title = f" {_HYPHENS.sub(' ', listing.title.lower())} "
+    words |= {w for kind in _TYPE_WORDS.values() for w in kind if f" {w} " in title}
+    if "semi detached" in words:
+        words.add("semi d")
     for flat in facts_of(listing).flat_types if _STATED_FLAT.search(listing.title) else ():
         number = flat.split("-")[0]
         words |= {f"{number} room", f"{number}rm"} if number.isdigit() else _EXECUTIVE_WORDS
@@ -499,6 +503,11 @@ class _Reading:
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
+                if claim.kind == "price_total":
+                    problem = self._total(claim, mentions)
+                    if problem:
+                        self.problems.append(Discrepancy(sentence, claim.text, problem))
+                    continue
                 if claim.kind in ("price_gap", "size_gap"):
                     problem = self._gap(claim, mentions)
                     if problem:
@@ -711,6 +720,19 @@ class _Reading:
             return None if field == "price" else "a size the records do not back"
         best = min(sizes) if direction == "<" else max(sizes)  # type: ignore[type-var]
         return None if mine == best else f"{field} ranking does not match the records"
+
+    def _total(self, claim: Claim, mentions: list[_Mention]) -> str | None:
+        """ "Together about 2.1M": the prices of the listings this sentence names one by one
+        (or, when it names fewer than two, those named so far, or spoken of before) add up."""
+        named = _distinct(m.listings[0] for m in mentions if len(m.listings) == 1)
+        for group in (named, self.introduced, list(self.context)):
+            if len(group) >= 2:
+                total = float(sum(self.facts[i].price for i in group))
+                judged = Claim("price", claim.value, claim.relation, claim.start, claim.text)
+                if _compare(judged, total, tolerance=APPROXIMATE):
+                    return None
+                return f"the total is {total:,.0f}"
+        return None
 
     def _gap(self, claim: Claim, mentions: list[_Mention]) -> str | None:
         """A gap ("30k cheaper than Clementi Vista", "118 sq ft bigger") between the listing

@@ -15,7 +15,18 @@ from functools import lru_cache
 
 from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
-_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z])|(?<=[A-Za-z])-(?=[0-9])")
+_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z])|(?<=[A-Za-z])(?<!\d[kKmM])-(?=[0-9])")
+"""Hyphens between words, or a word and a number ("3-bedder", "One-North"), not in a range of
+prices ("550k-700k")."""
+_ONES = re.compile(r"(?i)\bones\b")
+_KEPT = "\ue000"  # stands for "ones" while the parser reads (it would read "the 1")
+_DIGIT_WORDS = "one two three four five six seven eight nine".split()
+_SCALE_AND_A_DIGIT = re.compile(
+    rf"(?i)\b(an?|{'|'.join(_DIGIT_WORDS)}|\d)\s+(million)\s+({'|'.join(_DIGIT_WORDS)})\b"
+    r"(?!\s+(?:hundred|thousand|point|and)\b|[-\s]+(?:ty|teen))"
+)
+_SPOKEN_THOUSANDS = re.compile(r"(?<![\d.,])\b(\d)\s+(\d{2}|\d\s+\d)\s?k\b")
+"""Prices said digit by digit: "seven twenty k" (7 20 k), "six nine eight k" (6 9 8 k)."""
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _SCALE_DIGITS = "|".join(str(v) for v in sorted(_SCALES.values(), reverse=True))
 _FRACTION = {"half": 0.5, "quarter": 0.25, "three quarters": 0.75}
@@ -32,6 +43,18 @@ _SCALE_WORD = re.compile(r"(?i)thousand|million|billion")
 _A_SCALE = re.compile(rf"(?i)\ban?\s+({_SCALE_DIGITS})\b")
 
 
+def _scale_and_a_digit(match: re.Match[str]) -> str:
+    whole = match.group(1).lower()
+    number = (
+        1
+        if whole in ("a", "an")
+        else int(whole)
+        if whole.isdigit()
+        else _DIGIT_WORDS.index(whole) + 1
+    )
+    return f"{number}.{_DIGIT_WORDS.index(match.group(3).lower()) + 1} {match.group(2)}"
+
+
 def _number(value: float) -> str:
     return str(round(value))
 
@@ -45,10 +68,19 @@ def message_in_digits(text: str) -> str:
 def words_to_digits(text: str) -> str:
     """`text` with its numbers in digits (what is not a number is left as it was)."""
     spaced = _HYPHEN.sub(" ", text)
+    if "million" in spaced.lower():  # "a million three" is 1.3 million, not 1,000,003
+        spaced = _SCALE_AND_A_DIGIT.sub(_scale_and_a_digit, spaced)
+    kept = _ONES.sub(_KEPT, spaced) if "ones" in spaced.lower() else spaced
     try:
-        digits: str = alpha2digit(spaced, "en", threshold=0)
+        digits: str = alpha2digit(kept, "en", threshold=0)
     except (ValueError, UnicodeError):  # text the parser cannot take: read it as written
-        digits = spaced
+        digits = kept
+    if _KEPT in digits:
+        digits = digits.replace(_KEPT, "ones")
+    if "k" in digits or "K" in digits:
+        digits = _SPOKEN_THOUSANDS.sub(
+            lambda m: f"{m.group(1)}{m.group(2).replace(' ', '')}k", digits
+        )
     lowered = digits.lower()
     if "half" in lowered or "quarter" in lowered:
         digits = _AND_A_FRACTION.sub(
