@@ -80,6 +80,8 @@ _NOT_A_PRICE_BEFORE = re.compile(
     r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?|rent(?:al)?\s+(?:of|is|at)?"
     r"|cpf|loan|income|salary|savings?)\s*:?\s*$"
 )
+_HUNDREDS = re.compile(r"(?i)\b(low|lower|mid|middle|high|upper)[\s-]*([1-9])00s\b")
+_THIRDS = {"low": (0, 0.34), "mid": (0.3, 0.7), "hig": (0.66, 1.0), "upp": (0.66, 1.0)}
 _TOTAL_BEFORE = re.compile(
     r"(?i)\b(?:together|altogether|combined|in\s+total|total(?:ling|s)?|sum|add(?:s|ing)?\s+up\s+to"
     r"|for\s+(?:both|all\s+\w+))\b[^.!?\d]{0,18}$"
@@ -103,6 +105,7 @@ _AFTER_A_SIZE = re.compile(
 _SIZE_GAP = re.compile(r"(?i)^\s*(?:(bigger|larger|more|roomier)|(smaller|less|tinier))\b")
 _BEDROOMS = re.compile(
     r"(?i)\b(\d{1,2})\s*(?:\+\s*(?:1|study)\s*)?"
+    r"(?:(?:proper|full|big|large|good[\s-]sized|decent|real|actual|separate|spacious|cosy|small)\s+)?"
     r"(?:bed(?:room)?s?|br|bdr|bdrm|bedrm|bedrms|bedders?|b/r|bhk|bedroom\s+unit)(?![a-z])"
 )
 _ROOMS_SPOKEN_OF = re.compile(r"(?i)bed|room|\bbr\b")
@@ -117,13 +120,17 @@ _STUDIO = re.compile(
 )
 _FLAT_TYPE = re.compile(
     r"(?i)\b([1-5])\s*(?:room|rm)\b(?!s)"
-    r"|\b(executive|exec)\s*(?:flat|apartment|maisonette|hdb|unit|mansionette)?\b(?!\s+condo)"
+    r"|\b(executive|exec)\b(?!\s*condo)(?:\s*(?:flat|apartment|maisonette|hdb|unit|mansionette)\b)?"
     r"|\b(maisonette|jumbo\s+flat)\b|\b(EA|EM)\b"
 )
 _SIZE = re.compile(
     rf"(?i)\b({_NUMBER})\s*(?:(sq\.?\s?f(?:ee)?t\.?|sqft|square\s+f(?:ee|oo)t|ft²|ft2|sf\b)"
     r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2\b))(?![a-z])"
 )
+_LAND_BEFORE = re.compile(
+    r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|:)?\s*(?:about|approx\.?|around|~)?\s*$"
+)
+_LAND_AFTER = re.compile(r"(?i)^\s*(?:\(\d+\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:land|plot|site|lot)\b")
 _APPROX = re.compile(
     r"(?i)(?:about|around|approx(?:imately|\.)?|roughly|~|close\s+to|nearly|almost|some|circa"
     r"|ard|abt|or\s+so|give\s+or\s+take)\s*(?:s\$|\$)?\s*$"
@@ -168,7 +175,7 @@ _BUYERS_AFTER = re.compile(
 )
 
 _SOLD = re.compile(
-    r"(?i)\b(?:sold|snapped\s+up|been\s+bought|found\s+a\s+buyer|off\s+the\s+market|transacted"
+    r"(?i)\b(?:sold|snapped\s+(?:it\s+|them\s+)?up|been\s+bought|found\s+a\s+buyer|off\s+the\s+market|transacted"
     r"|(?:a|the|another)\s+new\s+(?:buyer|owner)|\bnew\s+owners?\b|handed\s+over\s+the\s+keys"
     r"|keys\s+(?:have\s+been\s+|were\s+)?handed\s+over|collected\s+the\s+keys"
     r"|(?:sale|deal|transaction)(?:'s|\s+is|\s+was|\s+has\s+been)?\s+"
@@ -193,6 +200,7 @@ _AVAILABLE = re.compile(
     r"(?i)(?:\b(?:is|are|'s|it's|remains?|still|currently|now|also|and|both|unit|flat|condo|listing|house|home"
     r"|one|place|apartment|property)\s+(?:\w+\s+)?available\b"
     r"|\bavailable\s+(?:now|for\s+(?:sale|purchase|viewing|you)|to\s+(?:view|buy))"
+    r"|(?:\d\s?[km]?\s+|[-\u2013:|,]\s*)avail\b(?!\s+(?:yourself|of))"
     r"|\bstill\s+(?:on\s+the\s+market|there|open|up\s+for\s+grabs|for\s+sale|around|free"
     r"|unsold|going|in\s+the\s+market)"
     r"|\bup\s+for\s+grabs|(?<!back\s)\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b|\bstill\s+got\b"
@@ -213,7 +221,8 @@ _GONE = re.compile(
 _OPEN = re.compile(
     r"(?i)\b(?:still\s+)?entertaining\s+offers\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|not\s+yet)\s+(?:yet\s+)?(?:accepted|received|taken)\s+any\s+offers?"
-    r"|\b(?:nobody|no\s+(?:one|1))(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken|put\s+in\s+an?\s+offer)"
+    r"|\b(?:nobody|no\s+(?:one|1))(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken"
+    r"|snapped\s+(?:it\s+)?up|put\s+in\s+an?\s+offer)"
     r"|\byou\s+can\s+(?:still\s+)?(?:put\s+in|make)\s+an?\s+offer|\bopen\s+(?:for|to)\s+offers"
 )
 _NOT_AVAILABLE = re.compile(
@@ -276,7 +285,8 @@ def _words(text: str) -> frozenset[str]:
 _NOT_AVAILABLE_WORDS = frozenset("available market sale grabs".split())
 _NEGATION_WORDS = frozenset("not isn isnt hasn haven wasn never longer no currently".split())
 _AVAILABLE_WORDS = frozenset(
-    "available market grabs sale unsold still sold taken gone snapped bought got nobody".split()
+    "available avail market grabs sale unsold still sold taken gone snapped bought got"
+    " nobody".split()
 )
 _SOLD_WORDS = frozenset(
     (
@@ -303,7 +313,7 @@ _ORDER = re.compile(
     r"|roomier)\s+(?:of\s+the\s+(?:two|2|pair)|one|1)\b"
 )
 _RANK = re.compile(  # "the cheapest of the three", "the biggest one", "the most affordable"
-    r"(?i)\bthe\s+(cheapest|priciest|dearest|most\s+(?:expensive|affordable)"
+    r"(?i)(?:\bthe\s+|^\W*)(cheapest|priciest|dearest|most\s+(?:expensive|affordable)"
     r"|(?:lowest|highest)(?:[\s-]priced)?|biggest|largest|smallest|roomiest)"
     r"(?:\s+(?:of\s+(?:the\s+)?(?:(\w+)|lot|bunch|them(?:\s+all)?|all)"
     r"|(?:one|option|unit|listing|place|flat|home)s?\b(?:\s+of\s+(?:the\s+)?(\w+))?)"
@@ -418,7 +428,13 @@ def _prices(text: str) -> list[Claim]:
                 _buyers(text, match.start(), match.end()),
             )
         )
-    return _ranges(text, claims)
+    for match in _HUNDREDS.finditer(text) if "00s" in text else ():
+        # "in the low 900s": 900k to 933k
+        low, high = _THIRDS[match.group(1).lower()[:3]]
+        base = int(match.group(2)) * 100_000.0
+        for value, relation in ((base + low * 100_000, ">="), (base + high * 100_000, "<=")):
+            claims.append(Claim("price", value, relation, match.start(), match.group(0)))
+    return _ranges(text, sorted(claims, key=lambda c: c.start))
 
 
 def _ranges(text: str, claims: list[Claim]) -> list[Claim]:
@@ -489,6 +505,10 @@ def _sizes(text: str) -> list[Claim]:
             direction: Relation = ">" if gap.group(1) else "<"
             claims.append(Claim("size_gap", sqft, direction, match.start(), match.group(0)))
             continue
+        if _LAND_BEFORE.search(_before(text, match.start(), 24)) or _LAND_AFTER.match(
+            text[match.end() :]
+        ):
+            continue  # "land 4,300 sqft", "on a 4,300 sqft plot": the land, not the home
         claims.append(
             Claim(
                 "size",

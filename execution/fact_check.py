@@ -39,6 +39,9 @@ from execution.tables import tables_as_lines
 
 MAX_CLAIMS = 400
 APPROXIMATE = 0.02
+ROUND = 0.04
+"""How far "around 1,000 sq ft" may be from the record: a size of at most two significant
+digits says it was rounded (a price is held to APPROXIMATE: "about 1.3M" of 1.25M is wrong)."""
 """How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
 
 _SENTENCE = re.compile(
@@ -83,6 +86,12 @@ _SHORT = {
 }
 """How addresses are shortened ("Ave 3" for "Avenue 3")."""
 _HYPHENS = re.compile(r"(?<=\w)-(?=\w)")
+_OF_THE_REST = re.compile(
+    r"(?i)\b(?:what'?s|those|the\s+ones?|ones?)\s+(?:still\s+)?(?:left|remaining|available|unsold)\b"
+    r"|\b(?:available|remaining|unsold)\s+ones\b"
+)
+_FOIL = re.compile(r"(?i)\bthan\s+(?:the\s+)?$")
+"""What a listing named after it is compared against ("more than Piermont")."""
 _UNITS = {"room", "rm", "bedroom", "bedrooms", "br", "bed", "storey", "sqft", "sqm", "k", "m"}
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -386,10 +395,16 @@ def _holds(claim: Claim, facts: Facts) -> bool:
             claim,
             recorded,
             tolerance=max(APPROXIMATE, slack),
+            rounded=ROUND,
             exact=max(0.002, slack),
             stated=stated,
         )
     return _available_as_said(str(claim.value), facts.availability)
+
+
+def _round(value: float) -> bool:
+    """1,000 and 1,300,000 are round; 1,023 and 1,280,000 are not."""
+    return value >= 100 and value == int(value) and len(str(int(value)).rstrip("0")) <= 2
 
 
 def _compare(
@@ -399,14 +414,17 @@ def _compare(
     tolerance: float,
     exact: float = 0.0,
     stated: float | None = None,
+    rounded: float = 0.0,
 ) -> bool:
+    """Whether `actual` (the record) bears out the claim, `tolerance` the slack of "about",
+    `rounded` that of "about" before a round figure ("about 1,000 sq ft" of 1,023)."""
     value = float(claim.value) if stated is None else stated
     if claim.relation == "=":
         return math.isclose(actual, value, rel_tol=exact, abs_tol=0.5)
     if claim.relation == "!=":
         return not math.isclose(actual, value, rel_tol=exact, abs_tol=0.5)
     if claim.relation == "~":
-        return abs(actual - value) <= tolerance * value
+        return abs(actual - value) <= max(tolerance, rounded if _round(value) else 0.0) * value
     if claim.relation == "<":
         return actual < value
     if claim.relation == "<=":
@@ -709,6 +727,8 @@ class _Reading:
         group = named[-many:] if many and len(named) >= many else named
         if len(group) < 2 or (many and len(group) != many):
             group = list(range(len(self.listings)))
+        if _OF_THE_REST.search(self.sentence_text):  # "of what's left, X is the cheapest"
+            group = [i for i in group if self.facts[i].availability == "available"]
         this = owned.owners[0]
         if len(group) < 2 or this not in group:
             return None
@@ -757,6 +777,9 @@ class _Reading:
         if _NOT_A_LISTING_AFTER_GAP.match(self._text_after(claim)):
             return None  # "80k above it" (the buyer's budget), "20k more than you planned"
         second = after[0].listings if after else ()
+        if not after and len(before) >= 2 and _FOIL.search(self.sentence_text[: before[-1].start]):
+            # "A is 330k more than B, but you get 270 sqft more": again A against B
+            first, second = before[-2].listings, before[-1].listings
         if not second and len(first) == 1:
             others = {i for m in mentions for i in m.listings} - set(first)
             second = tuple(others) if len(others) == 1 else ()

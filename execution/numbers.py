@@ -25,6 +25,7 @@ _SCALE_AND_A_DIGIT = re.compile(
     rf"(?i)\b(an?|{'|'.join(_DIGIT_WORDS)}|\d)\s+(million)\s+({'|'.join(_DIGIT_WORDS)})\b"
     r"(?!\s+(?:hundred|thousand|point|and)\b|[-\s]+(?:ty|teen))"
 )
+_A_MIL = re.compile(r"(?i)\b(half|quarter)\s+(?:of\s+)?an?\s+mil\b")
 _SPOKEN_THOUSANDS = re.compile(r"(?<![\d.,])\b(\d)\s+(\d{2}|\d\s+\d)\s?k\b")
 """Prices said digit by digit: "seven twenty k" (7 20 k), "six nine eight k" (6 9 8 k)."""
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
@@ -70,6 +71,8 @@ def words_to_digits(text: str) -> str:
     spaced = _HYPHEN.sub(" ", text)
     if "million" in spaced.lower():  # "a million three" is 1.3 million, not 1,000,003
         spaced = _SCALE_AND_A_DIGIT.sub(_scale_and_a_digit, spaced)
+    if "mil" in spaced.lower():  # "half a mil"
+        spaced = _A_MIL.sub(lambda m: f"{m.group(1)} a million", spaced)
     kept = _ONES.sub(_KEPT, spaced) if "ones" in spaced.lower() else spaced
     try:
         digits: str = alpha2digit(kept, "en", threshold=0)

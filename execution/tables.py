@@ -26,6 +26,10 @@ _FIELD = re.compile(
     r"|status|avail|type|tenure|lease|mrt|top|facing|unit|level|district|location)"
 )
 _COUNT = re.compile(r"^\d{1,2}(?:\+\d)?$")
+_BARE_NUMBER = re.compile(r"^\d[\d,]*(?:\.\d+)?(?![\d,.]*\s*(?:k\b|m\b|mil|million|sq|ft|psf))")
+_UNIT = re.compile(r"(?i)^\W*(?:sq\.?\s?ft|sqft|sqm|sq\.?\s?m|size|area|floor\s+area|psf)\W*$")
+_STATUS = re.compile(r"(?i)^\W*(?:status|avail\w*)\W*$")
+_TOTAL = re.compile(r"(?i)^\W*(?:total|sum|combined|together|altogether)\b")
 
 
 def tables_as_lines(text: str) -> str:
@@ -64,20 +68,33 @@ def _rewritten(lines: list[str]) -> list[str]:
     if sum(bool(_FIELD.match(row[0])) for row in body if row) > len(body) / 2:
         # listings as columns: the first cell of each row names the field
         return [
-            f"{name}: " + ", ".join(_fact(row[0], row[j]) for row in body if j < len(row))
+            _row(name, [_fact(row[0], row[j]) for row in body if j < len(row)])
             for j, name in enumerate(header)
             if j > 0 and name
         ]
     if not all(_FIELD.match(label) for label in header[1:]):
         return lines  # no header: each row already names its listing beside its facts
     return [
-        f"{row[0]}: "
-        + ", ".join(_fact(label, cell) for label, cell in zip(header[1:], row[1:], strict=False))
+        _row(row[0], [_fact(label, cell) for label, cell in zip(header[1:], row[1:], strict=False)])
         for row in body
         if row
     ]
 
 
+def _row(name: str, facts: list[str]) -> str:
+    """ "Jurong Gateway: Price $1.3M, 3 Beds"; a total row reads "Total Price about 2.04M"."""
+    joined = ", ".join(facts)
+    return f"{name} {joined}" if _TOTAL.match(name) else f"{name}: {joined}"
+
+
 def _fact(label: str, cell: str) -> str:
-    """ "Beds", "3" -> "3 Beds"; "Price", "$1.3M" -> "Price $1.3M"."""
-    return f"{cell} {label}" if _COUNT.match(cell) else f"{label} {cell}"
+    """ "Beds", "3" -> "3 Beds"; "sqft", "812" -> "812 sqft"; "Price", "$1.3M" -> "Price
+    $1.3M"; "Status", "sold" -> "sold"."""
+    if _STATUS.match(label):
+        return cell
+    if _COUNT.match(cell):
+        return f"{cell} {label}"
+    number = _BARE_NUMBER.match(cell)
+    if number and _UNIT.match(label):  # "732 (sold)" -> "732 sqft (sold)"
+        return f"{number.group(0)} {label}{cell[number.end() :]}"
+    return f"{label} {cell}"

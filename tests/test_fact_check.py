@@ -150,11 +150,12 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-3", 0.96, 0.03),
         ("tuning-4", 0.98, 0.04),
         ("tuning-5", 0.97, 0.03),
+        ("tuning-6", 0.94, 0.04),
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
-    """Five tuning sets by five authors; the rules may be shaped by their misses. tuning-2
-    to tuning-5 were each measured once before any rule read them (README)."""
+    """Six tuning sets by six authors; the rules may be shaped by their misses. tuning-2 to
+    tuning-6 were each measured once before any rule read them (README)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -302,3 +303,67 @@ def test_a_number_the_buyer_wrote_about_something_else_is_no_budget() -> None:
 def test_a_ranking_holds_among_the_listings_spoken_of(text: str, right: bool) -> None:
     book = [TAMPINES, BISHAN, CAIRNHILL] if "three" in text else BOOK
     assert (check_facts(text, book) == []) is right, check_facts(text, book)
+
+
+KEMBANGAN = Property(
+    5, 1, None, "Jalan Kembangan terrace", "Jalan Kembangan", 3_880_000, "landed", 5, "available",
+    ["Built-up area approx 3,200 sqft"],
+)  # fmt: skip
+SEMI_D = Property(
+    6, 1, None, "Jalan Kembangan semi-detached", "Jalan Kembangan", 5_200_000, "landed", 6,
+    "pending", ["Land area 4,300 sqft"], floor_area_sqft=3800,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "right"),
+    [
+        ("Together about 2.3M: Tampines 1.58M plus the Punggol flat 720k.", BOOK, True),
+        ("Together about 2.5M: Tampines 1.58M plus the Punggol flat 720k.", BOOK, False),
+        ("Tampines is 1.58M and Punggol is 720k, so 2.3M in total.", BOOK, True),
+        ("Both are between 1.5M and 1.7M: Tampines and Bishan.", BOOK, True),
+        ("Both are between 1.5M and 1.6M: Tampines and Bishan.", BOOK, False),
+        ("The Cairnhill studio is in the low 1.0", BOOK, True),  # no "00s": not a range
+        ("Punggol Waterway is in the high 700s.", BOOK, False),
+        ("Punggol Waterway is in the low 700s.", BOOK, True),
+        ("Punggol was seven twenty k.", BOOK, True),
+        ("Punggol was seven fifty k.", BOOK, False),
+        ("Cairnhill is about a million and fifty thousand.", BOOK, True),
+        ("Not sold yet, Bishan Park is pending.", BOOK, True),
+        (
+            "The semi-D is 5.2M, 3,800 sqft built-up on a 4,300 sqft plot.",
+            [KEMBANGAN, SEMI_D],
+            True,
+        ),
+        ("The semi-D is 5.2M, 4,300 sqft built-up.", [KEMBANGAN, SEMI_D], False),
+        ("The terrace is cheaper at 3.88M.", [KEMBANGAN, SEMI_D], True),
+        ("The terrace is cheaper at 5.2M.", [KEMBANGAN, SEMI_D], False),
+        ("Of what's left, Tampines is the cheapest.", [TAMPINES, BISHAN, PUNGGOL], True),
+        ("Tampines is the cheapest.", [TAMPINES, BISHAN, PUNGGOL], False),
+    ],
+)
+def test_totals_ranges_spoken_prices_and_kinds(
+    text: str, book: list[Property], right: bool
+) -> None:
+    assert (check_facts(text, book) == []) is right, check_facts(text, book)
+
+
+@pytest.mark.parametrize(
+    ("table", "right"),
+    [
+        (
+            "| | Tampines | Punggol |\n|---|---|---|\n| Price | 1.58M | 720k |\n| Beds | 3 | 4 |",
+            True,
+        ),
+        ("| | Tampines | Punggol |\n| Price | 1.58M | 720k |\n| Beds | 4 | 3 |", False),
+        ("Listing | Price | Status\nTampines | 1.58M | available\nPunggol | 720k | sold", True),
+        (
+            "Listing | Price | Status\nTampines | 1.58M | available\nPunggol | 720k | available",
+            False,
+        ),
+        ("Unit | Price\nTampines | 1.58M\nPunggol | 720k\nTotal | about 2.3M", True),
+        ("Unit | Price\nTampines | 1.58M\nPunggol | 720k\nTotal | about 2.6M", False),
+    ],
+)
+def test_tables_are_read_row_by_row_or_column_by_column(table: str, right: bool) -> None:
+    assert (check_facts(table, BOOK) == []) is right, check_facts(table, BOOK)
