@@ -47,6 +47,7 @@ from execution.coordination import (
 from execution.errors import NotFoundError, ValidationError, WaError
 from execution.greenapi import GreenApiClient
 from execution.runtime import Runtime
+from execution.send_keys import MAX_CALLER_KEY_LENGTH, from_caller
 from execution.send_whatsapp_message import send_whatsapp_message
 from execution.set_mode import set_mode, set_mode_human
 from execution.settings import Settings, load_settings
@@ -257,7 +258,7 @@ class ToggleMode(BaseModel):
 
 class HumanMessage(BaseModel):
     text: str = Field(min_length=1, max_length=100_000)
-    idempotency_key: str | None = Field(None, min_length=1, max_length=150)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=MAX_CALLER_KEY_LENGTH)
     takeover: bool = True
 
 
@@ -338,13 +339,14 @@ async def api_send_as_human(
     if body.takeover:
         await run_in_threadpool(set_mode_human, rt.store, rt.coordinator, conversation_id,
                                 "the agent sent a message", caller.actor)  # fmt: skip
+    key = body.idempotency_key or f"api:{uuid.uuid4()}"
+    caller_key = from_caller(conversation_id, key)
     result = await send_whatsapp_message(
-        rt, conversation_id, body.text, sender="HUMAN",
-        idempotency_key=body.idempotency_key or f"api:{uuid.uuid4()}",
-    )  # fmt: skip
+        rt, conversation_id, body.text, sender="HUMAN", idempotency_key=caller_key
+    )
     if result.status == "failed":
         raise HTTPException(502, f"Green API did not take the message: {result.reason}")
-    return asdict(result)
+    return asdict(result) | {"idempotency_key": key}  # the caller's key, as it was given
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -41,6 +41,8 @@ from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
 from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, Instance
 from execution.runtime import Runtime, open_runtime
+from execution.send_keys import MAX_KEY_LENGTH, from_caller, later_parts_like
+from execution.send_keys import parts as part_keys
 from execution.set_mode import (
     GUARD_TTL_S,
     GUARD_WAIT_S,
@@ -57,7 +59,6 @@ DUPLICATE_WAIT_S = 30.0
 ABANDONED_AFTER_S = 120.0
 """A pending outbound row this old has lost its sender: longer than any live send can take
 (the guard wait, three Green API attempts and their backoff)."""
-MAX_KEY_LENGTH = 200
 
 
 class SendDiscarded(WaError):
@@ -102,10 +103,6 @@ def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     return parts
 
 
-def _part_keys(key: str, parts: int) -> list[str]:
-    return [key] + [f"{key}#{i}" for i in range(2, parts + 1)]
-
-
 async def send_whatsapp_message(
     rt: Runtime,
     conversation_id: int,
@@ -138,7 +135,7 @@ async def send_whatsapp_message(
     if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
         raise ValidationError(f"the idempotency key must be 1-{MAX_KEY_LENGTH} characters")
     parts = split_message(text)
-    keys = _part_keys(idempotency_key, len(parts))
+    keys = part_keys(idempotency_key, len(parts))
     claimed = _claim(
         rt.store, conversation_id, parts, keys, sender, expected_mode_version, on_claim
     )
@@ -149,7 +146,7 @@ async def send_whatsapp_message(
         claimed, parts = resumed[:3], resumed[3]
         if expected_mode_version is not None and resumed[4] is not None:
             expected_mode_version = resumed[4]  # the gate of the call that wrote the rows
-        keys = _part_keys(idempotency_key, len(parts))
+        keys = part_keys(idempotency_key, len(parts))
     conversation, agent, row_ids = claimed
     instance = Instance(
         api_url=agent.api_url or rt.settings.greenapi_url,
@@ -290,7 +287,7 @@ def _take_over_abandoned(
             "SELECT message_id, status, text, mode_version FROM messages "
             "WHERE conversation_id = :cid AND (idempotency_key = :key OR idempotency_key LIKE "
             ":parts) ORDER BY message_id",
-            {"cid": conversation_id, "key": key, "parts": f"{key}#%"},
+            {"cid": conversation_id, "key": key, "parts": later_parts_like(key)},
         )
         if not rows or any(r["status"] != "pending" for r in rows):
             return None
@@ -429,7 +426,6 @@ def send_command(
         )
     text = args[-1]
     as_sender: Sender = "HUMAN" if sender == "human" else "AI"
-    key = idempotency_key or f"cli:{uuid.uuid4()}"
 
     async def go(rt: Runtime) -> SendResult:
         try:
@@ -447,6 +443,7 @@ def send_command(
                 set_mode_human(
                     rt.store, rt.coordinator, conversation_id, "operator sent a message", "operator"
                 )
+            key = from_caller(conversation_id, idempotency_key or f"cli:{uuid.uuid4()}")
             return await send_whatsapp_message(
                 rt, conversation_id, text, sender=as_sender, idempotency_key=key, force=force
             )

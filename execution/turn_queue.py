@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from execution import send_keys
 from execution.clock import utcnow
 from execution.store import IntegrityError, Row, Store, Tx
 
@@ -46,7 +47,7 @@ class TurnJob:
     def key(self) -> str:
         """The idempotency stem of this turn's sends: derived from what it answers, never the
         clock, so a turn redone after a crash cannot send twice."""
-        return f"turn:{self.conversation_id}:{self.last_message_id}"
+        return send_keys.turn(self.conversation_id, self.last_message_id)
 
 
 _JOB_COLUMNS = (

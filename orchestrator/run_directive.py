@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from execution import send_keys
 from execution.agents import Agent, find_agent
 from execution.cli_support import console, print_json
 from execution.conversations import Conversation, find_or_create_conversation
@@ -75,9 +76,14 @@ def run_context(
     if agent is not None:
         context["agent_id"] = agent.agent_id
     if conversation is not None:
-        context |= {"conversation_id": conversation.conversation_id, "sender": "AI",
-                    "idempotency_key": f"{run_key}:send", "force": False,
-                    "expected_mode_version": conversation.mode_version}  # fmt: skip
+        cid = conversation.conversation_id
+        context |= {
+            "conversation_id": cid,
+            "sender": "AI",
+            "idempotency_key": send_keys.from_caller(cid, run_key),
+            "force": False,
+            "expected_mode_version": conversation.mode_version,
+        }
     return context
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from execution import metrics
+from execution import metrics, send_keys
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
 from execution.conversations import Conversation, get_conversation, history
@@ -226,7 +226,7 @@ async def _reply(
 
     try:
         sent = await send_whatsapp_message(
-            rt, cid, text, sender="AI", idempotency_key=f"{turn_id}:reply",
+            rt, cid, text, sender="AI", idempotency_key=send_keys.reply(turn_id),
             expected_mode_version=version, on_claim=on_claim,
         )  # fmt: skip
     except _Superseded:
@@ -283,7 +283,7 @@ async def _send_handoff(
     text = render_reply("handoff", system_prompt("", agent))
     try:
         sent = await send_whatsapp_message(
-            rt, cid, text, sender="AI", idempotency_key=f"{turn_id}:handoff", force=True
+            rt, cid, text, sender="AI", idempotency_key=send_keys.handoff(turn_id), force=True
         )
     except WaError as exc:
         log.error("handoff message for conversation %s not sent: %s", cid, exc)
@@ -311,7 +311,7 @@ def _owed_handoff(store: Store, conversation_id: int) -> str | None:
             return None  # (a `mode_confirmed` has no `to`)
         handoff = tx.scalar(
             "SELECT status FROM messages WHERE idempotency_key = :key",
-            {"key": f"{turn_id}:handoff"},
+            {"key": send_keys.handoff(turn_id)},
         )
         if handoff not in (None, "pending"):
             return None
@@ -326,7 +326,7 @@ def _owed_handoff(store: Store, conversation_id: int) -> str | None:
 def _claimed_reply(store: Store, turn_id: str) -> str | None:
     """The text of this turn's reply if an earlier attempt of it claimed the send (its first
     row by the unique key; the parts of a long one after it, within the conversation)."""
-    key = f"{turn_id}:reply"
+    key = send_keys.reply(turn_id)
     with store.read() as tx:
         first = tx.fetchone(
             "SELECT message_id, conversation_id FROM messages WHERE idempotency_key = :key",
@@ -338,7 +338,7 @@ def _claimed_reply(store: Store, turn_id: str) -> str | None:
             "SELECT text FROM messages WHERE conversation_id = :cid AND message_id >= :first "
             "AND (idempotency_key = :key OR idempotency_key LIKE :parts) ORDER BY message_id",
             {"cid": first["conversation_id"], "first": first["message_id"], "key": key,
-             "parts": f"{key}#%"},
+             "parts": send_keys.later_parts_like(key)},
         )  # fmt: skip
     return "\n".join(row["text"] for row in parts)
 

@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from execution import send_keys
 from execution.store import Store, Tx
 from execution.turn_queue import SILENT_TYPES
 from replay.fake_greenapi import FakeGreenApi
@@ -153,7 +154,7 @@ def check_invariants(
     for record in sends:
         row = rows.get(record.id_message)
         key = (row or {}).get("idempotency_key") or ""
-        if row is None or row["sender_type"] != "AI" or not key.startswith("turn:"):
+        if row is None or row["sender_type"] != "AI" or not send_keys.is_turn(key):
             continue
         answered = int(key.split(":")[2])
         cid = row["conversation_id"]
@@ -247,7 +248,7 @@ def _lost_handoffs(tx: Tx) -> list[str]:
         )
         if detail.get("handoff_message") is False:
             continue  # someone else switched first: the handoff was rightly never sent
-        key = f"{detail.get('turn_id')}:handoff"
+        key = send_keys.handoff(str(detail.get("turn_id")))
         handoff = tx.fetchone(
             "SELECT message_id, status FROM messages WHERE idempotency_key = :key", {"key": key}
         )

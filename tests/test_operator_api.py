@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cli import app as wa
+from execution import send_keys
 from execution.agents import create_operator_token
 from execution.conversations import find_or_create_conversation, get_conversation
 from execution.coordination import Coordinator
@@ -122,3 +123,27 @@ def test_wa_agents_token_prints_a_working_token_once(
     token = json.loads(result.output)["token"]
     answer = setup["client"].get("/api/conversations", headers=auth(token))
     assert [c["agent_id"] for c in answer.json()] == [1]
+
+
+def test_a_callers_key_cannot_take_the_keys_of_another_conversations_turns(
+    setup: dict[str, Any],
+) -> None:
+    """Issue 15.1: B's operator posts into B's own chat under the keys A's next turns will use
+    (`turn:<A's conversation>:<message>:reply`, both global sequences). The keys land in B's
+    own namespace: A's turns find their keys free, and B learns nothing of A's keys."""
+    client, store, ids = setup["client"], setup["store"], setup["conversations"]
+    url = f"/api/conversations/{ids['b']}/messages"
+    squatted = [send_keys.reply(send_keys.turn(ids["a"], n)) for n in range(1, 6)]
+    for key in squatted:
+        answer = client.post(url, headers=auth(setup["tokens"]["b"]),
+                             json={"text": "Hello", "idempotency_key": key})  # fmt: skip
+        assert answer.status_code == 200 and answer.json()["idempotency_key"] == key
+    again = client.post(url, headers=auth(setup["tokens"]["b"]),
+                        json={"text": "Hello", "idempotency_key": squatted[0]})  # fmt: skip
+    assert again.status_code == 200 and again.json()["duplicate"] is True  # B's own retry
+    with store.read() as tx:
+        taken = tx.fetchall(
+            "SELECT conversation_id, idempotency_key FROM messages ORDER BY message_id"
+        )
+    assert {row["conversation_id"] for row in taken} == {ids["b"]}
+    assert not {row["idempotency_key"] for row in taken} & set(squatted)  # A's keys are free
