@@ -37,6 +37,7 @@ ESCALATION = {
     "tuning-7": DATA / "escalation_tuning_7.yaml",
     "tuning-8": DATA / "escalation_tuning_8.yaml",
     "tuning-9": DATA / "escalation_tuning_9.yaml",
+    "tuning-10": DATA / "escalation_tuning_10.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {
