@@ -22,9 +22,10 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
 import typer
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.routing import Route
@@ -51,6 +52,7 @@ from execution.send_keys import MAX_CALLER_KEY_LENGTH, from_caller
 from execution.send_whatsapp_message import send_whatsapp_message
 from execution.set_mode import set_mode, set_mode_human
 from execution.settings import Settings, load_settings
+from execution.storable_text import storable, unstorable
 from execution.store import Store, StoreUnavailable, open_store
 from execution.store.migrate import require_current_schema
 from execution.webhook_handler import (
@@ -250,14 +252,28 @@ class Scope:
         return "admin" if self.agent_id is None else f"operator:agent{self.agent_id}"
 
 
+MAX_ID = 2**63 - 1
+"""The largest row id either backend stores (a larger one is a 422, not an overflow)."""
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _storable(text: str) -> str:
+    if unstorable(text):
+        raise ValueError("the text holds a NUL character or an unpaired surrogate")
+    return text
+
+
+StorableText = Annotated[str, AfterValidator(_storable)]
+
+
 class ToggleMode(BaseModel):
-    conversation_id: int
+    conversation_id: RowId
     mode: Literal["AI", "HUMAN"]
-    reason: str = Field(min_length=1, max_length=500)
+    reason: StorableText = Field(min_length=1, max_length=500)
 
 
 class HumanMessage(BaseModel):
-    text: str = Field(min_length=1, max_length=100_000)
+    text: StorableText = Field(min_length=1, max_length=100_000)
     idempotency_key: str | None = Field(None, min_length=1, max_length=MAX_CALLER_KEY_LENGTH)
     takeover: bool = True
 
@@ -297,7 +313,7 @@ def _owned(request: Request, conversation_id: int, caller: Scope) -> Conversatio
 def api_conversations(
     request: Request,
     caller: Caller,
-    agent_id: int | None = None,
+    agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     mode: Literal["AI", "HUMAN"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
@@ -312,7 +328,7 @@ def api_conversations(
 @operator_api.get("/conversations/{conversation_id}/messages")
 def api_messages(
     request: Request,
-    conversation_id: int,
+    conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
@@ -332,7 +348,10 @@ def api_toggle_mode(request: Request, body: ToggleMode, caller: Caller) -> dict[
 
 @operator_api.post("/conversations/{conversation_id}/messages")
 async def api_send_as_human(
-    request: Request, conversation_id: int, body: HumanMessage, caller: Caller
+    request: Request,
+    conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: HumanMessage,
+    caller: Caller,
 ) -> dict[str, Any]:
     await run_in_threadpool(_owned, request, conversation_id, caller)
     rt: Runtime = request.app.state.runtime
@@ -352,6 +371,19 @@ async def api_send_as_human(
 def _install_error_handlers(app: FastAPI) -> None:
     """Domain errors as JSON: bad input 422, not found 404, storage or Redis down or a busy
     conversation 503, any other expected failure 400."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422, without echoing the input (it may hold what no encoder takes)."""
+        errors = [
+            {
+                "loc": [storable(str(part)) for part in error.get("loc", ())],
+                "msg": storable(str(error.get("msg", ""))),
+                "type": str(error.get("type", "")),
+            }
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(WaError)
     async def domain_error(_request: Request, exc: WaError) -> JSONResponse:

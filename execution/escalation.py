@@ -54,9 +54,9 @@ class Escalation:
 
 _KINDS = ("patterns", "unless", "statements", "questions")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-_SENTENCES = re.compile(r"(?<=[.!?。])\s+|\n+|(?<=[?？])(?=\S)")
+_SENTENCES = re.compile(r"(?<=[.!?。])\s+|\n+|(?<=[?\uff1f])(?=\S)")
 _QUESTION = re.compile(
-    r"(?i)[?？]\s*\W*$|[吗嗎呢]\W*$|^\W*(?:(?:hi|hello|hey|ok|okay|also|and|but|so|btw|sarah|hmm|oh)\W+)*"
+    r"(?i)[?\uff1f]\s*\W*$|[吗嗎呢]\W*$|^\W*(?:(?:hi|hello|hey|ok|okay|also|and|but|so|btw|sarah|hmm|oh)\W+)*"
     r"(?:is|are|am|was|were|any|how|what|what's|whats|does|do|did|will|can|could|would|should"
     r"|may|must|where|when|which|who|whom|why|got|if|need|isit|izit|issit|pls\s+advise"
     r"|i\s+(?:want|would\s+like|need)\s+to\s+(?:know|check|ask)|wondering|just\s+checking)\b"

@@ -46,6 +46,7 @@ from execution.coordination import Claim, CoordinationUnavailable, Coordinator
 from execution.errors import ValidationError, WaError
 from execution.incidents import insert_incident
 from execution.set_mode import set_mode_human
+from execution.storable_text import may_hold_unstorable, sanitized
 from execution.store import Store, StoreUnavailable, Tx
 from execution.turn_queue import SILENT_TYPES, schedule_turn
 
@@ -117,6 +118,8 @@ def parse_notification(body: bytes) -> Notification:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise WebhookRejected(400, "body is not JSON") from None
+    except RecursionError:
+        raise WebhookRejected(400, "body is nested too deep") from None
     if (
         isinstance(payload, dict)
         and isinstance(payload.get("body"), dict)
@@ -125,6 +128,10 @@ def parse_notification(body: bytes) -> Notification:
         payload = payload["body"]
     if not isinstance(payload, dict):
         raise WebhookRejected(400, "body is not a JSON object")
+    if may_hold_unstorable(body):  # a NUL or an unpaired surrogate: stored replaced
+        payload, changed = sanitized(payload, body)
+        if changed:
+            log.warning("webhook with a NUL or an unpaired surrogate: stored sanitized")
     instance = payload.get("instanceData")
     instance_id = instance.get("idInstance") if isinstance(instance, dict) else None
     if isinstance(instance_id, bool) or not isinstance(instance_id, int | str):
