@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
@@ -140,10 +140,11 @@ def create_app(
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        checks = {
-            "database": await run_in_threadpool(_database_ready, app.state.store),
-            "coordination": await run_in_threadpool(_coordination_ready, app.state.coordinator),
-        }
+        database, coordination = await asyncio.gather(
+            _bounded(_database_ready, app.state.store),
+            _bounded(_coordination_ready, app.state.coordinator),
+        )
+        checks = {"database": database, "coordination": coordination}
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},
@@ -217,6 +218,17 @@ async def _read_limited(request: Request, limit: int) -> bytes:
             raise WebhookRejected(413, f"body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+READY_TIMEOUT_S = 1.0
+"""A readiness check answers within this, ready or not: a load balancer must not wait on it."""
+
+
+async def _bounded(check: Callable[[Any], str], target: Any) -> str:
+    try:
+        return await asyncio.wait_for(run_in_threadpool(check, target), READY_TIMEOUT_S)
+    except TimeoutError:
+        return f"no answer within {READY_TIMEOUT_S:g} s"
 
 
 def _database_ready(store: Store) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from fastapi.testclient import TestClient
 
+import serve
 from execution.coordination import Coordinator, RedisCoordinator
 from execution.settings import load_settings
 from execution.store import Store
@@ -35,3 +39,25 @@ def test_not_ready_when_the_database_is_gone(store: Store, coordinator: Coordina
         ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"].startswith("unavailable")
+
+
+def test_readiness_answers_503_when_a_check_hangs(
+    store: Store, coordinator: Coordinator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15.8: a database that does not answer (PostgreSQL stopped mid-connect) must not
+    hold the health check: the check gives up after READY_TIMEOUT_S and says so."""
+    release = threading.Event()
+
+    def hangs(_store: Store) -> str:
+        release.wait(10)
+        return "ok"
+
+    monkeypatch.setattr(serve, "_database_ready", hangs)
+    with TestClient(create_app(load_settings(), store=store, coordinator=coordinator)) as client:
+        ready = client.get("/readyz")
+        release.set()
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {
+        "database": f"no answer within {serve.READY_TIMEOUT_S:g} s",
+        "coordination": "ok",
+    }
