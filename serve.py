@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from execution import metrics
@@ -212,12 +213,20 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         raise WebhookRejected(413, f"body over {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise WebhookRejected(413, f"body over {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise WebhookRejected(413, f"body over {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise WebhookRejected(408, f"body not received within {BODY_TIMEOUT_S:g} s") from None
     return b"".join(chunks)
+
+
+BODY_TIMEOUT_S = 10.0
+"""A client that sends headers and then trickles (or never sends) its body is cut off."""
 
 
 READY_TIMEOUT_S = 1.0
@@ -383,6 +392,12 @@ async def api_send_as_human(
 def _install_error_handlers(app: FastAPI) -> None:
     """Domain errors as JSON: bad input 422, not found 404, storage or Redis down or a busy
     conversation 503, any other expected failure 400."""
+
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, _exc: ClientDisconnect) -> Response:
+        """A client that hung up mid-body: one line, no traceback (nobody reads the answer)."""
+        log.info("client disconnected before its body was read: %s", request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -61,3 +64,55 @@ def test_readiness_answers_503_when_a_check_hangs(
         "database": f"no answer within {serve.READY_TIMEOUT_S:g} s",
         "coordination": "ok",
     }
+
+
+async def _call(app: Any, messages: list[dict[str, Any]], stall: float = 0.0) -> list[Any]:
+    """Drive the ASGI app by hand: the request arrives as `messages`, then (when `stall`) the
+    client sends nothing more for that long."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "path": "/webhook/greenapi", "raw_path": b"/webhook/greenapi",
+             "query_string": b"", "root_path": "", "scheme": "http", "server": ("t", 80),
+             "client": ("127.0.0.1", 5000),
+             "headers": [(b"content-type", b"application/json"),
+                         (b"content-length", b"500")]}  # fmt: skip
+    pending = list(messages)
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return pending.pop(0)
+        await asyncio.sleep(stall)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def test_a_body_that_never_arrives_is_cut_off_with_408(
+    store: Store, coordinator: Coordinator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15.5: headers and part of a body, then nothing: answered 408 after BODY_TIMEOUT_S
+    (shortened here), not held open."""
+    monkeypatch.setattr(serve, "BODY_TIMEOUT_S", 0.2)
+    app = create_app(load_settings(), store=store, coordinator=coordinator, work_turns=False)
+    part = {"type": "http.request", "body": b'{"typeWebhook": ', "more_body": True}
+    with TestClient(app):  # runs the app's lifespan
+        sent = asyncio.run(_call(app, [part], stall=30))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 408
+
+
+def test_a_client_that_hangs_up_mid_body_is_one_log_line(
+    store: Store, coordinator: Coordinator, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(load_settings(), store=store, coordinator=coordinator, work_turns=False)
+    part = {"type": "http.request", "body": b'{"typeWebhook": ', "more_body": True}
+    with TestClient(app), caplog.at_level(logging.INFO):
+        asyncio.run(_call(app, [part, {"type": "http.disconnect"}]))
+    assert not [r for r in caplog.records if r.exc_info]
+    assert [r.getMessage() for r in caplog.records if "disconnected" in r.getMessage()] == [
+        "client disconnected before its body was read: /webhook/greenapi"
+    ]
