@@ -133,7 +133,7 @@ def create_app(
             if owned_store:
                 app.state.store.close()
 
-    app = FastAPI(title="wa", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="wa", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -153,9 +153,16 @@ def create_app(
         )
 
     @app.get("/metrics")
-    async def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        if not settings.metrics_public:
+            _require_admin(request, settings)
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        _require_admin(request, settings)
+        return JSONResponse(app.openapi())
 
     async def webhook(request: Request) -> JSONResponse:
         """The hot path: a plain Starlette route (no FastAPI parameter solving per request)."""
@@ -299,14 +306,32 @@ class HumanMessage(BaseModel):
     takeover: bool = True
 
 
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
+def _is_admin(token: str, settings: Settings) -> bool:
+    admin = settings.admin_token
+    return admin is not None and hmac.compare_digest(
+        token.encode(), admin.get_secret_value().encode()
+    )
+
+
+def _require_admin(request: Request, settings: Settings) -> None:
+    """/metrics and /openapi.json: the admin token only (they describe every tenant)."""
+    if not _is_admin(_bearer(request), settings):
+        raise HTTPException(
+            401, "needs the admin token (WA_ADMIN_TOKEN)", {"WWW-Authenticate": "Bearer"}
+        )
+
+
 def operator_scope(request: Request) -> Scope:
     """The caller of an operator API route, from its bearer token: 401 without a valid one."""
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    token = _bearer(request)
     if not token:
         raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
-    admin = request.app.state.runtime.settings.admin_token
-    if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
+    if _is_admin(token, request.app.state.runtime.settings):
         return Scope(None)
     with request.app.state.store.read() as tx:
         agent_id = operator_token_agent(tx, token)

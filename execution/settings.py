@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     openai_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
+    metrics_public: bool = Field(
+        False, description="Serve /metrics without the admin token (a scraper on a private net)."
+    )
     debounce_seconds: float = Field(
         2.0, ge=0, le=60, description="Buyer messages this close together form one turn."
     )

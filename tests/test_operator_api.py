@@ -97,7 +97,7 @@ def test_toggle_mode_and_back(setup: dict[str, Any]) -> None:
     bad = client.post(url, headers=auth(token), json={"conversation_id": cid, "mode": "ROBOT",
                                                       "reason": "x"})  # fmt: skip
     assert bad.status_code == 422
-    assert 'wa_mode_switches_total{to="HUMAN"}' in client.get("/metrics").text
+    assert 'wa_mode_switches_total{to="HUMAN"}' in client.get("/metrics", headers=auth(ADMIN)).text
 
 
 def test_send_as_the_human_takes_over_and_reaches_green_api_once(setup: dict[str, Any]) -> None:

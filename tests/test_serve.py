@@ -116,3 +116,26 @@ def test_a_client_that_hangs_up_mid_body_is_one_log_line(
     assert [r.getMessage() for r in caplog.records if "disconnected" in r.getMessage()] == [
         "client disconnected before its body was read: /webhook/greenapi"
     ]
+
+
+ADMIN = "admin-token-for-tests-0123456789"
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/openapi.json"])
+def test_metrics_and_the_schema_need_the_admin_token(
+    store: Store, coordinator: Coordinator, path: str
+) -> None:
+    """Issue 15.7: both describe every tenant; /healthz and /readyz stay open."""
+    app = create_app(load_settings(admin_token=ADMIN), store=store, coordinator=coordinator)
+    with TestClient(app) as client:
+        assert client.get(path).status_code == 401
+        assert client.get(path, headers={"Authorization": "Bearer wa_op_nope"}).status_code == 401
+        assert client.get(path, headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 200
+        assert client.get("/healthz").status_code == 200
+
+
+def test_metrics_may_be_made_public_for_a_scraper(store: Store, coordinator: Coordinator) -> None:
+    app = create_app(load_settings(metrics_public=True), store=store, coordinator=coordinator)
+    with TestClient(app) as client:
+        assert "wa_webhooks_total" in client.get("/metrics").text
+        assert client.get("/openapi.json").status_code == 401  # no admin token set: never open

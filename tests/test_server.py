@@ -454,7 +454,7 @@ def test_database_stopped_webhooks_get_503_and_nothing_is_lost(
 
 
 def test_metrics_add_up_over_all_workers_of_wa_serve(distributed: Deployment) -> None:
-    server = distributed.serve(workers=2, WA_WORK_TURNS="false")
+    server = distributed.serve(workers=2, WA_WORK_TURNS="false", WA_METRICS_PUBLIC="true")
     for n in range(20):
         assert server.post(said(WORDS[n % 6], idMessage=f"METRICS{n}")).status_code == 200
     seen = set()

@@ -42,7 +42,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 @pytest.fixture
 def client(backend: tuple[Store, Coordinator]) -> Iterator[TestClient]:
     store, coordinator = backend
-    settings = load_settings(debounce_seconds=0)
+    settings = load_settings(debounce_seconds=0, metrics_public=True)
     with TestClient(create_app(settings, store=store, coordinator=coordinator,
                                work_turns=False)) as test_client:  # fmt: skip
         yield test_client
@@ -331,8 +331,8 @@ def test_redis_down_the_database_still_stores_and_dedups(
     store, _ = backend
     agent_for(store, OWN_INSTANCE)
     down = RedisCoordinator(f"redis://127.0.0.1:{free_port()}/0")
-    app = create_app(load_settings(debounce_seconds=0), store=store, coordinator=down,
-                     work_turns=False)  # fmt: skip
+    settings = load_settings(debounce_seconds=0, metrics_public=True)
+    app = create_app(settings, store=store, coordinator=down, work_turns=False)
     payload = own("incomingMessageReceived-textMessage-enquiry")
     with TestClient(app) as client:
         answers = [post(client, payload) for _ in range(3)]

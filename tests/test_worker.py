@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from execution import send_keys
 from execution.coordination import Coordinator
 from execution.greenapi import GreenApiClient
 from execution.runtime import Runtime
@@ -246,7 +247,7 @@ def test_a_worker_that_died_after_sending_never_sends_twice(world: World) -> Non
         async with GreenApiClient() as greenapi:
             rt = Runtime(settings, world.store, world.coordinator, greenapi)
             await send_whatsapp_message(rt, job.conversation_id, "The first answer.",
-                                        idempotency_key=f"{job.key}:reply")  # fmt: skip
+                                        idempotency_key=send_keys.reply(job.key))  # fmt: skip
 
     asyncio.run(the_dead_workers_send())
     with serving(world):
@@ -258,7 +259,9 @@ def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]]
     from prometheus_client.parser import text_string_to_metric_families
 
     found = {}
-    for family in text_string_to_metric_families(client.get("/metrics").text):
+    for family in text_string_to_metric_families(
+        client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN}"}).text
+    ):
         for sample in family.samples:
             found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return found
