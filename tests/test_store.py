@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -269,3 +272,18 @@ def test_concurrent_db_init_applies_each_migration_once(empty_database_url: str)
     assert sorted(n for run in applied for n in run) == sorted(names)  # each once, in total
     with open_store(url) as fresh:
         assert applied_migrations(fresh) == names
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Issue 15.7: the database holds every buyer's messages; its folder and file are created
+    0700 and 0600 (SQLite's -wal and -shm follow the file), whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "fresh" / "wa.db"
+        with open_store(f"sqlite:///{path}") as store:
+            migrate(store)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for file in path.parent.iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name

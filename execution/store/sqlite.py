@@ -7,6 +7,7 @@ instead of failing half-way when a read transaction tries to become a write.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import sqlite3
 import threading
@@ -57,6 +58,17 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def _create_private(path: Path) -> None:
+    """The database file readable by its owner only (0600; SQLite gives its -wal and -shm
+    files the same), in a folder made 0700 when this creates it. An existing file is left
+    as its owner set it."""
+    if path.name in ("", ":memory:") or path.exists():
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 class SqliteStore(Store):
     dialect = "sqlite"
 
@@ -64,9 +76,9 @@ class SqliteStore(Store):
         super().__init__(url)
         self.path = path
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         except OSError as exc:
-            raise StoreUnavailable(f"cannot create the folder for {path}: {exc}") from exc
+            raise StoreUnavailable(f"cannot create {path}: {exc}") from exc
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
         self._closed = False
