@@ -76,7 +76,9 @@ _NOT_A_PRICE_AFTER = re.compile(
 )
 _NOT_A_PRICE_BEFORE = re.compile(
     r"(?i)(?:singapore|s\(|postal(?:\s+code)?|blk|block|unit|#|tel|phone|call|whatsapp|\+65"
-    r"|option\s+fee(?:\s+of|\s+is)?|deposit(?:\s+of|\s+is)?|fee(?:\s+of|\s+is)?|grants?"
+    r"|(?:option\s+fee|deposit|fee|commission|stamp\s+duty|down\s*payment)(?:[\s,]+(?:so|of|is|about"
+    r"|around|approx\.?|roughly|will\s+be|comes\s+to|works\s+out\s+to|that's|which\s+is|would\s+be"
+    r"|just|only)){0,3}|grants?"
     r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?|rent(?:al)?\s+(?:of|is|at)?"
     r"|cpf|loan|income|salary|savings?)\s*:?\s*$"
 )
@@ -113,6 +115,10 @@ rooms_spoken_of = _ROOMS_SPOKEN_OF.search
 _THE_ONES_YOU = re.compile(
     r"(?i)\bthe\s+(\d{1,2})\s+(?:that\s+|which\s+)?you(?:'ve|\s+have|\s+had)?\s+(?:asked\s+for"
     r"|need(?:ed)?|wanted|want|mentioned|said|specified|requested|were\s+after)\b"
+)
+_GENERIC_BEFORE = re.compile(
+    r"(?i)\b(?:than|like|versus|vs\.?|compared\s+(?:to|with))\s+(?:a|an|the\s+typical|typical|your"
+    r"\s+average|an\s+average|most)?\s*$"
 )
 _STUDIO = re.compile(
     r"(?i)(?<!yoga\s)(?<!dance\s)(?<!art\s)(?<!music\s)\bstudio\b"
@@ -161,7 +167,8 @@ _BUYERS_BEFORE = re.compile(
     r"(?:mentioned|said|wanted|want|gave|told|shared|set|specified|indicated|asked|prefer"
     r"|need|looking|considering|can\s+afford|budgeted|capped|stated|noted|wrote)"
     r"(?:\s+(?:for|at|of|about|around|is|was|under|below|up\s+to|within|a|an|the|me|us))*"
-    r"|\bbudget(?:\s+(?:of|is|was|at|around|about|cap|max|limit))*\b"
+    r"(?:\s+[\w-]+(?:\s+[\w-]+)?\s+(?:under|below|within|up\s+to|around|about|of))?"
+    r"|\bbudget(?:\s+(?:of|is|was|at|around|about|cap|max|limit|under|below|within|up\s+to))*\b"
     r"|\bas\s+you\s+\w+)\s*(?:of|is|was|at|:|around|about)?\s*(?:s\$|\$)?\s*$"
 )
 _BUYERS_AFTER = re.compile(
@@ -205,7 +212,7 @@ _AVAILABLE = re.compile(
     r"|unsold|going|in\s+the\s+market)"
     r"|\bup\s+for\s+grabs|(?<!back\s)\bon\s+the\s+market|\bfor\s+sale\b|\bunsold\b|\bstill\s+got\b"
     r"|(?:^|[,:(\u2013\u2014|-]\s*)(?:still\s+|currently\s+|now\s+)?available\b(?!\s+(?:on|at|from|slots?))"
-    r"|\bopen\s+for\s+(?:viewing|offers)"
+    r"|(?<!not\s)(?<!n't\s)\bopen\s+for\s+(?:viewing|offers)"
     r"|\bnobody\s+has\s+(?:bought|taken)|\bno\s+(?:one|1)\s+has\s+(?:bought|taken))"
 )
 _NOT_SOLD = re.compile(
@@ -226,8 +233,9 @@ _OPEN = re.compile(
     r"|\byou\s+can\s+(?:still\s+)?(?:put\s+in|make)\s+an?\s+offer|\bopen\s+(?:for|to)\s+offers"
 )
 _NOT_AVAILABLE = re.compile(
-    r"(?i)\b(?:not|isn'?t|is\s+no\s+longer|no\s+longer|not\s+currently|isn'?t\s+currently)\s+"
-    r"(?:\w+\s+)?(?:available|on\s+the\s+market|for\s+sale|up\s+for\s+grabs)"
+    r"(?i)\b(?:not|isn'?t|is\s+no\s+longer|no\s+longer|not\s+currently|isn'?t\s+currently"
+    r"|neither\s+(?:one\s+|of\s+them\s+)?(?:is|are)|not\s+open)\s+"
+    r"(?:\w+\s+)?(?:available|on\s+the\s+market|for\s+sale|up\s+for\s+grabs|for\s+viewings?)"
 )
 _VIEWING = re.compile(
     r"(?i)\b(?:view(?:ing|ed)?s?|see\s+(?:it|the\s+(?:unit|flat|place|house|condo|home)|this|that"
@@ -237,7 +245,10 @@ _VIEWING = re.compile(
     r"|take\s+a\s+look|have\s+a\s+look|check\s+it\s+out|walk\s*-?\s*through|tour"
     r"|can\s+do|can!|see\s+you|confirmed?\s+(?:for|the\s+(?:viewing|slot|appointment|time|visit))"
     r"|(?:viewing|slot|appointment|visit)\s+(?:is\s+|has\s+been\s+)?confirmed|booked|book\s+you"
-    r"|slot\s+you|pencil\w*)\b"
+    r"|slot\s+you|pencil\w*"
+    r"|(?:\d{1,2}(?::\d\d)?\s*(?:am|pm)|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight"
+    r"|\bsat|\bsun)\s+(?:\w+\s+){0,2}?(?:works|is\s+(?:fine|ok|okay|good|perfect|confirmed)|can)"
+    r"|(?:meet|see)\s+you\s+(?:at|by|outside|downstairs|in\s+front))\b"
 )
 _OFFER = re.compile(
     r"(?i)\b(?:would\s+you\s+like|want\s+to|wanna|keen|shall\s+i|should\s+i|can\s+i|could\s+i"
@@ -282,8 +293,10 @@ def _words(text: str) -> frozenset[str]:
 
 # The words without one of which a family of patterns cannot match: a clause's words are read
 # once, and only the families they allow run (the patterns are the costly part of the check).
-_NOT_AVAILABLE_WORDS = frozenset("available market sale grabs".split())
-_NEGATION_WORDS = frozenset("not isn isnt hasn haven wasn never longer no currently".split())
+_NOT_AVAILABLE_WORDS = frozenset("available market sale grabs viewing viewings".split())
+_NEGATION_WORDS = frozenset(
+    "not isn isnt hasn haven wasn never longer no currently neither".split()
+)
 _AVAILABLE_WORDS = frozenset(
     "available avail market grabs sale unsold still sold taken gone snapped bought got"
     " nobody".split()
@@ -299,7 +312,8 @@ _VIEWING_EXTRA = frozenset("viewed pop drop swing get access keys key fix".split
 _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
     (
         "view viewing viewings views see visit show come take have check walk tour can "
-        "confirm confirmed booked book slot pencil pencilled look"
+        "confirm confirmed booked book slot pencil pencilled look works fine ok okay good perfect"
+        " meet"
     ).split()
 )
 _OPEN_WORDS = frozenset("entertaining offers offer nobody one accepted received".split())
@@ -339,6 +353,7 @@ _NOT_A_PRICE_WORDS = frozenset(
     (
         "singapore postal blk block unit tel phone call whatsapp fee fees deposit grant "
         "grants monthly maintenance conservancy rent rental cpf loan income salary savings "
+        "commission duty downpayment down payment "
         "option s"
     ).split()
 )
@@ -475,8 +490,8 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
     for kind, pattern, possible in families:
         for match in pattern.finditer(text) if possible else ():
             value = _room_value(kind, match)
-            if value is None:
-                continue
+            if value is None or _GENERIC_BEFORE.search(_before(text, match.start(), 32)):
+                continue  # "bigger than a 5-room": a kind of flat, not this one
             relation = _relation(text, match.start())
             if kind != "bedrooms" and relation != "!=":
                 relation = "="  # "at least a 4-room" is a 4-room or bigger: not checked

@@ -90,6 +90,11 @@ _OF_THE_REST = re.compile(
     r"(?i)\b(?:what'?s|those|the\s+ones?|ones?)\s+(?:still\s+)?(?:left|remaining|available|unsold)\b"
     r"|\b(?:available|remaining|unsold)\s+ones\b"
 )
+_OPTIONS_INTRO = re.compile(
+    r"(?i)\b(?:here\s+are|here's|i\s+have|i've\s+got|we\s+have|sharing|check\s+out)\s+(?:the\s+)?"
+    r"(?:\d+|some|a\s+few|several)?\s*(?:great\s+|good\s+|nice\s+|more\s+)?(?:options?|listings?"
+    r"|units?|homes?|choices|matches|properties|picks)\b"
+)
 _FOIL = re.compile(r"(?i)\bthan\s+(?:the\s+)?$")
 """What a listing named after it is compared against ("more than Piermont")."""
 _UNITS = {"room", "rm", "bedroom", "bedrooms", "br", "bed", "storey", "sqft", "sqm", "k", "m"}
@@ -371,7 +376,7 @@ def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
 
 def _holds(claim: Claim, facts: Facts) -> bool:
     if claim.kind == "price":
-        return _compare(claim, facts.price, tolerance=APPROXIMATE)
+        return _compare(claim, facts.price, tolerance=APPROXIMATE, exact=_rounding(claim.value))
     if claim.kind == "psf":
         if not facts.size_sqft:  # none on record (or a "0 sqft" selling point)
             return False
@@ -400,6 +405,20 @@ def _holds(claim: Claim, facts: Facts) -> bool:
             stated=stated,
         )
     return _available_as_said(str(claim.value), facts.availability)
+
+
+ROUNDED_EXACT = 0.0025
+"""An exact-sounding price of three significant digits or fewer ("1.25M" of 1,248,000) is
+rounded by at most half its last digit, and never by more than this share."""
+
+
+def _rounding(value: float | str) -> float:
+    number = float(value)
+    digits = str(int(number)).rstrip("0")
+    if number < 1000 or number != int(number) or len(digits) > 3:
+        return 0.0
+    unit = 10 ** (len(str(int(number))) - len(digits))
+    return min(ROUNDED_EXACT, unit / 2 / number)
 
 
 def _round(value: float) -> bool:
@@ -475,6 +494,19 @@ class _Reading:
         self.problems: list[Discrepancy] = []
         self.sentence_text = ""
         self.versus: list[re.Match[str]] = []
+        self.offering = False  # after "Here are 3 options:", each listing named is offered
+        self.offered: dict[int, str] = {}  # listing -> the line that offered it
+        self.state_said: set[int] = set()  # listings whose availability the message states
+
+    def offered_but_sold(self) -> None:
+        """A listing offered as an option ("Here are 3 options: 1. ...") is one the buyer can
+        have: a sold one offered without a word on its state is a wrong fact."""
+        for index, line in self.offered.items():
+            if index not in self.state_said and self.facts[index].availability == "sold":
+                record = f"{self.listings[index].title}: {facts_line(self.listings[index])}"
+                self.problems.append(
+                    Discrepancy(line, self.listings[index].title, "offered but sold", record)
+                )
 
     def asked_about(self, texts: tuple[str, ...]) -> None:
         """A reply speaks of what the buyer's last message asked about ("Is the Bishan one
@@ -539,6 +571,8 @@ class _Reading:
                     continue
                 judged.append(owned)
         for item in self._most_consistent(judged):
+            if item.claim.kind == "availability":
+                self.state_said.update(item.owners)
             held = [_holds(item.claim, self.facts[i]) for i in item.owners]
             if not (all(held) if item.together else any(held)):
                 record = "; ".join(
@@ -546,6 +580,9 @@ class _Reading:
                 )
                 problem = f"{item.claim.kind.replace('_', ' ')} does not match the record"
                 self.problems.append(Discrepancy(sentence, item.claim.text, problem, record))
+        if self.offering and mentions and len(mentions[0].listings) == 1:
+            self.offered.setdefault(mentions[0].listings[0], sentence)
+        self.offering = self.offering or _OPTIONS_INTRO.search(sentence) is not None
         if mentions:  # a later sentence ("It is available.") speaks of the same: the listings
             # named one by one if any ("Geylang East is the 3-room": not every 3-room)
             named = [m for m in mentions if len(m.listings) == 1] or mentions
@@ -862,6 +899,8 @@ def check_facts(
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
         if not reading.sentence(sentence):
             break
+    else:
+        reading.offered_but_sold()
     return reading.problems
 
 

@@ -47,6 +47,7 @@ FACT_CHECK = {
     "tuning-4": DATA / "fact_check_tuning_4.yaml",
     "tuning-5": DATA / "fact_check_tuning_5.yaml",
     "tuning-6": DATA / "fact_check_tuning_6.yaml",
+    "tuning-7": DATA / "fact_check_tuning_7.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
 }
 AGENT = "Sarah Tan"

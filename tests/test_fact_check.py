@@ -151,11 +151,12 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-4", 0.98, 0.04),
         ("tuning-5", 0.97, 0.03),
         ("tuning-6", 0.94, 0.04),
+        ("tuning-7", 0.94, 0.02),
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
-    """Six tuning sets by six authors; the rules may be shaped by their misses. tuning-2 to
-    tuning-6 were each measured once before any rule read them (README)."""
+    """Seven tuning sets by seven authors; the rules may be shaped by their misses. tuning-2
+    to tuning-7 were each measured once before any rule read them (README)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -367,3 +368,28 @@ def test_totals_ranges_spoken_prices_and_kinds(
 )
 def test_tables_are_read_row_by_row_or_column_by_column(table: str, right: bool) -> None:
     assert (check_facts(table, BOOK) == []) is right, check_facts(table, BOOK)
+
+
+VERDE = listing(7, "Tampines Verde EC", "Tampines Street 62", 1_248_000, 3, "available")
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "right"),
+    [
+        ("Saturday 11am works for the Punggol flat. See you at the lobby!", BOOK, False),
+        ("Saturday 11am works for the Tampines condo. See you at the lobby!", BOOK, True),
+        ("Bishan Park is under offer, so not open for viewing at the moment.", BOOK, True),
+        ("Neither is available right now.", [BISHAN, PUNGGOL], True),
+        ("Punggol Waterway is bigger than a 4-room.", BOOK, True),
+        ("A 1% option fee, so about $15,800 on the $1,580,000 Tampines asking.", BOOK, True),
+        ("The Verde is 1.25M.", [VERDE], True),
+        ("The Verde is 1.26M.", [VERDE], False),
+        ("The Verde is 1.2M.", [VERDE], False),
+        ("Here are 2 options:\n1. Tampines - 1.58M\n2. Punggol Waterway - 720k", BOOK, False),
+        ("Here are 2 options:\n1. Tampines - 1.58M\n2. Punggol Waterway - 720k, sold", BOOK, True),
+    ],
+)
+def test_viewing_slots_negated_states_fees_rounding_and_offered_options(
+    text: str, book: list[Property], right: bool
+) -> None:
+    assert (check_facts(text, book) == []) is right, check_facts(text, book)
