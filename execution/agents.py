@@ -6,8 +6,6 @@ is stored as given (it must be sent to Green API) and never printed.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -20,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json, print_table
+from execution.clock import utcnow
 from execution.errors import NotFoundError, ValidationError
+from execution.secrets_at_rest import current_secrets
 from execution.store import IntegrityError, Row, Store, Tx
 
 Style = Literal["professional", "friendly", "casual", "premium"]
@@ -64,13 +64,9 @@ class Agent:
         }
 
 
-def hash_webhook_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def verify_webhook_token(agent: Agent, presented: str) -> bool:
     """Constant-time check of a presented webhook token against the agent's stored digest."""
-    return hmac.compare_digest(hash_webhook_token(presented), agent.webhook_token_hash)
+    return current_secrets().matches(presented, agent.webhook_token_hash)
 
 
 _DIGITS = re.compile(r"\d+")
@@ -120,7 +116,9 @@ def _agent_from_row(row: Row) -> Agent:
         api_url=row["api_url"],
         timezone=row["timezone"],
         persona=Persona.model_validate_json(row["persona"]),
-        api_token=row["api_token"],
+        api_token=current_secrets().unseal(
+            row["api_token"], f"the API token of agent {row['name']}"
+        ),
         webhook_token_hash=row["webhook_token_hash"],
     )
 
@@ -167,8 +165,8 @@ def add_agent(
                 {
                     "name": name,
                     "instance_id": instance_id,
-                    "api_token": api_token,
-                    "hash": hash_webhook_token(webhook_token),
+                    "api_token": current_secrets().seal(api_token),
+                    "hash": current_secrets().digest(webhook_token),
                     "number": whatsapp_number,
                     "api_url": api_url.rstrip("/") if api_url else None,
                     "timezone": timezone,
@@ -226,9 +224,8 @@ def update_persona(store: Store, ref: str | int, **changes: Any) -> Agent:
             first = exc.errors()[0]
             raise ValidationError(f"persona {first['loc'][0]}: {first['msg']}") from None
         tx.execute(
-            "UPDATE agents SET persona = :persona, updated_at = CURRENT_TIMESTAMP "
-            "WHERE agent_id = :agent_id",
-            {"persona": persona.model_dump_json(), "agent_id": agent.agent_id},
+            "UPDATE agents SET persona = :persona, updated_at = :now WHERE agent_id = :agent_id",
+            {"persona": persona.model_dump_json(), "agent_id": agent.agent_id, "now": utcnow()},
         )
     return get_agent(store, agent.agent_id)
 
@@ -237,15 +234,15 @@ OPERATOR_TOKEN_PREFIX = "wa_op_"
 
 
 def create_operator_token(store: Store, ref: str | int, label: str | None = None) -> str:
-    """A new operator API token for one agent. Only its SHA-256 is stored: the token is shown
-    once, here."""
+    """A new operator API token for one agent. Only its keyed digest is stored: the token is
+    shown once, here."""
     token = OPERATOR_TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.transaction() as tx:
         agent = find_agent(tx, ref)
         tx.execute(
             "INSERT INTO operator_tokens (agent_id, token_hash, label) "
             "VALUES (:agent_id, :hash, :label)",
-            {"agent_id": agent.agent_id, "hash": hash_webhook_token(token),
+            {"agent_id": agent.agent_id, "hash": current_secrets().digest(token),
              "label": (label or "")[:200] or None},
         )  # fmt: skip
     return token
@@ -254,9 +251,12 @@ def create_operator_token(store: Store, ref: str | int, label: str | None = None
 def operator_token_agent(tx: Tx, presented: str) -> int | None:
     """The agent an operator token belongs to (None: unknown or revoked). The lookup is by
     digest, so the time it takes says nothing about the token's characters."""
+    forms = current_secrets().digests(presented)  # under each key in use, and the legacy form
+    marks = ", ".join(f":h{i}" for i in range(len(forms)))
     agent_id = tx.scalar(
-        "SELECT agent_id FROM operator_tokens WHERE token_hash = :hash AND revoked_at IS NULL",
-        {"hash": hash_webhook_token(presented)},
+        f"SELECT agent_id FROM operator_tokens WHERE token_hash IN ({marks}) "
+        "AND revoked_at IS NULL",
+        {f"h{i}": form for i, form in enumerate(forms)},
     )
     return None if agent_id is None else int(agent_id)
 
@@ -266,9 +266,8 @@ def set_phone_takeover(store: Store, ref: str | int, enabled: bool) -> Agent:
     with store.transaction() as tx:
         agent = find_agent(tx, ref)
         tx.execute(
-            "UPDATE agents SET phone_takeover = :on, updated_at = CURRENT_TIMESTAMP "
-            "WHERE agent_id = :id",
-            {"on": enabled, "id": agent.agent_id},
+            "UPDATE agents SET phone_takeover = :on, updated_at = :now WHERE agent_id = :id",
+            {"on": enabled, "id": agent.agent_id, "now": utcnow()},
         )
     return agent
 
@@ -309,7 +308,7 @@ def add_command(
     webhook_token: Annotated[
         str,
         typer.Option(
-            help="Token Green API sends with each webhook (stored hashed).",
+            help="Token Green API sends with each webhook (stored as a keyed digest).",
             envvar="WA_AGENT_WEBHOOK_TOKEN",
         ),
     ],
@@ -410,6 +409,35 @@ def token_command(
         return
     console.print(f"Operator token for {owner.name} (shown once, keep it secret):")
     console.print(token, highlight=False, soft_wrap=True)
+
+
+def rotate_secret_key(store: Store) -> int:
+    """Re-encrypt every agent's Green API token under the first key of WA_SECRET_KEY (a token
+    stored before encryption is encrypted now); the number of agents rewritten."""
+    keys = current_secrets()
+    with store.transaction() as tx:
+        rows = tx.fetchall("SELECT agent_id, name, api_token FROM agents ORDER BY agent_id")
+        for row in rows:
+            sealed = keys.reseal(row["api_token"], f"agent {row['name']}'s API token")
+            tx.execute(
+                "UPDATE agents SET api_token = :token WHERE agent_id = :id",
+                {"token": sealed, "id": row["agent_id"]},
+            )
+    return len(rows)
+
+
+@app.command("rotate-key")
+def rotate_key_command(as_json: bool = JsonOption) -> None:
+    """Re-encrypt stored Green API tokens under the newest key of WA_SECRET_KEY.
+
+    Put the new key first in WA_SECRET_KEY and keep the old one after it, run this, then drop
+    the old key once the operator tokens made under it are replaced (`wa agents token`)."""
+    with cli_store() as store:
+        count = rotate_secret_key(store)
+    if as_json:
+        print_json({"rotated": count})
+        return
+    console.print(f"Re-encrypted the Green API tokens of {count} agent(s) under the newest key.")
 
 
 @app.command("phone-takeover")

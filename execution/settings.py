@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     openai_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
+    secret_key: SecretStr | None = Field(
+        None, description="Fernet keys, newest first, comma-separated (secrets at rest)."
+    )
     metrics_public: bool = Field(
         False, description="Serve /metrics without the admin token (a scraper on a private net)."
     )

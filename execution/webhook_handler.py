@@ -21,7 +21,6 @@ event and a warning. Every notification is stored, known type or not.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import queue
@@ -36,7 +35,6 @@ from execution import metrics
 from execution.agents import (
     Agent,
     find_agent_by_instance,
-    hash_webhook_token,
     verify_webhook_token,
 )
 from execution.audit import record_event
@@ -45,6 +43,7 @@ from execution.conversations import touch_conversation
 from execution.coordination import Claim, CoordinationUnavailable, Coordinator
 from execution.errors import ValidationError, WaError
 from execution.incidents import insert_incident
+from execution.secrets_at_rest import current_secrets
 from execution.set_mode import set_mode_human
 from execution.storable_text import may_hold_unstorable, sanitized
 from execution.store import Store, StoreUnavailable, Tx
@@ -208,7 +207,7 @@ def check_webhook_token(agent: Agent | None, authorization: str | None) -> Agent
     if presented[:7].lower() == "bearer ":
         presented = presented[7:].strip()
     if agent is None:
-        hmac.compare_digest(hash_webhook_token(presented), _NO_DIGEST)  # same work
+        current_secrets().matches(presented, _NO_DIGEST)  # the same work as for a known instance
         raise WebhookRejected(401, "unknown instance or wrong webhook token")
     if not presented or not verify_webhook_token(agent, presented):
         raise WebhookRejected(401, "unknown instance or wrong webhook token")
