@@ -14,6 +14,7 @@ from rich.markup import escape
 from execution.agents import find_agent, normalize_number
 from execution.audit import events
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json, print_table
+from execution.clock import utcnow
 from execution.errors import NotFoundError, ValidationError
 from execution.store import Row, Store, Tx
 
@@ -111,11 +112,16 @@ def touch_conversation(tx: Tx, agent_id: int, chat_id: str, contact_name: str | 
     `last_message_at` set to now (and the contact name refreshed). One statement."""
     row = tx.fetchone(
         "INSERT INTO conversations (agent_id, chat_id, contact_name, last_message_at) "
-        "VALUES (:agent_id, :chat_id, :name, CURRENT_TIMESTAMP) "
-        "ON CONFLICT (agent_id, chat_id) DO UPDATE SET last_message_at = CURRENT_TIMESTAMP, "
+        "VALUES (:agent_id, :chat_id, :name, :now) "
+        "ON CONFLICT (agent_id, chat_id) DO UPDATE SET last_message_at = excluded.last_message_at, "
         "contact_name = COALESCE(excluded.contact_name, conversations.contact_name) "
         "RETURNING conversation_id",
-        {"agent_id": agent_id, "chat_id": normalize_chat_id(chat_id), "name": contact_name},
+        {
+            "agent_id": agent_id,
+            "chat_id": normalize_chat_id(chat_id),
+            "name": contact_name,
+            "now": utcnow(),
+        },
         prepare=True,
     )
     assert row is not None

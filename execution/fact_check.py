@@ -417,7 +417,7 @@ def _rounding(value: float | str) -> float:
     digits = str(int(number)).rstrip("0")
     if number < 1000 or number != int(number) or len(digits) > 3:
         return 0.0
-    unit = 10 ** (len(str(int(number))) - len(digits))
+    unit = 10.0 ** (len(str(int(number))) - len(digits))
     return min(ROUNDED_EXACT, unit / 2 / number)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from execution.agents import find_agent
+from execution.clock import utcnow
 from execution.errors import ValidationError
 from execution.listings import FieldError, Listing, canonical_fields, parse_listing
 from execution.location_index import refresh_location_index
@@ -163,7 +164,7 @@ ON CONFLICT (agent_id, external_ref) DO UPDATE SET
     title = excluded.title, location = excluded.location, price = excluded.price,
     property_type = excluded.property_type, bedrooms = excluded.bedrooms,
     availability = excluded.availability, key_selling_points = excluded.key_selling_points,
-    floor_area_sqft = excluded.floor_area_sqft, updated_at = CURRENT_TIMESTAMP
+    floor_area_sqft = excluded.floor_area_sqft, updated_at = :now
 """
 
 
@@ -201,10 +202,12 @@ def import_properties(
         )
         if dry_run:
             return result
+        now = utcnow()
         for start in range(0, len(listings), WRITE_BATCH):
             batch = listings[start : start + WRITE_BATCH]
             tx.executemany(
-                _UPSERT, ({"agent_id": owner.agent_id} | item.to_params() for item in batch)
+                _UPSERT,
+                ({"agent_id": owner.agent_id, "now": now} | item.to_params() for item in batch),
             )
             if progress:
                 progress("write", start + len(batch), len(listings))

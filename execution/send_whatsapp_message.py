@@ -354,14 +354,12 @@ def _mark_sent(
     with store.transaction() as tx:
         tx.execute(
             "UPDATE messages SET status = 'sent', green_message_id = :green_id, "
-            "attempts = :attempts, error = NULL, sent_at = CURRENT_TIMESTAMP "
-            "WHERE message_id = :id",
-            {"green_id": green_id, "attempts": attempts, "id": row_id},
+            "attempts = :attempts, error = NULL, sent_at = :now WHERE message_id = :id",
+            {"green_id": green_id, "attempts": attempts, "id": row_id, "now": utcnow()},
         )
         tx.execute(
-            "UPDATE conversations SET last_message_at = CURRENT_TIMESTAMP "
-            "WHERE conversation_id = :id",
-            {"id": conversation_id},
+            "UPDATE conversations SET last_message_at = :now WHERE conversation_id = :id",
+            {"id": conversation_id, "now": utcnow()},
         )
 
 

@@ -16,9 +16,11 @@ import typer
 from execution import metrics
 from execution.audit import record_event
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json
+from execution.clock import utcnow
 from execution.conversations import Mode, find_conversation
 from execution.coordination import Coordinator, Lock, open_coordinator
 from execution.errors import ValidationError
+from execution.followups import cancel_pending
 from execution.greenapi import ATTEMPT_TIMEOUT_S
 from execution.settings import load_settings
 from execution.store import Store
@@ -98,15 +100,11 @@ def set_mode(
             return ModeChange(conversation_id, mode, before.mode_version, False, 0)
         tx.execute(  # a human in between: the assistant's failed searches count anew after
             "UPDATE conversations SET current_mode = :mode, mode_version = mode_version + 1, "
-            "mode_changed_at = CURRENT_TIMESTAMP, mode_reason = :reason, "
+            "mode_changed_at = :now, mode_reason = :reason, "
             "failed_search_streak = 0 WHERE conversation_id = :id",
-            {"mode": mode, "reason": reason[:500], "id": conversation_id},
+            {"mode": mode, "reason": reason[:500], "id": conversation_id, "now": utcnow()},
         )
-        cancelled = tx.execute(
-            "UPDATE followups SET status = 'cancelled', cancel_reason = :why, "
-            "done_at = CURRENT_TIMESTAMP WHERE conversation_id = :id AND status = 'pending'",
-            {"why": f"mode changed to {mode}: {reason}"[:500], "id": conversation_id},
-        )
+        cancelled = cancel_pending(tx, conversation_id, f"mode changed to {mode}: {reason}")
         version = before.mode_version + 1
         decided_by: dict[str, Any] = {}
         if turn_id:  # and how far the chat had got: a message of the agent's after this point

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from execution import metrics, send_keys
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
+from execution.clock import utcnow
 from execution.conversations import Conversation, get_conversation, history
 from execution.errors import WaError
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
@@ -79,9 +80,8 @@ def record_incoming(rt: Runtime, conversation: Conversation, text: str, turn_id:
              "text": text, "green_id": f"local:{turn_id}"},
         )  # fmt: skip
         tx.execute(
-            "UPDATE conversations SET last_message_at = CURRENT_TIMESTAMP "
-            "WHERE conversation_id = :id",
-            {"id": conversation.conversation_id},
+            "UPDATE conversations SET last_message_at = :now WHERE conversation_id = :id",
+            {"id": conversation.conversation_id, "now": utcnow()},
         )
 
 
