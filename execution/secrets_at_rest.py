@@ -105,18 +105,15 @@ def _mac(key: bytes, token: str) -> str:
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 
 
+@lru_cache(maxsize=1)
 def current_secrets() -> Secrets:
-    """The process's keys, from WA_SECRET_KEY (or the generated key file)."""
+    """The process's keys, from WA_SECRET_KEY (or the generated key file), read once: every
+    webhook checks its token with them. (Tests that change the key call cache_clear().)"""
     settings = load_settings()
     configured = settings.secret_key.get_secret_value() if settings.secret_key else ""
-    return _secrets(configured, str(settings.tmp_dir))
-
-
-@lru_cache(maxsize=4)
-def _secrets(configured: str, tmp_dir: str) -> Secrets:
     if configured.strip():
         return Secrets([part.strip().encode() for part in configured.split(",") if part.strip()])
-    return Secrets([_key_file(Path(tmp_dir) / KEY_FILE)])
+    return Secrets([_key_file(Path(settings.tmp_dir) / KEY_FILE)])
 
 
 def _key_file(path: Path) -> bytes:

@@ -23,19 +23,30 @@ from execution.agents import (
     verify_webhook_token,
 )
 from execution.errors import ConfigurationError
-from execution.secrets_at_rest import SEALED, Secrets
+from execution.secrets_at_rest import SEALED, Secrets, current_secrets
 from execution.store import Store
 from tests.webhooks import TOKEN, agent_for
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
+class Keys:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def setenv(self, name: str, value: str) -> None:
+        """WA_SECRET_KEY changed, as a restarted process would read it."""
+        self.monkeypatch.setenv(name, value)
+        current_secrets.cache_clear()
+
+
 @pytest.fixture
-def keyed(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    monkeypatch.setenv("WA_SECRET_KEY", OLD)
-    secrets_at_rest._secrets.cache_clear()
-    yield monkeypatch
-    secrets_at_rest._secrets.cache_clear()
+def keyed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Keys]:
+    keys = Keys(monkeypatch)
+    keys.setenv("WA_SECRET_KEY", OLD)
+    yield keys
+    monkeypatch.delenv("WA_SECRET_KEY")
+    current_secrets.cache_clear()
 
 
 def _stored(store: Store, agent_id: int) -> dict[str, str]:
@@ -47,9 +58,7 @@ def _stored(store: Store, agent_id: int) -> dict[str, str]:
     return dict(row)
 
 
-def test_the_api_token_is_stored_encrypted_and_read_back_plain(
-    store: Store, keyed: pytest.MonkeyPatch
-) -> None:
+def test_the_api_token_is_stored_encrypted_and_read_back_plain(store: Store, keyed: Keys) -> None:
     agent_id = agent_for(store, "7700000001")
     stored = _stored(store, agent_id)
     assert stored["api_token"].startswith(SEALED) and "api-token-secret" not in stored["api_token"]
@@ -60,7 +69,7 @@ def test_the_api_token_is_stored_encrypted_and_read_back_plain(
 
 
 def test_rotation_re_encrypts_under_the_new_key_and_tokens_made_before_still_work(
-    store: Store, keyed: pytest.MonkeyPatch
+    store: Store, keyed: Keys
 ) -> None:
     agent_id = agent_for(store, "7700000001")
     operator = create_operator_token(store, agent_id)
@@ -77,7 +86,7 @@ def test_rotation_re_encrypts_under_the_new_key_and_tokens_made_before_still_wor
         assert operator_token_agent(tx, operator) == agent_id
 
 
-def test_a_wrong_key_is_a_clear_error_not_garbage(store: Store, keyed: pytest.MonkeyPatch) -> None:
+def test_a_wrong_key_is_a_clear_error_not_garbage(store: Store, keyed: Keys) -> None:
     agent_id = agent_for(store, "7700000001")
     keyed.setenv("WA_SECRET_KEY", NEW)
     with pytest.raises(ConfigurationError, match="cannot be decrypted with WA_SECRET_KEY"):
@@ -88,7 +97,7 @@ def test_a_wrong_key_is_a_clear_error_not_garbage(store: Store, keyed: pytest.Mo
 
 
 def test_rows_stored_before_encryption_still_work_and_rotate_key_seals_them(
-    store: Store, keyed: pytest.MonkeyPatch
+    store: Store, keyed: Keys
 ) -> None:
     agent_id = agent_for(store, "7700000001")
     legacy = hashlib.sha256(TOKEN.encode()).hexdigest()
