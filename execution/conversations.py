@@ -40,12 +40,16 @@ class Conversation:
     agent_id: int
     chat_id: str
     contact_name: str | None
+    """The buyer's own WhatsApp name: the one the assistant may call them."""
     current_mode: Mode
     mode_version: int
     mode_changed_at: datetime | None
     mode_reason: str | None
     failed_search_streak: int
     last_message_at: datetime | None
+    contact_label: str | None = None
+    """How the agent saved the buyer in the phone ("Tan - lowballer"): the agent's eyes only,
+    never written to the buyer."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class Message:
 
 _CONVERSATION_COLUMNS = (
     "conversation_id, agent_id, chat_id, contact_name, current_mode, mode_version, "
-    "mode_changed_at, mode_reason, failed_search_streak, last_message_at"
+    "mode_changed_at, mode_reason, failed_search_streak, last_message_at, contact_label"
 )
 
 
@@ -107,19 +111,28 @@ def find_or_create_conversation(
     return _conversation(row)
 
 
-def touch_conversation(tx: Tx, agent_id: int, chat_id: str, contact_name: str | None = None) -> int:
+def touch_conversation(
+    tx: Tx,
+    agent_id: int,
+    chat_id: str,
+    contact_name: str | None = None,
+    contact_label: str | None = None,
+) -> int:
     """A message arrived in this chat: the conversation's id, created on first contact, its
-    `last_message_at` set to now (and the contact name refreshed). One statement."""
+    `last_message_at` set to now (and the buyer's name and the agent's label refreshed). One
+    statement."""
     row = tx.fetchone(
-        "INSERT INTO conversations (agent_id, chat_id, contact_name, last_message_at) "
-        "VALUES (:agent_id, :chat_id, :name, :now) "
+        "INSERT INTO conversations (agent_id, chat_id, contact_name, contact_label, "
+        "last_message_at) VALUES (:agent_id, :chat_id, :name, :label, :now) "
         "ON CONFLICT (agent_id, chat_id) DO UPDATE SET last_message_at = excluded.last_message_at, "
-        "contact_name = COALESCE(excluded.contact_name, conversations.contact_name) "
+        "contact_name = COALESCE(excluded.contact_name, conversations.contact_name), "
+        "contact_label = COALESCE(excluded.contact_label, conversations.contact_label) "
         "RETURNING conversation_id",
         {
             "agent_id": agent_id,
             "chat_id": normalize_chat_id(chat_id),
             "name": contact_name,
+            "label": contact_label,
             "now": utcnow(),
         },
         prepare=True,
@@ -191,13 +204,14 @@ def list_command(
         return
     print_table(
         "Conversations",
-        ["id", "agent", "chat", "name", "mode", "version", "last message"],
+        ["id", "agent", "chat", "name", "your label", "mode", "version", "last message"],
         [
             (
                 c.conversation_id,
                 c.agent_id,
                 c.chat_id,
                 c.contact_name or "",
+                c.contact_label or "",
                 c.current_mode,
                 c.mode_version,
                 c.last_message_at or "",
@@ -224,7 +238,9 @@ def show_command(
     c = conversation
     console.print(
         f"[bold]Conversation {c.conversation_id}[/bold] agent {c.agent_id}, {escape(c.chat_id)} "
-        f"({escape(c.contact_name or 'unknown')}): [bold]{c.current_mode}[/bold] v{c.mode_version}"
+        f"({escape(c.contact_name or 'unknown')}"
+        + (f", saved as {escape(c.contact_label)}" if c.contact_label else "")
+        + f"): [bold]{c.current_mode}[/bold] v{c.mode_version}"
         + (f", {escape(c.mode_reason)}" if c.mode_reason else "")
     )
     caught = [e["detail"] for e in audit if e["kind"] == "escalation"]

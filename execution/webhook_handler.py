@@ -542,19 +542,21 @@ def _dig(value: Any, *path: str) -> Any:
     return value
 
 
+def _text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return (value.strip()[:200] or None) if isinstance(value, str) else None
+
+
 def _conversation_id(tx: Tx, agent: Agent, n: Notification) -> int | None:
     sender = n.payload.get("senderData")
-    name = None
-    if isinstance(sender, dict):
-        name = next(
-            (str(sender[k])[:200] for k in ("senderContactName", "senderName", "chatName")
-             if isinstance(sender.get(k), str) and sender[k].strip()),
-            None,
-        )  # fmt: skip
-    if n.type_webhook != "incomingMessageReceived":
-        name = None  # on our own messages the sender is the agent, not the buyer
+    name = label = None
+    if isinstance(sender, dict) and n.type_webhook == "incomingMessageReceived":
+        # the buyer's own WhatsApp name may be said to them; what the agent saved them as in
+        # the phone ("Tan - lowballer") is the agent's alone. (On our own messages the sender
+        # is the agent, not the buyer.)
+        name, label = _text(sender, "senderName"), _text(sender, "senderContactName")
     try:
-        return touch_conversation(tx, agent.agent_id, n.chat_id or "", name)
+        return touch_conversation(tx, agent.agent_id, n.chat_id or "", name, label)
     except ValidationError:
         return None
 

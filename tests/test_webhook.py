@@ -135,7 +135,29 @@ def test_a_buyer_message_is_stored_with_its_turn_and_a_burst_shares_one_turn(
                       "message_count": 2}]  # fmt: skip
     conversation = get_conversation(store, 1)
     assert conversation.chat_id == "6598765432@c.us"
-    assert conversation.contact_name == "Mei Ling (buyer)"
+    assert (conversation.contact_name, conversation.contact_label) == (
+        "Mei Ling",
+        "Mei Ling (buyer)",
+    )
+
+
+@pytest.mark.parametrize("label", ["Tan - lowballer", "Rich guy Bishan"])
+def test_the_agents_private_label_for_a_buyer_is_never_the_name_the_assistant_uses(
+    client: TestClient, label: str
+) -> None:
+    """Issue 16.2: senderContactName is what the agent saved in the phone; senderName is the
+    buyer's own WhatsApp name. Only the second may be written to the buyer."""
+    store = store_of(client)
+    agent_for(store, OWN_INSTANCE)
+    payload = own("incomingMessageReceived-textMessage-enquiry")
+    payload["senderData"] |= {"senderName": "Mei Ling", "senderContactName": label}
+    post(client, payload)
+    conversation = get_conversation(store, 1)
+    assert (conversation.contact_name, conversation.contact_label) == ("Mei Ling", label)
+    no_name = own("incomingMessageReceived-textMessage-followup")
+    no_name["senderData"] |= {"senderName": "", "senderContactName": "Tan again"}
+    post(client, no_name)  # a later message without the buyer's name keeps the one known
+    assert get_conversation(store, 1).contact_name == "Mei Ling"
 
 
 def test_edits_and_deletions_change_the_stored_message(client: TestClient) -> None:
