@@ -42,5 +42,9 @@ def from_caller(conversation_id: int, key: str) -> str:
     return f"op:{conversation_id}:{key}"
 
 
+def is_from_caller(key: str) -> bool:
+    return key.startswith("op:")
+
+
 def is_turn(key: str) -> bool:
     return key.startswith("turn:")

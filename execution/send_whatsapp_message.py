@@ -41,7 +41,7 @@ from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
 from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, Instance
 from execution.runtime import Runtime, open_runtime
-from execution.send_keys import MAX_KEY_LENGTH, from_caller, later_parts_like
+from execution.send_keys import MAX_KEY_LENGTH, from_caller, is_from_caller, later_parts_like
 from execution.send_keys import parts as part_keys
 from execution.set_mode import (
     GUARD_TTL_S,
@@ -140,7 +140,7 @@ async def send_whatsapp_message(
         rt.store, conversation_id, parts, keys, sender, expected_mode_version, on_claim
     )
     if claimed is None:
-        resumed = _take_over_abandoned(rt.store, conversation_id, idempotency_key)
+        resumed = _take_over_abandoned(rt.store, conversation_id, idempotency_key, parts)
         if resumed is None:
             return await _result_of_earlier_call(rt.store, conversation_id, keys)
         claimed, parts = resumed[:3], resumed[3]
@@ -273,12 +273,14 @@ def _claim(
 
 
 def _take_over_abandoned(
-    store: Store, conversation_id: int, key: str
+    store: Store, conversation_id: int, key: str, parts: list[str]
 ) -> tuple[Conversation, Agent, list[int], list[str], int | None] | None:
     """The send that owns `key` stopped mid-way (its process died between writing the rows
-    and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`.
-    Then this call takes the rows over, atomically, and sends their original text under the
-    mode version they were written for (the last element). (If Green API did receive the first
+    and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`,
+    or a caller's send (`wa send`, the operator API) failed and is tried again with the same
+    text (`parts`; another text under the same key is refused). Then this call takes the rows
+    over, atomically, and sends their original text under the mode version they were written
+    for (the last element). (If Green API did receive the first
     attempt, its echo marked the rows sent meanwhile: see `webhook_handler`.) A key another
     conversation owns is not found here (`_result_of_earlier_call` says so)."""
     stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
@@ -289,12 +291,22 @@ def _take_over_abandoned(
             ":parts) ORDER BY message_id",
             {"cid": conversation_id, "key": key, "parts": later_parts_like(key)},
         )
-        if not rows or any(r["status"] != "pending" for r in rows):
+        caller = is_from_caller(key)  # the system's own keys keep their first text
+        if caller and rows and [r["text"] for r in rows] != parts:
+            raise ValidationError(
+                f"idempotency key {key!r} was used for a different message: a retry must send "
+                "the same text (a new message needs a new key)"
+            )
+        failed = caller and bool(rows) and all(r["status"] == "failed" for r in rows)
+        if not rows or not (failed or all(r["status"] == "pending" for r in rows)):
             return None
+        # a send Green API refused may be tried again under its key; an abandoned one once
+        # nobody has worked it for ABANDONED_AFTER_S
         taken = sum(
             tx.execute(
-                "UPDATE messages SET send_started_at = :now WHERE message_id = :id "
-                "AND status = 'pending' AND COALESCE(send_started_at, created_at) < :stale",
+                "UPDATE messages SET send_started_at = :now, status = 'pending', error = NULL "
+                "WHERE message_id = :id AND (status = 'failed' OR (status = 'pending' "
+                "AND COALESCE(send_started_at, created_at) < :stale))",
                 {"now": utcnow(), "id": r["message_id"], "stale": stale},
             )
             for r in rows
@@ -303,7 +315,8 @@ def _take_over_abandoned(
             return None  # still in flight, or another caller took it over first
         conversation = find_conversation(tx, conversation_id)
         agent = find_agent(tx, conversation.agent_id)
-    log.warning("resuming abandoned send %s (%d part(s))", key, len(rows))
+    log.warning("%s send %s (%d part(s))", "retrying failed" if failed else "resuming abandoned",
+                key, len(rows))  # fmt: skip
     return (conversation, agent, [r["message_id"] for r in rows], [r["text"] for r in rows],
             rows[0]["mode_version"])  # fmt: skip
 

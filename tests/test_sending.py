@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from execution import send_keys
 from execution.agents import add_agent
 from execution.audit import events
 from execution.conversations import (
@@ -456,3 +457,35 @@ def test_no_ai_message_reaches_green_api_after_a_takeover_returns(
 def world_redis_url(coordinator: Coordinator) -> str:
     kwargs = coordinator.client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
     return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
+
+
+def test_a_callers_failed_send_is_tried_again_under_its_key(world: dict[str, Any]) -> None:
+    """Issue 16.1: `wa send ... --idempotency-key conf-1` fails (Green API down); the same
+    command once Green API is back sends the message, once, on the same row."""
+    key = send_keys.from_caller(world["conversation_id"], "conf-1")
+    world["fake"].script("sendMessage", Scripted(401, "Unauthorized"))
+    first = send(world, "Viewing confirmed for Sat 10am", sender="HUMAN", idempotency_key=key)
+    assert first.status == "failed"
+    again = send(world, "Viewing confirmed for Sat 10am", sender="HUMAN", idempotency_key=key)
+    assert again.status == "sent" and not again.duplicate
+    assert [r.body["message"] for r in world["fake"].sent()] == ["Viewing confirmed for Sat 10am"]
+    [row] = rows(world["store"], world["conversation_id"])
+    assert (row["status"], row["error"]) == ("sent", None)
+    third = send(world, "Viewing confirmed for Sat 10am", sender="HUMAN", idempotency_key=key)
+    assert third.duplicate and len(world["fake"].sent()) == 1  # sent once: now a duplicate
+
+
+def test_a_callers_key_reused_for_another_text_is_refused(world: dict[str, Any]) -> None:
+    key = send_keys.from_caller(world["conversation_id"], "conf-2")
+    assert send(world, "Viewing at 10am", sender="HUMAN", idempotency_key=key).status == "sent"
+    with pytest.raises(ValidationError, match="used for a different message"):
+        send(world, "Viewing at 11am", sender="HUMAN", idempotency_key=key)
+    assert len(world["fake"].sent()) == 1
+
+
+def test_the_systems_failed_send_is_not_retried_under_its_key(world: dict[str, Any]) -> None:
+    """A turn's reply that failed was handed over; a redone turn must not send it after all."""
+    world["fake"].script("sendMessage", Scripted(401, "Unauthorized"))
+    assert send(world, "Hi", idempotency_key="turn:9:99:reply").status == "failed"
+    again = send(world, "Hi", idempotency_key="turn:9:99:reply")
+    assert again.duplicate and again.status == "failed" and world["fake"].sent() == []
