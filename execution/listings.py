@@ -126,6 +126,11 @@ _PRICE = re.compile(
 )
 
 
+MIN_PRICE = 10_000
+MAX_PRICE = 1_000_000_000
+"""The prices a listing may have: below S$10,000 or above S$1B is a typo ("0", "1.2" for 1.2M)."""
+
+
 def parse_price(value: Any) -> int:
     """A price in whole currency units: 1250000, "1,250,000", "S$1.25M", "850k"."""
     if isinstance(value, bool):
@@ -143,8 +148,12 @@ def parse_price(value: Any) -> int:
         number *= 1_000 if suffix == "k" else 1_000_000 if suffix else 1
     else:
         raise FieldError("price", f"expected a number, got {type(value).__name__}")
-    if number != number or number < 0 or number > 10**12:  # NaN, negative, absurd
-        raise FieldError("price", f"{value!r} is out of range (0 to 1,000,000,000,000)")
+    if number != number or not MIN_PRICE <= number <= MAX_PRICE:  # NaN, 0, a typo
+        raise FieldError(
+            "price",
+            f"{value!r} is outside {MIN_PRICE:,} to {MAX_PRICE:,} (a home's price in whole "
+            "dollars: 1250000, S$1.25M or 850k)",
+        )
     return round(number)
 
 

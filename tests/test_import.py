@@ -132,11 +132,11 @@ def test_bad_row_is_reported_with_row_and_field_and_nothing_is_written(
 def test_bad_types_in_json_are_reported(store: Store, tmp_path: Path) -> None:
     agent_id = make_agent(store)
     rows = [
-        {"title": "ok", "location": "Bishan", "price": 1, "type": "condo"},
-        {"title": ["not", "text"], "location": "Bishan", "price": 1, "type": "condo"},
+        {"title": "ok", "location": "Bishan", "price": 500000, "type": "condo"},
+        {"title": ["not", "text"], "location": "Bishan", "price": 500000, "type": "condo"},
         {"title": "ok", "location": "Bishan", "price": True, "type": "condo"},
-        {"title": "ok", "location": "Bishan", "price": 1, "type": "condo", "bedrooms": {"n": 2}},
-        {"title": "ok", "location": "Bishan", "price": 1, "type": "condo", "key_selling_points": 7},
+        {"title": "ok", "location": "Bishan", "price": 500000, "type": "condo", "bedrooms": {"n": 2}},
+        {"title": "ok", "location": "Bishan", "price": 500000, "type": "condo", "key_selling_points": 7},
     ]
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(rows))
@@ -362,3 +362,19 @@ def test_a_floor_area_is_imported_in_square_feet_and_checked(store: Store, tmp_p
     assert "1,001 sq ft" in found.facts and "HDB 4-room" in found.facts
     assert check_facts("The Bedok flat is 93 sqm.", [found]) == []
     assert check_facts("The Bedok flat is 1,200 sq ft.", [found])
+
+
+@pytest.mark.parametrize("price", ["0", "1.2", "-5", "5000", "2000000000", "nan"])
+def test_a_price_outside_a_sane_range_is_refused_with_its_row(
+    store: Store, tmp_path: Path, price: str
+) -> None:
+    """Issue 16.6: a price of 0 (or 1.2 meant as 1.2M) must not become a listing."""
+    agent_id = make_agent(store)
+    good = {"title": "Bedok 4-room", "location": "Bedok North", "price": "548000", "type": "HDB"}
+    bad = good | {"title": "Typo", "price": price}
+    with pytest.raises(ImportRejected) as caught:
+        import_properties(store, agent_id, write_csv(tmp_path / "p.csv", [good, bad]))
+    [error] = caught.value.errors
+    assert (error.row, error.line, error.field) == (2, 3, "price")
+    assert "outside 10,000 to 1,000,000,000" in error.message or "not a price" in error.message
+    assert count(store) == 0
