@@ -38,6 +38,7 @@ ESCALATION = {
     "tuning-8": DATA / "escalation_tuning_8.yaml",
     "tuning-9": DATA / "escalation_tuning_9.yaml",
     "tuning-10": DATA / "escalation_tuning_10.yaml",
+    "tuning-11": DATA / "escalation_tuning_11.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {
@@ -48,6 +49,7 @@ FACT_CHECK = {
     "tuning-5": DATA / "fact_check_tuning_5.yaml",
     "tuning-6": DATA / "fact_check_tuning_6.yaml",
     "tuning-7": DATA / "fact_check_tuning_7.yaml",
+    "tuning-8": DATA / "fact_check_tuning_8.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
 }
 AGENT = "Sarah Tan"
