@@ -299,6 +299,31 @@ class _Mention:
     """Indexes of the listings this phrase may name (several: the text cannot tell apart)."""
 
 
+def _names_of(listings: list[Property]) -> _Names:
+    """The names of these listings: built once for the same listings (a turn checks its reply
+    against the listings the conversation has shown, the same ones turn after turn)."""
+    return _cached_names(tuple(listings), tuple(_naming(p) for p in listings))
+
+
+def _naming(listing: Property) -> tuple[object, ...]:
+    """What a listing's names are made of."""
+    return (listing.title, listing.location, listing.property_type, listing.bedrooms)
+
+
+_NAMES: dict[tuple[tuple[object, ...], ...], _Names] = {}
+_NAMES_LIMIT = 512
+"""Sets of listings whose names are kept (then all are dropped and built anew)."""
+
+
+def _cached_names(listings: tuple[Property, ...], key: tuple[tuple[object, ...], ...]) -> _Names:
+    names = _NAMES.get(key)
+    if names is None:
+        if len(_NAMES) >= _NAMES_LIMIT:
+            _NAMES.clear()
+        names = _NAMES[key] = _Names(list(listings))
+    return names
+
+
 class _Names:
     """The words that name each listing, weighted by how few listings share them."""
 
@@ -482,7 +507,7 @@ class _Reading:
 
     def __init__(self, listings: list[Property], buyer_texts: Iterable[str]) -> None:
         self.listings = listings
-        self.names = _Names(listings)
+        self.names = _names_of(listings)
         self.facts = [facts_of(p) for p in listings]
         self.buyer_texts = tuple(buyer_texts)  # read more than once
         self.buyers: set[float] | None = None
@@ -512,7 +537,7 @@ class _Reading:
         """A reply speaks of what the buyer's last message asked about ("Is the Bishan one
         still available?" - "Yes, still available!") until it names a listing itself."""
         for text in texts:
-            named = self.names.mentions(words_to_digits(text[:MAX_TEXT]), len(self.listings))
+            named = self.names.mentions(message_in_digits(text[:MAX_TEXT]), len(self.listings))
             one_each = [m.listings[0] for m in named if len(m.listings) == 1]
             if one_each:
                 self.context = tuple(sorted(set(one_each)))
