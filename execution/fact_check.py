@@ -187,6 +187,16 @@ _REFERENCE_HINT = re.compile(r"(?i)former|latter|other")
 _REFERENCE = re.compile(
     r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
 )
+ASKED_ABOUT = 3
+"""How many of the buyer's last messages may name what a reply speaks of."""
+_RANKED_REFERENCE = re.compile(
+    r"(?i)\bthe\s+(cheaper|cheapest|pricier|priciest|more\s+expensive|most\s+expensive|bigger|biggest"
+    r"|larger|largest|smaller|smallest)\b(?:\s+(?:one|1|unit|flat|of\s+the\s+(?:two|2)))?"
+)
+_AFFIRMED = re.compile(
+    r"(?i)\W*(?:yes|yup|yep|ya|yah|yeah|correct|right|that's\s+right|exactly|indeed|confirmed"
+    r"|can)\b(?:\s+(?:it\s+is|lah|lor|ah|sir|madam|ma'am|po))?\W*"
+)
 _YES = re.compile(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
 _STRETCH = re.compile(r"[,;:(]|\s[\u2013\u2014-]\s")
 _IT = re.compile(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
@@ -519,6 +529,7 @@ class _Reading:
         self.problems: list[Discrepancy] = []
         self.sentence_text = ""
         self.versus: list[re.Match[str]] = []
+        self.asked = ""  # the buyer's message the reply answers (in digits)
         self.offering = False  # after "Here are 3 options:", each listing named is offered
         self.offered: dict[int, str] = {}  # listing -> the line that offered it
         self.state_said: set[int] = set()  # listings whose availability the message states
@@ -534,13 +545,55 @@ class _Reading:
                 )
 
     def asked_about(self, texts: tuple[str, ...]) -> None:
-        """A reply speaks of what the buyer's last message asked about ("Is the Bishan one
-        still available?" - "Yes, still available!") until it names a listing itself."""
-        for text in texts:
-            named = self.names.mentions(message_in_digits(text[:MAX_TEXT]), len(self.listings))
+        """A reply speaks of what the buyer's last messages asked about ("Is the Bishan one
+        still available?" - "Yes, still available!"; "the cheaper one?") until it names a
+        listing itself: the latest of `texts` that names one."""
+        for text in reversed(texts):
+            digits = message_in_digits(text[:MAX_TEXT])
+            named = self.names.mentions(digits, len(self.listings))
             one_each = [m.listings[0] for m in named if len(m.listings) == 1]
+            ranked = self._ranked_reference(digits)
+            if ranked is not None:
+                one_each = [ranked]
             if one_each:
                 self.context = tuple(sorted(set(one_each)))
+                self.asked = digits
+                return
+
+    def _ranked_reference(self, text: str) -> int | None:
+        """ "the cheaper one", "the biggest": the listing in play that is."""
+        match = _RANKED_REFERENCE.search(text) if len(self.listings) >= 2 else None
+        if match is None:
+            return None
+        word = match.group(1).lower().split()[-1]
+        by_size = word in ("bigger", "biggest", "larger", "largest", "smaller", "smallest")
+        values = [f.size_sqft if by_size else f.price for f in self.facts]
+        if None in values:
+            return None
+        least = word in ("cheaper", "cheapest", "smaller", "smallest")
+        pick = min if least else max
+        best = pick(values)  # type: ignore[type-var]
+        return values.index(best) if values.count(best) == 1 else None
+
+    def confirmed(self, reply: str) -> None:
+        """ "Toa Payoh one 720k right?" - "Correct 👍": a reply that only says yes makes the
+        buyer's claims its own (checked against what the buyer asked about)."""
+        first = _SENTENCE.split(reply.strip(), maxsplit=1)[0]
+        if not self.asked or not _AFFIRMED.fullmatch(first.strip()):
+            return
+        for found in claims_in(self.asked):
+            if found.buyers:
+                continue
+            claim = Claim(found.kind, found.value, found.relation, found.start, found.text)
+            if claim.kind in ("price", "bedrooms", "flat_type", "size", "availability"):
+                held = [_holds(claim, self.facts[i]) for i in self.context]
+                if held and not any(held):
+                    record = "; ".join(
+                        f"{self.listings[i].title}: {facts_line(self.listings[i])}"
+                        for i in self.context
+                    )
+                    problem = f"confirms the buyer's {claim.kind.replace('_', ' ')}"
+                    self.problems.append(Discrepancy(first, claim.text, problem, record))
 
     def sentence(self, sentence: str) -> bool:
         """Judge one sentence; False once the message holds too many claims to go on."""
@@ -914,7 +967,8 @@ def check_facts(
             is the buyer's ("your 1.5M budget") must be one of theirs.
     """
     reading = _Reading(listings, buyer_texts)
-    reading.asked_about(reading.buyer_texts[-1:])
+    reading.asked_about(reading.buyer_texts[-ASKED_ABOUT:])
+    reading.confirmed(text[:MAX_TEXT])
     if len(text) > MAX_TEXT:
         reading.problems.append(
             Discrepancy(text[:60], f"{len(text)} characters", "too long to check")

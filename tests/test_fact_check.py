@@ -152,11 +152,12 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-5", 0.97, 0.03),
         ("tuning-6", 0.94, 0.04),
         ("tuning-7", 0.94, 0.02),
+        ("tuning-8", 0.89, 0.03),
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
-    """Seven tuning sets by seven authors; the rules may be shaped by their misses. tuning-2
-    to tuning-7 were each measured once before any rule read them (README)."""
+    """Eight tuning sets by eight authors; the rules may be shaped by their misses. tuning-2
+    to tuning-8 were each measured once before any rule read them (README)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -393,3 +394,26 @@ def test_viewing_slots_negated_states_fees_rounding_and_offered_options(
     text: str, book: list[Property], right: bool
 ) -> None:
     assert (check_facts(text, book) == []) is right, check_facts(text, book)
+
+
+@pytest.mark.parametrize(
+    ("buyer", "reply", "book", "right"),
+    [
+        (["Tampines is 1.58M right?"], "Correct 👍", BOOK, True),
+        (["Tampines is 1.5M right?"], "Correct 👍", BOOK, False),
+        (["Tampines is 1.5M right?"], "No, it's 1.58M.", BOOK, True),
+        (["Bishan Park 3 bedrooms?"], "Yup!", BOOK, True),
+        (["Bishan Park 4 bedrooms?"], "Yup!", BOOK, False),
+        (["How about the cheaper one?", "Still available?"], "Yes, still available!",
+         [TAMPINES, PUNGGOL], False),
+        (["How about the cheaper one?", "Still available?"], "Yes, still available!",
+         [TAMPINES, CAIRNHILL], True),
+        ([], "Punggol Waterway is back on the market!", BOOK, False),
+        ([], "Tampines is back on the market!", BOOK, True),
+    ],
+)  # fmt: skip
+def test_a_short_reply_speaks_of_what_the_buyer_asked_and_a_yes_confirms_it(
+    buyer: list[str], reply: str, book: list[Property], right: bool
+) -> None:
+    found = check_facts(reply, book, buyer)
+    assert (found == []) is right, found
