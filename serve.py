@@ -473,6 +473,8 @@ def serve_command(
         os.environ["WA_WORK_TURNS"] = "false"
     with open_store(settings.resolved_database_url, pool_size=1) as store:
         require_current_schema(store)
+        if store.dialect == "sqlite":  # another `wa serve` on this file: one line, exit 1
+            store.hold_process_lock()  # (released here; each server process takes it again)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wa-metrics-")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "

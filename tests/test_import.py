@@ -135,8 +135,14 @@ def test_bad_types_in_json_are_reported(store: Store, tmp_path: Path) -> None:
         {"title": "ok", "location": "Bishan", "price": 500000, "type": "condo"},
         {"title": ["not", "text"], "location": "Bishan", "price": 500000, "type": "condo"},
         {"title": "ok", "location": "Bishan", "price": True, "type": "condo"},
-        {"title": "ok", "location": "Bishan", "price": 500000, "type": "condo", "bedrooms": {"n": 2}},
-        {"title": "ok", "location": "Bishan", "price": 500000, "type": "condo", "key_selling_points": 7},
+        {"title": "ok", "location": "Bishan", "price": 500000, "type": "condo", "bedrooms": {}},
+        {
+            "title": "ok",
+            "location": "Bishan",
+            "price": 500000,
+            "type": "condo",
+            "key_selling_points": 7,
+        },
     ]
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(rows))

@@ -331,8 +331,10 @@ def test_a_second_wa_serve_on_the_same_sqlite_file_is_refused(embedded: Deployme
     deployment = embedded
     deployment.serve()
     second = ServeProcess(deployment.env(), deployment.tmp, 1)
-    with pytest.raises(AssertionError, match="another process already serves"):
+    with pytest.raises(AssertionError, match="another process already serves") as refused:
         second.start()
+    assert "Traceback" not in str(refused.value)  # issue 16.7: one line, not a traceback
+    assert second.process is not None and second.process.returncode == 1
 
 
 def test_two_processes_never_run_two_turns_of_a_conversation_at_once_and_keep_order(
