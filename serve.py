@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from execution import metrics
 from execution.agents import operator_token_agent
+from execution.cli_support import configure_logging
 from execution.conversations import (
     Conversation,
     get_conversation,
@@ -56,6 +57,7 @@ from execution.settings import Settings, load_settings
 from execution.storable_text import storable, unstorable
 from execution.store import Store, StoreUnavailable, open_store
 from execution.store.migrate import require_current_schema
+from execution.store.sqlite import SqliteStore
 from execution.webhook_handler import (
     KNOWN_TYPES,
     MAX_BODY_BYTES,
@@ -473,12 +475,11 @@ def serve_command(
         os.environ["WA_WORK_TURNS"] = "false"
     with open_store(settings.resolved_database_url, pool_size=1) as store:
         require_current_schema(store)
-        if store.dialect == "sqlite":  # another `wa serve` on this file: one line, exit 1
+        if isinstance(store, SqliteStore):  # another `wa serve` on this file: one line, exit 1
             store.hold_process_lock()  # (released here; each server process takes it again)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wa-metrics-")
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")  # fmt: skip
+    configure_logging(log_level)
     uvicorn.run(
         "serve:app_factory",
         factory=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -32,11 +33,23 @@ class WaGroup(TyperGroup):
     """A command group that turns an expected `WaError` into one red line and exit code 1."""
 
     def invoke(self, ctx: Any) -> Any:  # click.Context (typer vendors its own click)
+        # a command reports a database that is down in its own red line: the pool's retries
+        # would print a warning each first (a server that logs gets them back: configure_logging)
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         try:
             return super().invoke(ctx)
         except WaError as exc:
             err_console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
+
+
+def configure_logging(level: str) -> None:
+    """The log lines of a long-running command (`wa serve`, `wa worker`): one format, to
+    stderr, the libraries' warnings included."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("psycopg.pool").setLevel(logging.NOTSET)
 
 
 def make_app(help: str) -> typer.Typer:

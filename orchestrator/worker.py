@@ -25,6 +25,7 @@ from typing import Annotated, Any
 import typer
 
 from execution import metrics
+from execution.cli_support import configure_logging
 from execution.coordination import CoordinationUnavailable, Lock
 from execution.errors import ConfigurationError, WaError
 from execution.incidents import record_incident
@@ -314,10 +315,12 @@ class WorkerThread:
 
 def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Turns at once.")] = 8,
+    log_level: Annotated[str, typer.Option(help="debug|info|warning|error")] = "info",
 ) -> None:
     """Work pending turns (beside `wa serve`, which also works them). PostgreSQL + Redis only."""
     import signal
 
+    configure_logging(log_level)
     require_distributed(load_settings(), "`wa worker`")
     with open_runtime() as rt:
         worker = TurnWorker(rt, select_provider(rt.settings), concurrency=concurrency)

@@ -220,6 +220,23 @@ def test_standalone_module_help() -> None:
         assert "Usage" in done.stdout
 
 
+def test_a_database_that_is_down_is_one_red_line(tmp_path: Path) -> None:
+    """Issue 16.8: `wa db status` with PostgreSQL down printed the pool's retries first."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WA_")}
+    env["WA_DATABASE_URL"] = f"postgresql://wa@127.0.0.1:{free_port()}/wa"
+    done = subprocess.run([sys.executable, "-m", "cli", "db", "status"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 1
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot connect to PostgreSQL"), lines
+
+
 # --- wa send / set-mode / conversations against the fake Green API -------------------------
 
 
