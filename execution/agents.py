@@ -17,6 +17,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from execution.audit import record_event
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json, print_table
 from execution.clock import utcnow
 from execution.errors import NotFoundError, ValidationError
@@ -298,6 +299,94 @@ def _print_agent(agent: Agent, as_json: bool) -> None:
     )
 
 
+def update_agent(
+    store: Store,
+    ref: str | int,
+    *,
+    name: str | None = None,
+    instance_id: str | None = None,
+    api_token: str | None = None,
+    webhook_token: str | None = None,
+    number: str | None = None,
+    api_url: str | None = None,
+    timezone: str | None = None,
+) -> Agent:
+    """Change what is given (None: unchanged; `api_url=""`: back to WA_GREENAPI_URL), checked
+    as `add_agent` checks it. A running `wa serve` sees the change within AGENT_CACHE_S."""
+    with store.transaction() as tx:
+        agent = find_agent(tx, ref)
+        fields: dict[str, Any] = {}
+        new_name = name.strip() if name is not None else agent.name
+        new_instance = instance_id.strip() if instance_id is not None else agent.instance_id
+        new_url = (api_url.rstrip("/") or None) if api_url is not None else agent.api_url
+        new_tz = timezone if timezone is not None else agent.timezone
+        _validate_new_agent(new_name, new_instance, api_token or _UNCHANGED,
+                            webhook_token or _UNCHANGED, new_url, new_tz)  # fmt: skip
+        clash = tx.fetchone(
+            "SELECT name, instance_id FROM agents WHERE (name = :name OR instance_id = :i) "
+            "AND agent_id <> :id",
+            {"name": new_name, "i": new_instance, "id": agent.agent_id},
+        )
+        if clash:
+            what = "name" if clash["name"] == new_name else "instance id"
+            raise ValidationError(f"another agent already has this {what}")
+        fields = {"name": new_name, "instance_id": new_instance, "api_url": new_url,
+                  "timezone": new_tz}  # fmt: skip
+        if number is not None:
+            fields["whatsapp_number"] = normalize_number(number)
+        if api_token is not None:
+            fields["api_token"] = current_secrets().seal(api_token)
+        if webhook_token is not None:
+            fields["webhook_token_hash"] = current_secrets().digest(webhook_token)
+        assignments = ", ".join(f"{column} = :{column}" for column in fields)
+        tx.execute(
+            f"UPDATE agents SET {assignments}, updated_at = :now WHERE agent_id = :agent_id",
+            fields | {"now": utcnow(), "agent_id": agent.agent_id},
+        )
+    return get_agent(store, agent.agent_id)
+
+
+_UNCHANGED = "unchanged-token"
+"""Stands for a token left as it is while the rest is validated."""
+
+_AGENT_TABLES = (
+    "run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = :id)",
+    "runs", "turns", "followups", "viewings", "messages", "notifications", "events",
+    "incidents", "operator_tokens", "location_spans", "location_terms", "properties",
+    "conversations",
+)  # fmt: skip
+"""What `remove_agent --force` deletes, children before their parents."""
+
+
+def remove_agent(store: Store, ref: str | int, *, force: bool = False) -> dict[str, int]:
+    """Remove an agent. Refused while it has conversations unless `force`: then they go with
+    it, with their messages, turns, follow-ups, viewings, events, its listings and tokens, for
+    good. An audit event (without the agent) records the removal."""
+    with store.transaction() as tx:
+        agent = find_agent(tx, ref)
+        conversations = int(
+            tx.scalar(
+                "SELECT COUNT(*) FROM conversations WHERE agent_id = :id", {"id": agent.agent_id}
+            )
+        )
+        if conversations and not force:
+            raise ValidationError(
+                f"agent {agent.name} has {conversations} conversation(s): `--force` removes "
+                "them too, with their messages, listings and tokens, permanently"
+            )
+        for table in _AGENT_TABLES:
+            where = "" if " WHERE " in table else " WHERE agent_id = :id"
+            tx.execute(f"DELETE FROM {table}{where}", {"id": agent.agent_id})
+        if store.dialect == "sqlite":  # its trigram table (PostgreSQL indexes them itself)
+            tx.execute(
+                "DELETE FROM location_term_trigrams WHERE agent_id = :id", {"id": agent.agent_id}
+            )
+        tx.execute("DELETE FROM agents WHERE agent_id = :id", {"id": agent.agent_id})
+        record_event(tx, "agent_removed", {"agent_id": agent.agent_id, "name": agent.name,
+                     "instance_id": agent.instance_id, "conversations": conversations})  # fmt: skip
+    return {"agent_id": agent.agent_id, "conversations_removed": conversations}
+
+
 @app.command("add")
 def add_command(
     name: Annotated[str, typer.Option(help="Agent's display name (unique).")],
@@ -332,6 +421,52 @@ def add_command(
             timezone=timezone,
         )
     _print_agent(agent, as_json)
+
+
+@app.command("update")
+def update_command(
+    agent: Annotated[str, typer.Argument(help="Agent id or name.")],
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    instance_id: Annotated[str | None, typer.Option(help="New Green API idInstance.")] = None,
+    api_token: Annotated[
+        str | None, typer.Option(help="New apiTokenInstance.", envvar="WA_AGENT_API_TOKEN")
+    ] = None,
+    webhook_token: Annotated[
+        str | None, typer.Option(help="New webhook token.", envvar="WA_AGENT_WEBHOOK_TOKEN")
+    ] = None,
+    number: Annotated[str | None, typer.Option(help="New WhatsApp number.")] = None,
+    api_url: Annotated[
+        str | None, typer.Option(help="New Green API host ('' = WA_GREENAPI_URL).")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="New IANA timezone.")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change an agent's settings: only the options given change."""
+    with cli_store() as store:
+        updated = update_agent(store, agent, name=name, instance_id=instance_id,
+                               api_token=api_token, webhook_token=webhook_token, number=number,
+                               api_url=api_url, timezone=timezone)  # fmt: skip
+    _print_agent(updated, as_json)
+
+
+@app.command("remove")
+def remove_command(
+    agent: Annotated[str, typer.Argument(help="Agent id or name.")],
+    force: Annotated[
+        bool, typer.Option(help="Also delete its conversations, messages and listings.")
+    ] = False,
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove an agent (refused while it has conversations, unless --force)."""
+    with cli_store() as store:
+        removed = remove_agent(store, agent, force=force)
+    if as_json:
+        print_json(removed)
+        return
+    console.print(
+        f"Removed agent {removed['agent_id']} and {removed['conversations_removed']} "
+        "conversation(s)."
+    )
 
 
 @app.command("list")
