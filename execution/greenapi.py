@@ -23,7 +23,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -39,6 +38,8 @@ ATTEMPT_TIMEOUT_S = 20.0
 
 Guard = Callable[[], AbstractAsyncContextManager[None]]
 MAX_RETRY_AFTER_S = 30.0
+RATE_LIMIT_BUDGET_S = 120.0
+"""How long a request Green API answers 429 is retried (other failures: `attempts` tries)."""
 
 _TOKEN_IN_PATH = re.compile(r"(/waInstance[^/\s]+/[A-Za-z]+/)[^/\s?\"']+")
 
@@ -125,10 +126,12 @@ class GreenApiClient:
         attempts: int = 5,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
+        rate_limit_budget: float = RATE_LIMIT_BUDGET_S,
     ) -> None:
         self._http = http  # created on first use when not given
         self._owns_http = http is None
         self._attempts = attempts
+        self._rate_limit_budget = rate_limit_budget
         self._backoff = wait_exponential_jitter(
             multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial
         )
@@ -209,12 +212,14 @@ class GreenApiClient:
         """
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retryable),
-            stop=stop_after_attempt(self._attempts),
+            stop=self._stop,
             wait=self._wait,
             reraise=True,
         )
+        tries = 0
         try:
             async for attempt in retrying:
+                tries = attempt.retry_state.attempt_number
                 with attempt:
                     if guard is None:
                         return await self._post_once(instance, method, body)
@@ -222,10 +227,18 @@ class GreenApiClient:
                         return await self._post_once(instance, method, body)
         except _Retryable as exc:
             raise GreenApiUnavailable(
-                f"{instance.where(method)} failed {self._attempts} times; last: {exc}",
+                f"{instance.where(method)} failed {tries} times; last: {exc}",
                 status=exc.status,
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """`attempts` tries; while Green API only says 429 (rate limited), as many as fit in
+        the rate-limit budget: a minute of 429s must not mute the assistant."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.status == 429:
+            return (state.seconds_since_start or 0.0) >= self._rate_limit_budget
+        return state.attempt_number >= self._attempts
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

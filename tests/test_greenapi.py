@@ -129,6 +129,25 @@ def test_retries_give_up_with_a_clear_error(fake: FakeGreenApi) -> None:
     assert len(fake.requests) == 3 and caught.value.status == 500
 
 
+def test_a_long_rate_limit_is_waited_out_not_given_up_after_five_tries(
+    fake: FakeGreenApi,
+) -> None:
+    """Issue 15.3: 40 s of 429s muted the assistant (5 tries, then a handoff). 429s are now
+    retried for the rate-limit budget (shortened here), other failures for `attempts`."""
+    fake.script("sendMessage", *[Scripted(429, "slow down")] * 8)
+    sent = run(with_client(lambda c: c.send_message(instance(fake), PERSON, "x"),
+                           attempts=3, rate_limit_budget=30))  # fmt: skip
+    assert sent and [r.answered for r in fake.requests] == [429] * 8 + [200]
+
+
+def test_a_rate_limit_longer_than_the_budget_gives_up_clearly(fake: FakeGreenApi) -> None:
+    fake.script("sendMessage", *[Scripted(429, "slow down")] * 1000)
+    with pytest.raises(GreenApiUnavailable, match="HTTP 429") as caught:
+        run(with_client(lambda c: c.send_message(instance(fake), PERSON, "x"),
+                        rate_limit_budget=0.3))  # fmt: skip
+    assert caught.value.status == 429 and len(fake.requests) > 5  # past the 5 tries
+
+
 def test_slow_answers_time_out_and_are_retried(fake: FakeGreenApi) -> None:
     fake.script("sendMessage", Scripted(200, {"idMessage": "LATE"}, delay=1.0))
 
