@@ -86,6 +86,7 @@ _SHORT = {
 }
 """How addresses are shortened ("Ave 3" for "Avenue 3")."""
 _HYPHENS = re.compile(r"(?<=\w)-(?=\w)")
+_RANK_VALUE = re.compile(r"(\w+)([<>])(\d*)")
 _OF_THE_REST = re.compile(
     r"(?i)\b(?:what'?s|those|the\s+ones?|ones?)\s+(?:still\s+)?(?:left|remaining|available|unsold)\b"
     r"|\b(?:available|remaining|unsold)\s+ones\b"
@@ -834,7 +835,10 @@ class _Reading:
         owned = self._owned(claim, clause, "", mentions)
         if owned is None or len(owned.owners) != 1:
             return None
-        field, direction, count = re.fullmatch(r"(\w+)([<>])(\d*)", str(claim.value)).groups()  # type: ignore[union-attr]
+        parsed = _RANK_VALUE.fullmatch(str(claim.value))  # "price<3": the cheapest of three
+        if parsed is None:
+            return None
+        field, direction, count = parsed.groups()
         many = int(count or 0)
         named = _distinct(
             [*self.introduced, *(m.listings[0] for m in mentions if len(m.listings) == 1)]
