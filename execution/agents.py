@@ -320,8 +320,8 @@ def update_agent(
         new_instance = instance_id.strip() if instance_id is not None else agent.instance_id
         new_url = (api_url.rstrip("/") or None) if api_url is not None else agent.api_url
         new_tz = timezone if timezone is not None else agent.timezone
-        _validate_new_agent(new_name, new_instance, api_token or _UNCHANGED,
-                            webhook_token or _UNCHANGED, new_url, new_tz)  # fmt: skip
+        tokens = (api_token or _UNCHANGED, webhook_token or _UNCHANGED)
+        _validate_new_agent(new_name, new_instance, *tokens, new_url, new_tz)
         clash = tx.fetchone(
             "SELECT name, instance_id FROM agents WHERE (name = :name OR instance_id = :i) "
             "AND agent_id <> :id",
@@ -330,8 +330,12 @@ def update_agent(
         if clash:
             what = "name" if clash["name"] == new_name else "instance id"
             raise ValidationError(f"another agent already has this {what}")
-        fields = {"name": new_name, "instance_id": new_instance, "api_url": new_url,
-                  "timezone": new_tz}  # fmt: skip
+        fields = {
+            "name": new_name,
+            "instance_id": new_instance,
+            "api_url": new_url,
+            "timezone": new_tz,
+        }
         if number is not None:
             fields["whatsapp_number"] = normalize_number(number)
         if api_token is not None:
@@ -351,10 +355,9 @@ _UNCHANGED = "unchanged-token"
 
 _AGENT_TABLES = (
     "run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = :id)",
-    "runs", "turns", "followups", "viewings", "messages", "notifications", "events",
-    "incidents", "operator_tokens", "location_spans", "location_terms", "properties",
-    "conversations",
-)  # fmt: skip
+    *"runs turns followups viewings messages notifications events incidents".split(),
+    *"operator_tokens location_spans location_terms properties conversations".split(),
+)
 """What `remove_agent --force` deletes, children before their parents."""
 
 
@@ -382,8 +385,12 @@ def remove_agent(store: Store, ref: str | int, *, force: bool = False) -> dict[s
                 "DELETE FROM location_term_trigrams WHERE agent_id = :id", {"id": agent.agent_id}
             )
         tx.execute("DELETE FROM agents WHERE agent_id = :id", {"id": agent.agent_id})
-        record_event(tx, "agent_removed", {"agent_id": agent.agent_id, "name": agent.name,
-                     "instance_id": agent.instance_id, "conversations": conversations})  # fmt: skip
+        removed = {"agent_id": agent.agent_id, "name": agent.name}
+        record_event(
+            tx,
+            "agent_removed",
+            removed | {"instance_id": agent.instance_id, "conversations": conversations},
+        )
     return {"agent_id": agent.agent_id, "conversations_removed": conversations}
 
 
@@ -443,9 +450,17 @@ def update_command(
 ) -> None:
     """Change an agent's settings: only the options given change."""
     with cli_store() as store:
-        updated = update_agent(store, agent, name=name, instance_id=instance_id,
-                               api_token=api_token, webhook_token=webhook_token, number=number,
-                               api_url=api_url, timezone=timezone)  # fmt: skip
+        updated = update_agent(
+            store,
+            agent,
+            name=name,
+            instance_id=instance_id,
+            api_token=api_token,
+            webhook_token=webhook_token,
+            number=number,
+            api_url=api_url,
+            timezone=timezone,
+        )
     _print_agent(updated, as_json)
 
 

@@ -315,8 +315,8 @@ def _take_over_abandoned(
             return None  # still in flight, or another caller took it over first
         conversation = find_conversation(tx, conversation_id)
         agent = find_agent(tx, conversation.agent_id)
-    log.warning("%s send %s (%d part(s))", "retrying failed" if failed else "resuming abandoned",
-                key, len(rows))  # fmt: skip
+    how = "retrying failed" if failed else "resuming abandoned"
+    log.warning("%s send %s (%d part(s))", how, key, len(rows))
     return (conversation, agent, [r["message_id"] for r in rows], [r["text"] for r in rows],
             rows[0]["mode_version"])  # fmt: skip
 
