@@ -52,6 +52,8 @@ class Escalation:
     """The words that matched (or the streak, for failed searches)."""
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_LATIN = re.compile(r"(?<=[\u3400-\u9fff])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[\u3400-\u9fff])")
 _KINDS = ("patterns", "unless", "statements", "questions")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _SENTENCES = re.compile(r"(?<=[.!?。])\s+|\n+|(?<=[?\uff1f])(?=\S)")
@@ -145,6 +147,8 @@ def _normalize(text: str) -> str:
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT // 2] + " \n " + text[-MAX_TEXT // 2 :]
     text = text.replace("\u2019", "'").replace("\u2018", "'")
+    if _CJK.search(text):  # "要付多少ABSD": a word of Latin letters next to Chinese is a word
+        text = _CJK_LATIN.sub(" ", text)
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 

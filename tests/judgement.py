@@ -39,6 +39,7 @@ ESCALATION = {
     "tuning-9": DATA / "escalation_tuning_9.yaml",
     "tuning-10": DATA / "escalation_tuning_10.yaml",
     "tuning-11": DATA / "escalation_tuning_11.yaml",
+    "tuning-12": DATA / "escalation_tuning_12.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {

@@ -151,11 +151,12 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
         ("tuning-9", 0.98, 0.96),
         ("tuning-10", 0.98, 0.98),
         ("tuning-11", 0.98, 0.98),
+        ("tuning-12", 0.98, 0.98),
     ],
 )
 def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
-    """Eleven tuning sets by eleven authors; the rules may be shaped by their misses. tuning-2
-    to tuning-11 were each measured once before any rule read them (README)."""
+    """Twelve tuning sets by twelve authors; the rules may be shaped by their misses. tuning-2
+    to tuning-12 were each measured once before any rule read them (README)."""
     score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.size >= 300
@@ -169,7 +170,7 @@ def test_the_held_out_corpus() -> None:
     score = score_escalation("held-out", ESCALATION["held-out"])
     SUMMARY_LINES.extend(score.lines())
     assert score.size >= 400 and score.ordinary >= 200
-    assert score.precision >= 0.92 and score.recall >= 0.89, score.lines()[0]
+    assert score.precision >= 0.92 and score.recall >= 0.895, score.lines()[0]
 
 
 @pytest.mark.parametrize(
