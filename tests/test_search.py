@@ -220,7 +220,7 @@ def test_another_agents_listings_are_invisible(store: Store, tmp_path: Path) -> 
     a, b = make_agent(store, 1), make_agent(store, 2)
     path = tmp_path / "b.json"
     path.write_text(
-        json.dumps([{"title": "B only", "location": "Sentosa Cove", "price": 1, "type": "landed"}])
+        json.dumps([{"title": "B only", "location": "Sentosa Cove", "price": 500000, "type": "landed"}])
     )
     import_properties(store, b, path)
     assert search_properties(store, a, location="sentosa") == []
@@ -248,7 +248,7 @@ def test_reimport_moves_a_listing_to_its_new_location(store: Store, tmp_path: Pa
 
     agent_id = make_agent(store)
     path = tmp_path / "l.json"
-    base = {"ref": "X", "title": "Moving", "price": 1, "type": "condo"}
+    base = {"ref": "X", "title": "Moving", "price": 500000, "type": "condo"}
     path.write_text(json.dumps([base | {"location": "Clementi Avenue 6"}]))
     import_properties(store, agent_id, path)
     path.write_text(json.dumps([base | {"location": "Pasir Ris Drive 1"}]))
