@@ -220,7 +220,9 @@ def test_another_agents_listings_are_invisible(store: Store, tmp_path: Path) -> 
     a, b = make_agent(store, 1), make_agent(store, 2)
     path = tmp_path / "b.json"
     path.write_text(
-        json.dumps([{"title": "B only", "location": "Sentosa Cove", "price": 500000, "type": "landed"}])
+        json.dumps(
+            [{"title": "B only", "location": "Sentosa Cove", "price": 500000, "type": "landed"}]
+        )
     )
     import_properties(store, b, path)
     assert search_properties(store, a, location="sentosa") == []
