@@ -40,6 +40,7 @@ ESCALATION = {
     "tuning-10": DATA / "escalation_tuning_10.yaml",
     "tuning-11": DATA / "escalation_tuning_11.yaml",
     "tuning-12": DATA / "escalation_tuning_12.yaml",
+    "tuning-13": DATA / "escalation_tuning_13.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
 }
 FACT_CHECK = {

@@ -152,11 +152,12 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
         ("tuning-10", 0.98, 0.98),
         ("tuning-11", 0.98, 0.98),
         ("tuning-12", 0.98, 0.98),
+        ("tuning-13", 0.96, 0.98),
     ],
 )
 def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
-    """Twelve tuning sets by twelve authors; the rules may be shaped by their misses. tuning-2
-    to tuning-12 were each measured once before any rule read them (README)."""
+    """Thirteen tuning sets by thirteen authors; the rules may be shaped by their misses.
+    tuning-2 to tuning-13 were each measured once before any rule read them (README)."""
     score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.size >= 300
