@@ -80,8 +80,31 @@ _NOT_A_PRICE_BEFORE = re.compile(
     r"|around|approx\.?|roughly|will\s+be|comes\s+to|works\s+out\s+to|that's|which\s+is|would\s+be"
     r"|just|only)){0,3}|grants?"
     r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?|rent(?:al)?\s+(?:of|is|at)?"
-    r"|cpf|loan|income|salary|savings?)\s*:?\s*$"
+    r"|cpf|loan|income|salary|savings?"
+    r"|per\s+(?:sqm|sq\.?\s?m|square\s+met\w+)(?:\s+(?:is|of|at|about|around|roughly))*)\s*:?\s*$"
 )
+_PSF_GAP = re.compile(
+    r"(?i)^\s*(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t)\s+(?:cheaper|more|less|higher|lower|apart"
+    r"|difference)\b"
+)
+_SHARE_OF = re.compile(
+    r"(?i)\d\s*%[^.;!?%]{0,30}?(?:=|\bis\b|\bcomes\s+to\b|\bworks\s+out\s+to\b|\bwould\s+be\b|\("
+    r"|\bof\s+which\b)\s*(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?\s*$"
+    r"|\d\s*%\s+(?:on\s+)?(?:the\s+)?(?:1st|first|next|remaining|balance|rest)(?:\s+of)?\s*(?:s\$|\$)?\s*$"
+)
+"""An amount worked out from a percentage: a fee, a down payment, a tax band, not a price."""
+_MONEY_WORDS = frozenset(
+    "loan loans ltv down downpayment cash duty bsd absd ssd legal fee fees tdsr msr income debt "
+    "mortgage instalment instalments repayment repayments valuation commission deposit cpf "
+    "grant grants tax monthly".split()
+)
+_MONEY_BEFORE = re.compile(
+    r"(?i)\b(?:(?:bank\s+)?loans?|ltv|down(?:\s*payment)?|cash|stamp\s+duty|bsd|absd|ssd|legal\s+fees?"
+    r"|fees?|tdsr|msr|income|debt|mortgage|instal+ments?|repayments?|valuation|commission|deposit"
+    r"|cpf|grants?|tax|monthly)\b(?:[^.;!?$]|(?<=\d)\.(?=\d)){0,45}(?:\$[\d,.]+k?\s*(?:-|to|\u2013)\s*)?"
+    r"(?:s\$|\$)?\s*$"
+)
+"""Money that is not a listing's price: a loan, a down payment, stamp duty, fees, income."""
 _HUNDREDS = re.compile(r"(?i)\b(low|lower|mid|middle|high|upper)[\s-]*([1-9])00s\b")
 _THIRDS = {"low": (0, 0.34), "mid": (0.3, 0.7), "hig": (0.66, 1.0), "upp": (0.66, 1.0)}
 _TOTAL_BEFORE = re.compile(
@@ -98,6 +121,11 @@ _DELTA_AFTER = re.compile(
     r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
     r"|(apart|difference|in\s+between|between|gap))\b"
 )
+_BY_GAP = re.compile(
+    r"(?i)(?:\b(cheaper|pricier|dearer|more\s+expensive|less\s+expensive|costlier|lower|higher)\b"
+    r"|^\W*than\b)[^.;:!?]{0,45}\bby\s*(?:about\s+|around\s+|roughly\s+)?(?:s\$|\$)?\s*$"
+)
+_LESS = {"cheaper", "less expensive", "lower"}
 _GAP_BEFORE = re.compile(
     r"(?i)\b(?:difference\s+of|differ\s+by|gap\s+of|apart\s+by)\s*(?:s\$|\$)?\s*$"
 )
@@ -169,7 +197,8 @@ _BUYERS_BEFORE = re.compile(
     r"(?:\s+(?:for|at|of|about|around|is|was|under|below|up\s+to|within|a|an|the|me|us))*"
     r"(?:\s+[\w-]+(?:\s+[\w-]+)?\s+(?:under|below|within|up\s+to|around|about|of))?"
     r"|\bbudget(?:\s+(?:of|is|was|at|around|about|cap|max|limit|under|below|within|up\s+to))*\b"
-    r"|\bas\s+you\s+\w+)\s*(?:of|is|was|at|:|around|about)?\s*(?:s\$|\$)?\s*$"
+    r"|\bas\s+you\s+\w+|^\W*with(?:\s+(?:a|your)\s+budget\s+of)?)\s*(?:of|is|was|at|:|around|about)?"
+    r"\s*(?:s\$|\$)?\s*$"
 )
 _BUYERS_AFTER = re.compile(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:is\s+|are\s+|and\s+|so\s+|still\s+|well\s+)*"
@@ -220,6 +249,8 @@ _NOT_SOLD = re.compile(
     r"(?i)\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|wasn'?t|never\s+been)"
     r"\s+(?:\w+\s+)?(?:sold|taken|snapped\s+up|gone)\b"
     r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)\b"
+    r"|\b(?:neither|none)(?:\s+of\s+them)?\s+(?:is|are|has\s+been|have\s+been|was)\s+(?:\w+\s+)?"
+    r"(?:sold|taken)\b"
 )
 """Not sold: available, or under offer ("not sold yet, it's pending")."""
 _GONE = re.compile(
@@ -296,7 +327,7 @@ def _words(text: str) -> frozenset[str]:
 # once, and only the families they allow run (the patterns are the costly part of the check).
 _NOT_AVAILABLE_WORDS = frozenset("available market sale grabs viewing viewings".split())
 _NEGATION_WORDS = frozenset(
-    "not isn isnt hasn haven wasn never longer no currently neither".split()
+    "not isn isnt hasn haven wasn never longer no currently neither none".split()
 )
 _AVAILABLE_WORDS = frozenset(
     "available avail market grabs sale unsold still sold taken gone snapped bought got"
@@ -367,6 +398,7 @@ _RELATION_TEXT = (
     "from starting start upwards north > min minimum bigger larger fit fits afford affordable"
 )
 _RELATION_WORDS = frozenset(_RELATION_TEXT.split())
+_RELATION_TOKEN = re.compile(r"[\w~<>']+")
 """Words of which one is among the last few before a number that is compared, not stated."""
 _BUYERS_HINT = re.compile(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
 
@@ -377,7 +409,7 @@ def _before(text: str, start: int, width: int = 48) -> str:
 
 def _relation(text: str, start: int) -> Relation:
     before = _before(text, start, 32)
-    if not _RELATION_WORDS.intersection(before.lower().replace("$", " ").split()[-5:]):
+    if not _RELATION_WORDS.intersection(_RELATION_TOKEN.findall(before.lower())[-5:]):
         return "="  # the common case, without the patterns below
     if _NOT.search(before):
         return "!="
@@ -409,6 +441,12 @@ def _prices(text: str) -> list[Claim]:
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
         delta = _DELTA_AFTER.match(after)
+        by = _BY_GAP.search(_before(text, match.start(), 60))
+        if by:  # "cheaper than the Bishan one by 160k"; "than X by 160k": by how much only
+            word = (by.group(1) or "").lower()
+            relation: Relation = "~" if not word else "<" if word in _LESS else ">"
+            claims.append(Claim("price_gap", value, relation, match.start(), match.group(0)))
+            continue
         if delta or _GAP_BEFORE.search(_before(text, match.start(), 24)):
             # "30k cheaper than Clementi Vista", "a gap of 480k": between two listings
             direction: Relation = (
@@ -426,6 +464,8 @@ def _prices(text: str) -> list[Claim]:
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
         if _PER_AREA.match(after):
+            if _PSF_GAP.match(after):
+                continue  # "$147 psf cheaper": a gap between two listings' psf, not checked
             claims.append(
                 Claim("psf", value, _relation(text, match.start()), match.start(), match.group(0))
             )
@@ -434,6 +474,11 @@ def _prices(text: str) -> list[Claim]:
         hinted = "#" in window or "+" in window or _words(window) & _NOT_A_PRICE_WORDS
         if hinted and _NOT_A_PRICE_BEFORE.search(window):
             continue
+        money = _before(text, match.start(), 60)
+        if _words(money) & _MONEY_WORDS and _MONEY_BEFORE.search(money):
+            continue  # "a loan up to 75% = $885,000", "stamp duty of around $93,600"
+        if "%" in money and _SHARE_OF.search(money):
+            continue  # "1% option = $14,950", "the 25% down ($212,500)", "1% on the first 180k"
         claims.append(
             Claim(
                 "price",
@@ -545,7 +590,7 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     def add(state: str, match: re.Match[str]) -> None:
         if any(a <= match.start() < b for a, b in taken):
             return
-        if state != "open to view" and _MAYBE.search(_before(text, match.start(), 24)):
+        if state != "open to view" and _MAYBE.search(_before(text, match.start(), 48)):
             return  # "if they don't exercise it, it'll come back on the market": not now
         taken.append(match.span())
         found.append(Claim("availability", state, "=", match.start(), match.group(0)))
@@ -609,10 +654,18 @@ _ELIDED_UNIT = re.compile(
 )
 
 
+_ELIDED_UNIT_BEFORE = re.compile(
+    r"(?i)(?<![\d,.$])(\d[\d,]{0,15}(?:\.\d{1,6})?)(?![\d,.]|\s*(?:sq|ft|k\b|m\b|mil|million))"
+    r"(\s*(?:vs\.?|versus|against)\s*\d[\d,.]{0,15}\s?(sq\.?\s?ft|sqft|sqm|sq\.?\s?m)\b)"
+)
+
+
 def units_repeated(text: str) -> str:
-    """ "1,292 sqft vs 1,270" -> "1,292 sqft vs 1,270 sqft": the second figure of a pair is in
-    the first one's unit."""
-    return _ELIDED_UNIT.sub(r"\1\3 \2", text) if "v" in text or "V" in text else text
+    """ "1,292 sqft vs 1,270" -> "1,292 sqft vs 1,270 sqft", "1,572 vs 1,033 sqft" -> "1,572
+    sqft vs 1,033 sqft": both figures of a pair are in the unit one of them names."""
+    if "v" not in text and "V" not in text:
+        return text
+    return _ELIDED_UNIT_BEFORE.sub(r"\1 \3\2", _ELIDED_UNIT.sub(r"\1\3 \2", text))
 
 
 def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -> list[Claim]:

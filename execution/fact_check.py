@@ -86,6 +86,10 @@ _SHORT = {
 }
 """How addresses are shortened ("Ave 3" for "Avenue 3")."""
 _HYPHENS = re.compile(r"(?<=\w)-(?=\w)")
+_ACKNOWLEDGED = re.compile(
+    r"(?i)\W*(?:noted|got\s+it|understood|sure|ok|okay|alright|roger|haha\w*|thanks|thank\s+you)\b"
+)
+"""A sentence that starts by taking note of what the buyer said, then restates it."""
 _RANK_VALUE = re.compile(r"(\w+)([<>])(\d*)")
 _OF_THE_REST = re.compile(
     r"(?i)\b(?:what'?s|those|the\s+ones?|ones?)\s+(?:still\s+)?(?:left|remaining|available|unsold)\b"
@@ -608,6 +612,7 @@ class _Reading:
         )
         judged: list[_Judged] = []
         about_rooms = rooms_spoken_of(sentence) is not None
+        restating = _ACKNOWLEDGED.match(sentence) is not None
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
             answer = sentence[clause[1] : clause[1] + 12]
@@ -626,6 +631,11 @@ class _Reading:
                 )
                 if self._buyers_own(claim, sentence):
                     continue
+                heading = sentence[clause[1] : clause[1] + 1] == ":"
+                if (restating or heading) and not claim.buyers and not _BOTH.search(piece):
+                    inside = any(clause[0] <= m.start < clause[1] for m in mentions)
+                    if not inside and self._the_buyers_criterion(claim):
+                        continue  # "Noted, 3 bedrooms and around 580k.", "3 bedrooms under 1.3M:"
                 if claim.kind in ("order", "rank"):
                     order = self._order if claim.kind == "order" else self._rank
                     problem = order(claim, clause, mentions)
@@ -695,6 +705,18 @@ class _Reading:
                 index = pair[0] if word == "former" else pair[1]
             extra.append(_Mention(match.start(), (index,)))
         return sorted([*mentions, *extra], key=lambda m: m.start)
+
+    def _the_buyers_criterion(self, claim: Claim) -> bool:
+        """A price or a bedroom count the buyer wrote, restated as what they asked for."""
+        if claim.kind == "price":
+            if self.buyers is None:
+                self.buyers = _buyer_amounts(self.buyer_texts)
+            return round(float(claim.value)) in self.buyers
+        if claim.kind in ("bedrooms", "flat_type"):
+            if self.rooms is None:
+                self.rooms = {(c.kind, c.value) for t in self.buyer_texts for c in rooms_in(t)}
+            return (claim.kind, claim.value) in self.rooms
+        return False
 
     def _buyers_own(self, claim: Claim, sentence: str) -> bool:
         """True when the claim is the buyer's number and nothing more is to check."""

@@ -52,6 +52,7 @@ FACT_CHECK = {
     "tuning-6": DATA / "fact_check_tuning_6.yaml",
     "tuning-7": DATA / "fact_check_tuning_7.yaml",
     "tuning-8": DATA / "fact_check_tuning_8.yaml",
+    "tuning-9": DATA / "fact_check_tuning_9.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
 }
 AGENT = "Sarah Tan"

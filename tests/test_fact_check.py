@@ -153,11 +153,12 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-6", 0.94, 0.04),
         ("tuning-7", 0.94, 0.02),
         ("tuning-8", 0.89, 0.03),
+        ("tuning-9", 0.88, 0.17),  # number-dense true messages: still too many false stops
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
-    """Eight tuning sets by eight authors; the rules may be shaped by their misses. tuning-2
-    to tuning-8 were each measured once before any rule read them (README)."""
+    """Nine tuning sets by nine authors; the rules may be shaped by their misses. tuning-2
+    to tuning-9 were each measured once before any rule read them (README)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -416,4 +417,28 @@ def test_a_short_reply_speaks_of_what_the_buyer_asked_and_a_yes_confirms_it(
     buyer: list[str], reply: str, book: list[Property], right: bool
 ) -> None:
     found = check_facts(reply, book, buyer)
+    assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "buyer", "right"),
+    [
+        ("With 75% LTV the max bank loan on Tampines is $1,185,000; the 25% down is $395,000.",
+         BOOK, [], True),
+        ("Buyer's stamp duty on the Tampines 1.58M would be around $44,600.", BOOK, [], True),
+        ("For Tampines, a 1% option = $15,800.", BOOK, [], True),
+        ("Tampines: a 1% option fee, so about $15,800 on the $1,500,000 asking.", BOOK, [],
+         False),
+        ("Neither is sold.", [BISHAN, TAMPINES], [], True),
+        ("Noted, 3 bedrooms and around 1.5M.", BOOK, ["need 3 bedrooms, around 1.5M"], True),
+        ("Noted, 3 bedrooms and around 1.5M.", BOOK, ["need 4 bedrooms, around 1.2M"], False),
+        ("Punggol Waterway is cheaper than Tampines by 860k.", BOOK, [], True),
+        ("Punggol Waterway is cheaper than Tampines by 800k.", BOOK, [], False),
+        ("Bishan Park is pricier than Tampines by 70k.", BOOK, [], True),
+    ],
+)  # fmt: skip
+def test_money_that_is_not_a_price_and_the_buyers_criteria_restated(
+    text: str, book: list[Property], buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, book, buyer)
     assert (found == []) is right, found
