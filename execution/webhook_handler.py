@@ -750,6 +750,13 @@ def _status(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
                      conversation_id=row["conversation_id"] if row else None)  # fmt: skip
         log.warning("delivery %s for message %s: %s", status, n.id_message, params["error"])
     if row is None:
+        known = tx.fetchone(  # statuses arrive out of order: "delivered" after "read"
+            "SELECT conversation_id FROM messages WHERE agent_id = :agent_id "
+            "AND green_message_id = :green_id AND direction = 'out'",
+            {"agent_id": agent.agent_id, "green_id": n.id_message},
+        )
+        if known is not None:  # the message is further already: the furthest status is kept
+            return Accepted("status_superseded", conversation_id=known["conversation_id"])
         return Accepted(f"status_{status}_unmatched")
     return Accepted(f"status_{new}", conversation_id=row["conversation_id"])
 
