@@ -175,11 +175,20 @@ def _timeline(
                     )
                 judged = add({"buyer": message, "expect": {"replies": 0}}, at)
             elif sender == "AI" and row["status"] in ("sent", "delivered", "read"):
-                if judged is not None:
-                    judged["expect"]["replies"] += 1
+                if judged is not None:  # the replies a step gets (one a human step had not
+                    # counted on: a reply after the agent handed back)
+                    judged["expect"]["replies"] = judged["expect"].get("replies", 0) + 1
             elif sender == "HUMAN":
                 typed = '"typeWebhook": "outgoingMessageReceived"' in (row["raw_payload"] or "")
-                judged = add({"phone": text} if typed else {"operator": {"send": text}}, at)
+                if typed:
+                    judged = add({"phone": text}, at)
+                elif row["status"] in ("failed", "discarded"):  # never reached the buyer: the
+                    # takeover it made stays, the message does not
+                    toggle = {"toggle": "human", "reason": "the agent's message could not be sent"}
+                    note = f"the agent's message was {row['status']}: {text[:80]}"
+                    judged = add({"note": note, "operator": toggle}, at)
+                else:
+                    judged = add({"operator": {"send": text}}, at)
                 judged["expect"] = {"mode": "human"}
             continue
         detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"]

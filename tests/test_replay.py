@@ -293,6 +293,34 @@ def test_a_stored_conversation_becomes_an_anonymised_scenario_that_replays(tmp_p
     assert replayed.exit_code == 0, replayed.stdout
 
 
+def test_a_failed_human_send_is_exported_as_the_takeover_it_made_not_as_a_message(
+    tmp_path: Path,
+) -> None:
+    """Issue 16.10: a send by the agent that Green API refused never reached the buyer; the
+    scenario must not replay it as delivered."""
+    from execution.store import open_store
+
+    demo = wa("demo", "--json")
+    kept = json.loads(demo.stdout)["replay"]["database"]
+    with open_store(f"sqlite:///{kept}") as store, store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+            "status, idempotency_key, created_at) SELECT agent_id, conversation_id, 'out', "
+            "'HUMAN', 'Never arrived', 'failed', 'op:1:x', "
+            "(SELECT MAX(created_at) FROM messages WHERE conversation_id = 1) "
+            "FROM conversations WHERE conversation_id = 1"
+        )
+    exported = tmp_path / "exported.yaml"
+    env = {"WA_DATABASE_URL": f"sqlite:///{kept}"}
+    result = runner.invoke(app, ["replay", "--from-db", "1", "-o", str(exported)], env=env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    timeline = yaml.safe_load(exported.read_text())["timeline"]
+    sends = [s["operator"]["send"] for s in timeline if "send" in s.get("operator", {})]
+    assert "Never arrived" not in sends
+    assert any("was failed" in s.get("note", "") for s in timeline)
+    assert wa("replay", str(exported)).exit_code == 0
+
+
 def test_from_db_of_a_missing_conversation_is_a_clear_error(tmp_path: Path) -> None:
     assert wa("demo", "--json").exit_code == 0
     result = wa("replay", "--from-db", "999")
