@@ -32,9 +32,15 @@ def parts(key: str, count: int) -> list[str]:
     return [key] + [f"{key}#{i}" for i in range(2, count + 1)]
 
 
+LIKE_ESCAPE = "ESCAPE '\\'"
+"""What follows every `LIKE :pattern` made by later_parts_like."""
+
+
 def later_parts_like(key: str) -> str:
-    """A SQL LIKE pattern for the keys of the second and later parts."""
-    return f"{key}#%"
+    """A SQL LIKE pattern for the keys of the second and later parts (a caller's key may hold
+    % or _: they are escaped, so they match only themselves)."""
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}#%"
 
 
 def from_caller(conversation_id: int, key: str) -> str:

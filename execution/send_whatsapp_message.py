@@ -41,7 +41,13 @@ from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
 from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, Instance
 from execution.runtime import Runtime, open_runtime
-from execution.send_keys import MAX_KEY_LENGTH, from_caller, is_from_caller, later_parts_like
+from execution.send_keys import (
+    LIKE_ESCAPE,
+    MAX_KEY_LENGTH,
+    from_caller,
+    is_from_caller,
+    later_parts_like,
+)
 from execution.send_keys import parts as part_keys
 from execution.set_mode import (
     GUARD_TTL_S,
@@ -288,7 +294,7 @@ def _take_over_abandoned(
         rows = tx.fetchall(  # within the conversation: its index, not a scan for the LIKE
             "SELECT message_id, status, text, mode_version FROM messages "
             "WHERE conversation_id = :cid AND (idempotency_key = :key OR idempotency_key LIKE "
-            ":parts) ORDER BY message_id",
+            f":parts {LIKE_ESCAPE}) ORDER BY message_id",
             {"cid": conversation_id, "key": key, "parts": later_parts_like(key)},
         )
         caller = is_from_caller(key)  # the system's own keys keep their first text

@@ -336,7 +336,8 @@ def _claimed_reply(store: Store, turn_id: str) -> str | None:
             return None
         parts = tx.fetchall(
             "SELECT text FROM messages WHERE conversation_id = :cid AND message_id >= :first "
-            "AND (idempotency_key = :key OR idempotency_key LIKE :parts) ORDER BY message_id",
+            f"AND (idempotency_key = :key OR idempotency_key LIKE :parts {send_keys.LIKE_ESCAPE}) "
+            "ORDER BY message_id",
             {"cid": first["conversation_id"], "first": first["message_id"], "key": key,
              "parts": send_keys.later_parts_like(key)},
         )  # fmt: skip

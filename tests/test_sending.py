@@ -489,3 +489,14 @@ def test_the_systems_failed_send_is_not_retried_under_its_key(world: dict[str, A
     assert send(world, "Hi", idempotency_key="turn:9:99:reply").status == "failed"
     again = send(world, "Hi", idempotency_key="turn:9:99:reply")
     assert again.duplicate and again.status == "failed" and world["fake"].sent() == []
+
+
+def test_a_callers_key_with_like_wildcards_matches_only_itself(world: dict[str, Any]) -> None:
+    """'a_1' must not take the parts of 'a21' for its own (_ and % are LIKE wildcards)."""
+    long_a, long_b = "A" * 25_000, "B" * 25_000  # two parts each
+    key = send_keys.from_caller
+    assert send(world, long_a, sender="HUMAN", idempotency_key=key(1, "a21")).status == "sent"
+    assert send(world, long_b, sender="HUMAN", idempotency_key=key(1, "a_1")).status == "sent"
+    again = send(world, long_b, sender="HUMAN", idempotency_key=key(1, "a_1"))
+    assert again.duplicate and again.status == "sent"
+    assert len(world["fake"].sent()) == 4
