@@ -87,15 +87,28 @@ def normalize_number(number: str) -> str:
 def _validate_new_agent(
     name: str, instance_id: str, api_token: str, webhook_token: str, api_url: str | None, tz: str
 ) -> None:
+    _validate_tokens(api_token=api_token, webhook_token=webhook_token)
+    _validate_settings(name, instance_id, api_url, tz)
+
+
+def _validate_tokens(**tokens: str | None) -> None:
+    """Each token given (None: left as it is) is 8-500 characters without spaces."""
+    for key, token in tokens.items():
+        if token is not None and (
+            len(token) < 8 or len(token) > 500 or any(c.isspace() for c in token)
+        ):
+            raise ValidationError(
+                f"{key.replace('_', ' ')} must be 8-500 characters without spaces"
+            )
+
+
+def _validate_settings(name: str, instance_id: str, api_url: str | None, tz: str) -> None:
     if not name.strip() or len(name) > 200:
         raise ValidationError("name must be 1-200 characters")
     if name.strip().isdigit():
         raise ValidationError("name must not be only digits (digits refer to an agent id)")
     if not re.fullmatch(r"\d{1,20}", instance_id):
         raise ValidationError(f"instance id {instance_id!r} must be Green API's numeric idInstance")
-    for label, token, minimum in (("api token", api_token, 8), ("webhook token", webhook_token, 8)):
-        if len(token) < minimum or len(token) > 500 or any(c.isspace() for c in token):
-            raise ValidationError(f"{label} must be {minimum}-500 characters without spaces")
     if api_url is not None:
         parts = urlsplit(api_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -315,13 +328,12 @@ def update_agent(
     as `add_agent` checks it. A running `wa serve` sees the change within AGENT_CACHE_S."""
     with store.transaction() as tx:
         agent = find_agent(tx, ref)
-        fields: dict[str, Any] = {}
         new_name = name.strip() if name is not None else agent.name
         new_instance = instance_id.strip() if instance_id is not None else agent.instance_id
         new_url = (api_url.rstrip("/") or None) if api_url is not None else agent.api_url
         new_tz = timezone if timezone is not None else agent.timezone
-        tokens = (api_token or _UNCHANGED, webhook_token or _UNCHANGED)
-        _validate_new_agent(new_name, new_instance, *tokens, new_url, new_tz)
+        _validate_tokens(api_token=api_token, webhook_token=webhook_token)
+        _validate_settings(new_name, new_instance, new_url, new_tz)
         clash = tx.fetchone(
             "SELECT name, instance_id FROM agents WHERE (name = :name OR instance_id = :i) "
             "AND agent_id <> :id",
@@ -349,9 +361,6 @@ def update_agent(
         )
     return get_agent(store, agent.agent_id)
 
-
-_UNCHANGED = "unchanged-token"
-"""Stands for a token left as it is while the rest is validated."""
 
 _AGENT_TABLES = (
     "run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = :id)",
