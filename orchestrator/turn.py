@@ -122,7 +122,8 @@ async def handle_turn(
         return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
     trigger = detect_escalation(message, conversation.failed_search_streak, agent_name=agent.name)
     if trigger:
-        return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id)
+        return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id,
+                               layer=trigger.layer)  # fmt: skip
     directive = cached_directives()[TURN_DIRECTIVE]
     context = {"store": rt.store, "agent_id": agent.agent_id, "coordinator": rt.coordinator,
                "conversation_id": conversation_id, "actor": "assistant",
@@ -247,6 +248,7 @@ async def hand_over(
     *,
     already_human: bool = False,
     run_: Run | None = None,
+    layer: str | None = None,
 ) -> TurnResult:
     """Switch to HUMAN (unless the model's handoff tool already did) and send the one handoff
     message, past the mode gate. Nothing else is sent in this turn."""
@@ -259,7 +261,7 @@ async def hand_over(
     metrics.ESCALATIONS.labels(trigger).inc()
     with rt.store.transaction() as tx:
         record_event(tx, "escalation", {"trigger": trigger, "evidence": evidence,
-                                        "layer": escalation_layer(trigger),
+                                        "layer": layer or escalation_layer(trigger),
                                         "turn_id": turn_id, "handoff_message": ours},
                      agent_id=agent.agent_id, conversation_id=cid)  # fmt: skip
     if not ours:  # the agent (or an operator) took the chat first: they speak now, not us
@@ -404,7 +406,8 @@ def _checked(text: str, listings: list[Property], buyer: list[str]) -> list[Disc
 
 def escalation_layer(trigger: str) -> str:
     """Which layer caught an escalation: the rules in code (`execution/escalation_rules.yaml`
-    and the failed-search count), the model's own `hand_off_to_human`, or a failure."""
+    and the failed-search count), the model's own `hand_off_to_human`, or a failure. (The
+    model of message shapes, "shapes", is named by `detect_escalation` itself.)"""
     if trigger == "assistant":
         return "model"
     return "failure" if trigger == "failure" else "rules"

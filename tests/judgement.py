@@ -42,6 +42,7 @@ ESCALATION = {
     "tuning-12": DATA / "escalation_tuning_12.yaml",
     "tuning-13": DATA / "escalation_tuning_13.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
+    "held-out-2": DATA / "heldout" / "escalation_heldout_2.yaml",
 }
 FACT_CHECK = {
     "tuning": DATA / "fact_check_tuning.yaml",
@@ -76,6 +77,8 @@ class EscalationScore:
     false_pos: int = 0
     false_neg: int = 0
     per_trigger: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    layers: Counter[str] = field(default_factory=Counter)
+    """Escalations rightly handed over, by the layer that caught them."""
     misses: list[str] = field(default_factory=list)
 
     @property
@@ -94,7 +97,8 @@ class EscalationScore:
             f"precision {self.precision:.3f}, recall {self.recall:.3f} "
             f"(handed over for nothing: {self.false_pos}, missed: {self.false_neg})"
         )
-        rows = [head]
+        caught = ", ".join(f"{layer} {n}" for layer, n in sorted(self.layers.items()))
+        rows = [head + (f"; caught by {caught}" if caught else "")]
         for trigger in TRIGGERS:
             c = self.per_trigger[trigger]
             p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
@@ -103,15 +107,16 @@ class EscalationScore:
         return rows
 
 
-def score_escalation(name: str, path: Path) -> EscalationScore:
+def score_escalation(name: str, path: Path, model: bool = True) -> EscalationScore:
     """Escalate-or-not decides precision and recall; the trigger named is scored per trigger
-    (right when it is the label or one of the message's `also` labels)."""
+    (right when it is the label or one of the message's `also` labels). `model=False`: the
+    rules alone, without the model of message shapes."""
     score = EscalationScore(name)
     for item in _load(path)["messages"]:
         text, label = item["text"], item["label"]
         also = item.get("also") or []
         labels = {label, *([also] if isinstance(also, str) else also)}
-        found = detect_escalation(text, agent_name=AGENT)
+        found = detect_escalation(text, agent_name=AGENT, model=model)
         guess = found.trigger if found else "none"
         score.size += 1
         score.ordinary += label == "none"
@@ -123,6 +128,7 @@ def score_escalation(name: str, path: Path) -> EscalationScore:
             score.per_trigger[guess]["tp" if hit else "fp"] += 1
         if label != "none" and guess != "none":
             score.true_pos += 1
+            score.layers[found.layer] += 1  # type: ignore[union-attr]
         elif label == "none" and guess != "none":
             score.false_pos += 1
             score.misses.append(f"none -> {guess} ({found.evidence!r}): {text!r}")  # type: ignore[union-attr]
@@ -230,6 +236,8 @@ def main(argv: list[str]) -> int:
         print("\n".join(esc.lines()))
         if show_misses and name.startswith("tuning"):
             print("\n".join(f"    {m}" for m in esc.misses))
+        if not name.startswith("tuning"):  # the tuning corpora trained the model: rules alone
+            print(score_escalation(f"{name}, rules alone", path, model=False).lines()[0])
     for name, path in FACT_CHECK.items():
         if not path.exists():
             print(f"fact check {name}: {path} missing")

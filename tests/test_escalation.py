@@ -156,22 +156,27 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
     ],
 )
 def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
-    """Thirteen tuning sets by thirteen authors; the rules may be shaped by their misses.
-    tuning-2 to tuning-13 were each measured once before any rule read them (README)."""
+    """Thirteen tuning sets by thirteen authors; the rules may be shaped by their misses and
+    the model of message shapes is trained on them, so these figures say little about unseen
+    messages. tuning-2 to tuning-13 were each measured once before any rule read them (README)."""
     score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.size >= 300
     assert score.precision >= precision and score.recall >= recall, "\n".join(score.misses)
 
 
-def test_the_held_out_corpus() -> None:
-    """Written before the rules were changed, by an author who never read them; never tuned
-    against (no misses are printed). The goal is >= 0.95 precision and recall; the floor here
-    guards what was measured (see README, 'Judgement, measured')."""
-    score = score_escalation("held-out", ESCALATION["held-out"])
+@pytest.mark.parametrize(
+    ("name", "precision", "recall"), [("held-out", 0.97, 0.94), ("held-out-2", 0.96, 0.96)]
+)
+def test_the_held_out_corpora(name: str, precision: float, recall: float) -> None:
+    """Each written by an author who never read the rules, committed before it was measured,
+    never tuned against (no misses are printed, the model never trained on it). The goal is
+    >= 0.95 precision and recall; the floor here guards what was measured (see README,
+    'Judgement, measured')."""
+    score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines())
     assert score.size >= 400 and score.ordinary >= 200
-    assert score.precision >= 0.92 and score.recall >= 0.895, score.lines()[0]
+    assert score.precision >= precision and score.recall >= recall, score.lines()[0]
 
 
 @pytest.mark.parametrize(
