@@ -54,6 +54,7 @@ FACT_CHECK = {
     "tuning-7": DATA / "fact_check_tuning_7.yaml",
     "tuning-8": DATA / "fact_check_tuning_8.yaml",
     "tuning-9": DATA / "fact_check_tuning_9.yaml",
+    "tuning-10": DATA / "fact_check_tuning_10.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
 }
 AGENT = "Sarah Tan"
