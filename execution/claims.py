@@ -30,7 +30,9 @@ Kind = Literal[
     "bedrooms",
     "flat_type",
     "size",
+    "land_size",
     "size_gap",
+    "household",
     "availability",
     "order",
     "rank",
@@ -69,6 +71,9 @@ _SCALE = {
     "million": 1_000_000,
 }
 _PER_AREA = re.compile(r"(?i)^\s*(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*sq\.?\s*ft|/sqft)")
+_PER_SQM = re.compile(
+    r"(?i)^\s*(?:psm|per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?\b|/\s*sq\.?\s*m\b|/sqm|per\s+m²)"
+)
 _NOT_A_PRICE_AFTER = re.compile(
     r"(?i)^\s*(?:/|per\b|sq|square|ft|sf\b|m²|m2\b|a\s+month|monthly|p\.?m\.?\b|mth|month|yr|year|annually|%|percent"
     r"|(?:option|booking|deposit|admin|agent|legal|stamp|maintenance|service|conservancy)"
@@ -96,12 +101,12 @@ _SHARE_OF = re.compile(
 _MONEY_WORDS = frozenset(
     "loan loans ltv down downpayment cash duty bsd absd ssd legal fee fees tdsr msr income debt "
     "mortgage instalment instalments repayment repayments valuation commission deposit cpf "
-    "grant grants tax monthly".split()
+    "grant grants tax monthly conveyancing renovation reno".split()
 )
 _MONEY_BEFORE = re.compile(
-    r"(?i)\b(?:(?:bank\s+)?loans?|ltv|down(?:\s*payment)?|cash|stamp\s+duty|bsd|absd|ssd|legal\s+fees?"
+    r"(?i)\b(?:(?:bank\s+)?loans?|ltv|down(?:\s*payment)?|cash|stamp\s+duty|bsd|absd|ssd|legal(?:\s+fees?)?"
     r"|fees?|tdsr|msr|income|debt|mortgage|instal+ments?|repayments?|valuation|commission|deposit"
-    r"|cpf|grants?|tax|monthly)\b(?:[^.;!?$]|(?<=\d)\.(?=\d)){0,45}(?:\$[\d,.]+k?\s*(?:-|to|\u2013)\s*)?"
+    r"|cpf|grants?|tax|monthly|conveyancing|renovation|reno)\b(?:[^.;!?$]|(?<=\d)\.(?=\d)){0,45}(?:\$[\d,.]+k?\s*(?:-|to|\u2013)\s*)?"
     r"(?:s\$|\$)?\s*$"
 )
 """Money that is not a listing's price: a loan, a down payment, stamp duty, fees, income."""
@@ -127,7 +132,20 @@ _BY_GAP = re.compile(
 )
 _LESS = {"cheaper", "less expensive", "lower"}
 _GAP_BEFORE = re.compile(
-    r"(?i)\b(?:difference\s+of|differ\s+by|gap\s+of|apart\s+by)\s*(?:s\$|\$)?\s*$"
+    r"(?i)\b(?:(?:difference|gap)(?:\s+(?:of|is|was|would\s+be|comes\s+to)|\s*:)|differ\s+by"
+    r"|apart\s+by)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
+)
+_SIZES_COMPARED = re.compile(
+    r"(?i)(?:sq\.?\s?ft|sqft|sqm|square\s+feet)\s+(?:\w+\s+){0,3}?(?:bigger|larger|smaller|more|less)"
+    r"(?:\s+[\w-]+)?\s*[(,:]?\s*(?:\d[\d,]*\s*(?:vs\.?|versus)\s*)?$"
+)
+"""A size gap said just before bare figures: the figures are the two sizes."""
+_PER_SQM_BEFORE = re.compile(
+    r"(?i)\b(?:price\s+)?(?:per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?|psm)\b[^.$\d]{0,20}"
+    r"(?:s\$|\$)?\s*$"
+)
+_REMAINDER_BEFORE = re.compile(
+    r"(?i)\bleav(?:es|ing)\s+(?:you\s+|u\s+)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"
 )
 _AFTER_A_SIZE = re.compile(
     r"(?i)(?:sq\.?\s?ft\.?|sqft|square\s+feet|sqm|sq\.?\s?m)\s*(?:vs\.?|versus|against|and)\s*$"
@@ -164,7 +182,17 @@ _SIZE = re.compile(
 _LAND_BEFORE = re.compile(
     r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|:)?\s*(?:about|approx\.?|around|~)?\s*$"
 )
-_LAND_AFTER = re.compile(r"(?i)^\s*(?:\(\d+\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:land|plot|site|lot)\b")
+_LAND_AFTER = re.compile(
+    r"(?i)^\s*(?:\(\d+\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:(?:freehold|leasehold|corner|prime|flat"
+    r"|regular|rectangular|squarish|good)\s+)?(?:land|plot|site|lot)\b"
+)
+_LAND_HEADING = re.compile(r"(?i)^\W*(?:land|plot|site)(?:\s+(?:area|size))?\s*[:\u2014-]")
+"""A line or bullet headed "Land:": every size in it is of the land."""
+_SAME_SIZE_AGAIN = re.compile(
+    r"(?i)^[^.;,\d()]{0,30}[(/]\s*(?:about|approx\.?|around|roughly|~)?\s*$"
+)
+"""Between a size and the same size in the other unit: "1,650 sq ft (about 153 sqm)", "1,650
+sq ft of land (153 sqm)"."""
 _APPROX = re.compile(
     r"(?i)(?:about|around|approx(?:imately|\.)?|roughly|~|close\s+to|nearly|almost|some|circa"
     r"|ard|abt|or\s+so|give\s+or\s+take)\s*(?:s\$|\$)?\s*$"
@@ -176,7 +204,7 @@ _UNDER = re.compile(
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
 _OVER = re.compile(
-    r"(?i)(?:over|above|more\s+than|at\s+least|from|starting(?:\s+from|\s+at)?|upwards\s+of"
+    r"(?i)(?:over|above|more(?:\s+(?:space|room))?\s+than|at\s+least|from|starting(?:\s+from|\s+at)?|upwards\s+of"
     r"|north\s+of|>|min(?:imum)?|bigger\s+than|larger\s+than)"
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
@@ -197,7 +225,7 @@ _BUYERS_BEFORE = re.compile(
     r"(?:\s+(?:for|at|of|about|around|is|was|under|below|up\s+to|within|a|an|the|me|us))*"
     r"(?:\s+[\w-]+(?:\s+[\w-]+)?\s+(?:under|below|within|up\s+to|around|about|of))?"
     r"|\bbudget(?:\s+(?:of|is|was|at|around|about|cap|max|limit|under|below|within|up\s+to))*\b"
-    r"|\bas\s+you\s+\w+|^\W*with(?:\s+(?:a|your)\s+budget\s+of)?)\s*(?:of|is|was|at|:|around|about)?"
+    r"|\bas\s+you\s+\w+,?|^\W*with(?:\s+(?:a|your)\s+budget\s+of)?)\s*(?:of|is|was|at|:|around|about)?"
     r"\s*(?:s\$|\$)?\s*$"
 )
 _BUYERS_AFTER = re.compile(
@@ -400,7 +428,29 @@ _RELATION_TEXT = (
 _RELATION_WORDS = frozenset(_RELATION_TEXT.split())
 _RELATION_TOKEN = re.compile(r"[\w~<>']+")
 """Words of which one is among the last few before a number that is compared, not stated."""
+_HOUSEHOLD = re.compile(
+    r"(?i)\byour\s+(?:\w+\s+)?(\d{1,2})\s+(?:little\s+|young\s+)?(?:kids?|children|child|sons?"
+    r"|daughters?|boys?|girls?|grandkids|grandchildren|pets?|dogs?|cats?)\b"
+    r"|\byour\s+(?:\w+\s+)?family\s+of\s+(\d{1,2})\b|\b(?:all|the)\s+(\d{1,2})\s+of\s+you\b"
+)
+"""A count of the buyer's household the message says ("your 3 kids", "your family of five"):
+the buyer must have written it."""
 _BUYERS_HINT = re.compile(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
+
+
+def land_label(text: str) -> bool:
+    """Whether `text` is a heading that makes the sizes after it the land's ("Land:")."""
+    return _LAND_HEADING.match(text.strip() + ":") is not None
+
+
+def money_label(text: str) -> bool:
+    """Whether `text` ends in words that make the money after them no listing's price."""
+    return _MONEY_BEFORE.search(text) is not None
+
+
+def approximate(text: str, start: int) -> bool:
+    """Whether the number at `start` is said to be approximate ("almost 300 sq ft more")."""
+    return _APPROX.search(_before(text, start, 24)) is not None
 
 
 def _before(text: str, start: int, width: int = 48) -> str:
@@ -424,6 +474,19 @@ def _relation(text: str, start: int) -> Relation:
     return "="
 
 
+_WITH_BEFORE = re.compile(
+    r"(?i)\bwith\s+(?:about|around|roughly|approx\.?|~|only|just)?\s*(?:s\$|\$)?$"
+)
+
+
+def _means(text: str, match: re.Match[str]) -> bool:
+    """ "With 2M, Kim Yam Loft would have been ideal", "in the west with about 1.3 mil, the
+    Clementi one fits": money set off by "with" and a comma is the buyer's means."""
+    after = text[match.end() : match.end() + 2]
+    before = _before(text, match.start(), 24)
+    return after.startswith(",") and _WITH_BEFORE.search(before) is not None
+
+
 def _buyers(text: str, start: int, end: int) -> bool:
     before, after = _before(text, start).lower(), text[end : end + 60].lower()
     if "you" not in before and "budget" not in before and not _BUYERS_HINT.search(after):
@@ -437,7 +500,8 @@ def _prices(text: str) -> list[Claim]:
         digits = match.group(1) or match.group(3) or match.group(5)
         suffix = (match.group(2) or match.group(4) or "").lower()
         after = text[match.end() :]
-        if _NOT_A_PRICE_AFTER.match(after):
+        per_area = _PER_AREA.match(after) or _PER_SQM.match(after)  # "$1,772 per sq ft"
+        if _NOT_A_PRICE_AFTER.match(after) and not per_area:
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
         delta = _DELTA_AFTER.match(after)
@@ -463,13 +527,21 @@ def _prices(text: str) -> list[Claim]:
             # "1,292 sqft vs 1,270 for the Loft": the second figure is a size too
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
-        if _PER_AREA.match(after):
+        per_sqm = _PER_SQM.match(after) or _PER_SQM_BEFORE.search(_before(text, match.start(), 32))
+        if per_sqm or _PER_AREA.match(after):
             if _PSF_GAP.match(after):
                 continue  # "$147 psf cheaper": a gap between two listings' psf, not checked
+            psf = value / SQFT_PER_SQM if per_sqm else value  # "$7,742 per sqm": $719 psf
             claims.append(
-                Claim("psf", value, _relation(text, match.start()), match.start(), match.group(0))
+                Claim("psf", psf, _relation(text, match.start()), match.start(), match.group(0))
             )
             continue
+        if match.group(5) and _SIZES_COMPARED.search(_before(text, match.start(), 40)):
+            # "11 sqft bigger (1,001 vs 990)", "699 sqft more built-up, 3,498 vs 2,799"
+            claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
+            continue
+        if _REMAINDER_BEFORE.search(_before(text, match.start(), 16)):
+            continue  # "leaves you 30k": what is left of the buyer's budget
         window = _before(text, match.start(), 24)
         hinted = "#" in window or "+" in window or _words(window) & _NOT_A_PRICE_WORDS
         if hinted and _NOT_A_PRICE_BEFORE.search(window):
@@ -486,7 +558,7 @@ def _prices(text: str) -> list[Claim]:
                 _relation(text, match.start()),
                 match.start(),
                 match.group(0),
-                _buyers(text, match.start(), match.end()),
+                _buyers(text, match.start(), match.end()) or _means(text, match),
             )
         )
     for match in _HUNDREDS.finditer(text) if "00s" in text else ():
@@ -557,22 +629,30 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
 
 def _sizes(text: str) -> list[Claim]:
     claims = []
+    land_heading = _LAND_HEADING.match(text) is not None
+    land_until = -1  # where the last size of the land ended
     for match in _SIZE.finditer(text):
         value = float(match.group(1).replace(",", ""))
         unit = "sqft" if match.group(2) else "sqm"
+        land = (
+            land_heading
+            or _LAND_BEFORE.search(_before(text, match.start(), 24)) is not None
+            or _LAND_AFTER.match(text[match.end() :]) is not None
+            or (land_until >= 0 and _SAME_SIZE_AGAIN.match(text[land_until : match.start()]))
+        )
         gap = _SIZE_GAP.match(text[match.end() :])
         if gap:  # "118 sq ft bigger than Rivervale": a gap between two listings
+            if land:
+                continue  # a gap between plots: the records seldom hold both
             sqft = value if unit == "sqft" else value * SQFT_PER_SQM
             direction: Relation = ">" if gap.group(1) else "<"
             claims.append(Claim("size_gap", sqft, direction, match.start(), match.group(0)))
             continue
-        if _LAND_BEFORE.search(_before(text, match.start(), 24)) or _LAND_AFTER.match(
-            text[match.end() :]
-        ):
-            continue  # "land 4,300 sqft", "on a 4,300 sqft plot": the land, not the home
+        if land:  # "land 4,300 sqft", "on a 4,300 sqft corner plot": the land, not the home
+            land_until = match.end()
         claims.append(
             Claim(
-                "size",
+                "land_size" if land else "size",
                 f"{value} {unit}",
                 _relation(text, match.start()),
                 match.start(),
@@ -678,6 +758,10 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
     claims = _availability(clause, words) if words & _STATE_WORDS else []
     if numbers:
         claims += [*_prices(clause), *_sizes(clause)]
+        claims += [
+            Claim("household", int(m.group(m.lastindex or 1)), "=", m.start(), m.group(0), True)
+            for m in _HOUSEHOLD.finditer(clause)
+        ]
     if numbers or _ROOM_HINT.search(clause):
         claims += _rooms(clause, about_rooms)
     if words & _ORDER_WORDS:

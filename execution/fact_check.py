@@ -13,6 +13,7 @@ wrote that amount in this conversation. What a buyer wrote is never itself check
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -24,7 +25,10 @@ from functools import lru_cache
 from execution.claims import (
     MAX_TEXT,
     Claim,
+    approximate,
     claims_in,
+    land_label,
+    money_label,
     rooms_in,
     rooms_spoken_of,
     size_in_sqft,
@@ -54,7 +58,7 @@ _CLAUSE = re.compile(
     r"|and\s+it|so\s+it"
     r"|compared|versus|vs\.?)\b)|\b(?=(?:while|whereas|whilst|but|since|because|although|though"
     r"|compared\s+(?:to|with)"
-    r"|versus|vs\.?|(?<!more\s)(?<!less\s)(?<!fewer\s)than)\s)|\band\s+(?=the\s)"
+    r"|versus|vs\.?|(?<!more\s)(?<!less\s)(?<!fewer\s)(?<!space\s)(?<!room\s)than)\s)|\band\s+(?=the\s)"
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _STATED_FLAT = re.compile(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
@@ -174,8 +178,11 @@ _TYPE_WORDS = {
 _ORDINAL = re.compile(
     r"(?i)\b(?:the\s+)?(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)\s+(?:1|one|unit"
     r"|listing|option|flat|condo|property|place|home)\b"
+    r"|\bthe\s+(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)(?=\s+(?:is|was|has|had|costs?)\b"
+    r"|'s\b|\s*[,;:)])|\boption\s+([1-5])\b"
 )
-_ORDINAL_HINT = re.compile(r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth")
+"""The listing shown that many places in: "the 2nd one", "the first is sold", "option 2"."""
+_ORDINAL_HINT = re.compile(r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|option")
 _ORDINALS = {
     "1st": 0,
     "first": 0,
@@ -192,6 +199,7 @@ _REFERENCE_HINT = re.compile(r"(?i)former|latter|other")
 _REFERENCE = re.compile(
     r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
 )
+_COUNT = re.compile(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
 """How many of the buyer's last messages may name what a reply speaks of."""
 _RANKED_REFERENCE = re.compile(
@@ -358,7 +366,8 @@ class _Names:
                 hits += [(m.start(), m.end(), word) for m in pattern.finditer(lowered)]
         ordinals = _ORDINAL.finditer(lowered) if _ORDINAL_HINT.search(lowered) else ()
         for match in ordinals:
-            index = _ORDINALS[match.group(1)]
+            said = match.group(1) or match.group(2)
+            index = _ORDINALS[said] if said else int(match.group(3)) - 1
             if index < count:
                 hits.append((match.start(), match.end(), f"#{index}"))
         hits.sort()
@@ -430,21 +439,25 @@ def _holds(claim: Claim, facts: Facts) -> bool:
             return claim.value not in facts.flat_types
         return claim.value in facts.flat_types
     if claim.kind == "size":
-        if facts.size_sqft is None:
-            return False
-        sqft, unit = size_in_sqft(str(claim.value))
-        recorded = facts.size_sqft if unit == "sqft" else facts.size_sqft / SQFT_PER_SQM
-        stated = sqft if unit == "sqft" else sqft / SQFT_PER_SQM
-        slack = 0.75 / stated if stated else 0.0  # a whole unit of rounding either way
-        return _compare(
-            claim,
-            recorded,
-            tolerance=max(APPROXIMATE, slack),
-            rounded=ROUND,
-            exact=max(0.002, slack),
-            stated=stated,
-        )
+        return facts.size_sqft is not None and _size_holds(claim, facts.size_sqft)
+    if claim.kind == "land_size":  # checked where the record states the land's area
+        return facts.land_sqft is None or _size_holds(claim, facts.land_sqft)
     return _available_as_said(str(claim.value), facts.availability)
+
+
+def _size_holds(claim: Claim, recorded_sqft: float) -> bool:
+    sqft, unit = size_in_sqft(str(claim.value))
+    recorded = recorded_sqft if unit == "sqft" else recorded_sqft / SQFT_PER_SQM
+    stated = sqft if unit == "sqft" else sqft / SQFT_PER_SQM
+    slack = 0.75 / stated if stated else 0.0  # a whole unit of rounding either way
+    return _compare(
+        claim,
+        recorded,
+        tolerance=max(APPROXIMATE, slack),
+        rounded=ROUND,
+        exact=max(0.002, slack),
+        stated=stated,
+    )
 
 
 ROUNDED_EXACT = 0.0025
@@ -526,6 +539,7 @@ class _Reading:
         self.facts = [facts_of(p) for p in listings]
         self.buyer_texts = tuple(buyer_texts)  # read more than once
         self.buyers: set[float] | None = None
+        self.counts: set[int] | None = None  # every whole number the buyer wrote
         self.rooms: set[tuple[str, float | str]] | None = None
         self.context: tuple[int, ...] = ()
         self.seen: list[int] = []  # listings named so far, the latest last
@@ -613,10 +627,19 @@ class _Reading:
         judged: list[_Judged] = []
         about_rooms = rooms_spoken_of(sentence) is not None
         restating = _ACKNOWLEDGED.match(sentence) is not None
+        land = False
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
             answer = sentence[clause[1] : clause[1] + 12]
+            # "Buyer's stamp duty: roughly $77,100": the label says the money is no price
+            label = sentence[max(0, clause[0] - 60) : clause[0]] if piece.startswith(":") else ""
+            money = bool(label) and money_label(label)
+            land = land or (bool(label) and land_label(label))  # to the sentence's end
             for found in claims_in(piece, bool(_YES.match(answer)), about_rooms):
+                if money and found.kind == "price":
+                    continue
+                if land and found.kind == "size":  # "Land: Siglap 1,650 sq ft vs ..."
+                    found = dataclasses.replace(found, kind="land_size")
                 self.checked += 1
                 if self.checked > MAX_CLAIMS:
                     self.problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
@@ -732,6 +755,15 @@ class _Reading:
                 Discrepancy(sentence, claim.text, "a number the buyer never wrote")
             )
             return True
+        if claim.kind == "household":  # "your 3 kids": the buyer said how many
+            if self.counts is None:
+                self.counts = {int(n) for t in self.buyer_texts for n in _COUNT.findall(
+                    message_in_digits(t[:MAX_TEXT]))}  # fmt: skip
+            if claim.value not in self.counts:
+                self.problems.append(
+                    Discrepancy(sentence, claim.text, "a number the buyer never wrote")
+                )
+            return True
         if claim.kind != "price":
             return True  # a size the buyer gave: theirs, not a listing's
         if self.buyers is None:
@@ -778,7 +810,8 @@ class _Reading:
         return _Judged(claim, tuple(range(len(self.listings))), guessed=True)
 
     def _versus(self, claim: Claim, mentions: list[_Mention]) -> int | None:
-        """In "A is 80k more than B (628k vs 548k)" the first figure is A's, the second B's."""
+        """In "A is 80k more than B (628k vs 548k)" the first figure is A's, the second B's;
+        in "A is bigger (1,216 vs 969 sq ft)" after B was named, the second is B's."""
         for match in self.versus:
             side = 0 if match.start(1) <= claim.start < match.end(1) else None
             if match.start(2) <= claim.start < match.end(2):
@@ -788,6 +821,11 @@ class _Reading:
             named = _distinct(
                 m.listings[0] for m in mentions if m.start < match.start() and len(m.listings) == 1
             )
+            if len(named) == 1:  # the other is the one named before it
+                earlier = [i for i in self.introduced if i != named[0]]
+                named = [named[0], earlier[-1]] if earlier else named
+            elif not named:
+                named = self.introduced[-2:]
             return named[-2:][side] if len(named) >= 2 else None
         return None
 
@@ -921,6 +959,9 @@ class _Reading:
         if not after and len(before) >= 2 and _FOIL.search(self.sentence_text[: before[-1].start]):
             # "A is 330k more than B, but you get 270 sqft more": again A against B
             first, second = before[-2].listings, before[-1].listings
+        if not mentions and claim.relation == "~" and len(self.introduced) >= 2:
+            # "Bishan is 1.65M and Tampines 1.58M. The gap is 70k.": the two named last
+            first, second = (self.introduced[-2],), (self.introduced[-1],)
         if not second and len(first) == 1:
             others = {i for m in mentions for i in m.listings} - set(first)
             second = tuple(others) if len(others) == 1 else ()
@@ -939,6 +980,8 @@ class _Reading:
             a, b, tolerance = float(a_facts.price), float(b_facts.price), 0.5
         gap = float(claim.value)
         actual = {"<": b - a, ">": a - b}.get(claim.relation, abs(a - b))
+        if approximate(self.sentence_text, claim.start):  # "almost 300 sq ft more": 291
+            tolerance = max(tolerance, APPROXIMATE * gap)
         if math.isclose(actual, gap, abs_tol=tolerance):
             return None
         return f"the gap is {actual:,.0f}, not {gap:,.0f}"

@@ -26,6 +26,7 @@ _SIZE = re.compile(
     r"(?i)(?<![\d,.])\b(\d[\d,]{0,9}+(?:\.\d{1,3})?)\s*(?:(sq\.?\s?f(?:ee)?t\.?|sqft|square\s+f(?:ee|oo)t|ft²|sf)"
     r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2))(?![a-z])"
 )
+_LAND = re.compile(r"(?i)\b(?:land|plot|site)\b")
 _HDB_TYPES_BY_BEDROOMS = {1: {"2-room"}, 2: {"3-room"}, 3: {"4-room", "5-room"}, 4: {"executive"}}
 
 
@@ -37,6 +38,8 @@ class Facts:
     """HDB flat types the record backs ("4-room", "executive"); empty: not HDB, or unknown."""
     size_sqft: float | None
     availability: str
+    land_sqft: float | None = None
+    """The land's area, where a selling point states it ("Land size 1,650 sq ft")."""
 
 
 def flat_type_of(match: re.Match[str]) -> str:
@@ -82,11 +85,13 @@ def _facts(
         types = frozenset()
     elif not types and bedrooms is not None:
         types = frozenset(_HDB_TYPES_BY_BEDROOMS.get(bedrooms, set()))
+    land_points = [p for p in points if _LAND.search(p)]
+    land = [s for p in land_points for s in sizes_in(p)]
     size: float | None = floor_area_sqft
     if size is None:
-        stated = sizes_in(" ".join([title, *points]))
+        stated = sizes_in(" ".join([title, *(p for p in points if p not in land_points)]))
         size = stated[0] if stated else None
-    return Facts(price, bedrooms, types, size, availability)
+    return Facts(price, bedrooms, types, size, availability, land[0] if land else None)
 
 
 def facts_line(listing: Property) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from execution.fact_check import MAX_CLAIMS, FactCheckFailed, check_facts, require_facts_match
@@ -14,6 +16,10 @@ def listing(
     pid: int, title: str, location: str, price: int, beds: int | None, status: str
 ) -> Property:
     return Property(pid, 1, None, title, location, price, "condo", beds, status, [])
+
+
+def listing_with_size(base: Property, sqft: int) -> Property:
+    return dataclasses.replace(base, floor_area_sqft=sqft)
 
 
 TAMPINES = listing(1, "Treasure at Tampines 3BR", "Tampines Street 11", 1_580_000, 3, "available")
@@ -153,12 +159,13 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-6", 0.94, 0.04),
         ("tuning-7", 0.94, 0.02),
         ("tuning-8", 0.89, 0.03),
-        ("tuning-9", 0.88, 0.17),  # number-dense true messages: still too many false stops
+        ("tuning-9", 0.88, 0.12),  # number-dense true messages: still too many false stops
+        ("tuning-10", 0.96, 0.04),
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
-    """Nine tuning sets by nine authors; the rules may be shaped by their misses. tuning-2
-    to tuning-9 were each measured once before any rule read them (README)."""
+    """Ten tuning sets by ten authors; the rules may be shaped by their misses. tuning-2
+    to tuning-10 were each measured once before any rule read them (README)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -438,6 +445,57 @@ def test_a_short_reply_speaks_of_what_the_buyer_asked_and_a_yes_confirms_it(
     ],
 )  # fmt: skip
 def test_money_that_is_not_a_price_and_the_buyers_criteria_restated(
+    text: str, book: list[Property], buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, book, buyer)
+    assert (found == []) is right, found
+
+
+TERRACE = Property(
+    5, 1, None, "Siglap Hill Terrace", "Siglap Hill", 3_980_000, "landed", 5, "available",
+    ["Land size 1,650 sq ft", "Freehold"], floor_area_sqft=2_800,
+)  # fmt: skip
+SEMI_D = Property(
+    6, 1, None, "Siglap Hill Semi-D", "Siglap Hill", 5_200_000, "landed", 5, "sold",
+    ["Land area 3,000 sq ft"], floor_area_sqft=3_600,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "buyer", "right"),
+    [
+        # the land's area is checked against the selling point that states it
+        ("The land size is 1,650 sq ft, with 2,800 sq ft built-up.", [TERRACE], [], True),
+        ("The land size is 1,560 sq ft, with 2,800 sq ft built-up.", [TERRACE], [], False),
+        ("It sits on 1,650 sq ft of freehold land (about 153 sqm).", [TERRACE], [], True),
+        ("The Semi-D had a land area of 3,600 sq ft.", [SEMI_D], [], False),
+        ("Land: Semi-D 3,000 sq ft vs Terrace 1,650 sq ft", [TERRACE, SEMI_D], [], True),
+        # counts of the buyer's household: the buyer must have written them
+        ("For your 2 kids, Tampines has 3 bedrooms.", BOOK, ["we have two kids"], True),
+        ("For your 3 kids, Tampines has 3 bedrooms.", BOOK, ["we have two kids"], False),
+        ("For your family of five, Tampines works.", BOOK, ["we're a family of four"], False),
+        ("As you said, 3 bedrooms is enough: Tampines has 3.", BOOK, ["hi"], False),
+        # "option 2", "the first is": the listing shown that many places in
+        ("Option 2 is under offer.", [TAMPINES, BISHAN], [], True),
+        ("Option 2 is available.", [TAMPINES, BISHAN], [], False),
+        # gaps: "the gap is", an approximate gap, "X vs Y" with one side named before
+        ("Bishan is $1.65M and Tampines $1.58M. The gap is 70k.", [BISHAN, TAMPINES], [], True),
+        ("Bishan is $1.65M and Tampines $1.58M. The gap is 90k.", [BISHAN, TAMPINES], [],
+         False),
+        ("Tampines is $1.58M. Bishan costs more ($1.65M vs $1.58M).", BOOK, [], True),
+        ("Tampines is $1.58M. Bishan costs more ($1.60M vs $1.58M).", BOOK, [], False),
+        # money that no label makes a price, the buyer's means, a per-sqm price
+        ("Tampines, $1.58M\n• Buyer's stamp duty: roughly $44,600", BOOK, [], True),
+        ("With 1.6M, Tampines at $1.58M fits.", BOOK, ["budget 1.6M"], True),
+        ("With 1.7M, Tampines at $1.58M fits.", BOOK, ["budget 1.6M"], False),
+        ("Tampines at $1.58M leaves you 20k.", BOOK, ["budget 1.6M"], True),
+        ("Treasure at Tampines, 1,000 sqft: about $17,007 per sqm.",
+         [listing_with_size(TAMPINES, 1_000)], [], True),
+        ("Treasure at Tampines, 1,000 sqft: about $19,000 per sqm.",
+         [listing_with_size(TAMPINES, 1_000)], [], False),
+    ],
+)  # fmt: skip
+def test_land_households_ordinals_gaps_and_labelled_money(
     text: str, book: list[Property], buyer: list[str], right: bool
 ) -> None:
     found = check_facts(text, book, buyer)
