@@ -5,15 +5,22 @@ sits in the URL path, so no URL leaves this module unredacted: not in errors, no
 filter rewrites httpx's own request log lines). 429, 5xx, timeouts and connection failures are
 retried with exponential backoff and jitter (tenacity), honouring `Retry-After`; other 4xx are
 not retried and raise a typed error. A 200 means queued by Green API, not delivered.
+
+A send whose request may have reached Green API (a timeout or a lost connection after the
+request went out) is *in doubt*: it is never simply sent again. The caller's `confirm` looks
+for it first (the chat's outgoing journal, the send queue); only a send confirmed missing is
+tried again, and one that cannot be confirmed either way raises `GreenApiInDoubt`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +44,11 @@ ATTEMPT_TIMEOUT_S = 20.0
 """Hard ceiling on one attempt, however slowly a server drips its answer."""
 
 Guard = Callable[[], AbstractAsyncContextManager[None]]
+SENDS = frozenset({"sendMessage", "sendFileByUrl"})
+"""The methods that put something in front of the buyer: never carried out twice."""
+Confirm = Callable[[], Awaitable[dict[str, Any] | None]]
+"""Looks for an in-doubt send: Green API's answer for it when it went out, None when it did
+not; raises `GreenApiInDoubt` when it cannot tell."""
 MAX_RETRY_AFTER_S = 30.0
 RATE_LIMIT_BUDGET_S = 120.0
 """How long a request Green API answers 429 is retried (other failures: `attempts` tries)."""
@@ -84,10 +96,24 @@ class GreenApiUnavailable(GreenApiError):
     """429, 5xx, timeouts or connection failures, still failing after every retry."""
 
 
+class GreenApiInDoubt(GreenApiUnavailable):
+    """The request may have reached Green API and nothing could confirm whether it did: the
+    message may be with the buyer. Never retry it blindly; resolve it from the journal."""
+
+
 class _Retryable(GreenApiError):
-    def __init__(self, message: str, *, status: int | None, retry_after: float | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        retry_after: float | None,
+        in_doubt: bool = False,
+    ) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
+        self.in_doubt = in_doubt
+        """The request went out and its answer was lost: it may have been carried out."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +185,11 @@ class GreenApiClient:
         *,
         quoted_message_id: str | None = None,
         guard: Guard | None = None,
+        confirm: Confirm | None = None,
+        in_doubt: bool = False,
     ) -> str:
-        """Send a text; returns Green API's `idMessage`. `guard`: see `call`."""
+        """Send a text; returns Green API's `idMessage`. `guard`, `confirm`, `in_doubt`: see
+        `call`."""
         if not message:
             raise GreenApiValidationError("message is empty")
         if len(message) > MAX_MESSAGE_CHARS:
@@ -170,7 +199,10 @@ class GreenApiClient:
         body: dict[str, Any] = {"chatId": chat_id, "message": message}
         if quoted_message_id:
             body["quotedMessageId"] = quoted_message_id
-        return _id_message(await self.call(instance, "sendMessage", body, guard=guard))
+        answer = await self.call(
+            instance, "sendMessage", body, guard=guard, confirm=confirm, in_doubt=in_doubt
+        )
+        return _id_message(answer)
 
     async def send_file_by_url(
         self,
@@ -203,12 +235,20 @@ class GreenApiClient:
         body: dict[str, Any],
         *,
         guard: Guard | None = None,
+        confirm: Confirm | None = None,
+        in_doubt: bool = False,
     ) -> dict[str, Any]:
         """POST `body` to `method`, retrying what is worth retrying; the decoded JSON answer.
 
         `guard`, when given, is entered around every attempt (and left before any backoff
         sleep): a send's per-conversation lock and mode check live there. An exception it
         raises is not retried.
+
+        `confirm`, when given, is called before any attempt that follows one whose request may
+        have reached Green API (and before the first when `in_doubt`: an earlier process's
+        attempt may have): its answer is returned instead of sending again. Without it such a
+        request is not retried. A last failure that leaves the request in doubt raises
+        `GreenApiInDoubt`.
         """
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retryable),
@@ -217,20 +257,45 @@ class GreenApiClient:
             reraise=True,
         )
         tries = 0
+        doubt = in_doubt
         try:
             async for attempt in retrying:
                 tries = attempt.retry_state.attempt_number
                 with attempt:
-                    if guard is None:
-                        return await self._post_once(instance, method, body)
-                    async with guard():
-                        return await self._post_once(instance, method, body)
+                    if doubt:
+                        found = await self._confirm(instance, method, confirm)
+                        if found is not None:
+                            return found
+                        doubt = False  # confirmed not sent: safe to send
+                    try:
+                        if guard is None:
+                            return await self._post_once(instance, method, body)
+                        async with guard():
+                            return await self._post_once(instance, method, body)
+                    except _Retryable as exc:
+                        doubt = exc.in_doubt and method in SENDS
+                        raise
         except _Retryable as exc:
+            if doubt:  # the last attempt may have gone out: find out before saying it failed
+                found = await self._confirm(instance, method, confirm)
+                if found is not None:
+                    return found
             raise GreenApiUnavailable(
                 f"{instance.where(method)} failed {tries} times; last: {exc}",
                 status=exc.status,
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _confirm(
+        self, instance: Instance, method: str, confirm: Confirm | None
+    ) -> dict[str, Any] | None:
+        """Green API's answer for an in-doubt request, or None when it is known not sent."""
+        if confirm is None:
+            raise GreenApiInDoubt(
+                f"{instance.where(method)}: the last attempt may have been carried out and "
+                "nothing can confirm it; not sent again"
+            )
+        return await confirm()
 
     def _stop(self, state: RetryCallState) -> bool:
         """`attempts` tries; while Green API only says 429 (rate limited), as many as fit in
@@ -246,27 +311,72 @@ class GreenApiClient:
             return exc.retry_after
         return float(self._backoff(state))
 
+    async def find_sent(
+        self, instance: Instance, chat_id: str, text: str, since: float, known: set[str]
+    ) -> str | None:
+        """The idMessage of a text sent to `chat_id` since `since` (epoch seconds) that is not
+        one of `known`: from the send queue (accepted, not yet sent) or the outgoing journal
+        (which may lag a sent message by up to two minutes). None: not found (yet)."""
+        queue = await self._get(instance, "showMessagesQueue")
+        for item in queue:
+            body = item.get("body") if isinstance(item, dict) else None
+            if isinstance(body, dict) and body.get("chatId") == chat_id:
+                found = item.get("messageID") or item.get("idMessage")
+                if body.get("message") == text and isinstance(found, str) and found not in known:
+                    return found
+        minutes = max(1, math.ceil((time.time() - since) / 60) + 1)
+        journal = await self._get(instance, "lastOutgoingMessages", {"minutes": minutes})
+        for item in journal:
+            if not isinstance(item, dict) or item.get("chatId") != chat_id:
+                continue
+            found, at = item.get("idMessage"), item.get("timestamp")
+            recent = isinstance(at, int | float) and at >= since - 60
+            ours = isinstance(found, str) and found not in known
+            if item.get("textMessage") == text and recent and ours:
+                return str(found)
+        return None
+
+    async def _get(
+        self, instance: Instance, method: str, params: dict[str, Any] | None = None
+    ) -> list[Any]:
+        """GET a journal or queue method once (the caller polls); the decoded JSON list."""
+        answer = await self._post_once(instance, method, params or {}, verb="GET")
+        items = answer.get("items")
+        return items if isinstance(items, list) else []
+
     async def _post_once(
-        self, instance: Instance, method: str, body: dict[str, Any]
+        self, instance: Instance, method: str, body: dict[str, Any], verb: str = "POST"
     ) -> dict[str, Any]:
         try:
-            return await self._attempt(instance, method, body)
+            return await self._attempt(instance, method, body, verb)
         except GreenApiError as exc:
             metrics.GREENAPI_ERRORS.labels(_error_kind(exc)).inc()
             raise
 
     async def _attempt(
-        self, instance: Instance, method: str, body: dict[str, Any]
+        self, instance: Instance, method: str, body: dict[str, Any], verb: str = "POST"
     ) -> dict[str, Any]:
         where = instance.where(method)
         try:
             async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
-                response = await self._client().post(instance.url(method), json=body)
-        except (httpx.TimeoutException, TimeoutError):
-            raise _Retryable(f"{where} timed out", status=None, retry_after=None) from None
-        except httpx.TransportError as exc:
-            raise _Retryable(
+                if verb == "GET":
+                    response = await self._client().get(instance.url(method), params=body)
+                else:
+                    response = await self._client().post(instance.url(method), json=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _Retryable(  # the request never left: nothing can have been carried out
                 f"{where} unreachable ({type(exc).__name__})", status=None, retry_after=None
+            ) from None
+        except (httpx.TimeoutException, TimeoutError):
+            raise _Retryable(
+                f"{where} timed out", status=None, retry_after=None, in_doubt=True
+            ) from None
+        except httpx.TransportError as exc:  # the connection broke after the request left
+            raise _Retryable(
+                f"{where} unreachable ({type(exc).__name__})",
+                status=None,
+                retry_after=None,
+                in_doubt=True,
             ) from None
         status = response.status_code
         if status == 200:
@@ -274,6 +384,8 @@ class GreenApiClient:
                 data = response.json()
             except ValueError:
                 raise GreenApiError(f"{where} answered 200 with a body that is not JSON") from None
+            if verb == "GET" and isinstance(data, list):
+                return {"items": data}  # the journal and queue methods answer a list
             if not isinstance(data, dict):
                 raise GreenApiError(f"{where} answered 200 with unexpected JSON", status=status)
             return data
@@ -328,8 +440,10 @@ class ConsoleGreenApi(GreenApiClient):
         self._deliver = deliver
 
     async def _post_once(
-        self, instance: Instance, method: str, body: dict[str, Any]
+        self, instance: Instance, method: str, body: dict[str, Any], verb: str = "POST"
     ) -> dict[str, Any]:
+        if verb == "GET":  # the journal: a console send never leaves a doubt to resolve
+            return {"items": []}
         if method == "readChat":
             return {"setRead": True}
         self._deliver(str(body.get("chatId")), str(body.get("message") or body.get("urlFile")))

@@ -12,7 +12,10 @@
    Green API.
 5. Every attempt is logged (never the token); each outbound row keeps idMessage, status, attempts
    and the last error.
-6. `on_claim` runs the caller's own bookkeeping in the transaction that claims the key: it
+6. A send whose request may have reached Green API without an answer is never simply sent
+   again: `send_confirm` looks for it first (the echo, Green API's queue and journal). One that
+   stays in doubt leaves its rows pending (the `send_in_doubt` event) for a retry of its key.
+7. `on_claim` runs the caller's own bookkeeping in the transaction that claims the key: it
    happens exactly once per key (a retry or a redone turn does not repeat it), and it can still
    call the send off (the turn's "the buyer wrote again" check, exact only there).
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -39,8 +43,9 @@ from execution.clock import utcnow
 from execution.conversations import Conversation, find_conversation, find_or_create_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
-from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, Instance
+from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, GreenApiInDoubt, Instance
 from execution.runtime import Runtime, open_runtime
+from execution.send_confirm import confirmer
 from execution.send_keys import (
     LIKE_ESCAPE,
     MAX_KEY_LENGTH,
@@ -65,6 +70,8 @@ DUPLICATE_WAIT_S = 30.0
 ABANDONED_AFTER_S = 120.0
 """A pending outbound row this old has lost its sender: longer than any live send can take
 (the guard wait, three Green API attempts and their backoff)."""
+RESUMED_LOOKBACK_S = 86_400.0
+"""How far back Green API's journal is searched for an abandoned send (its default window)."""
 
 
 class SendDiscarded(WaError):
@@ -145,11 +152,12 @@ async def send_whatsapp_message(
     claimed = _claim(
         rt.store, conversation_id, parts, keys, sender, expected_mode_version, on_claim
     )
+    in_doubt = False  # rows an earlier process may have sent before it died
     if claimed is None:
         resumed = _take_over_abandoned(rt.store, conversation_id, idempotency_key, parts)
         if resumed is None:
             return await _result_of_earlier_call(rt.store, conversation_id, keys)
-        claimed, parts = resumed[:3], resumed[3]
+        claimed, parts, in_doubt = resumed[:3], resumed[3], resumed[5]
         if expected_mode_version is not None and resumed[4] is not None:
             expected_mode_version = resumed[4]  # the gate of the call that wrote the rows
         keys = part_keys(idempotency_key, len(parts))
@@ -162,6 +170,10 @@ async def send_whatsapp_message(
     result = SendResult(conversation_id, idempotency_key, "pending", len(parts), list(row_ids))
     for index, (row_id, part) in enumerate(zip(row_ids, parts, strict=True)):
         attempts = 0
+        since = time.time() - (RESUMED_LOOKBACK_S if in_doubt else 0.0)
+        confirm = confirmer(
+            rt, instance, conversation_id, conversation.chat_id, row_id, part, since
+        )
 
         @asynccontextmanager
         async def guarded_attempt(
@@ -180,8 +192,16 @@ async def send_whatsapp_message(
 
         try:
             green_id = await rt.greenapi.send_message(
-                instance, conversation.chat_id, part, guard=guarded_attempt
-            )
+                instance, conversation.chat_id, part, guard=guarded_attempt,
+                confirm=confirm, in_doubt=in_doubt,
+            )  # fmt: skip
+        except GreenApiInDoubt as exc:  # maybe with the buyer: pending until a retry knows
+            _leave_in_doubt(rt.store, row_ids[index:], str(exc), attempts)
+            _record(rt.store, conversation, "send_in_doubt", idempotency_key, sender, str(exc))
+            log.warning("send in doubt: conversation %s: %s", conversation_id, exc)
+            result.status, result.reason = "pending", str(exc)
+            metrics.SENDS.labels(sender, "in_doubt").inc()
+            return result
         except (SendDiscarded, GreenApiError) as exc:
             status: Literal["discarded", "failed"] = (
                 "discarded" if isinstance(exc, SendDiscarded) else "failed"
@@ -280,14 +300,15 @@ def _claim(
 
 def _take_over_abandoned(
     store: Store, conversation_id: int, key: str, parts: list[str]
-) -> tuple[Conversation, Agent, list[int], list[str], int | None] | None:
+) -> tuple[Conversation, Agent, list[int], list[str], int | None, bool] | None:
     """The send that owns `key` stopped mid-way (its process died between writing the rows
     and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`,
     or a caller's send (`wa send`, the operator API) failed and is tried again with the same
     text (`parts`; another text under the same key is refused). Then this call takes the rows
     over, atomically, and sends their original text under the mode version they were written
-    for (the last element). (If Green API did receive the first
-    attempt, its echo marked the rows sent meanwhile: see `webhook_handler`.) A key another
+    for, and says whether they are in doubt (abandoned: the earlier process may have sent them,
+    so they are looked for before being sent: `send_confirm`; if Green API did receive them,
+    their echo may already have marked them sent: see `webhook_handler`). A key another
     conversation owns is not found here (`_result_of_earlier_call` says so)."""
     stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
     with store.transaction() as tx:
@@ -324,7 +345,7 @@ def _take_over_abandoned(
     how = "retrying failed" if failed else "resuming abandoned"
     log.warning("%s send %s (%d part(s))", how, key, len(rows))
     return (conversation, agent, [r["message_id"] for r in rows], [r["text"] for r in rows],
-            rows[0]["mode_version"])  # fmt: skip
+            rows[0]["mode_version"], not failed)  # fmt: skip
 
 
 async def _result_of_earlier_call(
@@ -380,6 +401,25 @@ def _mark_sent(
             "UPDATE conversations SET last_message_at = :now WHERE conversation_id = :id",
             {"id": conversation_id, "now": utcnow()},
         )
+
+
+def _leave_in_doubt(store: Store, row_ids: list[int], error: str, attempts: int) -> None:
+    """Rows that may have reached the buyer stay pending (a retry of the key resolves them),
+    with why; the clock of their abandonment starts now."""
+    with store.transaction() as tx:
+        for n, row_id in enumerate(row_ids):
+            tx.execute(
+                "UPDATE messages SET error = :error, attempts = :attempts, send_started_at = :now "
+                "WHERE message_id = :id AND status = 'pending'",
+                {
+                    "error": f"in doubt: {error}"
+                    if n == 0
+                    else "not sent: an earlier part is in doubt",
+                    "attempts": attempts if n == 0 else 0,
+                    "id": row_id,
+                    "now": utcnow(),
+                },
+            )
 
 
 def _finish_rest(store: Store, row_ids: list[int], status: str, error: str, attempts: int) -> None:

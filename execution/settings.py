@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     metrics_public: bool = Field(
         False, description="Serve /metrics without the admin token (a scraper on a private net)."
     )
+    greenapi_journal_lag_seconds: float = Field(
+        120.0,
+        ge=0,
+        le=600,
+        description="How long Green API's outgoing journal may lag a sent message: a send in "
+        "doubt is looked for this long before it is tried again.",
+    )
     debounce_seconds: float = Field(
         2.0, ge=0, le=60, description="Buyer messages this close together form one turn."
     )

@@ -1,5 +1,7 @@
 """A loopback fake of Green API's HTTP API: a real HTTP server that records every request and
 answers like Green API, or with scripted failures (429 with Retry-After, 5xx, slow answers).
+`GET lastOutgoingMessages` lists the texts it accepted (after `journal_lag` seconds, as Green
+API's journal lags), `GET showMessagesQueue` an empty queue.
 
 It is trusted because tests drive it with the official `whatsapp-api-client-python` client and
 get the answers Green API documents (tests/test_greenapi.py).
@@ -18,7 +20,9 @@ from typing import Any
 
 from replay.loopback import Answer, LoopbackServer
 
-_PATH = re.compile(r"^/waInstance(?P<instance>[^/]+)/(?P<method>[A-Za-z]+)/(?P<token>[^/?]+)$")
+_PATH = re.compile(
+    r"^/waInstance(?P<instance>[^/]+)/(?P<method>[A-Za-z]+)/(?P<token>[^/?]+)(?:\?.*)?$"
+)
 
 Scripted = Answer  # the name the tests use for a scripted answer
 
@@ -44,6 +48,8 @@ class FakeGreenApi(LoopbackServer):
         self.requests: list[Recorded] = []
         self._script: dict[str, deque[Answer]] = {}
         self._lock = threading.Lock()
+        self.journal_lag = 0.0
+        """Seconds before an accepted send shows in `lastOutgoingMessages`."""
 
     def script(self, method: str, *answers: Answer) -> None:
         """Queue answers for `method`; once used up, it answers like Green API again."""
@@ -60,7 +66,7 @@ class FakeGreenApi(LoopbackServer):
         if not match:
             return Answer(404, {"message": "not found"})
         record = Recorded(
-            match["instance"], match["method"], match["token"], body, time.monotonic()
+            match["instance"], match["method"], match["token"], body or {}, time.monotonic()
         )
         with self._lock:
             self.requests.append(record)
@@ -75,6 +81,10 @@ class FakeGreenApi(LoopbackServer):
     def _documented_answer(self, record: Recorded) -> Answer:
         if self.instances.get(record.instance) != record.token:
             return Answer(401, "Unauthorized")
+        if record.method == "lastOutgoingMessages":
+            return Answer(200, self._journal(record.instance))
+        if record.method == "showMessagesQueue":
+            return Answer(200, [])
         if "chatId" not in record.body:
             return Answer(400, {"message": "Validation failed. Details: 'chatId' is required"})
         if record.method in ("sendMessage", "sendFileByUrl"):
@@ -82,6 +92,29 @@ class FakeGreenApi(LoopbackServer):
         if record.method == "readChat":
             return Answer(200, {"setRead": True})
         return Answer(404, {"message": f"unknown method {record.method}"})
+
+    def _journal(self, instance: str) -> list[dict[str, Any]]:
+        shown_before = time.monotonic() - self.journal_lag
+        with self._lock:
+            sent = [
+                r
+                for r in self.requests
+                if r.instance == instance and r.method == "sendMessage" and r.answered == 200
+                and r.id_message and r.at <= shown_before
+            ]  # fmt: skip
+        return [
+            {
+                "type": "outgoing",
+                "idMessage": r.id_message,
+                "timestamp": int(r.wall),
+                "typeMessage": "textMessage",
+                "chatId": r.body.get("chatId"),
+                "textMessage": r.body.get("message"),
+                "statusMessage": "sent",
+                "sendByApi": True,
+            }
+            for r in reversed(sent)
+        ]
 
 
 def main() -> None:

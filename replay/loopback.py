@@ -14,7 +14,7 @@ from typing import Any, Self
 @dataclass
 class Answer:
     status: int
-    body: dict[str, Any] | str | None = None
+    body: dict[str, Any] | list[Any] | str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
 
@@ -56,13 +56,18 @@ class LoopbackServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._serve(server.answer(self.path, dict(self.headers), None))
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {"_unparsed": raw.decode(errors="replace")}
-                answer = server.answer(self.path, dict(self.headers), body)
+                self._serve(server.answer(self.path, dict(self.headers), body))
+
+            def _serve(self, answer: Answer) -> None:
                 if answer.delay:
                     time.sleep(answer.delay)
                 payload = (

@@ -21,6 +21,9 @@ from execution.store.migrate import migrate
 from tests.servers import ServerUnavailable, ThrowawayPostgres, ThrowawayRedis
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+os.environ.setdefault("WA_GREENAPI_JOURNAL_LAG_SECONDS", "0.3")
+"""The fake Green API's journal shows a send at once: a send in doubt is resolved in 0.3 s
+(a real instance's journal may lag two minutes: the default)."""
 TEMPLATE_DB = "wa_template"
 _db_numbers = itertools.count()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from execution.greenapi import (
     MAX_MESSAGE_CHARS,
     GreenApiAuthError,
     GreenApiClient,
+    GreenApiInDoubt,
     GreenApiQuotaError,
     GreenApiUnavailable,
     GreenApiValidationError,
@@ -57,6 +60,12 @@ def test_official_client_against_the_fake(fake: FakeGreenApi) -> None:
     assert sent.code == 200 and isinstance(sent.data["idMessage"], str)
     file = api.sending.sendFileByUrl(GROUP, "https://example.com/brochure.pdf", "brochure.pdf")
     assert file.code == 200 and file.data["idMessage"]
+    journal = api.journals.lastOutgoingMessages(minutes=5)
+    assert journal.code == 200 and journal.data[0]["idMessage"] == sent.data["idMessage"]
+    assert journal.data[0]["textMessage"] == "Hello from the official client"
+    assert journal.data[0]["chatId"] == PERSON and journal.data[0]["sendByApi"] is True
+    queue = api.queues.showMessagesQueue()
+    assert queue.code == 200 and queue.data == []
     read = api.marking.readChat(PERSON)
     assert read.code == 200 and read.data == {"setRead": True}
     wrong = API.GreenAPI(INSTANCE_ID, "not-the-token", host=fake.url).sending.sendMessage(
@@ -66,6 +75,8 @@ def test_official_client_against_the_fake(fake: FakeGreenApi) -> None:
     assert [(r.method, r.body.get("chatId")) for r in fake.requests] == [
         ("sendMessage", PERSON),
         ("sendFileByUrl", GROUP),
+        ("lastOutgoingMessages", None),
+        ("showMessagesQueue", None),
         ("readChat", PERSON),
         ("sendMessage", PERSON),
     ]
@@ -148,7 +159,9 @@ def test_a_rate_limit_longer_than_the_budget_gives_up_clearly(fake: FakeGreenApi
     assert caught.value.status == 429 and len(fake.requests) > 2  # past the 2 tries
 
 
-def test_slow_answers_time_out_and_are_retried(fake: FakeGreenApi) -> None:
+def test_a_send_answered_too_late_is_in_doubt_and_never_sent_again_blindly(
+    fake: FakeGreenApi,
+) -> None:
     fake.script("sendMessage", Scripted(200, {"idMessage": "LATE"}, delay=1.0))
 
     async def send(client: GreenApiClient) -> str:
@@ -158,8 +171,64 @@ def test_slow_answers_time_out_and_are_retried(fake: FakeGreenApi) -> None:
         async with httpx.AsyncClient(timeout=0.2) as http:
             return await with_client(send, http=http)
 
-    assert run(go()) != "LATE"  # the second attempt's answer
-    assert len(fake.requests) == 2
+    with pytest.raises(GreenApiInDoubt, match="may have been carried out"):
+        run(go())
+    assert len(fake.sent()) == 1  # Green API has it once: not sent a second time
+
+
+def test_a_send_in_doubt_is_found_in_the_journal_instead_of_sent_again(
+    fake: FakeGreenApi,
+) -> None:
+    fake.script("sendMessage", Scripted(200, {"idMessage": "LATE"}, delay=1.0))
+    began = time.time()
+
+    async def send(client: GreenApiClient) -> str:
+        async def confirm() -> dict[str, Any] | None:
+            found = await client.find_sent(instance(fake), PERSON, "x", began, set())
+            return {"idMessage": found} if found else None
+
+        return await client.send_message(instance(fake), PERSON, "x", confirm=confirm)
+
+    async def go() -> str:
+        async with httpx.AsyncClient(timeout=0.2) as http:
+            return await with_client(send, http=http)
+
+    assert run(go()) == "LATE"  # the id Green API gave the one send it took
+    assert len(fake.sent()) == 1
+
+
+def test_a_send_in_doubt_that_never_arrived_is_sent_again(fake: FakeGreenApi) -> None:
+    fake.script("sendMessage", Scripted(504, {"message": "timeout"}, delay=1.0))
+    looked: list[str] = []
+
+    async def send(client: GreenApiClient) -> str:
+        async def confirm() -> dict[str, Any] | None:
+            found = await client.find_sent(instance(fake), PERSON, "x", time.time(), set())
+            looked.append(str(found))
+            return None
+
+        return await client.send_message(instance(fake), PERSON, "x", confirm=confirm)
+
+    async def go() -> str:
+        async with httpx.AsyncClient(timeout=0.2) as http:
+            return await with_client(send, http=http)
+
+    assert run(go()) != "LATE" and looked == ["None"]
+    assert len(fake.sent()) == 1  # the second attempt: the first never reached Green API
+
+
+def test_a_slow_read_receipt_is_simply_retried(fake: FakeGreenApi) -> None:
+    fake.script("readChat", Scripted(200, {"setRead": True}, delay=1.0))
+
+    async def read(client: GreenApiClient) -> bool:
+        return await client.read_chat(instance(fake), PERSON)
+
+    async def go() -> bool:
+        async with httpx.AsyncClient(timeout=0.2) as http:
+            return await with_client(read, http=http)
+
+    assert run(go()) is True
+    assert len([r for r in fake.requests if r.method == "readChat"]) == 2
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 
 from execution import send_keys
@@ -500,3 +501,63 @@ def test_a_callers_key_with_like_wildcards_matches_only_itself(world: dict[str, 
     again = send(world, long_b, sender="HUMAN", idempotency_key=key(1, "a_1"))
     assert again.duplicate and again.status == "sent"
     assert len(world["fake"].sent()) == 4
+
+
+# --- sends in doubt (issue 15.2): confirmed from Green API's journal, never sent twice --------
+
+
+def _abandon(store: Store, conversation_id: int) -> None:
+    """As if the process died after Green API took the send, before it heard the answer."""
+    long_ago = datetime.now(UTC) - timedelta(seconds=600)
+    with store.transaction() as tx:
+        tx.execute(
+            "UPDATE messages SET status = 'pending', green_message_id = NULL, sent_at = NULL, "
+            "send_started_at = :t, created_at = :t WHERE conversation_id = :id",
+            {"t": long_ago, "id": conversation_id},
+        )
+
+
+def test_an_abandoned_send_green_api_took_is_found_not_sent_again(world: dict[str, Any]) -> None:
+    first = send(world, "Viewing confirmed for Sat 10am")
+    assert first.status == "sent"
+    _abandon(world["store"], world["conversation_id"])
+    again = send(world, "Viewing confirmed for Sat 10am")
+    assert again.status == "sent" and again.green_message_ids == first.green_message_ids
+    assert len(world["fake"].sent()) == 1  # the buyer has it once
+    [row] = rows(world["store"], world["conversation_id"])
+    assert (row["status"], row["green_message_id"]) == ("sent", first.green_message_ids[0])
+
+
+def test_an_abandoned_send_green_api_never_got_is_sent_once(world: dict[str, Any]) -> None:
+    send(world, "Viewing confirmed for Sat 10am")
+    _abandon(world["store"], world["conversation_id"])
+    world["fake"].requests.clear()  # Green API never had it
+    again = send(world, "Viewing confirmed for Sat 10am")
+    assert again.status == "sent" and len(world["fake"].sent()) == 1
+    assert [r["status"] for r in rows(world["store"], world["conversation_id"])] == ["sent"]
+
+
+def test_a_send_that_cannot_be_confirmed_stays_pending_in_doubt(world: dict[str, Any]) -> None:
+    fake: FakeGreenApi = world["fake"]
+    fake.script("sendMessage", Scripted(200, {"idMessage": "LATE1"}, delay=1.0))
+    for method in ("showMessagesQueue", "lastOutgoingMessages"):
+        fake.script(method, *[Scripted(500, {"message": "down"})] * 50)
+
+    async def go(rt: Runtime) -> SendResult:
+        return await send_whatsapp_message(
+            rt, world["conversation_id"], "Hello!", idempotency_key="test:doubt"
+        )
+
+    async def with_short_timeout() -> SendResult:
+        async with httpx.AsyncClient(timeout=0.3) as http:
+            client = GreenApiClient(http, backoff_initial=0.01, backoff_max=0.05)
+            rt = Runtime(load_settings(), world["store"], world["coordinator"], client)
+            return await go(rt)
+
+    result = asyncio.run(with_short_timeout())
+    assert result.status == "pending" and "journal could not be read" in (result.reason or "")
+    [row] = rows(world["store"], world["conversation_id"])
+    assert row["status"] == "pending" and row["error"].startswith("in doubt:")
+    assert len(fake.sent()) == 1  # not sent a second time while in doubt
+    kinds = [e["kind"] for e in events(world["store"], conversation_id=world["conversation_id"])]
+    assert "send_in_doubt" in kinds
