@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from execution import agents, conversations, db, escalation, followups, properties, viewings
+from execution import (
+    agents,
+    conversations,
+    db,
+    escalation,
+    followups,
+    properties,
+    stuck_sends,
+    viewings,
+)
 from execution.cli_support import make_app
 from execution.send_whatsapp_message import send_command
 from execution.set_mode import set_mode_command
@@ -23,6 +32,7 @@ app.add_typer(escalation.app, name="escalation")
 app.add_typer(viewings.app, name="viewings")
 app.add_typer(followups.app, name="followups")
 app.add_typer(directives.app, name="directives")
+app.add_typer(stuck_sends.app, name="sends")
 app.command("send")(send_command)
 app.command("set-mode")(set_mode_command)
 app.command("run")(run_directive_command)

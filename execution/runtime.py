@@ -30,7 +30,7 @@ def open_runtime(settings: Settings | None = None, *, pool_size: int = 4) -> Ite
     """Open every shared client from settings; close them all on exit.
 
     The Green API client is async: close it with `await runtime.greenapi.aclose()` in the event
-    loop that used it (`run_async` in the CLI does).
+    loop that used it (each command's own coroutine does, in a `finally`).
     """
     settings = settings or load_settings()
     store = open_store(settings.resolved_database_url, pool_size=pool_size)

@@ -513,6 +513,11 @@ def send_command(
         print_json(result)
     if result.status in ("failed", "discarded"):
         raise WaError(f"message {result.status}: {result.reason}")
+    if result.status == "pending":
+        raise WaError(
+            f"message in doubt: {result.reason} (retry with the same --idempotency-key, or "
+            "`wa sends resolve` in a few minutes, to settle it)"
+        )
     if not as_json:
         console.print(
             f"Sent to conversation {result.conversation_id}"

@@ -32,6 +32,7 @@ from execution.incidents import record_incident
 from execution.runtime import Runtime, open_runtime
 from execution.send_whatsapp_message import ABANDONED_AFTER_S
 from execution.settings import Settings, load_settings
+from execution.stuck_sends import SWEEP_EVERY_S, resolve_stuck_sends
 from execution.turn_queue import (
     FinalStatus,
     TurnJob,
@@ -117,11 +118,15 @@ class TurnWorker:
         self.started.set()
         pause = IDLE_POLL_S
         next_recovery = self._loop.time() + self.lease / 2
+        next_sweep = self._loop.time() + SWEEP_EVERY_S
         while not self._stopping:
             try:
                 if self._loop.time() >= next_recovery:  # turns of workers that died
                     next_recovery = self._loop.time() + self.lease / 2
                     await self._recover(everything=False)
+                if self._loop.time() >= next_sweep:  # sends left pending for good
+                    next_sweep = self._loop.time() + SWEEP_EVERY_S
+                    await resolve_stuck_sends(self.rt)
                 await self._start_due()
                 pause = IDLE_POLL_S
             except WaError as exc:  # database or Redis down: keep trying, slower

@@ -29,6 +29,7 @@ from execution.send_whatsapp_message import SendResult, send_whatsapp_message, s
 from execution.set_mode import set_mode_ai, set_mode_human
 from execution.settings import load_settings
 from execution.store import Store
+from execution.stuck_sends import resolve_stuck_sends
 from replay.fake_greenapi import FakeGreenApi, Scripted
 
 INSTANCE_ID = "1101000001"
@@ -561,3 +562,40 @@ def test_a_send_that_cannot_be_confirmed_stays_pending_in_doubt(world: dict[str,
     assert len(fake.sent()) == 1  # not sent a second time while in doubt
     kinds = [e["kind"] for e in events(world["store"], conversation_id=world["conversation_id"])]
     assert "send_in_doubt" in kinds
+
+
+def test_the_sweeper_settles_rows_left_pending_from_the_journal(world: dict[str, Any]) -> None:
+    store, cid, fake = world["store"], world["conversation_id"], world["fake"]
+    taken = send(world, "Taken by Green API")
+    lost = send(world, "Never reached Green API")
+    fresh = send(world, "Still being sent")
+    _abandon(store, cid)  # all three pending, as a dead process left them
+    # Green API has only the first: the others never reached it
+    fake.requests[:] = [r for r in fake.requests if r.body.get("message") == "Taken by Green API"]
+    with store.transaction() as tx:  # the third is a live send's: it began just now
+        tx.execute("UPDATE messages SET send_started_at = :now WHERE message_id = :id",
+                   {"now": datetime.now(UTC), "id": fresh.message_ids[0]})  # fmt: skip
+    done = run_with(world, lambda rt: resolve_stuck_sends(rt, older_than=300))
+    outcome = {r.message_id: (r.outcome, r.green_message_id) for r in done}
+    assert outcome == {
+        taken.message_ids[0]: ("sent", taken.green_message_ids[0]),
+        lost.message_ids[0]: ("failed", None),
+    }
+    statuses = [r["status"] for r in rows(store, cid)]
+    assert statuses == ["sent", "failed", "pending"]
+    kinds = [e["kind"] for e in events(store, conversation_id=cid)]
+    assert "send_confirmed" in kinds and "send_failed" in kinds
+    assert len(fake.sent()) == 1  # the sweeper sends nothing
+
+
+def test_the_sweeper_leaves_a_row_in_doubt_while_the_journal_is_unreadable(
+    world: dict[str, Any],
+) -> None:
+    store, cid, fake = world["store"], world["conversation_id"], world["fake"]
+    send(world, "Taken by Green API")
+    _abandon(store, cid)
+    fake.script("showMessagesQueue", Scripted(503, {"message": "down"}))
+    [done] = run_with(world, lambda rt: resolve_stuck_sends(rt, older_than=300))
+    assert done.outcome == "unknown" and [r["status"] for r in rows(store, cid)] == ["pending"]
+    [again] = run_with(world, lambda rt: resolve_stuck_sends(rt, older_than=300))
+    assert again.outcome == "sent"

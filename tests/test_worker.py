@@ -9,12 +9,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from execution import send_keys
+from execution.conversations import find_or_create_conversation
 from execution.coordination import Coordinator
 from execution.greenapi import GreenApiClient
 from execution.runtime import Runtime
@@ -22,6 +24,7 @@ from execution.send_whatsapp_message import send_whatsapp_message
 from execution.settings import load_settings
 from execution.store import Store
 from execution.turn_queue import due_turns, start_turn
+from orchestrator import worker as worker_module
 from orchestrator.providers.base import Entry, ModelTurn
 from orchestrator.tools import Tool
 from replay.fake_greenapi import FakeGreenApi
@@ -423,3 +426,30 @@ def test_no_ladder_for_a_chat_the_agent_took_meanwhile(world: World) -> None:
     with world.store.read() as tx:
         pending = tx.scalar("SELECT COUNT(*) FROM followups WHERE status = 'pending'")
     assert pending == 0
+
+
+def test_the_server_sweeps_sends_left_pending_for_good(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row a dead process left pending an hour ago, which Green API never got: the server's
+    worker settles it as failed without sending anything (issue 15.2c)."""
+    monkeypatch.setattr(worker_module, "SWEEP_EVERY_S", 0.1)
+    agent_id = agent_for(world.store, OWN_INSTANCE)
+    conversation = find_or_create_conversation(world.store, agent_id, "6590000042@c.us", "B")
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with world.store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
+            "idempotency_key, status, created_at, send_started_at) VALUES (:agent, :cid, 'out', "
+            "'AI', 'Hello from a dead process', 'dead:1', 'pending', :t, :t)",
+            {"agent": agent_id, "cid": conversation.conversation_id, "t": long_ago},
+        )
+
+    def settled() -> bool:
+        with world.store.read() as tx:
+            row = tx.fetchone("SELECT status FROM messages WHERE idempotency_key = 'dead:1'")
+        return row is not None and row["status"] == "failed"
+
+    with serving(world):
+        assert wait_until(settled)
+    assert world.fake.sent() == []
