@@ -56,6 +56,7 @@ FACT_CHECK = {
     "tuning-9": DATA / "fact_check_tuning_9.yaml",
     "tuning-10": DATA / "fact_check_tuning_10.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
+    "held-out-2": DATA / "heldout" / "fact_check_heldout_2.yaml",
 }
 AGENT = "Sarah Tan"
 """The agent the corpora's buyers write to."""

@@ -500,3 +500,12 @@ def test_land_households_ordinals_gaps_and_labelled_money(
 ) -> None:
     found = check_facts(text, book, buyer)
     assert (found == []) is right, found
+
+
+def test_the_second_held_out_corpus() -> None:
+    """Written this session by an author who never read the checker, measured once as
+    committed (91.6% stopped, 9.1% true stopped): the floor guards that first figure."""
+    score = score_fact_check("held-out-2", FACT_CHECK["held-out-2"])
+    SUMMARY_LINES.extend(score.lines()[:1])
+    assert score.wrong >= 160 and score.true >= 150
+    assert score.stop_rate >= 0.91 and score.false_stop_rate <= 0.10, score.lines()[0]
