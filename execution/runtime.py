@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from execution.coordination import Coordinator, open_coordinator
-from execution.greenapi import GreenApiClient
+from execution.greenapi import GreenApiClient, Instance
 from execution.settings import Settings, load_settings
 from execution.store import Store, open_store
 from execution.store.migrate import require_current_schema
+
+if TYPE_CHECKING:
+    from execution.agents import Agent
 
 
 @dataclass
@@ -23,6 +27,14 @@ class Runtime:
     store: Store
     coordinator: Coordinator
     greenapi: GreenApiClient
+
+    def instance_of(self, agent: Agent) -> Instance:
+        """The agent's Green API instance (its own api url, else the configured default)."""
+        return Instance(
+            api_url=agent.api_url or self.settings.greenapi_url,
+            instance_id=agent.instance_id,
+            api_token=agent.api_token,
+        )
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from typing import Any
 
 from execution.greenapi import Confirm, GreenApiError, GreenApiInDoubt, Instance
 from execution.runtime import Runtime
+from execution.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def confirmer(
                 return {"idMessage": echoed}
             error: GreenApiError | None = None
             try:
-                known = _known_ids(rt, conversation_id)
+                known = known_message_ids(rt.store, conversation_id)
                 found = await rt.greenapi.find_sent(instance, chat_id, text, since, known)
             except GreenApiError as exc:
                 found, error = None, exc
@@ -85,9 +86,9 @@ def _echoed(rt: Runtime, row_id: int) -> str | None:
     return str(row["green_message_id"]) if row and row["green_message_id"] else None
 
 
-def _known_ids(rt: Runtime, conversation_id: int) -> set[str]:
+def known_message_ids(store: Store, conversation_id: int) -> set[str]:
     """The idMessages the conversation's stored messages already carry: never this send."""
-    with rt.store.transaction() as tx:
+    with store.read() as tx:
         rows = tx.fetchall(
             "SELECT green_message_id FROM messages WHERE conversation_id = :cid "
             "AND green_message_id IS NOT NULL",

@@ -43,7 +43,7 @@ from execution.clock import utcnow
 from execution.conversations import Conversation, find_conversation, find_or_create_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
-from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, GreenApiInDoubt, Instance
+from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, GreenApiInDoubt
 from execution.runtime import Runtime, open_runtime
 from execution.send_confirm import confirmer
 from execution.send_keys import (
@@ -162,11 +162,7 @@ async def send_whatsapp_message(
             expected_mode_version = resumed[4]  # the gate of the call that wrote the rows
         keys = part_keys(idempotency_key, len(parts))
     conversation, agent, row_ids = claimed
-    instance = Instance(
-        api_url=agent.api_url or rt.settings.greenapi_url,
-        instance_id=agent.instance_id,
-        api_token=agent.api_token,
-    )
+    instance = rt.instance_of(agent)
     result = SendResult(conversation_id, idempotency_key, "pending", len(parts), list(row_ids))
     for index, (row_id, part) in enumerate(zip(row_ids, parts, strict=True)):
         attempts = 0

@@ -25,8 +25,9 @@ from execution.audit import record_event
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.clock import utcnow
 from execution.errors import WaError
-from execution.greenapi import GreenApiError, Instance
+from execution.greenapi import GreenApiError
 from execution.runtime import Runtime, open_runtime
+from execution.send_confirm import known_message_ids
 from execution.send_whatsapp_message import ABANDONED_AFTER_S, RESUMED_LOOKBACK_S
 
 log = logging.getLogger(__name__)
@@ -73,19 +74,8 @@ async def _resolve(rt: Runtime, row: dict[str, object], stale: object) -> Resolu
     message_id, cid = int(str(row["message_id"])), int(str(row["conversation_id"]))
     with rt.store.read() as tx:
         agent = find_agent(tx, int(str(row["agent_id"])))
-        known = {
-            str(r["green_message_id"])
-            for r in tx.fetchall(
-                "SELECT green_message_id FROM messages WHERE conversation_id = :cid "
-                "AND green_message_id IS NOT NULL",
-                {"cid": cid},
-            )
-        }
-    instance = Instance(
-        api_url=agent.api_url or rt.settings.greenapi_url,
-        instance_id=agent.instance_id,
-        api_token=agent.api_token,
-    )
+    known = known_message_ids(rt.store, cid)
+    instance = rt.instance_of(agent)
     try:
         found = await rt.greenapi.find_sent(
             instance, str(row["chat_id"]), str(row["text"]), time.time() - RESUMED_LOOKBACK_S, known
