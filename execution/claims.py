@@ -250,7 +250,7 @@ _SOLD = re.compile(
 )
 _PENDING = re.compile(
     r"(?i)\b(?:reserved|under\s+offer|on\s+hold|pending\b(?!\s+(?:your|you|confirmation|approval"
-    r"|the\s+agent|sarah|her|his))|(?:an?\s+)?offer\s+(?:pending|accepted|in\s+progress)"
+    r"|the\s+agent|her|his|\w+'s\s+(?:confirmation|approval|reply|ok|go-ahead)))|(?:an?\s+)?offer\s+(?:pending|accepted|in\s+progress)"
     r"|(?:has|got|received)\s+an?\s+(?:\w+\s+)?offer"
     r"|(?:someone|somebody|another\s+(?:buyer|party|family|agent'?s\s+buyer)|an?\s+buyer|they)\s+"
     r"(?:has\s+|have\s+|had\s+)?(?:already\s+|just\s+)?(?:put\s+down|put\s+in|paid|made|placed)\s+"

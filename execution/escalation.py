@@ -23,7 +23,7 @@ from rich.text import Text
 
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.errors import ConfigurationError
-from execution.escalation_model import Model, default_model
+from execution.escalation_model import Model, default_model, mask_agent
 from execution.regex_gate import lower_for_gate, may_match
 
 FAILED_SEARCHES_LIMIT = 3
@@ -78,7 +78,7 @@ _KINDS = ("patterns", "unless", "statements", "questions")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _SENTENCES = re.compile(r"(?<=[.!?。])\s+|\n+|(?<=[?\uff1f])(?=\S)")
 _QUESTION = re.compile(
-    r"(?i)[?\uff1f]\s*\W*$|[吗嗎呢]\W*$|^\W*(?:(?:hi|hello|hey|ok|okay|also|and|but|so|btw|sarah|hmm|oh)\W+)*"
+    r"(?i)[?\uff1f]\s*\W*$|[吗嗎呢]\W*$|^\W*(?:(?:hi|hello|hey|ok|okay|also|and|but|so|btw|agentname|hmm|oh)\W+)*"
     r"(?:is|are|am|was|were|any|how|what|what's|whats|does|do|did|will|can|could|would|should"
     r"|may|must|where|when|which|who|whom|why|got|if|need|isit|izit|issit|pls\s+advise"
     r"|i\s+(?:want|would\s+like|need)\s+to\s+(?:know|check|ask)|wondering|just\s+checking)\b"
@@ -173,10 +173,11 @@ def normalize_message(text: str) -> str:
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
-def _sentences(message: str) -> list[tuple[str, bool]]:
-    """The message's sentences, each with whether it asks."""
+def _sentences(message: str, agent_name: str = "") -> list[tuple[str, bool]]:
+    """The message's sentences, each with whether it asks ("Sarah, is it..." asks: the agent's
+    name in front is an address, not the sentence's first word)."""
     parts = [p.strip() for p in _SENTENCES.split(message) if p and p.strip()]
-    return [(p, bool(_QUESTION.search(p))) for p in parts]
+    return [(p, bool(_QUESTION.search(mask_agent(p, agent_name)))) for p in parts]
 
 
 def detect_escalation(
@@ -196,7 +197,7 @@ def detect_escalation(
         model: The model of message shapes (True: the shipped one; False: the rules alone).
     """
     message = normalize_message(text)
-    found = _by_rules(message, rules or default_rules(agent_name))
+    found = _by_rules(message, rules or default_rules(agent_name), agent_name)
     shapes = default_model() if model is True else model or None
     if shapes is not None and len(message) <= MODEL_REACH:
         judged = shapes.judge(message, agent_name)
@@ -213,11 +214,11 @@ def detect_escalation(
 
 def _likeliest(model: Model, text: str, agent_name: str) -> str:
     """The evidence for the model's call: the sentence it judges most like an escalation."""
-    sentences = [s for s, _ in _sentences(text)] or [text]
+    sentences = [s for s, _ in _sentences(text, agent_name)] or [text]
     return max(sentences, key=lambda s: model.judge(s, agent_name).escalate)
 
 
-def _by_rules(message: str, rules: tuple[Trigger, ...]) -> Escalation | None:
+def _by_rules(message: str, rules: tuple[Trigger, ...], agent_name: str) -> Escalation | None:
     split: dict[str, list[tuple[str, bool]]] = {}  # most triggers judge the same text
     for trigger in rules:
         judged = message
@@ -232,7 +233,7 @@ def _by_rules(message: str, rules: tuple[Trigger, ...]) -> Escalation | None:
                 return Escalation(trigger.name, match.group(0).strip())
         if trigger.statements or trigger.questions:
             if judged not in split:
-                split[judged] = _sentences(judged)
+                split[judged] = _sentences(judged, agent_name)
             for sentence, asks in split[judged]:
                 words = lower_for_gate(sentence)
                 for pattern in trigger.questions if asks else trigger.statements:

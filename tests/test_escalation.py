@@ -205,6 +205,19 @@ def test_the_agents_name_is_asking_for_a_person() -> None:
     assert detect_escalation("Could Ms Ong call me back?", agent_name="Mei Lin Ong") is not None
 
 
+@pytest.mark.parametrize("agent", ["Sarah Tan", "Priya Nair", "Mohamed Rizal"])
+def test_a_question_addressed_to_the_agent_by_name_is_still_a_question(agent: str) -> None:
+    first = agent.split()[0]
+    asked = detect_escalation(
+        f"{first} do I need a lawyer for the OTP", agent_name=agent, model=False
+    )
+    assert asked is not None and asked.trigger == "legal"
+    refund = detect_escalation(
+        f"{first}, is the deposit refundable if my loan fails", agent_name=agent, model=False
+    )
+    assert refund is not None and refund.trigger == "legal"
+
+
 def test_word_lists_must_exist() -> None:
     with pytest.raises(ConfigurationError, match="unknown words"):
         parse_rules("x:\n  patterns: ['{nowhere}']\n")
