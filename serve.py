@@ -3,7 +3,7 @@
     wa serve [--host 127.0.0.1] [--port 8000] [--workers N]
 
 `POST /webhook/greenapi` stores each notification once and answers 200 only after it is
-committed (execution/webhook_handler.py); the turns it schedules are worked by a `TurnWorker`
+committed (execution/webhook/); the turns it schedules are worked by a `TurnWorker`
 on its own thread (orchestrator/worker.py), or by any `wa worker` process. The operator API
 (`/api/...`) takes a per-agent token from `wa agents token` (or `WA_ADMIN_TOKEN` for all agents).
 """
@@ -58,16 +58,14 @@ from execution.storable_text import storable, unstorable
 from execution.store import Store, StoreUnavailable, open_store
 from execution.store.migrate import require_current_schema
 from execution.store.sqlite import SqliteStore
-from execution.webhook_handler import (
+from execution.webhook.directory import AgentDirectory, check_webhook_token
+from execution.webhook.handlers import Accepted
+from execution.webhook.intake import BatchWriter, accept_notification
+from execution.webhook.notification import (
     KNOWN_TYPES,
     MAX_BODY_BYTES,
-    Accepted,
-    AgentDirectory,
-    BatchWriter,
     Notification,
     WebhookRejected,
-    accept_notification,
-    check_webhook_token,
     parse_notification,
 )
 from orchestrator.providers.base import Provider

@@ -41,7 +41,9 @@ from execution.agents import add_agent
 from execution.coordination import Coordinator, InProcessCoordinator, RedisCoordinator
 from execution.store import Store, open_store
 from execution.store.migrate import migrate
-from execution.webhook_handler import AgentDirectory, accept_notification, parse_notification
+from execution.webhook.directory import AgentDirectory
+from execution.webhook.intake import accept_notification
+from execution.webhook.notification import parse_notification
 
 INSTANCE, TOKEN = "990000001", "bench-webhook-token"
 

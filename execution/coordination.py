@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from execution.backoff import pauses
 from execution.errors import WaError
 
 LOCK_PREFIX = "wa:lock:"
@@ -90,16 +91,13 @@ class Coordinator(ABC):
     def acquire(self, name: str, ttl: float, timeout: float) -> Lock:
         """Take the lock, waiting up to `timeout` seconds for the holder to release or expire."""
         deadline = time.monotonic() + timeout
-        pause = 0.002
-        while True:
-            lock = self.try_acquire(name, ttl)
-            if lock is not None:
-                return lock
+        wait = pauses()
+        while (lock := self.try_acquire(name, ttl)) is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockTimeout(f"lock {name!r} is still held after {timeout:g}s")
-            time.sleep(min(pause, remaining))
-            pause = min(pause * 2, 0.05)
+            time.sleep(min(next(wait), remaining))
+        return lock
 
     def is_held(self, name: str) -> bool:
         """Whether someone holds the lock `name` now (a hint: it may change the next moment)."""

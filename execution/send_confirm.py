@@ -8,7 +8,7 @@ retry the send is looked for, until Green API's journal can be trusted to show i
 (`greenapi_journal_lag_seconds`):
 
 1. the row itself: the echo webhook (`outgoingAPIMessageReceived`) of a pending row's text marks
-   it sent (`webhook_handler`);
+   it sent (`execution/webhook/handlers.py`);
 2. Green API's send queue (`showMessagesQueue`): accepted, not yet out;
 3. Green API's outgoing journal (`lastOutgoingMessages`): the same text to the same chat since
    the send began, under an idMessage no stored message has.
@@ -25,6 +25,7 @@ import logging
 import time
 from typing import Any
 
+from execution.backoff import pauses
 from execution.greenapi import Confirm, GreenApiError, GreenApiInDoubt, Instance
 from execution.runtime import Runtime
 from execution.store import Store
@@ -46,7 +47,7 @@ def confirmer(
     async def confirm() -> dict[str, Any] | None:
         lag = rt.settings.greenapi_journal_lag_seconds
         deadline = time.monotonic() + lag
-        pause = FIRST_PAUSE_S
+        wait = pauses(FIRST_PAUSE_S, LONGEST_PAUSE_S)
         while True:
             echoed = _echoed(rt, row_id)
             if echoed:
@@ -70,8 +71,7 @@ def confirmer(
                     )
                 log.info("message %s did not reach Green API: sending it again", row_id)
                 return None
-            await asyncio.sleep(min(pause, left))
-            pause = min(pause * 2, LONGEST_PAUSE_S)
+            await asyncio.sleep(min(next(wait), left))
 
     return confirm
 

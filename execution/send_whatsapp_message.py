@@ -38,6 +38,7 @@ import typer
 from execution import metrics
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
+from execution.backoff import pauses
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.clock import utcnow
 from execution.conversations import Conversation, find_conversation, find_or_create_conversation
@@ -225,15 +226,14 @@ async def _send_guard(coordinator: Coordinator, conversation_id: int) -> AsyncIt
     """The conversation's send guard, waited for without blocking the event loop."""
     name = send_guard_name(conversation_id)
     deadline = asyncio.get_running_loop().time() + GUARD_WAIT_S
-    pause = 0.002
+    wait = pauses()
     waiting = takeover_name(conversation_id)
     while (
         coordinator.is_held(waiting) or (lock := coordinator.try_acquire(name, GUARD_TTL_S)) is None
     ):
         if asyncio.get_running_loop().time() > deadline:
             raise SendDiscarded(f"the conversation stayed busy for {GUARD_WAIT_S:g}s")
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.05)
+        await asyncio.sleep(next(wait))
     try:
         yield
     finally:
@@ -304,7 +304,7 @@ def _take_over_abandoned(
     over, atomically, and sends their original text under the mode version they were written
     for, and says whether they are in doubt (abandoned: the earlier process may have sent them,
     so they are looked for before being sent: `send_confirm`; if Green API did receive them,
-    their echo may already have marked them sent: see `webhook_handler`). A key another
+    their echo may already have marked them sent: see `webhook/handlers.py`). A key another
     conversation owns is not found here (`_result_of_earlier_call` says so)."""
     stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
     with store.transaction() as tx:

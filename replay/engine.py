@@ -39,7 +39,7 @@ from execution.runtime import Runtime
 from execution.settings import Settings
 from execution.store import Store
 from execution.turn_queue import next_due
-from execution.webhook_handler import message_text
+from execution.webhook.notification import message_text
 from orchestrator.providers.base import Provider
 from orchestrator.worker import TurnWorker
 from replay import payloads

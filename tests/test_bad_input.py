@@ -20,7 +20,7 @@ from execution.coordination import Coordinator
 from execution.settings import load_settings
 from execution.storable_text import ORIGINAL_KEY, sanitized, storable
 from execution.store import Store
-from execution.webhook_handler import WebhookRejected, parse_notification
+from execution.webhook.notification import WebhookRejected, parse_notification
 from serve import create_app
 from tests.webhooks import OWN_INSTANCE, agent_for, bearer, own
 

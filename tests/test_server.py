@@ -27,7 +27,7 @@ import pytest
 
 from execution.store import Store, open_store
 from execution.store.migrate import migrate
-from execution.webhook_handler import parse_notification
+from execution.webhook.notification import parse_notification
 from replay.fake_greenapi import FakeGreenApi
 from replay.loopback import Answer, LoopbackServer
 from tests.conftest import fresh_postgres_database

@@ -20,7 +20,8 @@ from execution.conversations import get_conversation
 from execution.coordination import Coordinator, RedisCoordinator
 from execution.settings import load_settings
 from execution.store import Store
-from execution.webhook_handler import AgentDirectory, parse_notification
+from execution.webhook.directory import AgentDirectory
+from execution.webhook.notification import parse_notification
 from serve import create_app
 from tests.servers import free_port
 from tests.webhooks import (
@@ -424,8 +425,8 @@ def test_the_batch_writer_stores_a_queue_in_one_batch_and_isolates_a_bad_notific
 ) -> None:
     import threading
 
-    from execution import webhook_handler
-    from execution.webhook_handler import BatchWriter
+    from execution.webhook import handlers
+    from execution.webhook.intake import BatchWriter
 
     store, coordinator = backend
     agent_for(store, OWN_INSTANCE)
@@ -441,14 +442,14 @@ def test_the_batch_writer_stores_a_queue_in_one_batch_and_isolates_a_bad_notific
         original(batch)
 
     writer._write = held  # type: ignore[method-assign]
-    real_text = webhook_handler.message_text
+    real_text = handlers.message_text
 
     def text_or_bug(data: Any) -> str | None:
         if "poison" in json.dumps(data):
             raise RuntimeError("a bug this notification triggers")
         return real_text(data)
 
-    monkeypatch.setattr(webhook_handler, "message_text", text_or_bug)
+    monkeypatch.setattr(handlers, "message_text", text_or_bug)
 
     def incoming(n: int, text: str) -> Any:
         payload = own("incomingMessageReceived-textMessage-enquiry", idMessage=f"BATCH{n}",

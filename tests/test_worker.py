@@ -151,7 +151,8 @@ def test_a_message_stored_just_before_the_reply_is_claimed_supersedes_it(
     conversation row is locked, so it sees that message: one reply, to both."""
     from execution import send_whatsapp_message as send_module
     from execution.agents import find_agent_by_instance
-    from execution.webhook_handler import accept_notification, parse_notification
+    from execution.webhook.intake import accept_notification
+    from execution.webhook.notification import parse_notification
 
     claim = send_module._claim
     landed: list[str] = []

@@ -78,8 +78,10 @@ class Tx:
         row = self._cursor.fetchone()
         return dict(row) if row is not None else None
 
-    def fetchall(self, sql: str, params: Params | None = None) -> list[Row]:
-        self.execute(sql, params)
+    def fetchall(
+        self, sql: str, params: Params | None = None, *, prepare: bool = False
+    ) -> list[Row]:
+        self.execute(sql, params, prepare=prepare)
         return [dict(row) for row in self._cursor.fetchall()]
 
     def scalar(self, sql: str, params: Params | None = None) -> Any:
