@@ -141,6 +141,16 @@ def touch_conversation(
     return int(row["conversation_id"])
 
 
+def save_failed_search_streak(tx: Tx, conversation_id: int, mode_version: int, streak: int) -> None:
+    """Searches in a row that found nothing, stored with the turn's reply (and only while the
+    mode is still the one the turn read: the statement locks the conversation row)."""
+    tx.execute(
+        "UPDATE conversations SET failed_search_streak = :streak "
+        "WHERE conversation_id = :id AND mode_version = :version",
+        {"streak": streak, "id": conversation_id, "version": mode_version},
+    )
+
+
 def list_conversations(
     store: Store, agent_id: int | None = None, mode: Mode | None = None, limit: int = 50
 ) -> list[Conversation]:

@@ -18,12 +18,18 @@ from rich.text import Text
 
 from execution.agents import find_agent
 from execution.cli_support import console, print_json
-from execution.conversations import find_or_create_conversation, get_conversation
+from execution.conversations import (
+    Conversation,
+    find_or_create_conversation,
+    get_conversation,
+    touch_conversation,
+)
 from execution.greenapi import ConsoleGreenApi
+from execution.messages import NewMessage, insert_message
 from execution.runtime import Runtime, open_runtime
 from orchestrator.providers.base import Provider
 from orchestrator.providers.select import select_provider
-from orchestrator.turn import TurnResult, handle_turn, record_incoming
+from orchestrator.turn import TurnResult, handle_turn
 
 DEFAULT_CONTACT = "6580000002"  # not the demo conversation's buyer
 
@@ -39,6 +45,21 @@ async def chat_turn(
     turn_id = turn_id or f"chat:{uuid.uuid4()}"
     record_incoming(rt, get_conversation(rt.store, conversation_id), message, turn_id)
     return await handle_turn(rt, conversation_id, message, turn_id=turn_id, provider=provider)
+
+
+def record_incoming(rt: Runtime, conversation: Conversation, text: str, turn_id: str) -> None:
+    """Store the buyer's console line as the webhook stores a buyer's message."""
+    line = NewMessage(
+        agent_id=conversation.agent_id,
+        conversation_id=conversation.conversation_id,
+        direction="in",
+        sender_type="USER",
+        text=text,
+        green_message_id=f"local:{turn_id}",
+    )
+    with rt.store.transaction() as tx:
+        touch_conversation(tx, conversation.agent_id, conversation.chat_id)
+        insert_message(tx, line)
 
 
 def use_console_sends(rt: Runtime, *, echo: bool = False) -> None:

@@ -23,8 +23,12 @@ from typing import Any, Literal
 from execution import metrics, send_keys
 from execution.agents import Agent, find_agent
 from execution.audit import record_event
-from execution.clock import utcnow
-from execution.conversations import Conversation, get_conversation, history
+from execution.conversations import (
+    Conversation,
+    get_conversation,
+    history,
+    save_failed_search_streak,
+)
 from execution.errors import WaError
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
 from execution.fact_check import Discrepancy, check_facts
@@ -36,11 +40,11 @@ from execution.runtime import Runtime
 from execution.send_whatsapp_message import SendResult, send_whatsapp_message
 from execution.set_mode import set_mode_human
 from execution.store import Store, Tx
+from execution.turn_state import claimed_reply, owed_handoff
 from orchestrator.directives import cached_directives
 from orchestrator.loop import Run, run
-from orchestrator.prompts import system_prompt
+from orchestrator.prompts import canned_reply
 from orchestrator.providers.base import Provider, UserText
-from orchestrator.providers.scripted import render_reply
 from orchestrator.registry import REGISTRY
 
 log = logging.getLogger(__name__)
@@ -69,22 +73,6 @@ class TurnResult:
     send: SendResult | None = None
 
 
-def record_incoming(rt: Runtime, conversation: Conversation, text: str, turn_id: str) -> None:
-    """Store the buyer's message (the webhook does this itself; `wa chat` calls it)."""
-    with rt.store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
-            "green_message_id, status) VALUES (:agent_id, :conversation_id, 'in', 'USER', "
-            ":text, :green_id, 'received')",
-            {"agent_id": conversation.agent_id, "conversation_id": conversation.conversation_id,
-             "text": text, "green_id": f"local:{turn_id}"},
-        )  # fmt: skip
-        tx.execute(
-            "UPDATE conversations SET last_message_at = :now WHERE conversation_id = :id",
-            {"id": conversation.conversation_id, "now": utcnow()},
-        )
-
-
 async def handle_turn(
     rt: Runtime,
     conversation_id: int,
@@ -105,20 +93,20 @@ async def handle_turn(
     with rt.store.read() as tx:
         agent = find_agent(tx, conversation.agent_id)
     if conversation.current_mode != "AI":
-        owed = _owed_handoff(rt.store, conversation_id)
+        owed = owed_handoff(rt.store, conversation_id)
         if owed is not None:
             # a turn switched to HUMAN, then its process stopped before the handoff message
             # went out: send it now, under that turn's key (never twice)
             return await _send_handoff(rt, conversation, agent, owed, "resumed", None)
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
-    claimed = _claimed_reply(rt.store, turn_id)
+    claimed = claimed_reply(rt.store, turn_id)
     if claimed is not None:  # an earlier attempt of this turn got as far as its send
         return await _finish_reply(rt, conversation, agent, claimed, turn_id, version)
     with rt.store.transaction() as tx:  # the buyer wrote: the old ladder no longer applies
         cancel_pending(tx, conversation_id, "the buyer wrote again")
     if not message.strip():
-        text = render_reply("unreadable", system_prompt("", agent))
+        text = canned_reply("unreadable", agent)
         return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
     trigger = detect_escalation(message, conversation.failed_search_streak, agent_name=agent.name)
     if trigger:
@@ -215,13 +203,10 @@ async def _reply(
     cid = conversation.conversation_id
 
     def on_claim(tx: Tx) -> None:
-        tx.execute(  # also locks the row, which a webhook storing a buyer message updates (a
-            # changed mode version locks nothing, but then the mode gate discards the reply)
-            "UPDATE conversations SET failed_search_streak = :streak "
-            "WHERE conversation_id = :id AND mode_version = :version",
-            {"streak": conversation.failed_search_streak if streak is None else streak,
-             "id": cid, "version": version},
-        )  # fmt: skip
+        # also locks the row, which a webhook storing a buyer message updates (a changed mode
+        # version locks nothing, but then the mode gate discards the reply)
+        known = conversation.failed_search_streak if streak is None else streak
+        save_failed_search_streak(tx, cid, version, known)
         if superseded is not None and superseded(tx):
             raise _Superseded
 
@@ -282,7 +267,7 @@ async def _send_handoff(
 ) -> TurnResult:
     """The one handoff message of a turn that switched the chat to HUMAN, past the mode gate."""
     cid = conversation.conversation_id
-    text = render_reply("handoff", system_prompt("", agent))
+    text = canned_reply("handoff", agent)
     try:
         sent = await send_whatsapp_message(
             rt, cid, text, sender="AI", idempotency_key=send_keys.handoff(turn_id), force=True
@@ -294,56 +279,6 @@ async def _send_handoff(
     if sent.status == "failed":  # the buyer heard nothing: the agent must know to write first
         _handoff_not_sent(rt, agent, cid, turn_id, trigger, sent.reason or sent.status)
     return TurnResult(cid, "escalated", text, trigger, evidence, send=sent)
-
-
-def _owed_handoff(store: Store, conversation_id: int) -> str | None:
-    """The turn whose handoff message is still owed (None: none is): the switch that made the
-    chat HUMAN was that turn's escalation, its handoff never went out (no row, or one left
-    pending by a stopped process), and since the switch no one has asked for HUMAN again (an
-    operator) and the agent has not written."""
-    with store.read() as tx:
-        switch = tx.fetchone(
-            "SELECT event_id, detail FROM events WHERE conversation_id = :id "
-            "AND kind IN ('mode_change', 'mode_confirmed') ORDER BY event_id DESC LIMIT 1",
-            {"id": conversation_id},
-        )
-        data = json.loads(switch["detail"]) if switch else {}
-        turn_id = data.get("turn_id")
-        if data.get("to") != "HUMAN" or not isinstance(turn_id, str):
-            return None  # (a `mode_confirmed` has no `to`)
-        handoff = tx.scalar(
-            "SELECT status FROM messages WHERE idempotency_key = :key",
-            {"key": send_keys.handoff(turn_id)},
-        )
-        if handoff not in (None, "pending"):
-            return None
-        agent_wrote = tx.scalar(
-            "SELECT COUNT(*) FROM messages WHERE conversation_id = :id AND sender_type = 'HUMAN' "
-            "AND message_id > :since",
-            {"id": conversation_id, "since": int(data.get("last_message_id") or 0)},
-        )
-    return None if agent_wrote else turn_id
-
-
-def _claimed_reply(store: Store, turn_id: str) -> str | None:
-    """The text of this turn's reply if an earlier attempt of it claimed the send (its first
-    row by the unique key; the parts of a long one after it, within the conversation)."""
-    key = send_keys.reply(turn_id)
-    with store.read() as tx:
-        first = tx.fetchone(
-            "SELECT message_id, conversation_id FROM messages WHERE idempotency_key = :key",
-            {"key": key},
-        )
-        if first is None:
-            return None
-        parts = tx.fetchall(
-            "SELECT text FROM messages WHERE conversation_id = :cid AND message_id >= :first "
-            f"AND (idempotency_key = :key OR idempotency_key LIKE :parts {send_keys.LIKE_ESCAPE}) "
-            "ORDER BY message_id",
-            {"cid": first["conversation_id"], "first": first["message_id"], "key": key,
-             "parts": send_keys.later_parts_like(key)},
-        )  # fmt: skip
-    return "\n".join(row["text"] for row in parts)
 
 
 def _handoff_not_sent(

@@ -21,6 +21,7 @@ from execution.conversations import touch_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError
 from execution.incidents import insert_incident
+from execution.messages import NewMessage, insert_message
 from execution.set_mode import set_mode_human
 from execution.store import Store, Tx
 from execution.turn_queue import SILENT_TYPES, schedule_turn
@@ -95,29 +96,18 @@ def _insert_message(
     tx: Tx, agent: Agent, n: Notification, cid: int, direction: str, sender: str, status: str
 ) -> int | None:
     """The message a notification carries (None: that idMessage is stored already)."""
-    now = utcnow()
-    row = tx.fetchone(
-        "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, type_message, "
-        "text, green_message_id, status, raw_payload, sent_at, created_at) VALUES (:agent_id, "
-        ":cid, :direction, :sender, :type_message, :text, :green_id, :status, :raw, :sent_at, "
-        ":now) "
-        "ON CONFLICT (agent_id, green_message_id) DO NOTHING RETURNING message_id",
-        {
-            "agent_id": agent.agent_id,
-            "cid": cid,
-            "direction": direction,
-            "sender": sender,
-            "type_message": n.type_message or "unknown",
-            "text": message_text(n.payload.get("messageData")),
-            "green_id": n.id_message,
-            "status": status,
-            "raw": n.raw,
-            "sent_at": now if direction == "out" else None,
-            "now": now,
-        },
-        prepare=True,
+    message = NewMessage(
+        agent_id=agent.agent_id,
+        conversation_id=cid,
+        direction=direction,
+        sender_type=sender,
+        text=message_text(n.payload.get("messageData")),
+        green_message_id=n.id_message,
+        type_message=n.type_message or "unknown",
+        status=status,
+        raw_payload=n.raw,
     )
-    return None if row is None else int(row["message_id"])
+    return insert_message(tx, message)
 
 
 _EDIT = "UPDATE messages SET text = :text, edited_at = :now "

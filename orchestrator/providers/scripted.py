@@ -15,13 +15,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import jinja2
-
 from execution.listings import parse_price
+from orchestrator import prompts
 from orchestrator.providers.base import Entry, ModelTurn, ToolCall, ToolResult, UserText
 from orchestrator.tools import Tool
 
@@ -111,18 +108,6 @@ def read_enquiry(message: str) -> Enquiry:
     return Enquiry(location, property_type, min_price, max_price, bedrooms)
 
 
-@lru_cache(maxsize=1)
-def _templates() -> jinja2.Environment:
-    folder = resources.files("orchestrator.prompts")
-    return jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: (folder / name).read_text("utf-8")),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _persona(system: str) -> dict[str, str]:
     name = _NAME.search(system)
     style = _STYLE.search(system)
@@ -135,12 +120,9 @@ def _persona(system: str) -> dict[str, str]:
 
 def render_reply(kind: str, system: str, **values: Any) -> str:
     """A reply from `orchestrator/prompts/replies.j2`, in the persona the system prompt names
-    (a `persona` value overrides it)."""
-    persona = _persona(system)
-    template = _templates().get_template("replies.j2")
-    module = template.make_module({"persona": persona, **values})
-    lines = (" ".join(line.split()) for line in str(getattr(module, kind)()).splitlines())
-    return "\n".join(line for line in lines if line)
+    (a `persona` value overrides it): a model knows the agent only from what it reads."""
+    persona = values.pop("persona", None) or _persona(system)
+    return prompts.render_reply("replies.j2", kind, persona, **values)
 
 
 _VIEWING = re.compile(
