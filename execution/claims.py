@@ -75,7 +75,8 @@ _PER_SQM = re.compile(
     r"(?i)^\s*(?:psm|per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?\b|/\s*sq\.?\s*m\b|/sqm|per\s+m²)"
 )
 _NOT_A_PRICE_AFTER = re.compile(
-    r"(?i)^\s*(?:/|per\b|sq|square|ft|sf\b|m²|m2\b|a\s+month|monthly|p\.?m\.?\b|mth|month|yr|year|annually|%|percent"
+    r"(?i)^\s*(?:/|per\b|sq|square|ft|sf\b|m²|m2\b|an?\s+(?:month|year|yr|annum)|monthly|p\.?m\.?\b|mth|month|yr|year"
+    r"|annually|p\.?a\.?\b|%|percent"
     r"|(?:option|booking|deposit|admin|agent|legal|stamp|maintenance|service|conservancy)"
     r"|(?:m|metres?|meters?|km)\s+(?:away|from|to|walk)|m\b(?=\s*(?:away|from|to)))"
 )
@@ -85,6 +86,7 @@ _NOT_A_PRICE_BEFORE = re.compile(
     r"|around|approx\.?|roughly|will\s+be|comes\s+to|works\s+out\s+to|that's|which\s+is|would\s+be"
     r"|just|only)){0,3}|grants?"
     r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?|rent(?:al)?\s+(?:of|is|at)?"
+    r"|(?:rented|tenanted|leased|let)(?:\s+out)?\s+(?:at|for)"
     r"|cpf|loan|income|salary|savings?"
     r"|per\s+(?:sqm|sq\.?\s?m|square\s+met\w+)(?:\s+(?:is|of|at|about|around|roughly))*)\s*:?\s*$"
 )
@@ -144,13 +146,35 @@ _PER_SQM_BEFORE = re.compile(
     r"(?i)\b(?:price\s+)?(?:per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?|psm)\b[^.$\d]{0,20}"
     r"(?:s\$|\$)?\s*$"
 )
+_PER_AREA_BEFORE = re.compile(
+    r"(?i)(?<![\d,]\s)(?<![\d,])\b(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t)\b(?:[^.$\d]{0,24}"
+    r"|[^.]{0,30}?\d\s*(?:psf\s*)?(?:vs\.?|versus)\s*(?:~|\u2248|about\s+|around\s+)?)"
+    r"(?:s\$|\$)?\s*$"
+)
+"""A price per square foot said before its figure: "psf: ~$527", "psf works out to ~$1,487
+vs ~$1,630" (the second figure of a "vs" too)."""
 _REMAINDER_BEFORE = re.compile(
     r"(?i)\bleav(?:es|ing)\s+(?:you\s+|u\s+)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"
 )
 _AFTER_A_SIZE = re.compile(
     r"(?i)(?:sq\.?\s?ft\.?|sqft|square\s+feet|sqm|sq\.?\s?m)\s*(?:vs\.?|versus|against|and)\s*$"
 )
-_SIZE_GAP = re.compile(r"(?i)^\s*(?:(bigger|larger|more|roomier)|(smaller|less|tinier))\b")
+_SIZE_GAP = re.compile(
+    r"(?i)^\s*(?:\([^()]{0,30}\)\s*|,\s*(?:about\s+|around\s+|~|\u2248)?\s*[\d,.]+\s*"
+    r"(?:sq\.?\s?ft|sqft|sqm|sq\.?\s?m|square\s+(?:feet|met\w+))\s*,?\s*)?"
+    r"(?:(bigger|larger|more|roomier|extra)|(smaller|less|tinier)|(diff(?:erence)?|apart))\b"
+)
+"""After a size, a gap between two sizes: "118 sq ft bigger", "52 sqm (~560 sqft) bigger",
+"17 sqm, ~183 sqft more", "86 sqft extra", "(1 sqm diff)"."""
+_SIZE_GAP_BEFORE = re.compile(
+    r"(?i)(?:\b(?:(bigger|larger|roomier)|(smaller|tinier))\b|^\W*than\b)[^.;:!?]{0,40}?\bby\s*(?:about\s+|around\s+|roughly"
+    r"\s+|~|\u2248)?\s*$"
+)
+_OF_LAND = re.compile(r"(?i)\b(?:land|plot)\b")
+_GAP_AGAIN = re.compile(
+    r"(?i)^\s*(?:bigger|larger|more|extra|smaller|less)?\s*[(,]\s*(?:about\s+|around\s+|~|\u2248)?\s*$"
+)
+"""Between a size gap and the same gap in the other unit: "97 sqft more (9 sqm)"."""
 _BEDROOMS = re.compile(
     r"(?i)\b(\d{1,2})\s*(?:\+\s*(?:1|study)\s*)?"
     r"(?:(?:proper|full|big|large|good[\s-]sized|decent|real|actual|separate|spacious|cosy|small)\s+)?"
@@ -413,7 +437,7 @@ _NOT_A_PRICE_WORDS = frozenset(
     (
         "singapore postal blk block unit tel phone call whatsapp fee fees deposit grant "
         "grants monthly maintenance conservancy rent rental cpf loan income salary savings "
-        "commission duty downpayment down payment "
+        "commission duty downpayment down payment rented tenanted leased let "
         "option s"
     ).split()
 )
@@ -528,7 +552,10 @@ def _prices(text: str) -> list[Claim]:
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
         per_sqm = _PER_SQM.match(after) or _PER_SQM_BEFORE.search(_before(text, match.start(), 32))
-        if per_sqm or _PER_AREA.match(after):
+        per_sqft = _PER_AREA.match(after) or _PER_AREA_BEFORE.search(
+            _before(text, match.start(), 48)
+        )
+        if per_sqm or per_sqft:
             if _PSF_GAP.match(after):
                 continue  # "$147 psf cheaper": a gap between two listings' psf, not checked
             psf = value / SQFT_PER_SQM if per_sqm else value  # "$7,742 per sqm": $719 psf
@@ -628,7 +655,7 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
 
 
 def _sizes(text: str) -> list[Claim]:
-    claims = []
+    claims: list[Claim] = []
     land_heading = _LAND_HEADING.match(text) is not None
     land_until = -1  # where the last size of the land ended
     for match in _SIZE.finditer(text):
@@ -641,11 +668,23 @@ def _sizes(text: str) -> list[Claim]:
             or (land_until >= 0 and _SAME_SIZE_AGAIN.match(text[land_until : match.start()]))
         )
         gap = _SIZE_GAP.match(text[match.end() :])
-        if gap:  # "118 sq ft bigger than Rivervale": a gap between two listings
-            if land:
+        by = None if gap else _SIZE_GAP_BEFORE.search(_before(text, match.start(), 60))
+        last = claims[-1] if claims else None
+        again = (
+            last is not None
+            and last.kind == "size_gap"
+            and _GAP_AGAIN.match(text[last.start + len(last.text) : match.start()])
+        )
+        if gap or by or again:  # "118 sq ft bigger than Rivervale": between two listings
+            if land or _OF_LAND.search(_before(text, match.start(), 24)):
                 continue  # a gap between plots: the records seldom hold both
             sqft = value if unit == "sqft" else value * SQFT_PER_SQM
-            direction: Relation = ">" if gap.group(1) else "<"
+            said = gap or by
+            direction: Relation = (
+                (">" if said.group(1) else "<" if said.group(2) else "~")
+                if said is not None
+                else last.relation  # type: ignore[union-attr]  # the same gap again
+            )
             claims.append(Claim("size_gap", sqft, direction, match.start(), match.group(0)))
             continue
         if land:  # "land 4,300 sqft", "on a 4,300 sqft corner plot": the land, not the home

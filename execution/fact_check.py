@@ -310,6 +310,12 @@ def _name_words(title: str, location: str) -> frozenset[str]:
         words = run.split()
         if any(len(w) < 4 for w in words):
             names.add(" ".join(words).lower())
+            # "Kim Yam" of "Kim Yam Studio Residences": two short words are a name together
+            names |= {
+                f"{a} {b}".lower()
+                for a, b in itertools.pairwise(words)
+                if min(len(a), len(b)) < 4 and not {a.lower(), b.lower()} & _COMMON
+            }
         if len(words) >= 3:
             names.add("".join(w[0] for w in words).lower())
     return frozenset(names)
@@ -426,10 +432,11 @@ def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
 def _holds(claim: Claim, facts: Facts) -> bool:
     if claim.kind == "price":
         return _compare(claim, facts.price, tolerance=APPROXIMATE, exact=_rounding(claim.value))
-    if claim.kind == "psf":
-        if not facts.size_sqft:  # none on record (or a "0 sqft" selling point)
-            return False
-        return _compare(claim, facts.price / facts.size_sqft, tolerance=0.02, exact=0.015)
+    if claim.kind == "psf":  # on the floor area, or on the land where the record states it
+        areas = [a for a in (facts.size_sqft, facts.land_sqft) if a]
+        return any(
+            _compare(claim, facts.price / area, tolerance=0.02, exact=0.015) for area in areas
+        )
     if claim.kind == "bedrooms":
         if facts.bedrooms is None:
             return False
@@ -955,6 +962,7 @@ class _Reading:
             return f"{self.listings[first[0]].title} is {abs(budget - price):,.0f} from it"
         if _NOT_A_LISTING_AFTER_GAP.match(self._text_after(claim)):
             return None  # "80k above it" (the buyer's budget), "20k more than you planned"
+        after = [m for m in after if m.listings != first]  # "..., and Bishan Park nearby"
         second = after[0].listings if after else ()
         if not after and len(before) >= 2 and _FOIL.search(self.sentence_text[: before[-1].start]):
             # "A is 330k more than B, but you get 270 sqft more": again A against B
@@ -965,6 +973,10 @@ class _Reading:
         if not second and len(first) == 1:
             others = {i for m in mentions for i in m.listings} - set(first)
             second = tuple(others) if len(others) == 1 else ()
+        named_first = bool(before) and not _FOIL.search(self.sentence_text[: before[-1].start])
+        if not second and len(first) == 1 and named_first and len(set(self.introduced)) == 2:
+            # "So the Bishan one is 40k more" after two were named: more than the other one
+            second = tuple(set(self.introduced) - set(first))
         if not first and not second and len(self.listings) == 2:
             first, second = (0,), (1,)  # "the two are only 17k apart"
             if claim.relation != "~":
@@ -1044,12 +1056,57 @@ def check_facts(
         )
         text = text[:MAX_TEXT]
     digits = units_repeated(words_to_digits(tables_as_lines(text.replace("\u2019", "'"))))
+    digits = _names_as_names(digits, listings)
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
         if not reading.sentence(sentence):
             break
     else:
         reading.offered_but_sold()
     return reading.problems
+
+
+def _names_as_names(text: str, listings: list[Property]) -> str:
+    """A listing whose name holds a word its record contradicts ("Kim Yam Studio Residences"
+    is a 1-bedroom): where that word stands in the name, it is the name, not a claim, and is
+    read as a plain word."""
+    pattern = _misleading_words(tuple(_naming_words(p) for p in listings))
+    if pattern is None or not pattern.search(text):
+        return text
+
+    def plain(match: re.Match[str]) -> str:
+        before, word, after = (g for g in match.groups() if g is not None)
+        return before + "x" * len(word) + after
+
+    return pattern.sub(plain, text)
+
+
+def _naming_words(listing: Property) -> tuple[str, tuple[str, ...]]:
+    """The listing's title, and the words of it that claim a fact its record contradicts."""
+    facts = facts_of(listing)
+    wrong = tuple(c.text for c in rooms_in(listing.title) if not _holds(c, facts))
+    return listing.title, wrong
+
+
+@lru_cache(maxsize=256)
+def _misleading_words(named: tuple[tuple[str, tuple[str, ...]], ...]) -> re.Pattern[str] | None:
+    """Each contradicted word with the title word beside it ("Yam Studio", "Studio
+    Residences"): (before)(word)(after)."""
+    alternatives = []
+    for title, words in named:
+        parts = title.split()
+        for word in words:
+            if word not in parts:
+                continue  # "3-room" written as one title word only
+            i = parts.index(word)
+            w = re.escape(word)
+            if i > 0:
+                alternatives.append(rf"(\b{re.escape(parts[i - 1])}\s+)({w})(\b)")
+            if i + 1 < len(parts):
+                alternatives.append(rf"(\b)({w})(\s+{re.escape(parts[i + 1])}\b)")
+    if not alternatives:
+        return None
+    joined = "|".join(f"(?:{a})" for a in alternatives)
+    return re.compile(f"(?i){joined}")
 
 
 def require_facts_match(

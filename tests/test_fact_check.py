@@ -159,13 +159,14 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-6", 0.94, 0.04),
         ("tuning-7", 0.94, 0.02),
         ("tuning-8", 0.89, 0.03),
-        ("tuning-9", 0.88, 0.12),  # number-dense true messages: still too many false stops
+        ("tuning-9", 0.93, 0.11),  # number-dense true messages: still too many false stops
         ("tuning-10", 0.96, 0.04),
+        ("tuning-12", 0.96, 0.15),  # dense true messages again: false stops the weak side
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
-    """Ten tuning sets by ten authors; the rules may be shaped by their misses. tuning-2
-    to tuning-10 were each measured once before any rule read them (README)."""
+    """Tuning sets by other authors; the rules may be shaped by their misses. Each set
+    after the first was measured once before any rule read it (README)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -509,3 +510,54 @@ def test_the_second_held_out_corpus() -> None:
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 160 and score.true >= 150
     assert score.stop_rate >= 0.91 and score.false_stop_rate <= 0.10, score.lines()[0]
+
+
+KIM_YAM = Property(
+    7, 1, None, "Kim Yam Studio Residences", "Kim Yam Road", 1_088_000, "condo", 1, "available",
+    [], floor_area_sqft=527,
+)  # fmt: skip
+CLEMENTI = Property(
+    8, 1, None, "Clementi Parkview", "Clementi Avenue 1", 1_395_000, "condo", 2, "available",
+    [], floor_area_sqft=850,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "right"),
+    [
+        # a word of a listing's name its record contradicts is the name, not a claim
+        ("Kim Yam Studio Residences: 1 bedroom, 527 sq ft, $1,088,000.", [KIM_YAM], True),
+        ("Kim Yam Studio Residences: 2 bedrooms, 527 sq ft, $1,088,000.", [KIM_YAM], False),
+        ("It's a studio, 527 sq ft.", [KIM_YAM], False),
+        # two short words of a name name the listing ("Kim Yam")
+        ("Clementi Parkview is $1.395M; Kim Yam is cheaper at $1.088M.", [CLEMENTI, KIM_YAM],
+         True),
+        ("Clementi Parkview is $1.395M; Kim Yam is cheaper at $1.188M.", [CLEMENTI, KIM_YAM],
+         False),
+        # a price per square foot said before its figure, and one on the land's area
+        ("Kim Yam: psf works out to ~$2,065.", [KIM_YAM], True),
+        ("Kim Yam: psf works out to ~$2,365.", [KIM_YAM], False),
+        ("Siglap Hill Terrace: $3.98M / 1,650 sqft of land ≈ $2,412 psf on land.", [TERRACE],
+         True),
+        # size gaps in the other unit, "bigger by", "extra", the gap said again
+        ("Clementi Parkview is 323 sqft, about 30 sqm, bigger than Kim Yam.",
+         [CLEMENTI, KIM_YAM], True),
+        ("Clementi Parkview is bigger than Kim Yam by 323 sqft (30 sqm).", [CLEMENTI, KIM_YAM],
+         True),
+        ("Clementi Parkview is bigger than Kim Yam by 423 sqft.", [CLEMENTI, KIM_YAM], False),
+        ("Clementi Parkview gives you 323 sqft extra over Kim Yam.", [CLEMENTI, KIM_YAM], True),
+        ("Clementi Parkview gives you 223 sqft extra over Kim Yam.", [CLEMENTI, KIM_YAM], False),
+        # a gap with one end named, after two listings were named: against the other one
+        ("Clementi Parkview: $1.395M. Kim Yam: $1.088M. So Clementi is 307k more.",
+         [CLEMENTI, KIM_YAM], True),
+        ("Clementi Parkview: $1.395M. Kim Yam: $1.088M. So Clementi is 207k more.",
+         [CLEMENTI, KIM_YAM], False),
+        # rent is no price
+        ("Kim Yam ($1.088M) is rented at $3,900, about $46,800 a year.", [KIM_YAM], True),
+    ],
+)  # fmt: skip
+def test_names_psf_before_its_figure_size_gaps_and_rent(
+    text: str, book: list[Property], right: bool
+) -> None:
+    found = check_facts(text, book, [])
+    assert (found == []) is right, found
