@@ -55,6 +55,7 @@ FACT_CHECK = {
     "tuning-8": DATA / "fact_check_tuning_8.yaml",
     "tuning-9": DATA / "fact_check_tuning_9.yaml",
     "tuning-10": DATA / "fact_check_tuning_10.yaml",
+    "tuning-11": DATA / "fact_check_tuning_11.yaml",
     "tuning-12": DATA / "fact_check_tuning_12.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
     "held-out-2": DATA / "heldout" / "fact_check_heldout_2.yaml",
