@@ -332,7 +332,10 @@ _VIEWING = re.compile(
     r"|slot\s+you|pencil\w*"
     r"|(?:\d{1,2}(?::\d\d)?\s*(?:am|pm)|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight"
     r"|\bsat|\bsun)\s+(?:\w+\s+){0,2}?(?:works|is\s+(?:fine|ok|okay|good|perfect|confirmed)|can)"
-    r"|(?:meet|see)\s+you\s+(?:at|by|outside|downstairs|in\s+front))\b"
+    r"|(?:meet|see)\s+you\s+(?:at|by|outside|downstairs|in\s+front)"
+    r"|(?:\b(?!(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|to(?:day|morrow|night)\b|sat\b|sun\b"
+    r"|slots?\b|free\b|available\b|meet\b|you\b|me\b|us\b|on\b|or\b|and\b|and\b)[a-z][\w-]*\s+at"
+    r"|how\s+about(?:\s+\w+){0,2}?)\s+\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm))\b"
 )
 _OFFER = re.compile(
     r"(?i)\b(?:would\s+you\s+like|want\s+to|wanna|keen|shall\s+i|should\s+i|can\s+i|could\s+i"
@@ -340,7 +343,7 @@ _OFFER = re.compile(
     r"|slot\s+you|free\s+to|available\s+to|open\s+for|how\s+about|interested\s+in|come"
     r"|can\s+(?:view|see|visit|come|go)|bring\s+you|ok(?:ay)?\s+for|(?:mon|tues|wednes|thurs|fri"
     r"|satur|sun)day|tomorrow|tonight|this\s+weekend|this\s+week|next\s+week|anytime|any\s+time"
-    r"|after\s+work|send\s+me\s+a\s+time|fix|can|\d{1,2}(?::\d\d)?\s*(?:am|pm))\b"
+    r"|after\s+work|send\s+me\s+a\s+time|fix|can|\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm))\b"
 )
 _NOT_THIS_ONE = re.compile(
     r"(?i)\b(?:similar|other|another|alternatives?|instead|else|these|those|any\s+of"
@@ -392,7 +395,7 @@ _SOLD_WORDS = frozenset(
     ).split()
 )
 _PENDING_WORDS = frozenset("reserved offer hold pending option otp".split())
-_VIEWING_EXTRA = frozenset("viewed pop drop swing get access keys key fix".split())
+_VIEWING_EXTRA = frozenset("viewed pop drop swing get access keys key fix am pm".split())
 _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
     (
         "view viewing viewings views see visit show come take have check walk tour can "
@@ -726,9 +729,9 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     for pattern, state, possible in families:
         for match in pattern.finditer(text) if possible else ():
             add(state, match)
-    viewing = _VIEWING.search(text) if words & _VIEWING_WORDS else None
-    if viewing and _OFFER.search(text) and not _NOT_THIS_ONE.search(text):
-        add("open to view", viewing)
+    if words & _VIEWING_WORDS and _OFFER.search(text) and not _NOT_THIS_ONE.search(text):
+        for viewing in _VIEWING.finditer(text):  # "A at 10am, then B at 11.45am": each one
+            add("open to view", viewing)
     return found
 
 
@@ -779,9 +782,20 @@ _ELIDED_UNIT_BEFORE = re.compile(
 )
 
 
+_ELIDED_ROOMS = re.compile(
+    r"(?i)(\b(?:has|have|had|with|gets?)\s+(\d)\s*-?\s*(bedrooms?|beds?|br|bedders?)\b"
+    r"[^.!?\n]{0,80}?\b(?:has|have|had|with|gets?)\s+(?:also\s+|only\s+|just\s+)?)(\d)"
+    r"(?![\d,.]|\s*(?:-|sq|ft|k\b|m\b|mil|bed|br|room|rm|min|storey|floor|%|year|yr|level))"
+)
+"""A count said again without its unit: "A has 4 bedrooms; B also has 2"."""
+
+
 def units_repeated(text: str) -> str:
     """ "1,292 sqft vs 1,270" -> "1,292 sqft vs 1,270 sqft", "1,572 vs 1,033 sqft" -> "1,572
-    sqft vs 1,033 sqft": both figures of a pair are in the unit one of them names."""
+    sqft vs 1,033 sqft": both figures of a pair are in the unit one of them names; "A has 4
+    bedrooms, B has 3" -> "..., B has 3 bedrooms"."""
+    if "ha" in text or "wi" in text or "get" in text:
+        text = _ELIDED_ROOMS.sub(r"\1\4 bedrooms", text)
     if "v" not in text and "V" not in text:
         return text
     return _ELIDED_UNIT_BEFORE.sub(r"\1 \3\2", _ELIDED_UNIT.sub(r"\1\3 \2", text))

@@ -195,6 +195,11 @@ _ORDINALS = {
     "5th": 4,
     "fifth": 4,
 }
+_VS = re.compile(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
+_LABEL = re.compile(
+    r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
+)
+"""Between a place and a name that make one label: "Option 1: ", "2) ", "first - "."""
 _REFERENCE_HINT = re.compile(r"(?i)former|latter|other")
 _REFERENCE = re.compile(
     r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
@@ -326,6 +331,8 @@ class _Mention:
     start: int
     listings: tuple[int, ...]
     """Indexes of the listings this phrase may name (several: the text cannot tell apart)."""
+    ordinal: int | None = None
+    """ "Option 2", "the first": the place said (0-based), read in the message's own order."""
 
 
 def _names_of(listings: list[Property]) -> _Names:
@@ -392,13 +399,15 @@ class _Names:
     def _resolve(self, group: list[tuple[int, int, str]]) -> _Mention:
         words = {word for _, _, word in group}
         ordinal = [w for w in words if w.startswith("#")]
-        if ordinal:
-            return _Mention(group[0][0], (int(ordinal[0][1:]),))
         scores = [
             sum(self.weight[w] for w in words & names) + 0.3 * len(words & kinds)
             for names, kinds in zip(self.words, self.kinds, strict=True)
         ]
         best = max(scores, default=0.0)
+        if ordinal and (best <= 0 or scores.count(best) > 1):  # "Option 2: Canberra Breeze
+            # EC" is Canberra Breeze EC, whatever place the search gave it
+            place = int(ordinal[0][1:])
+            return _Mention(group[0][0], (place,), ordinal=place)
         if best <= 0:
             return _Mention(group[0][0], ())
         return _Mention(group[0][0], tuple(i for i, s in enumerate(scores) if s == best))
@@ -559,6 +568,7 @@ class _Reading:
         self.offering = False  # after "Here are 3 options:", each listing named is offered
         self.offered: dict[int, str] = {}  # listing -> the line that offered it
         self.state_said: set[int] = set()  # listings whose availability the message states
+        self.labels: dict[int, int] = {}  # "Option 2: <name>": place -> the listing so labelled
 
     def offered_but_sold(self) -> None:
         """A listing offered as an option ("Here are 3 options: 1. ...") is one the buyer can
@@ -623,7 +633,7 @@ class _Reading:
 
     def sentence(self, sentence: str) -> bool:
         """Judge one sentence; False once the message holds too many claims to go on."""
-        mentions = self._references(sentence, self.names.mentions(sentence, len(self.listings)))
+        mentions = self._references(sentence, self._in_order(sentence))
         self.sentence_text = sentence
         lowered = sentence.lower()
         self.versus = (
@@ -713,6 +723,34 @@ class _Reading:
                 self.seen = [i for i in self.seen if i not in mention.listings]
                 self.seen += list(mention.listings)
         return True
+
+    def _in_order(self, sentence: str) -> list[_Mention]:
+        """The listings the sentence names. "Option 2: Canberra Breeze EC" labels that
+        listing "option 2"; a later "Option 2", "the second" is the listing the message so
+        labelled, else the second it named, else the search's second."""
+        mentions = self.names.mentions(sentence, len(self.listings))
+        found: list[_Mention] = []
+        for i, mention in enumerate(mentions):
+            place = mention.ordinal
+            if place is None:
+                found.append(mention)
+                continue
+            named = mentions[i + 1] if i + 1 < len(mentions) else None
+            if (
+                named is not None
+                and named.ordinal is None
+                and len(named.listings) == 1
+                and _LABEL.fullmatch(sentence[mention.start : named.start])
+            ):
+                self.labels[place] = named.listings[0]
+                continue  # the label and the name are one mention: the name's
+            if place in self.labels:
+                found.append(replace(mention, listings=(self.labels[place],)))
+            elif place < len(self.introduced):
+                found.append(replace(mention, listings=(self.introduced[place],)))
+            else:
+                found.append(mention)
+        return found
 
     def _references(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
         """ "The former", "the latter", "the other one": of the two listings named last, in
@@ -828,8 +866,10 @@ class _Reading:
             named = _distinct(
                 m.listings[0] for m in mentions if m.start < match.start() and len(m.listings) == 1
             )
-            if len(named) == 1:  # the other is the one named before it
+            if len(named) == 1:  # the other is the one named before it (or the only other)
                 earlier = [i for i in self.introduced if i != named[0]]
+                if not earlier and len(self.listings) == 2:
+                    earlier = [1 - named[0]]
                 named = [named[0], earlier[-1]] if earlier else named
             elif not named:
                 named = self.introduced[-2:]
@@ -966,6 +1006,12 @@ class _Reading:
         second = after[0].listings if after else ()
         if not after and len(before) >= 2 and _FOIL.search(self.sentence_text[: before[-1].start]):
             # "A is 330k more than B, but you get 270 sqft more": again A against B
+            first, second = before[-2].listings, before[-1].listings
+        elif (
+            not after
+            and len(before) >= 2
+            and _VS.search(self.sentence_text[before[-2].start : before[-1].start])
+        ):  # "A is 1,313 sqft vs B 1,001 sqft: 312 sqft more": A's more than B's
             first, second = before[-2].listings, before[-1].listings
         if not mentions and claim.relation == "~" and len(self.introduced) >= 2:
             # "Bishan is 1.65M and Tampines 1.58M. The gap is 70k.": the two named last

@@ -176,7 +176,8 @@ def test_the_held_out_corpora(name: str, precision: float, recall: float) -> Non
     score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines())
     assert score.size >= 400 and score.ordinary >= 200
-    assert score.precision >= precision and score.recall >= recall, score.lines()[0]
+    found, figures = (score.precision, score.recall), score.lines()[0]
+    assert found[0] >= precision and found[1] >= recall, figures
 
 
 @pytest.mark.parametrize(
