@@ -41,6 +41,7 @@ ESCALATION = {
     "tuning-11": DATA / "escalation_tuning_11.yaml",
     "tuning-12": DATA / "escalation_tuning_12.yaml",
     "tuning-13": DATA / "escalation_tuning_13.yaml",
+    "tuning-14": DATA / "escalation_tuning_14.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
     "held-out-2": DATA / "heldout" / "escalation_heldout_2.yaml",
 }
