@@ -84,8 +84,9 @@ class Model:
 
 
 def prepare(text: str, agent_name: str = "") -> str:
-    """What the model reads of a message: bounded, the agent's name masked (training too)."""
-    return mask_agent(_bounded(text), agent_name)
+    """What the model reads of a message: bounded, the agent's name masked, case folded
+    ("di\u017fcount" reads as "discount", as the rules read it); training reads the same."""
+    return mask_agent(_bounded(text), agent_name).casefold()
 
 
 def mask_agent(text: str, agent_name: str) -> str:
