@@ -91,13 +91,19 @@ def prepare(text: str, agent_name: str = "") -> str:
 
 def mask_agent(text: str, agent_name: str) -> str:
     """The agent's name, each part of it, and Ms/Mr with the surname, as one placeholder word."""
+    mention = _mention_of(agent_name)
+    return text if mention is None else mention.sub(f" {AGENT_TOKEN} ", text)
+
+
+@lru_cache(maxsize=256)
+def _mention_of(agent_name: str) -> re.Pattern[str] | None:
     parts = [p for p in agent_name.split() if len(p) >= 3]
     if not parts:
-        return text
+        return None
     names = [re.escape(agent_name.strip()), *(re.escape(p) for p in parts)]
     honour = rf"(?:ms|mrs|mr|mdm|miss|madam)\.?\s+{re.escape(parts[-1])}"
     mention = rf"(?:{honour}|{'|'.join(names)})"
-    return re.sub(rf"(?i)\b{mention}(?:\s+{mention})*\b", f" {AGENT_TOKEN} ", text)
+    return re.compile(rf"(?i)\b{mention}(?:\s+{mention})*\b")
 
 
 def _bounded(text: str) -> str:

@@ -1127,10 +1127,21 @@ def _names_as_names(text: str, listings: list[Property]) -> str:
 
 
 def _naming_words(listing: Property) -> tuple[str, tuple[str, ...]]:
-    """The listing's title, and the words of it that claim a fact its record contradicts."""
-    facts = facts_of(listing)
-    wrong = tuple(c.text for c in rooms_in(listing.title) if not _holds(c, facts))
+    """The listing's title, and the words of it that claim a fact its record contradicts
+    (read once per title, kind and bedroom count: the same listings are checked turn after
+    turn)."""
+    key = (listing.title, listing.property_type, listing.bedrooms)
+    wrong = _CONTRADICTED.get(key)
+    if wrong is None:
+        facts = facts_of(listing)
+        wrong = tuple(c.text for c in rooms_in(listing.title) if not _holds(c, facts))
+        if len(_CONTRADICTED) >= 8192:
+            _CONTRADICTED.clear()
+        _CONTRADICTED[key] = wrong
     return listing.title, wrong
+
+
+_CONTRADICTED: dict[tuple[str, str, int | None], tuple[str, ...]] = {}
 
 
 @lru_cache(maxsize=256)
