@@ -126,7 +126,8 @@ _RANGE_JOINT = re.compile(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
 _BETWEEN = re.compile(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
 _DELTA_AFTER = re.compile(
     r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
-    r"|(apart|difference|in\s+between|between|gap))\b"
+    r"|(apart|difference|diff|in\s+between|between|gap))\b"
+    r"|^\s*[\u2013\u2014:-]\s*(?:[A-Za-z][\w-]*\s+){0,3}?(?:s?\$)?\d[\d,.]*\s*(?:k|m|mil)?\s*(?:vs\.?|versus)\s"
 )
 _BY_GAP = re.compile(
     r"(?i)(?:\b(cheaper|pricier|dearer|more\s+expensive|less\s+expensive|costlier|lower|higher)\b"
@@ -146,6 +147,10 @@ _PER_SQM_BEFORE = re.compile(
     r"(?i)\b(?:price\s+)?(?:per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?|psm)\b[^.$\d]{0,20}"
     r"(?:s\$|\$)?\s*$"
 )
+_SIZE_UNIT = re.compile(r"(?i)sq\.?\s?ft|sqft|\bsf\b|square\s+f(?:ee|oo)t|sqm|sq\.?\s?m\b|m²")
+_REMAINDER_AFTER = re.compile(
+    r"(?i)^\s*(?:of\s+)?(?:buffer|headroom|cushion|to\s+spare|spare|left(?:\s+over)?|leftover)\b"
+)
 _PER_AREA_BEFORE = re.compile(
     r"(?i)(?<![\d,]\s)(?<![\d,])\b(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t)\b(?:[^.$\d]{0,24}"
     r"|[^.]{0,30}?\d\s*(?:psf\s*)?(?:vs\.?|versus)\s*(?:~|\u2248|about\s+|around\s+)?)"
@@ -160,8 +165,8 @@ _AFTER_A_SIZE = re.compile(
     r"(?i)(?:sq\.?\s?ft\.?|sqft|square\s+feet|sqm|sq\.?\s?m)\s*(?:vs\.?|versus|against|and)\s*$"
 )
 _SIZE_GAP = re.compile(
-    r"(?i)^\s*(?:\([^()]{0,30}\)\s*|,\s*(?:about\s+|around\s+|~|\u2248)?\s*[\d,.]+\s*"
-    r"(?:sq\.?\s?ft|sqft|sqm|sq\.?\s?m|square\s+(?:feet|met\w+))\s*,?\s*)?"
+    r"(?i)^\s*(?:\([^()]{0,30}\)\s*|,\s*(?:about\s+|around\s+|~|\u2248)?\s*(?P<same>[\d,.]+)\s*"
+    r"(?P<unit>sq\.?\s?ft|sqft|sqm|sq\.?\s?m|square\s+(?:feet|met\w+))\s*,?\s*)?"
     r"(?:(bigger|larger|more|roomier|extra)|(smaller|less|tinier)|(diff(?:erence)?|apart))\b"
 )
 """After a size, a gap between two sizes: "118 sq ft bigger", "52 sqm (~560 sqft) bigger",
@@ -187,8 +192,8 @@ _THE_ONES_YOU = re.compile(
     r"|need(?:ed)?|wanted|want|mentioned|said|specified|requested|were\s+after)\b"
 )
 _GENERIC_BEFORE = re.compile(
-    r"(?i)\b(?:than|like|versus|vs\.?|compared\s+(?:to|with))\s+(?:a|an|the\s+typical|typical|your"
-    r"\s+average|an\s+average|most)?\s*$"
+    r"(?i)\b(?:than|like|versus|vs\.?|compared\s+(?:to|with))\s+(?:(?:a|an|the|your|most)\s+)?"
+    r"(?:(?:typical|average|normal|standard|regular|usual|ordinary|older|newer|new|old)\s+)?$"
 )
 _STUDIO = re.compile(
     r"(?i)(?<!yoga\s)(?<!dance\s)(?<!art\s)(?<!music\s)\bstudio\b"
@@ -570,8 +575,27 @@ def _prices(text: str) -> list[Claim]:
             # "11 sqft bigger (1,001 vs 990)", "699 sqft more built-up, 3,498 vs 2,799"
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
-        if _REMAINDER_BEFORE.search(_before(text, match.start(), 16)):
-            continue  # "leaves you 30k": what is left of the buyer's budget
+        if match.group(5) and value < 20_000:  # no home costs "1,313": a size, said bare
+            units = list(_SIZE_UNIT.finditer(text, 0, match.start())) or list(
+                _SIZE_UNIT.finditer(text, match.end())
+            )
+            if units:
+                unit = (
+                    "sqm"
+                    if units[-1 if units[0].start() < match.start() else 0]
+                    .group(0)
+                    .lower()
+                    .startswith(("sqm", "sq m", "sq. m", "m"))
+                    else "sqft"
+                )
+                land = _LAND_BEFORE.search(_before(text, match.start(), 24)) is not None
+                kind: Kind = "land_size" if land else "size"
+                claims.append(Claim(kind, f"{value} {unit}", "=", match.start(), match.group(0)))
+            continue
+        if _REMAINDER_BEFORE.search(_before(text, match.start(), 16)) or _REMAINDER_AFTER.match(
+            after
+        ):
+            continue  # "leaves you 30k", "12k buffer": what is left of the buyer's budget
         window = _before(text, match.start(), 24)
         hinted = "#" in window or "+" in window or _words(window) & _NOT_A_PRICE_WORDS
         if hinted and _NOT_A_PRICE_BEFORE.search(window):
@@ -657,6 +681,21 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
     return claims
 
 
+def _same_size(value: float, unit: str, gap: re.Match[str]) -> bool:
+    """Whether the size after the comma is this one in the other unit ("17 sqm, ~183 sqft")."""
+    try:
+        other = float(gap.group("same").replace(",", ""))
+    except ValueError:
+        return False
+    other_sqft = (
+        other * SQFT_PER_SQM
+        if gap.group("unit").lower().startswith(("sqm", "sq m", "sq. m", "square m"))
+        else other
+    )
+    sqft = value if unit == "sqft" else value * SQFT_PER_SQM
+    return abs(other_sqft - sqft) <= 0.03 * max(sqft, 1.0)
+
+
 def _sizes(text: str) -> list[Claim]:
     claims: list[Claim] = []
     land_heading = _LAND_HEADING.match(text) is not None
@@ -671,6 +710,8 @@ def _sizes(text: str) -> list[Claim]:
             or (land_until >= 0 and _SAME_SIZE_AGAIN.match(text[land_until : match.start()]))
         )
         gap = _SIZE_GAP.match(text[match.end() :])
+        if gap and gap.group("same") and not _same_size(value, unit, gap):
+            gap = None  # "1,464 sqft, about 97 sqft more": a size, then the gap
         by = None if gap else _SIZE_GAP_BEFORE.search(_before(text, match.start(), 60))
         last = claims[-1] if claims else None
         again = (

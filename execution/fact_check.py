@@ -196,6 +196,7 @@ _ORDINALS = {
     "fifth": 4,
 }
 _VS = re.compile(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
+_NEXT_CLAUSE = re.compile(r"(?i)[;]|,\s*(?:but|though|although|while|whereas|yet)\b")
 _LABEL = re.compile(
     r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
 )
@@ -1003,6 +1004,9 @@ class _Reading:
         if _NOT_A_LISTING_AFTER_GAP.match(self._text_after(claim)):
             return None  # "80k above it" (the buyer's budget), "20k more than you planned"
         after = [m for m in after if m.listings != first]  # "..., and Bishan Park nearby"
+        end = claim.start + len(claim.text)  # "255k cheaper, but Piermont's reserved": the
+        # listing after the next clause's "but" is no end of this gap
+        after = [m for m in after if not _NEXT_CLAUSE.search(self.sentence_text[end : m.start])]
         second = after[0].listings if after else ()
         if not after and len(before) >= 2 and _FOIL.search(self.sentence_text[: before[-1].start]):
             # "A is 330k more than B, but you get 270 sqft more": again A against B
@@ -1023,10 +1027,15 @@ class _Reading:
         if not second and len(first) == 1 and named_first and len(set(self.introduced)) == 2:
             # "So the Bishan one is 40k more" after two were named: more than the other one
             second = tuple(set(self.introduced) - set(first))
+        unordered = False  # which end is the bigger one is not said: the size of the gap is
         if not first and not second and len(self.listings) == 2:
             first, second = (0,), (1,)  # "the two are only 17k apart"
-            if claim.relation != "~":
-                return None  # which one is cheaper is not said
+            unordered = claim.relation != "~"
+        if not mentions and not second and len(first) == 2:  # "About 1.3M more." to a buyer
+            # who asked about two listings
+            first, second, unordered = first[:1], first[-1:], True
+        if not second and len(first) == 1 and len(self.context) == 2 and first[0] in self.context:
+            second = tuple(i for i in self.context if i != first[0])  # "Exec is 360 sq ft bigger"
         if len(first) != 1 or len(second) != 1 or first == second:
             return None
         a_facts, b_facts = self.facts[first[0]], self.facts[second[0]]
@@ -1037,7 +1046,9 @@ class _Reading:
         else:
             a, b, tolerance = float(a_facts.price), float(b_facts.price), 0.5
         gap = float(claim.value)
-        actual = {"<": b - a, ">": a - b}.get(claim.relation, abs(a - b))
+        actual = (
+            abs(a - b) if unordered else {"<": b - a, ">": a - b}.get(claim.relation, abs(a - b))
+        )
         if approximate(self.sentence_text, claim.start):  # "almost 300 sq ft more": 291
             tolerance = max(tolerance, APPROXIMATE * gap)
         if math.isclose(actual, gap, abs_tol=tolerance):

@@ -26,7 +26,9 @@ _FIELD = re.compile(
     r"|status|avail|type|tenure|lease|mrt|top|facing|unit|level|district|location)"
 )
 _COUNT = re.compile(r"^\d{1,2}(?:\+\d)?$")
-_BARE_NUMBER = re.compile(r"^\d[\d,]*(?:\.\d+)?(?![\d,.]*\s*(?:k\b|m\b|mil|million|sq|ft|psf))")
+_BARE_NUMBER = re.compile(
+    r"(?i)^\d[\d,]*(?:\.\d+)?(?![\d,.]*\s*(?:k\b|m\b|mil|million|sq|ft|sf\b|psf|m²|m2\b|square))"
+)
 _UNIT = re.compile(r"(?i)^\W*(?:sq\.?\s?ft|sqft|sqm|sq\.?\s?m|size|area|floor\s+area|psf)\W*$")
 _STATUS = re.compile(r"(?i)^\W*(?:status|avail\w*)\W*$")
 _TOTAL = re.compile(r"(?i)^\W*(?:total|sum|combined|together|altogether)\b")

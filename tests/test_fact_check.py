@@ -159,10 +159,11 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-6", 0.94, 0.04),
         ("tuning-7", 0.94, 0.02),
         ("tuning-8", 0.89, 0.03),
-        ("tuning-9", 0.94, 0.11),  # number-dense true messages: still too many false stops
+        ("tuning-9", 0.95, 0.10),  # number-dense true messages: still too many false stops
         ("tuning-10", 0.96, 0.04),
         ("tuning-11", 0.93, 0.13),
-        ("tuning-12", 0.96, 0.15),  # dense true messages again: false stops the weak side
+        ("tuning-12", 0.97, 0.15),
+        ("tuning-13", 0.94, 0.04),  # dense true messages again: false stops the weak side
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
@@ -559,10 +560,18 @@ CLEMENTI = Property(
          [CLEMENTI, KIM_YAM], False),
         # rent is no price
         ("Kim Yam ($1.088M) is rented at $3,900, about $46,800 a year.", [KIM_YAM], True),
+        # a bare figure no home costs is a size; what is left of a budget; a gap before its pair
+        ("Siglap Hill Terrace 2,800 sq ft, the Semi-D 3,600.", [TERRACE, SEMI_D], True),
+        ("Siglap Hill Terrace 2,800 sq ft, the Semi-D 3,900.", [TERRACE, SEMI_D], False),
+        ("Kim Yam at $1.088M is within your 1.1M, 12k buffer.", [KIM_YAM], True),
+        # a size, then the gap; the gap to a buyer who asked about two listings
+        ("Clementi Parkview: 850 vs 527 sq ft, about 323 sq ft more.", [CLEMENTI, KIM_YAM], True),
+        ("About 307k more.", [CLEMENTI, KIM_YAM], True),
+        ("About 407k more.", [CLEMENTI, KIM_YAM], False),
     ],
 )  # fmt: skip
 def test_names_psf_before_its_figure_size_gaps_and_rent(
     text: str, book: list[Property], right: bool
 ) -> None:
-    found = check_facts(text, book, [])
+    found = check_facts(text, book, ["my budget is 1.1M"])
     assert (found == []) is right, found
