@@ -167,12 +167,12 @@ _AFTER_A_SIZE = re.compile(
 _SIZE_GAP = re.compile(
     r"(?i)^\s*(?:\([^()]{0,30}\)\s*|,\s*(?:about\s+|around\s+|~|\u2248)?\s*(?P<same>[\d,.]+)\s*"
     r"(?P<unit>sq\.?\s?ft|sqft|sqm|sq\.?\s?m|square\s+(?:feet|met\w+))\s*,?\s*)?"
-    r"(?:(bigger|larger|more|roomier|extra)|(smaller|less|tinier)|(diff(?:erence)?|apart))\b"
+    r"(?:(?P<more>bigger|larger|more|roomier|extra)|(?P<less>smaller|less|tinier)|diff(?:erence)?|apart)\b"
 )
 """After a size, a gap between two sizes: "118 sq ft bigger", "52 sqm (~560 sqft) bigger",
 "17 sqm, ~183 sqft more", "86 sqft extra", "(1 sqm diff)"."""
 _SIZE_GAP_BEFORE = re.compile(
-    r"(?i)(?:\b(?:(bigger|larger|roomier)|(smaller|tinier))\b|^\W*than\b)[^.;:!?]{0,40}?\bby\s*(?:about\s+|around\s+|roughly"
+    r"(?i)(?:\b(?:(?P<more>bigger|larger|roomier)|(?P<less>smaller|tinier))\b|^\W*than\b)[^.;:!?]{0,40}?\bby\s*(?:about\s+|around\s+|roughly"
     r"\s+|~|\u2248)?\s*$"
 )
 _OF_LAND = re.compile(r"(?i)\b(?:land|plot)\b")
@@ -725,7 +725,7 @@ def _sizes(text: str) -> list[Claim]:
             sqft = value if unit == "sqft" else value * SQFT_PER_SQM
             said = gap or by
             direction: Relation = (
-                (">" if said.group(1) else "<" if said.group(2) else "~")
+                (">" if said.group("more") else "<" if said.group("less") else "~")
                 if said is not None
                 else last.relation  # type: ignore[union-attr]  # the same gap again
             )

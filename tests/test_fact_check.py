@@ -551,6 +551,10 @@ CLEMENTI = Property(
         ("Clementi Parkview is bigger than Kim Yam by 323 sqft (30 sqm).", [CLEMENTI, KIM_YAM],
          True),
         ("Clementi Parkview is bigger than Kim Yam by 423 sqft.", [CLEMENTI, KIM_YAM], False),
+        ("Kim Yam is 323 sqft, about 30 sqm, bigger than Clementi Parkview.",
+         [CLEMENTI, KIM_YAM], False),
+        ("Clementi Parkview is 30 sqm (~323 sqft) smaller than Kim Yam.", [CLEMENTI, KIM_YAM],
+         False),
         ("Clementi Parkview gives you 323 sqft extra over Kim Yam.", [CLEMENTI, KIM_YAM], True),
         ("Clementi Parkview gives you 223 sqft extra over Kim Yam.", [CLEMENTI, KIM_YAM], False),
         # a gap with one end named, after two listings were named: against the other one
