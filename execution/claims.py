@@ -339,7 +339,8 @@ _VIEWING = re.compile(
     r"|\bsat|\bsun)\s+(?:\w+\s+){0,2}?(?:works|is\s+(?:fine|ok|okay|good|perfect|confirmed)|can)"
     r"|(?:meet|see)\s+you\s+(?:at|by|outside|downstairs|in\s+front)"
     r"|(?:\b(?!(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|to(?:day|morrow|night)\b|sat\b|sun\b"
-    r"|slots?\b|free\b|available\b|meet\b|you\b|me\b|us\b|on\b|or\b|and\b|and\b)[a-z][\w-]*\s+at"
+    r"|slots?\b|free\b|available\b|meet\b|you\b|me\b|us\b|on\b|or\b|and\b|sold\b|completed\b"
+    r"|closed\b|signed\b|exercised\b|reserved\b|taken\b|went\b|ended\b|expired\b)[a-z][\w-]*\s+at"
     r"|how\s+about(?:\s+\w+){0,2}?)\s+\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm))\b"
 )
 _OFFER = re.compile(

@@ -562,6 +562,9 @@ CLEMENTI = Property(
          [CLEMENTI, KIM_YAM], True),
         ("Clementi Parkview: $1.395M. Kim Yam: $1.088M. So Clementi is 207k more.",
          [CLEMENTI, KIM_YAM], False),
+        # a time offered for a listing offers a viewing; a time it was sold at does not
+        ("Punggol Waterway at 3pm tomorrow works!", [PUNGGOL], False),
+        ("Punggol Waterway was sold at 3pm yesterday, sorry!", [PUNGGOL], True),
         # rent is no price
         ("Kim Yam ($1.088M) is rented at $3,900, about $46,800 a year.", [KIM_YAM], True),
         # a bare figure no home costs is a size; what is left of a budget; a gap before its pair
