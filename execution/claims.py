@@ -577,20 +577,11 @@ def _prices(text: str) -> list[Claim]:
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
         if match.group(5) and value < 20_000:  # no home costs "1,313": a size, said bare
-            units = list(_SIZE_UNIT.finditer(text, 0, match.start())) or list(
-                _SIZE_UNIT.finditer(text, match.end())
-            )
-            if units:
-                unit = (
-                    "sqm"
-                    if units[-1 if units[0].start() < match.start() else 0]
-                    .group(0)
-                    .lower()
-                    .startswith(("sqm", "sq m", "sq. m", "m"))
-                    else "sqft"
-                )
+            said = _nearest_unit(text, match.start(), match.end())
+            if said is not None:
                 land = _LAND_BEFORE.search(_before(text, match.start(), 24)) is not None
                 kind: Kind = "land_size" if land else "size"
+                unit = "sqm" if _is_sqm(said) else "sqft"
                 claims.append(Claim(kind, f"{value} {unit}", "=", match.start(), match.group(0)))
             continue
         if _REMAINDER_BEFORE.search(_before(text, match.start(), 16)) or _REMAINDER_AFTER.match(
@@ -682,17 +673,25 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
     return claims
 
 
+def _is_sqm(unit: str) -> bool:
+    """Whether a size unit as written is square metres ("sqm", "sq. m", "m²", "square metres")."""
+    return unit.lower().replace(".", "").replace(" ", "").startswith(("sqm", "m", "squarem"))
+
+
+def _nearest_unit(text: str, start: int, end: int) -> str | None:
+    """The size unit the text last named before `start`, else the first after `end`."""
+    named = list(_SIZE_UNIT.finditer(text, 0, start))
+    found = named[-1] if named else _SIZE_UNIT.search(text, end)
+    return found.group(0) if found else None
+
+
 def _same_size(value: float, unit: str, gap: re.Match[str]) -> bool:
     """Whether the size after the comma is this one in the other unit ("17 sqm, ~183 sqft")."""
     try:
         other = float(gap.group("same").replace(",", ""))
     except ValueError:
         return False
-    other_sqft = (
-        other * SQFT_PER_SQM
-        if gap.group("unit").lower().startswith(("sqm", "sq m", "sq. m", "square m"))
-        else other
-    )
+    other_sqft = other * SQFT_PER_SQM if _is_sqm(gap.group("unit")) else other
     sqft = value if unit == "sqft" else value * SQFT_PER_SQM
     return abs(other_sqft - sqft) <= 0.03 * max(sqft, 1.0)
 
