@@ -42,6 +42,7 @@ ESCALATION = {
     "tuning-12": DATA / "escalation_tuning_12.yaml",
     "tuning-13": DATA / "escalation_tuning_13.yaml",
     "tuning-14": DATA / "escalation_tuning_14.yaml",
+    "tuning-15": DATA / "escalation_tuning_15.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
     "held-out-2": DATA / "heldout" / "escalation_heldout_2.yaml",
 }
