@@ -158,6 +158,29 @@ _PER_AREA_BEFORE = re.compile(
 )
 """A price per square foot said before its figure: "psf: ~$527", "psf works out to ~$1,487
 vs ~$1,630" (the second figure of a "vs" too)."""
+_RANGE_REST = re.compile(
+    r"(?i)^\s*(?:-|\u2013|\u2014|to)\s*(?:s\$|\$)?\s*\d[\d,]*(?:\.\d+)?\s?(?:k|m|mil)?\b"
+)
+"""The rest of a range after its first figure ("$350-450/month": the second figure's period is
+the first's too)."""
+_PER_PERIOD = re.compile(
+    r"(?i)^\s*(?:/\s*(?:month|mth|mo|year|yr|annum)\b|per\s+(?:month|mth|year|yr|annum)\b"
+    r"|an?\s+(?:month|year)\b|monthly|annually|mth\b|p\.?m\.?(?!\w)|p\.?a\.?(?!\w))"
+)
+_FORMER_BEFORE = re.compile(
+    r"(?i)(?:\b(?:was|were|had\s+been|used\s+to\s+be)\s+(?:listed\s+|priced\s+|asking\s+)?"
+    r"(?:at\s+)?(?P<dated>)|\b(?:previously|originally|formerly|(?:down|up|reduced|lowered|cut"
+    r"|dropped|raised|increased)\s+from)\s+(?:listed\s+at\s+|at\s+)?)(?:s\$|\$)?\s*$"
+)
+_FORMER_AFTER = re.compile(
+    r"(?i)^[\s,]*(?:previously|before|originally|earlier|at\s+first|last\s+(?:week|month|year)"
+    r"|when\s+(?:it\s+was\s+)?first\s+listed|\w+\s+ago)\b"
+)
+"""A price the listing had before ("it was $590k last month", "previously $1.48M", "down
+from 1.3M"): the records hold the current price only, so a former one is not checked. "Was"
+alone is no sign of the past ("the Bishan one was $688k" recaps it): only with a time."""
+
+
 _REMAINDER_BEFORE = re.compile(
     r"(?i)\bleav(?:es|ing)\s+(?:you\s+|u\s+)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"
 )
@@ -527,6 +550,14 @@ def _buyers(text: str, start: int, end: int) -> bool:
     return bool(_BUYERS_BEFORE.search(before) or _BUYERS_AFTER.match(after))
 
 
+def _former(text: str, match: re.Match[str]) -> bool:
+    """Whether the price at `match` is one the listing had before (_FORMER_BEFORE)."""
+    said = _FORMER_BEFORE.search(_before(text, match.start(), 32))
+    if said is None:
+        return False
+    return said.group("dated") is None or _FORMER_AFTER.match(text[match.end() :]) is not None
+
+
 def _prices(text: str) -> list[Claim]:
     claims = []
     for match in _PRICE.finditer(text):
@@ -535,6 +566,11 @@ def _prices(text: str) -> list[Claim]:
         after = text[match.end() :]
         per_area = _PER_AREA.match(after) or _PER_SQM.match(after)  # "$1,772 per sq ft"
         if _NOT_A_PRICE_AFTER.match(after) and not per_area:
+            continue
+        rest = _RANGE_REST.match(after)  # "$350-450/month": a month's, both figures
+        if rest and _PER_PERIOD.match(after[rest.end() :]):
+            continue
+        if _former(text, match):
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
         delta = _DELTA_AFTER.match(after)
