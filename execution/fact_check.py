@@ -42,11 +42,12 @@ from execution.property_lookup import Property
 from execution.tables import tables_as_lines
 
 MAX_CLAIMS = 400
+"""Claims read in one message before it is refused as too dense to check."""
 APPROXIMATE = 0.02
+"""How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
 ROUND = 0.04
 """How far "around 1,000 sq ft" may be from the record: a size of at most two significant
 digits says it was rounded (a price is held to APPROXIMATE: "about 1.3M" of 1.25M is wrong)."""
-"""How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
 
 _SENTENCE = re.compile(
     r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+"
