@@ -169,12 +169,12 @@ _PER_PERIOD = re.compile(
 )
 _FORMER_BEFORE = re.compile(
     r"(?i)(?:\b(?:was|were|had\s+been|used\s+to\s+be)\s+(?:listed\s+|priced\s+|asking\s+)?"
-    r"(?:at\s+)?(?P<dated>)|\b(?:previously|originally|formerly|(?:down|up|reduced|lowered|cut"
+    r"(?:at\s+)?(?P<needs_time>)|\b(?:previously|originally|formerly|(?:down|up|reduced|lowered|cut"
     r"|dropped|raised|increased)\s+from)\s+(?:listed\s+at\s+|at\s+)?)(?:s\$|\$)?\s*$"
 )
 _FORMER_AFTER = re.compile(
     r"(?i)^[\s,]*(?:previously|before|originally|earlier|at\s+first|last\s+(?:week|month|year)"
-    r"|when\s+(?:it\s+was\s+)?first\s+listed|\w+\s+ago)\b"
+    r"|when\s+(?:it\s+was\s+)?first\s+listed|(?:\w+\s+){1,2}ago)\b"
 )
 """A price the listing had before ("it was $590k last month", "previously $1.48M", "down
 from 1.3M"): the records hold the current price only, so a former one is not checked. "Was"
@@ -555,7 +555,7 @@ def _former(text: str, match: re.Match[str]) -> bool:
     said = _FORMER_BEFORE.search(_before(text, match.start(), 32))
     if said is None:
         return False
-    return said.group("dated") is None or _FORMER_AFTER.match(text[match.end() :]) is not None
+    return said.group("needs_time") is None or _FORMER_AFTER.match(text[match.end() :]) is not None
 
 
 def _prices(text: str) -> list[Claim]:

@@ -469,6 +469,7 @@ def test_money_that_is_not_a_price_and_the_buyers_criteria_restated(
         ("Tampines is now $1.58M, down from $1.68M.", True),
         ("Tampines is now $1.5M, down from $1.58M.", False),  # the current price is still read
         ("Tampines was $1.6M.", False),
+        ("Tampines was $1.65M two weeks ago; it is $1.58M now.", True),
         # a range's period is its first figure's too; a size after a dash is no period
         ("Tampines is $1.58M; maintenance is around $350-450/month.", True),
         ("Tampines: $1.5M - 1,033 sqft.", False),
