@@ -74,9 +74,14 @@ _PER_AREA = re.compile(r"(?i)^\s*(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*
 _PER_SQM = re.compile(
     r"(?i)^\s*(?:psm|per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?\b|/\s*sq\.?\s*m\b|/sqm|per\s+m²)"
 )
+_PERIOD = (
+    r"/\s*(?:month|mth|mo|year|yr|annum)\b|per\s+(?:month|mth|year|yr|annum)\b"
+    r"|an?\s+(?:month|year|yr|annum)|monthly|annually|p\.?m\.?(?!\w)|p\.?a\.?(?!\w)"
+)
+"""A figure's period ("/month", "a year", "p.a."): rent, fees, a yield; no price."""
+_PER_PERIOD = re.compile(rf"(?i)^\s*(?:{_PERIOD})")
 _NOT_A_PRICE_AFTER = re.compile(
-    r"(?i)^\s*(?:/|per\b|sq|square|ft|sf\b|m²|m2\b|an?\s+(?:month|year|yr|annum)|monthly|p\.?m\.?\b|mth|month|yr|year"
-    r"|annually|p\.?a\.?\b|%|percent"
+    rf"(?i)^\s*(?:{_PERIOD}|/|per\b|sq|square|ft|sf\b|m²|m2\b|mth|month|yr|year|%|percent"
     r"|(?:option|booking|deposit|admin|agent|legal|stamp|maintenance|service|conservancy)"
     r"|(?:m|metres?|meters?|km)\s+(?:away|from|to|walk)|m\b(?=\s*(?:away|from|to)))"
 )
@@ -163,10 +168,6 @@ _RANGE_REST = re.compile(
 )
 """The rest of a range after its first figure ("$350-450/month": the second figure's period is
 the first's too)."""
-_PER_PERIOD = re.compile(
-    r"(?i)^\s*(?:/\s*(?:month|mth|mo|year|yr|annum)\b|per\s+(?:month|mth|year|yr|annum)\b"
-    r"|an?\s+(?:month|year)\b|monthly|annually|mth\b|p\.?m\.?(?!\w)|p\.?a\.?(?!\w))"
-)
 _FORMER_BEFORE = re.compile(
     r"(?i)(?:\b(?:was|were|had\s+been|used\s+to\s+be)\s+(?:listed\s+|priced\s+|asking\s+)?"
     r"(?:at\s+)?(?P<needs_time>)|\b(?:previously|originally|formerly|(?:down|up|reduced|lowered|cut"
