@@ -19,6 +19,7 @@ from typing import Literal
 from execution.listing_facts import flat_type_of
 from execution.listings import SQFT_PER_SQM
 from execution.numbers import message_in_digits
+from execution.regex_gate import compile_quick
 
 MAX_TEXT = 25_000
 """Longer than Green API's 20,000-character message: beyond this a text is not read."""
@@ -57,7 +58,7 @@ class Claim:
 _NUMBER = r"(?<![\d,.])\d[\d,]{0,15}+(?:\.\d{1,6})?"
 """A number as written (at most 16 digits and commas: no price or size is longer, and a bounded
 run cannot make the patterns below backtrack over a hostile string of digits)."""
-_PRICE = re.compile(
+_PRICE = compile_quick(
     rf"(?i)(?:\b(?:s\$|sgd|usd|us\$)\s?|\$\s?)({_NUMBER})(?:\s?(k|m|mil|mio|mn|million)\b)?"
     rf"|\b({_NUMBER})\s?(k|m|mil|mio|mn|million)\b"
     rf"|(?<![\d.,#+/-])\b(\d{{1,3}}(?:,\d{{3}}){{1,4}}|\d{{5,9}})\b(?![.,]?\d)"
@@ -70,8 +71,10 @@ _SCALE = {
     "mn": 1_000_000,
     "million": 1_000_000,
 }
-_PER_AREA = re.compile(r"(?i)^\s*(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*sq\.?\s*ft|/sqft)")
-_PER_SQM = re.compile(
+_PER_AREA = compile_quick(
+    r"(?i)^\s*(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*sq\.?\s*ft|/sqft)"
+)
+_PER_SQM = compile_quick(
     r"(?i)^\s*(?:psm|per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?\b|/\s*sq\.?\s*m\b|/sqm|per\s+m²)"
 )
 _PERIOD = (
@@ -79,13 +82,13 @@ _PERIOD = (
     r"|an?\s+(?:month|year|yr|annum)|monthly|annually|p\.?m\.?(?!\w)|p\.?a\.?(?!\w)"
 )
 """A figure's period ("/month", "a year", "p.a."): rent, fees, a yield; no price."""
-_PER_PERIOD = re.compile(rf"(?i)^\s*(?:{_PERIOD})")
-_NOT_A_PRICE_AFTER = re.compile(
+_PER_PERIOD = compile_quick(rf"(?i)^\s*(?:{_PERIOD})")
+_NOT_A_PRICE_AFTER = compile_quick(
     rf"(?i)^\s*(?:{_PERIOD}|/|per\b|sq|square|ft|sf\b|m²|m2\b|mth|month|yr|year|%|percent"
     r"|(?:option|booking|deposit|admin|agent|legal|stamp|maintenance|service|conservancy)"
     r"|(?:m|metres?|meters?|km)\s+(?:away|from|to|walk)|m\b(?=\s*(?:away|from|to)))"
 )
-_NOT_A_PRICE_BEFORE = re.compile(
+_NOT_A_PRICE_BEFORE = compile_quick(
     r"(?i)(?:singapore|s\(|postal(?:\s+code)?|blk|block|unit|#|tel|phone|call|whatsapp|\+65"
     r"|(?:option\s+fee|deposit|fee|commission|stamp\s+duty|down\s*payment)(?:[\s,]+(?:so|of|is|about"
     r"|around|approx\.?|roughly|will\s+be|comes\s+to|works\s+out\s+to|that's|which\s+is|would\s+be"
@@ -95,11 +98,11 @@ _NOT_A_PRICE_BEFORE = re.compile(
     r"|cpf|loan|income|salary|savings?"
     r"|per\s+(?:sqm|sq\.?\s?m|square\s+met\w+)(?:\s+(?:is|of|at|about|around|roughly))*)\s*:?\s*$"
 )
-_PSF_GAP = re.compile(
+_PSF_GAP = compile_quick(
     r"(?i)^\s*(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t)\s+(?:cheaper|more|less|higher|lower|apart"
     r"|difference)\b"
 )
-_SHARE_OF = re.compile(
+_SHARE_OF = compile_quick(
     r"(?i)\d\s*%[^.;!?%]{0,30}?(?:=|\bis\b|\bcomes\s+to\b|\bworks\s+out\s+to\b|\bwould\s+be\b|\("
     r"|\bof\s+which\b)\s*(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?\s*$"
     r"|\d\s*%\s+(?:on\s+)?(?:the\s+)?(?:1st|first|next|remaining|balance|rest)(?:\s+of)?\s*(?:s\$|\$)?\s*$"
@@ -110,70 +113,70 @@ _MONEY_WORDS = frozenset(
     "mortgage instalment instalments repayment repayments valuation commission deposit cpf "
     "grant grants tax monthly conveyancing renovation reno".split()
 )
-_MONEY_BEFORE = re.compile(
+_MONEY_BEFORE = compile_quick(
     r"(?i)\b(?:(?:bank\s+)?loans?|ltv|down(?:\s*payment)?|cash|stamp\s+duty|bsd|absd|ssd|legal(?:\s+fees?)?"
     r"|fees?|tdsr|msr|income|debt|mortgage|instal+ments?|repayments?|valuation|commission|deposit"
     r"|cpf|grants?|tax|monthly|conveyancing|renovation|reno)\b(?:[^.;!?$]|(?<=\d)\.(?=\d)){0,45}(?:\$[\d,.]+k?\s*(?:-|to|\u2013)\s*)?"
     r"(?:s\$|\$)?\s*$"
 )
 """Money that is not a listing's price: a loan, a down payment, stamp duty, fees, income."""
-_HUNDREDS = re.compile(r"(?i)\b(low|lower|mid|middle|high|upper)[\s-]*([1-9])00s\b")
+_HUNDREDS = compile_quick(r"(?i)\b(low|lower|mid|middle|high|upper)[\s-]*([1-9])00s\b")
 _THIRDS = {"low": (0, 0.34), "mid": (0.3, 0.7), "hig": (0.66, 1.0), "upp": (0.66, 1.0)}
-_TOTAL_BEFORE = re.compile(
+_TOTAL_BEFORE = compile_quick(
     r"(?i)\b(?:together|altogether|combined|in\s+total|total(?:ling|s)?|sum|add(?:s|ing)?\s+up\s+to"
     r"|for\s+(?:both|all\s+\w+))\b[^.!?\d]{0,18}$"
 )
-_TOTAL_AFTER = re.compile(
+_TOTAL_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?:in\s+total|total|together|altogether|combined|for\s+both"
     r"|all\s+in(?:clusive)?\s+for\s+both)\b"
 )
-_RANGE_JOINT = re.compile(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
-_BETWEEN = re.compile(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
-_DELTA_AFTER = re.compile(
+_RANGE_JOINT = compile_quick(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
+_BETWEEN = compile_quick(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
+_DELTA_AFTER = compile_quick(
     r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
     r"|(apart|difference|diff|in\s+between|between|gap))\b"
     r"|^\s*[\u2013\u2014:-]\s*(?:[A-Za-z][\w-]*\s+){0,3}?(?:s?\$)?\d[\d,.]*\s*(?:k|m|mil)?\s*(?:vs\.?|versus)\s"
 )
-_BY_GAP = re.compile(
+_BY_GAP = compile_quick(
     r"(?i)(?:\b(cheaper|pricier|dearer|more\s+expensive|less\s+expensive|costlier|lower|higher)\b"
     r"|^\W*than\b)[^.;:!?]{0,45}\bby\s*(?:about\s+|around\s+|roughly\s+)?(?:s\$|\$)?\s*$"
 )
 _LESS = {"cheaper", "less expensive", "lower"}
-_GAP_BEFORE = re.compile(
+_GAP_BEFORE = compile_quick(
     r"(?i)\b(?:(?:difference|gap)(?:\s+(?:of|is|was|would\s+be|comes\s+to)|\s*:)|differ\s+by"
     r"|apart\s+by)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
 )
-_SIZES_COMPARED = re.compile(
+_SIZES_COMPARED = compile_quick(
     r"(?i)(?:sq\.?\s?ft|sqft|sqm|square\s+feet)\s+(?:\w+\s+){0,3}?(?:bigger|larger|smaller|more|less)"
     r"(?:\s+[\w-]+)?\s*[(,:]?\s*(?:\d[\d,]*\s*(?:vs\.?|versus)\s*)?$"
 )
 """A size gap said just before bare figures: the figures are the two sizes."""
-_PER_SQM_BEFORE = re.compile(
+_PER_SQM_BEFORE = compile_quick(
     r"(?i)\b(?:price\s+)?(?:per\s+sq(?:uare)?\.?\s*m(?:etres?|eters?)?|psm)\b[^.$\d]{0,20}"
     r"(?:s\$|\$)?\s*$"
 )
-_SIZE_UNIT = re.compile(r"(?i)sq\.?\s?ft|sqft|\bsf\b|square\s+f(?:ee|oo)t|sqm|sq\.?\s?m\b|m²")
-_REMAINDER_AFTER = re.compile(
+_SIZE_UNIT = compile_quick(r"(?i)sq\.?\s?ft|sqft|\bsf\b|square\s+f(?:ee|oo)t|sqm|sq\.?\s?m\b|m²")
+_REMAINDER_AFTER = compile_quick(
     r"(?i)^\s*(?:of\s+)?(?:buffer|headroom|cushion|to\s+spare|spare|left(?:\s+over)?|leftover)\b"
 )
-_PER_AREA_BEFORE = re.compile(
+_PER_AREA_BEFORE = compile_quick(
     r"(?i)(?<![\d,]\s)(?<![\d,])\b(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t)\b(?:[^.$\d]{0,24}"
     r"|[^.]{0,30}?\d\s*(?:psf\s*)?(?:vs\.?|versus)\s*(?:~|\u2248|about\s+|around\s+)?)"
     r"(?:s\$|\$)?\s*$"
 )
 """A price per square foot said before its figure: "psf: ~$527", "psf works out to ~$1,487
 vs ~$1,630" (the second figure of a "vs" too)."""
-_RANGE_REST = re.compile(
+_RANGE_REST = compile_quick(
     r"(?i)^\s*(?:-|\u2013|\u2014|to)\s*(?:s\$|\$)?\s*\d[\d,]*(?:\.\d+)?\s?(?:k|m|mil)?\b"
 )
 """The rest of a range after its first figure ("$350-450/month": the second figure's period is
 the first's too)."""
-_FORMER_BEFORE = re.compile(
+_FORMER_BEFORE = compile_quick(
     r"(?i)(?:\b(?:was|were|had\s+been|used\s+to\s+be)\s+(?:listed\s+|priced\s+|asking\s+)?"
     r"(?:at\s+)?(?P<needs_time>)|\b(?:previously|originally|formerly|(?:down|up|reduced|lowered|cut"
     r"|dropped|raised|increased)\s+from)\s+(?:listed\s+at\s+|at\s+)?)(?:s\$|\$)?\s*$"
 )
-_FORMER_AFTER = re.compile(
+_FORMER_AFTER = compile_quick(
     r"(?i)^[\s,]*(?:previously|before|originally|earlier|at\s+first|last\s+(?:week|month|year)"
     r"|when\s+(?:it\s+was\s+)?first\s+listed|(?:\w+\s+){1,2}ago)\b"
 )
@@ -182,96 +185,96 @@ from 1.3M"): the records hold the current price only, so a former one is not che
 alone is no sign of the past ("the Bishan one was $688k" recaps it): only with a time."""
 
 
-_REMAINDER_BEFORE = re.compile(
+_REMAINDER_BEFORE = compile_quick(
     r"(?i)\bleav(?:es|ing)\s+(?:you\s+|u\s+)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"
 )
-_AFTER_A_SIZE = re.compile(
+_AFTER_A_SIZE = compile_quick(
     r"(?i)(?:sq\.?\s?ft\.?|sqft|square\s+feet|sqm|sq\.?\s?m)\s*(?:vs\.?|versus|against|and)\s*$"
 )
-_SIZE_GAP = re.compile(
+_SIZE_GAP = compile_quick(
     r"(?i)^\s*(?:\([^()]{0,30}\)\s*|,\s*(?:about\s+|around\s+|~|\u2248)?\s*(?P<same>[\d,.]+)\s*"
     r"(?P<unit>sq\.?\s?ft|sqft|sqm|sq\.?\s?m|square\s+(?:feet|met\w+))\s*,?\s*)?"
     r"(?:(?P<more>bigger|larger|more|roomier|extra)|(?P<less>smaller|less|tinier)|diff(?:erence)?|apart)\b"
 )
 """After a size, a gap between two sizes: "118 sq ft bigger", "52 sqm (~560 sqft) bigger",
 "17 sqm, ~183 sqft more", "86 sqft extra", "(1 sqm diff)"."""
-_SIZE_GAP_BEFORE = re.compile(
+_SIZE_GAP_BEFORE = compile_quick(
     r"(?i)(?:\b(?:(?P<more>bigger|larger|roomier)|(?P<less>smaller|tinier))\b|^\W*than\b)[^.;:!?]{0,40}?\bby\s*(?:about\s+|around\s+|roughly"
     r"\s+|~|\u2248)?\s*$"
 )
-_OF_LAND = re.compile(r"(?i)\b(?:land|plot)\b")
-_GAP_AGAIN = re.compile(
+_OF_LAND = compile_quick(r"(?i)\b(?:land|plot)\b")
+_GAP_AGAIN = compile_quick(
     r"(?i)^\s*(?:bigger|larger|more|extra|smaller|less)?\s*[(,]\s*(?:about\s+|around\s+|~|\u2248)?\s*$"
 )
 """Between a size gap and the same gap in the other unit: "97 sqft more (9 sqm)"."""
-_BEDROOMS = re.compile(
+_BEDROOMS = compile_quick(
     r"(?i)\b(\d{1,2})\s*(?:\+\s*(?:1|study)\s*)?"
     r"(?:(?:proper|full|big|large|good[\s-]sized|decent|real|actual|separate|spacious|cosy|small)\s+)?"
     r"(?:bed(?:room)?s?|br|bdr|bdrm|bedrm|bedrms|bedders?|b/r|bhk|bedroom\s+unit)(?![a-z])"
 )
-_ROOMS_SPOKEN_OF = re.compile(r"(?i)bed|room|\bbr\b")
+_ROOMS_SPOKEN_OF = compile_quick(r"(?i)bed|room|\bbr\b")
 rooms_spoken_of = _ROOMS_SPOKEN_OF.search
-_THE_ONES_YOU = re.compile(
+_THE_ONES_YOU = compile_quick(
     r"(?i)\bthe\s+(\d{1,2})\s+(?:that\s+|which\s+)?you(?:'ve|\s+have|\s+had)?\s+(?:asked\s+for"
     r"|need(?:ed)?|wanted|want|mentioned|said|specified|requested|were\s+after)\b"
 )
-_GENERIC_BEFORE = re.compile(
+_GENERIC_BEFORE = compile_quick(
     r"(?i)\b(?:than|like|versus|vs\.?|compared\s+(?:to|with))\s+(?:(?:a|an|the|your|most)\s+)?"
     r"(?:(?:typical|average|normal|standard|regular|usual|ordinary|older|newer|new|old)\s+)?$"
 )
-_STUDIO = re.compile(
+_STUDIO = compile_quick(
     r"(?i)(?<!yoga\s)(?<!dance\s)(?<!art\s)(?<!music\s)\bstudio\b"
     r"(?!\s+(?:room|space|pool|gym|for\b|at\b|in\s+the\s+club))"
 )
-_FLAT_TYPE = re.compile(
+_FLAT_TYPE = compile_quick(
     r"(?i)\b([1-5])\s*(?:room|rm)\b(?!s)"
     r"|\b(executive|exec)\b(?!\s*condo)(?:\s*(?:flat|apartment|maisonette|hdb|unit|mansionette)\b)?"
     r"|\b(maisonette|jumbo\s+flat)\b|\b(EA|EM)\b"
 )
-_SIZE = re.compile(
+_SIZE = compile_quick(
     rf"(?i)\b({_NUMBER})\s*(?:(sq\.?\s?f(?:ee)?t\.?|sqft|square\s+f(?:ee|oo)t|ft²|ft2|sf\b)"
     r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2\b))(?![a-z])"
 )
-_LAND_BEFORE = re.compile(
+_LAND_BEFORE = compile_quick(
     r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|:)?\s*(?:about|approx\.?|around|~)?\s*$"
 )
-_LAND_AFTER = re.compile(
+_LAND_AFTER = compile_quick(
     r"(?i)^\s*(?:\(\d+\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:(?:freehold|leasehold|corner|prime|flat"
     r"|regular|rectangular|squarish|good)\s+)?(?:land|plot|site|lot)\b"
 )
-_LAND_HEADING = re.compile(r"(?i)^\W*(?:land|plot|site)(?:\s+(?:area|size))?\s*[:\u2014-]")
+_LAND_HEADING = compile_quick(r"(?i)^\W*(?:land|plot|site)(?:\s+(?:area|size))?\s*[:\u2014-]")
 """A line or bullet headed "Land:": every size in it is of the land."""
-_SAME_SIZE_AGAIN = re.compile(
+_SAME_SIZE_AGAIN = compile_quick(
     r"(?i)^[^.;,\d()]{0,30}[(/]\s*(?:about|approx\.?|around|roughly|~)?\s*$"
 )
 """Between a size and the same size in the other unit: "1,650 sq ft (about 153 sqm)", "1,650
 sq ft of land (153 sqm)"."""
-_APPROX = re.compile(
+_APPROX = compile_quick(
     r"(?i)(?:about|around|approx(?:imately|\.)?|roughly|~|close\s+to|nearly|almost|some|circa"
     r"|ard|abt|or\s+so|give\s+or\s+take)\s*(?:s\$|\$)?\s*$"
 )
-_UNDER = re.compile(
+_UNDER = compile_quick(
     r"(?i)(?:under|below|less\s+than|within|up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than"
     r"|not\s+more\s+than|cheaper\s+than|lower\s+than|below|<|sub|beneath|short\s+of"
     r"|fits?(?:\s+(?:in|into|within))?|affordable\s+(?:on|with(?:in)?))"
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
-_OVER = re.compile(
+_OVER = compile_quick(
     r"(?i)(?:over|above|more(?:\s+(?:space|room))?\s+than|at\s+least|from|starting(?:\s+from|\s+at)?|upwards\s+of"
     r"|north\s+of|>|min(?:imum)?|bigger\s+than|larger\s+than)"
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
-_INCLUSIVE = re.compile(
+_INCLUSIVE = compile_quick(
     r"(?i)\s*(?:within|up\s+to|at\s+most|max|no\s+more|not\s+more|at\s+least|from|starting|min"
     r"|fit|afford)"
 )
-_NOT = re.compile(
+_NOT = compile_quick(
     r"(?i)\b(?:not|isn'?t|aren'?t|wasn'?t|no\s+longer|never|nor|rather\s+than)\s+(?:a\s+|an\s+|the\s+)?$"
 )
 
 # The buyer's own numbers: "your 1.5M budget", "your budget of 1.5M", "you mentioned 700k",
 # "the 700k you mentioned", "within budget".
-_BUYERS_BEFORE = re.compile(
+_BUYERS_BEFORE = compile_quick(
     r"(?i)(?:\byour\b(?:\s+[\w-]+){0,3}|\byou(?:'ve|'d|'re)?\s+(?:\w+\s+){0,2}"
     r"(?:mentioned|said|wanted|want|gave|told|shared|set|specified|indicated|asked|prefer"
     r"|need|looking|considering|can\s+afford|budgeted|capped|stated|noted|wrote)"
@@ -281,7 +284,7 @@ _BUYERS_BEFORE = re.compile(
     r"|\bas\s+you\s+\w+,?|^\W*with(?:\s+(?:a|your)\s+budget\s+of)?)\s*(?:of|is|was|at|:|around|about)?"
     r"\s*(?:s\$|\$)?\s*$"
 )
-_BUYERS_AFTER = re.compile(
+_BUYERS_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:is\s+|are\s+|and\s+|so\s+|still\s+|well\s+)*"
     r"(?:above|over|under|below|within|outside|beyond|out\s+of|than)\b)"
     r"(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
@@ -291,7 +294,7 @@ _BUYERS_AFTER = re.compile(
     r"|have\s+in\s+mind|set\s+aside))"
 )
 
-_SOLD = re.compile(
+_SOLD = compile_quick(
     r"(?i)\b(?:sold|snapped\s+(?:it\s+|them\s+)?up|been\s+bought|found\s+a\s+buyer|off\s+the\s+market|transacted"
     r"|(?:a|the|another)\s+new\s+(?:buyer|owner)|\bnew\s+owners?\b|handed\s+over\s+the\s+keys"
     r"|keys\s+(?:have\s+been\s+|were\s+)?handed\s+over|collected\s+the\s+keys"
@@ -301,7 +304,7 @@ _SOLD = re.compile(
     r"|(?:is|was|'s|has\s+been|have\s+been|already|just|got|been|now|kena)\s+(?:taken|gone)\b"
     r"(?!\s+(?:care|over|into|up|down|through|for|by\s+surprise)))"
 )
-_PENDING = re.compile(
+_PENDING = compile_quick(
     r"(?i)\b(?:reserved|under\s+offer|on\s+hold|pending\b(?!\s+(?:your|you|confirmation|approval"
     r"|the\s+agent|her|his|\w+'s\s+(?:confirmation|approval|reply|ok|go-ahead)))|(?:an?\s+)?offer\s+(?:pending|accepted|in\s+progress)"
     r"|(?:has|got|received)\s+an?\s+(?:\w+\s+)?offer"
@@ -313,7 +316,7 @@ _PENDING = re.compile(
     r"|an?\s+offer\s+(?:is|was|has\s+been)\s+(?:made|put\s+in|accepted)"
     r"|(?:option|otp)\s+(?:has\s+been\s+|was\s+)?(?:granted|issued|exercised|signed))"
 )
-_AVAILABLE = re.compile(
+_AVAILABLE = compile_quick(
     r"(?i)(?:\b(?:is|are|'s|it's|remains?|still|currently|now|also|and|both|unit|flat|condo|listing|house|home"
     r"|one|place|apartment|property)\s+(?:\w+\s+)?available\b"
     r"|\bavailable\s+(?:now|for\s+(?:sale|purchase|viewing|you)|to\s+(?:view|buy))"
@@ -326,7 +329,7 @@ _AVAILABLE = re.compile(
     r"|(?<!not\s)(?<!n't\s)\bopen\s+for\s+(?:viewing|offers)"
     r"|\bnobody\s+has\s+(?:bought|taken)|\bno\s+(?:one|1)\s+has\s+(?:bought|taken))"
 )
-_NOT_SOLD = re.compile(
+_NOT_SOLD = compile_quick(
     r"(?i)\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|wasn'?t|never\s+been)"
     r"\s+(?:\w+\s+)?(?:sold|taken|snapped\s+up|gone)\b"
     r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)\b"
@@ -334,23 +337,23 @@ _NOT_SOLD = re.compile(
     r"(?:sold|taken)\b"
 )
 """Not sold: available, or under offer ("not sold yet, it's pending")."""
-_GONE = re.compile(
+_GONE = compile_quick(
     r"(?i)\boff\s+the\s+table\b|\bsigned\s+with\s+(?:a|another|the)\s+buyer"
     r"|\bno\s+longer\s+(?:on\s+offer|open)"
 )
-_OPEN = re.compile(
+_OPEN = compile_quick(
     r"(?i)\b(?:still\s+)?entertaining\s+offers\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|not\s+yet)\s+(?:yet\s+)?(?:accepted|received|taken)\s+any\s+offers?"
     r"|\b(?:nobody|no\s+(?:one|1))(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken"
     r"|snapped\s+(?:it\s+)?up|put\s+in\s+an?\s+offer)"
     r"|\byou\s+can\s+(?:still\s+)?(?:put\s+in|make)\s+an?\s+offer|\bopen\s+(?:for|to)\s+offers"
 )
-_NOT_AVAILABLE = re.compile(
+_NOT_AVAILABLE = compile_quick(
     r"(?i)\b(?:not|isn'?t|is\s+no\s+longer|no\s+longer|not\s+currently|isn'?t\s+currently"
     r"|neither\s+(?:one\s+|of\s+them\s+)?(?:is|are)|not\s+open)\s+"
     r"(?:\w+\s+)?(?:available|on\s+the\s+market|for\s+sale|up\s+for\s+grabs|for\s+viewings?)"
 )
-_VIEWING = re.compile(
+_VIEWING = compile_quick(
     r"(?i)\b(?:view(?:ing|ed)?s?|see\s+(?:it|the\s+(?:unit|flat|place|house|condo|home)|this|that"
     r"|both|them|all)|(?:pop|drop|come|swing)\s+by|come\s+see|get\s+you\s+(?:in|into)|access"
     r"|show\s+(?:it|the\s+(?:unit|flat|place|house))|keys?\s+(?:are\s+|is\s+)?with\s+me"
@@ -367,7 +370,7 @@ _VIEWING = re.compile(
     r"|closed\b|signed\b|exercised\b|reserved\b|taken\b|went\b|ended\b|expired\b)[a-z][\w-]*\s+at"
     r"|how\s+about(?:\s+\w+){0,2}?)\s+\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm))\b"
 )
-_OFFER = re.compile(
+_OFFER = compile_quick(
     r"(?i)\b(?:would\s+you\s+like|want\s+to|wanna|keen|shall\s+i|should\s+i|can\s+i|could\s+i"
     r"|happy\s+to|glad\s+to|let\s+me|i\s+can|i'll|i\s+will|arrange|book|schedule|set\s+up"
     r"|slot\s+you|free\s+to|available\s+to|open\s+for|how\s+about|interested\s+in|come"
@@ -375,20 +378,20 @@ _OFFER = re.compile(
     r"|satur|sun)day|tomorrow|tonight|this\s+weekend|this\s+week|next\s+week|anytime|any\s+time"
     r"|after\s+work|send\s+me\s+a\s+time|fix|can|\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm))\b"
 )
-_NOT_THIS_ONE = re.compile(
+_NOT_THIS_ONE = compile_quick(
     r"(?i)\b(?:similar|other|another|alternatives?|instead|else|these|those|any\s+of"
     r"|can'?t|cannot|unable|no\s+longer|not\s+possible)\b"
 )
-_MAYBE = re.compile(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
-_CORRECTION = re.compile(r"(?i)\b(?:sorry|actually|correction|mistake|wrong|meant|apologies)\b")
-_IF_YOU = re.compile(
+_MAYBE = compile_quick(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
+_CORRECTION = compile_quick(r"(?i)\b(?:sorry|actually|correction|mistake|wrong|meant|apologies)\b")
+_IF_YOU = compile_quick(
     r"(?i)\bif\s+you(?:'re|\s+are)?\s+(?:looking|after|searching|open|keen|ok|okay)\b"
     r"|\byou\s+asked\s+(?:if|whether|about)\b|\b(?:i|we)\s+(?:said|mentioned|wrote|told\s+you)\b"
 )
-_QUESTION_TO_BUYER = re.compile(
+_QUESTION_TO_BUYER = compile_quick(
     r"(?i)\b(?:are|were|would|do|did|is|will|could)\s+you\b|\byour\b|\byou\s+(?:want|need|prefer)"
 )
-_NOTHING_FOUND = re.compile(
+_NOTHING_FOUND = compile_quick(
     r"(?i)\b(?:couldn'?t|could\s+not|can'?t|cannot|didn'?t|did\s+not|don'?t|do\s+not|unable\s+to)"
     r"\s+(?:\w+\s+)?(?:find|have|see|get|locate)\b"
     r"|\bno\s+(?:\w+\s+){0,3}(?:listings?|units?|options?|matches|results|flats?|condos?)\b"
@@ -399,9 +402,9 @@ _NOTHING_FOUND = re.compile(
 
 # Cheap looks that let a clause skip the patterns that cannot match it (most clauses state one
 # or two kinds of fact; the full patterns are the slow part of the check).
-_DIGIT = re.compile(r"\d")
-_ROOM_HINT = re.compile(r"(?i)studio|exec|maisonette|jumbo|\bE[AM]\b")
-_TOKEN = re.compile(r"[a-z]+")
+_DIGIT = compile_quick(r"\d")
+_ROOM_HINT = compile_quick(r"(?i)studio|exec|maisonette|jumbo|\bE[AM]\b")
+_TOKEN = compile_quick(r"[a-z]+")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -439,11 +442,11 @@ _ORDER_WORDS = frozenset(
     "cheaper cheapest pricier priciest dearer dearest expensive affordable bigger biggest larger"
     " largest smaller smallest roomier roomiest lowest highest".split()
 )
-_ORDER = re.compile(
+_ORDER = compile_quick(
     r"(?i)\b(?:the\s+)?(cheaper|cheapest|pricier|dearer|more\s+expensive|bigger|larger|smaller"
     r"|roomier)\s+(?:of\s+the\s+(?:two|2|pair)|one|1)\b"
 )
-_RANK = re.compile(  # "the cheapest of the three", "the biggest one", "the most affordable"
+_RANK = compile_quick(  # "the cheapest of the three", "the biggest one", "the most affordable"
     r"(?i)(?:\bthe\s+|^\W*)(cheapest|priciest|dearest|most\s+(?:expensive|affordable)"
     r"|(?:lowest|highest)(?:[\s-]priced)?|biggest|largest|smallest|roomiest)"
     r"(?:\s+(?:of\s+(?:the\s+)?(?:(\w+)|lot|bunch|them(?:\s+all)?|all)"
@@ -483,16 +486,16 @@ _RELATION_TEXT = (
     "from starting start upwards north > min minimum bigger larger fit fits afford affordable"
 )
 _RELATION_WORDS = frozenset(_RELATION_TEXT.split())
-_RELATION_TOKEN = re.compile(r"[\w~<>']+")
+_RELATION_TOKEN = compile_quick(r"[\w~<>']+")
 """Words of which one is among the last few before a number that is compared, not stated."""
-_HOUSEHOLD = re.compile(
+_HOUSEHOLD = compile_quick(
     r"(?i)\byour\s+(?:\w+\s+)?(\d{1,2})\s+(?:little\s+|young\s+)?(?:kids?|children|child|sons?"
     r"|daughters?|boys?|girls?|grandkids|grandchildren|pets?|dogs?|cats?)\b"
     r"|\byour\s+(?:\w+\s+)?family\s+of\s+(\d{1,2})\b|\b(?:all|the)\s+(\d{1,2})\s+of\s+you\b"
 )
 """A count of the buyer's household the message says ("your 3 kids", "your family of five"):
 the buyer must have written it."""
-_BUYERS_HINT = re.compile(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
+_BUYERS_HINT = compile_quick(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
 
 
 def land_label(text: str) -> bool:
@@ -531,7 +534,7 @@ def _relation(text: str, start: int) -> Relation:
     return "="
 
 
-_WITH_BEFORE = re.compile(
+_WITH_BEFORE = compile_quick(
     r"(?i)\bwith\s+(?:about|around|roughly|approx\.?|~|only|just)?\s*(?:s\$|\$)?$"
 )
 
@@ -847,20 +850,20 @@ def words_count(word: str) -> int:
     return _COUNTS.get(word.lower(), 0)
 
 
-_ELIDED_UNIT = re.compile(
+_ELIDED_UNIT = compile_quick(
     r"(?i)(\d[\d,.]{0,15}\s?(sq\.?\s?ft|sqft|sqm|sq\.?\s?m|k|m|mil|million)\b\s*"
     r"(?:vs\.?|versus|against)\s*)(\d[\d,]{0,15}(?:\.\d{1,6})?)"
     r"(?![\d,.]|\s*(?:sq|ft|k\b|m\b|m²|mil|million|bed|br|room))"
 )
 
 
-_ELIDED_UNIT_BEFORE = re.compile(
+_ELIDED_UNIT_BEFORE = compile_quick(
     r"(?i)(?<![\d,.$])(\d[\d,]{0,15}(?:\.\d{1,6})?)(?![\d,.]|\s*(?:sq|ft|k\b|m\b|mil|million))"
     r"(\s*(?:vs\.?|versus|against)\s*\d[\d,.]{0,15}\s?(sq\.?\s?ft|sqft|sqm|sq\.?\s?m)\b)"
 )
 
 
-_ELIDED_ROOMS = re.compile(
+_ELIDED_ROOMS = compile_quick(
     r"(?i)(\b(?:has|have|had|with|gets?)\s+(\d)\s*-?\s*(bedrooms?|beds?|br|bedders?)\b"
     r"[^.!?\n]{0,80}?\b(?:has|have|had|with|gets?)\s+(?:also\s+|only\s+|just\s+)?)(\d)"
     r"(?![\d,.]|\s*(?:-|sq|ft|k\b|m\b|mil|bed|br|room|rm|min|storey|floor|%|year|yr|level))"

@@ -39,6 +39,7 @@ from execution.listing_facts import Facts, facts_line, facts_of
 from execution.listings import SQFT_PER_SQM
 from execution.numbers import message_in_digits, words_to_digits
 from execution.property_lookup import Property
+from execution.regex_gate import compile_quick
 from execution.tables import tables_as_lines
 
 MAX_CLAIMS = 400
@@ -49,20 +50,20 @@ ROUND = 0.04
 """How far "around 1,000 sq ft" may be from the record: a size of at most two significant
 digits says it was rounded (a price is held to APPROXIMATE: "about 1.3M" of 1.25M is wrong)."""
 
-_SENTENCE = re.compile(
+_SENTENCE = compile_quick(
     r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+"
     r"|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=[A-Z])",
     re.M,
 )
-_CLAUSE = re.compile(
+_CLAUSE = compile_quick(
     r"(?i);|:\s|\s[\u2013\u2014]\s|\s-\s|,\s*(?=(?:while|whereas|whilst|but|and\s+the|and\s+this|and\s+that"
     r"|and\s+it|so\s+it"
     r"|compared|versus|vs\.?)\b)|\b(?=(?:while|whereas|whilst|but|since|because|although|though"
     r"|compared\s+(?:to|with)"
     r"|versus|vs\.?|(?<!more\s)(?<!less\s)(?<!fewer\s)(?<!space\s)(?<!room\s)than)\s)|\band\s+(?=the\s)"
 )
-_WORD = re.compile(r"[a-z0-9]+")
-_STATED_FLAT = re.compile(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
+_WORD = compile_quick(r"[a-z0-9]+")
+_STATED_FLAT = compile_quick(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
 _GENERIC_KINDS = {
     "HDB": {"flat"},
     "apartment": {"flat"},
@@ -90,26 +91,26 @@ _SHORT = {
     "terrace": "ter",
 }
 """How addresses are shortened ("Ave 3" for "Avenue 3")."""
-_HYPHENS = re.compile(r"(?<=\w)-(?=\w)")
-_ACKNOWLEDGED = re.compile(
+_HYPHENS = compile_quick(r"(?<=\w)-(?=\w)")
+_ACKNOWLEDGED = compile_quick(
     r"(?i)\W*(?:noted|got\s+it|understood|sure|ok|okay|alright|roger|haha\w*|thanks|thank\s+you)\b"
 )
 """A sentence that starts by taking note of what the buyer said, then restates it."""
-_RANK_VALUE = re.compile(r"(\w+)([<>])(\d*)")
-_OF_THE_REST = re.compile(
+_RANK_VALUE = compile_quick(r"(\w+)([<>])(\d*)")
+_OF_THE_REST = compile_quick(
     r"(?i)\b(?:what'?s|those|the\s+ones?|ones?)\s+(?:still\s+)?(?:left|remaining|available|unsold)\b"
     r"|\b(?:available|remaining|unsold)\s+ones\b"
 )
-_OPTIONS_INTRO = re.compile(
+_OPTIONS_INTRO = compile_quick(
     r"(?i)\b(?:here\s+are|here's|i\s+have|i've\s+got|we\s+have|sharing|check\s+out)\s+(?:the\s+)?"
     r"(?:\d+|some|a\s+few|several)?\s*(?:great\s+|good\s+|nice\s+|more\s+)?(?:options?|listings?"
     r"|units?|homes?|choices|matches|properties|picks)\b"
 )
-_FOIL = re.compile(r"(?i)\bthan\s+(?:the\s+)?$")
+_FOIL = compile_quick(r"(?i)\bthan\s+(?:the\s+)?$")
 """What a listing named after it is compared against ("more than Piermont")."""
 _UNITS = {"room", "rm", "bedroom", "bedrooms", "br", "bed", "storey", "sqft", "sqm", "k", "m"}
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_CAPITALISED_RUN = compile_quick(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
+_CAMEL = compile_quick(r"(?<=[a-z])(?=[A-Z])")
 _COMMON = {
     "street",
     "avenue",
@@ -176,14 +177,14 @@ _TYPE_WORDS = {
     "detached": ("bungalow",),
     "townhouse": ("townhouse",),
 }
-_ORDINAL = re.compile(
+_ORDINAL = compile_quick(
     r"(?i)\b(?:the\s+)?(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)\s+(?:1|one|unit"
     r"|listing|option|flat|condo|property|place|home)\b"
     r"|\bthe\s+(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)(?=\s+(?:is|was|has|had|costs?)\b"
     r"|'s\b|\s*[,;:)])|\boption\s+([1-5])\b"
 )
 """The listing shown that many places in: "the 2nd one", "the first is sold", "option 2"."""
-_ORDINAL_HINT = re.compile(r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|option")
+_ORDINAL_HINT = compile_quick(r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|option")
 _ORDINALS = {
     "1st": 0,
     "first": 0,
@@ -196,53 +197,53 @@ _ORDINALS = {
     "5th": 4,
     "fifth": 4,
 }
-_VS = re.compile(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
-_NEXT_CLAUSE = re.compile(r"(?i)[;]|,\s*(?:but|though|although|while|whereas|yet)\b")
-_LABEL = re.compile(
+_VS = compile_quick(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
+_NEXT_CLAUSE = compile_quick(r"(?i)[;]|,\s*(?:but|though|although|while|whereas|yet)\b")
+_LABEL = compile_quick(
     r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
 )
 """Between a place and a name that make one label: "Option 1: ", "2) ", "first - "."""
-_REFERENCE_HINT = re.compile(r"(?i)former|latter|other")
-_REFERENCE = re.compile(
+_REFERENCE_HINT = compile_quick(r"(?i)former|latter|other")
+_REFERENCE = compile_quick(
     r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
 )
-_COUNT = re.compile(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
+_COUNT = compile_quick(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
 """How many of the buyer's last messages may name what a reply speaks of."""
-_RANKED_REFERENCE = re.compile(
+_RANKED_REFERENCE = compile_quick(
     r"(?i)\bthe\s+(cheaper|cheapest|pricier|priciest|more\s+expensive|most\s+expensive|bigger|biggest"
     r"|larger|largest|smaller|smallest)\b(?:\s+(?:one|1|unit|flat|of\s+the\s+(?:two|2)))?"
 )
-_AFFIRMED = re.compile(
+_AFFIRMED = compile_quick(
     r"(?i)\W*(?:yes|yup|yep|ya|yah|yeah|correct|right|that's\s+right|exactly|indeed|confirmed"
     r"|can)\b(?:\s+(?:it\s+is|lah|lor|ah|sir|madam|ma'am|po))?\W*"
 )
-_YES = re.compile(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
-_STRETCH = re.compile(r"[,;:(]|\s[\u2013\u2014-]\s")
-_IT = re.compile(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
-_APART = re.compile(r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs)\b")
-_YOUR_AMOUNT = re.compile(
+_YES = compile_quick(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
+_STRETCH = compile_quick(r"[,;:(]|\s[\u2013\u2014-]\s")
+_IT = compile_quick(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
+_APART = compile_quick(r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs)\b")
+_YOUR_AMOUNT = compile_quick(
     r"(?i)(?:^\s*\w+\s+(?:than\s+)?|\b)your\s+(?:budget\s+of\s+|max\s+of\s+)?(?:s\$|\$)?"
     r"(\d[\d,]*(?:\.\d+)?)\s?(k|m|mil|million)?\b"
 )
-_ELIDED_GAP = re.compile(r"(?i)^\s*\w+\s*(?:[.,;!]|$)")
-_NOT_A_LISTING_AFTER_GAP = re.compile(
+_ELIDED_GAP = compile_quick(r"(?i)^\s*\w+\s*(?:[.,;!]|$)")
+_NOT_A_LISTING_AFTER_GAP = compile_quick(
     r"(?i)^\s*\w+\s+(?:than\s+)?(?:it|that|this|your|the\s+budget|budget|you|what)\b"
 )
-_LISTED = re.compile(r"[:(]|\s[\u2013\u2014-]\s")
-_PLURAL = re.compile(r"(?i)\b(?:are|have|both|all|each)\b")
-_VERSUS = re.compile(
+_LISTED = compile_quick(r"[:(]|\s[\u2013\u2014-]\s")
+_PLURAL = compile_quick(r"(?i)\b(?:are|have|both|all|each)\b")
+_VERSUS = compile_quick(
     r"(?i)(?<![\d,.$])(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
     r"\s*(?:vs\.?|versus|against)"
     r"\s*(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
 )
-_BOTH = re.compile(
+_BOTH = compile_quick(
     r"(?i)\b(?:both|each\s+of\s+them|all\s+of\s+them|all\s+(\d)|all\s+(?:are|have|come|can))\b"
 )
-_BUYER_NUMBER = re.compile(
+_BUYER_NUMBER = compile_quick(
     r"(?i)(?<![\d,.])(\d[\d,]{0,15}+(?:\.\d{1,6})?)\s?(k|m|mil|mio|mn|million)?(?![a-z])"
 )
-_MONEY_WORDS = re.compile(
+_MONEY_WORDS = compile_quick(
     r"(?i)budget|price|pay|afford|max|cash|loan|\$|sgd|\d\s?(?:k|m|mil|million)\b|asking|offer"
 )
 
@@ -284,8 +285,29 @@ def _kind_words(listing: Property) -> set[str]:
 
 @lru_cache(maxsize=8192)
 def _word_pattern(words: str) -> re.Pattern[str]:
+    """`words` (spaces optional) up to a word's end; `_word_hits` tests the start. A pattern
+    that begins with `\\b` loses `re`'s quick scan for its first letters: several times slower."""
     spaced = r"\s*".join(map(re.escape, words.split()))
-    return re.compile(rf"\b{spaced}\b")
+    return re.compile(rf"{spaced}\b")
+
+
+def _word_hits(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The spans `pattern.finditer(text)` would give if the pattern began with `\\b`."""
+    spans = []
+    at = 0
+    while (match := pattern.search(text, at)) is not None:
+        start = match.start()
+        if start == 0 or _is_word(text[start - 1]) != _is_word(text[start]):
+            spans.append(match.span())
+            at = match.end()
+        else:
+            at = start + 1
+    return spans
+
+
+def _is_word(char: str) -> bool:
+    """Whether `re` counts `char` as a word character (`\\w`)."""
+    return char.isalnum() or char == "_"
 
 
 @lru_cache(maxsize=8192)
@@ -378,7 +400,7 @@ class _Names:
         hits: list[tuple[int, int, str]] = []  # (start, end, word)
         for first, word, pattern in self.patterns:
             if first in lowered:  # a substring test first: far cheaper than the pattern
-                hits += [(m.start(), m.end(), word) for m in pattern.finditer(lowered)]
+                hits += [(start, end, word) for start, end in _word_hits(pattern, lowered)]
         ordinals = _ORDINAL.finditer(lowered) if _ORDINAL_HINT.search(lowered) else ()
         for match in ordinals:
             said = match.group(1) or match.group(2)

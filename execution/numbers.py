@@ -15,33 +15,35 @@ from functools import lru_cache
 
 from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
-_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z])|(?<=[A-Za-z])(?<!\d[kKmM])-(?=[0-9])")
+from execution.regex_gate import compile_quick
+
+_HYPHEN = compile_quick(r"(?<=[A-Za-z0-9])-(?=[A-Za-z])|(?<=[A-Za-z])(?<!\d[kKmM])-(?=[0-9])")
 """Hyphens between words, or a word and a number ("3-bedder", "One-North"), not in a range of
 prices ("550k-700k")."""
-_ONES = re.compile(r"(?i)\bones\b")
+_ONES = compile_quick(r"(?i)\bones\b")
 _KEPT = "\ue000"  # stands for "ones" while the parser reads (it would read "the 1")
 _DIGIT_WORDS = "one two three four five six seven eight nine".split()
-_SCALE_AND_A_DIGIT = re.compile(
+_SCALE_AND_A_DIGIT = compile_quick(
     rf"(?i)\b(an?|{'|'.join(_DIGIT_WORDS)}|\d)\s+(million)\s+({'|'.join(_DIGIT_WORDS)})\b"
     r"(?!\s+(?:hundred|thousand|point|and)\b|[-\s]+(?:ty|teen))"
 )
-_A_MIL = re.compile(r"(?i)\b(half|quarter)\s+(?:of\s+)?an?\s+mil\b")
-_SPOKEN_THOUSANDS = re.compile(r"(?<![\d.,])\b(\d)\s+(\d{2}|\d\s+\d)\s?k\b")
+_A_MIL = compile_quick(r"(?i)\b(half|quarter)\s+(?:of\s+)?an?\s+mil\b")
+_SPOKEN_THOUSANDS = compile_quick(r"(?<![\d.,])\b(\d)\s+(\d{2}|\d\s+\d)\s?k\b")
 """Prices said digit by digit: "seven twenty k" (7 20 k), "six nine eight k" (6 9 8 k)."""
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _SCALE_DIGITS = "|".join(str(v) for v in sorted(_SCALES.values(), reverse=True))
 _FRACTION = {"half": 0.5, "quarter": 0.25, "three quarters": 0.75}
-_FRACTION_OF = re.compile(
+_FRACTION_OF = compile_quick(
     rf"(?i)\b(?:(?:a|one)\s+)?(half|quarter|three\s+quarters)\s+(?:of\s+)?(?:a\s+)?({_SCALE_DIGITS})\b"
 )
-_AND_A_FRACTION = re.compile(
+_AND_A_FRACTION = compile_quick(
     rf"(?i)(?<![\d.])\b(\d{{1,12}})\s+and\s+a\s+(half|quarter)\s+({_SCALE_DIGITS})\b"
 )
-_TIMES_SCALE = re.compile(
+_TIMES_SCALE = compile_quick(
     rf"(?<![\d.])\b(\d{{1,12}}(?:\.\d{{1,6}})?)\s+({_SCALE_DIGITS})\b(?![.,]\d)"
 )
-_SCALE_WORD = re.compile(r"(?i)thousand|million|billion")
-_A_SCALE = re.compile(rf"(?i)\ban?\s+({_SCALE_DIGITS})\b")
+_SCALE_WORD = compile_quick(r"(?i)thousand|million|billion")
+_A_SCALE = compile_quick(rf"(?i)\ban?\s+({_SCALE_DIGITS})\b")
 
 
 def _scale_and_a_digit(match: re.Match[str]) -> str:

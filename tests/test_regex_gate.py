@@ -8,9 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import execution.claims as claims
 import execution.escalation as escalation
-from execution.regex_gate import lower_for_gate, may_match, required_words
-from tests.judgement import ESCALATION, _load
+import execution.fact_check as fact_check
+import execution.numbers as numbers
+from execution.regex_gate import lower_for_gate, may_match, quick, required_words
+from tests.judgement import ESCALATION, FACT_CHECK, _load
 
 
 @pytest.mark.parametrize(
@@ -69,3 +72,61 @@ def test_letters_ignorecase_folds_are_seen_by_the_gate() -> None:
     plain = escalation.detect_escalation("Any discount for the showflat unit?")
     folded = escalation.detect_escalation("Any di\u017fcount for the \u017fhowflat unit?")
     assert plain is not None and folded is not None and folded.trigger == plain.trigger
+
+
+# --- quick: the look at the first character --------------------------------------------------
+
+_QUICKENED = [
+    (f"{module.__name__}.{name}", value)
+    for module in (claims, fact_check, numbers)
+    for name, value in vars(module).items()
+    if isinstance(value, re.Pattern) and name.startswith("_")
+]
+
+
+def _plain(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern `quick` was given: the look taken off again."""
+    source = pattern.pattern
+    if source.startswith("(?=["):
+        look_end = source.index("])(?:") + 5
+        source = source[look_end:-1]
+    return re.compile(source, pattern.flags)
+
+
+def _found(
+    pattern: re.Pattern[str], text: str
+) -> list[tuple[tuple[int, int], tuple[str | None, ...]]]:
+    return [(m.span(), m.groups()) for m in pattern.finditer(text)]
+
+
+def test_quick_leads_with_the_first_characters() -> None:
+    assert quick(re.compile(r"(?i)\bboth\b")).pattern == r"(?=[b])(?:\bboth\b)"
+    assert quick(re.compile(r"(?:\$|s\$)?\d")).pattern == r"(?=[$s\d])(?:(?:\$|s\$)?\d)"
+    assert quick(re.compile(r"(?<=[.!?])\s+|\n+")).pattern.startswith(r"(?=[\s")
+    for unknown in (r"x*", r"[^a]b", r"(?i:a)b", r".b", r"\W+"):  # left as they were
+        assert quick(re.compile(unknown)).pattern == unknown
+    assert sum(p.pattern.startswith("(?=[") for _, p in _QUICKENED) >= 100
+
+
+def test_quick_finds_what_the_pattern_finds_on_the_fact_check_corpora() -> None:
+    texts = [str(c["message"]) for p in FACT_CHECK.values() for c in _load(p)["cases"]]
+    texts = texts[::2]  # 2,300 of them: enough of every form, in a few seconds
+    chunks = ["\n".join(texts[i : i + 40]) for i in range(0, len(texts), 40)]  # fewer calls
+    for name, pattern in _QUICKENED:
+        plain = _plain(pattern)
+        for text in chunks:
+            assert _found(pattern, text) == _found(plain, text), name
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("abeikmnorstvwyABEKMS $.,:;?!-\n0123456789'\u0131\u0130\u017f\u212a\u2014•")
+        ),
+        max_size=60,
+    )
+)
+def test_quick_finds_what_the_pattern_finds_on_any_text(text: str) -> None:
+    for name, pattern in _QUICKENED:
+        assert _found(pattern, text) == _found(_plain(pattern), text), name
