@@ -39,7 +39,7 @@ from execution.listing_facts import Facts, facts_line, facts_of
 from execution.listings import SQFT_PER_SQM
 from execution.numbers import message_in_digits, words_to_digits
 from execution.property_lookup import Property
-from execution.regex_gate import compile_quick
+from execution.regex_gate import compile_quick, lower_for_gate, may_match
 from execution.tables import tables_as_lines
 
 MAX_CLAIMS = 400
@@ -203,7 +203,6 @@ _LABEL = compile_quick(
     r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
 )
 """Between a place and a name that make one label: "Option 1: ", "2) ", "first - "."""
-_REFERENCE_HINT = compile_quick(r"(?i)former|latter|other")
 _REFERENCE = compile_quick(
     r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
 )
@@ -587,6 +586,7 @@ class _Reading:
         self.checked = 0
         self.problems: list[Discrepancy] = []
         self.sentence_text = ""
+        self.lowered = ""  # the sentence, lower-cased for the quick looks (regex_gate)
         self.versus: list[re.Match[str]] = []
         self.asked = ""  # the buyer's message the reply answers (in digits)
         self.offering = False  # after "Here are 3 options:", each listing named is offered
@@ -638,8 +638,10 @@ class _Reading:
     def confirmed(self, reply: str) -> None:
         """ "Toa Payoh one 720k right?" - "Correct 👍": a reply that only says yes makes the
         buyer's claims its own (checked against what the buyer asked about)."""
+        if not self.asked or _AFFIRMED.match(reply.lstrip()) is None:  # the quick look first
+            return
         first = _SENTENCE.split(reply.strip(), maxsplit=1)[0]
-        if not self.asked or not _AFFIRMED.fullmatch(first.strip()):
+        if not _AFFIRMED.fullmatch(first.strip()):
             return
         for found in claims_in(self.asked):
             if found.buyers:
@@ -657,9 +659,9 @@ class _Reading:
 
     def sentence(self, sentence: str) -> bool:
         """Judge one sentence; False once the message holds too many claims to go on."""
-        mentions = self._references(sentence, self._in_order(sentence))
         self.sentence_text = sentence
-        lowered = sentence.lower()
+        self.lowered = lowered = lower_for_gate(sentence)
+        mentions = self._references(sentence, self._in_order(sentence))
         self.versus = (
             list(_VERSUS.finditer(sentence))
             if "vs" in lowered or "versus" in lowered or "against" in lowered
@@ -735,7 +737,9 @@ class _Reading:
                 self.problems.append(Discrepancy(sentence, item.claim.text, problem, record))
         if self.offering and mentions and len(mentions[0].listings) == 1:
             self.offered.setdefault(mentions[0].listings[0], sentence)
-        self.offering = self.offering or _OPTIONS_INTRO.search(sentence) is not None
+        self.offering = self.offering or (
+            may_match(_OPTIONS_INTRO, lowered) and _OPTIONS_INTRO.search(sentence) is not None
+        )
         if mentions:  # a later sentence ("It is available.") speaks of the same: the listings
             # named one by one if any ("Geylang East is the 3-room": not every 3-room)
             named = [m for m in mentions if len(m.listings) == 1] or mentions
@@ -779,7 +783,7 @@ class _Reading:
     def _references(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
         """ "The former", "the latter", "the other one": of the two listings named last, in
         the order they were first named."""
-        found = list(_REFERENCE.finditer(sentence)) if _REFERENCE_HINT.search(sentence) else []
+        found = list(_REFERENCE.finditer(sentence)) if may_match(_REFERENCE, self.lowered) else []
         extra: list[_Mention] = []
         for match in found:
             before = [
@@ -910,6 +914,8 @@ class _Reading:
         claim is about one listing."""
         # the last "both"/"all" before the claim in its sentence; for a viewing, also after
         # it in its clause ("Happy to arrange viewings of both")
+        if not may_match(_BOTH, self.lowered):
+            return ()
         end = clause[1] if claim.kind == "availability" else claim.start + len(claim.text)
         words = list(_BOTH.finditer(self.sentence_text, 0, end))
         if not words:
