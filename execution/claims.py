@@ -19,7 +19,7 @@ from typing import Literal
 from execution.listing_facts import flat_type_of
 from execution.listings import SQFT_PER_SQM
 from execution.numbers import message_in_digits
-from execution.regex_gate import compile_quick
+from execution.regex_gate import compile_quick, lower_for_gate, may_match
 
 MAX_TEXT = 25_000
 """Longer than Green API's 20,000-character message: beyond this a text is not read."""
@@ -875,11 +875,20 @@ def units_repeated(text: str) -> str:
     """ "1,292 sqft vs 1,270" -> "1,292 sqft vs 1,270 sqft", "1,572 vs 1,033 sqft" -> "1,572
     sqft vs 1,033 sqft": both figures of a pair are in the unit one of them names; "A has 4
     bedrooms, B has 3" -> "..., B has 3 bedrooms"."""
-    if "ha" in text or "wi" in text or "get" in text:
-        text = _ELIDED_ROOMS.sub(r"\1\4 bedrooms", text)
-    if "v" not in text and "V" not in text:
-        return text
-    return _ELIDED_UNIT_BEFORE.sub(r"\1 \3\2", _ELIDED_UNIT.sub(r"\1\3 \2", text))
+    lowered = lower_for_gate(text)
+    for pattern, written_out in _ELIDED:
+        if may_match(pattern, lowered):  # most replies have none: a quick look first
+            said = pattern.sub(written_out, text)
+            if said != text:
+                text, lowered = said, lower_for_gate(said)
+    return text
+
+
+_ELIDED = (
+    (_ELIDED_ROOMS, r"\1\4 bedrooms"),
+    (_ELIDED_UNIT, r"\1\3 \2"),
+    (_ELIDED_UNIT_BEFORE, r"\1 \3\2"),
+)
 
 
 def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -> list[Claim]:

@@ -372,6 +372,8 @@ def _naming(listing: Property) -> tuple[object, ...]:
 _NAMES: dict[tuple[tuple[object, ...], ...], _Names] = {}
 _NAMES_LIMIT = 512
 """Sets of listings whose names are kept (then all are dropped and built anew)."""
+_BUYER_MESSAGES_KEPT = 64
+"""Buyer messages whose mentions each set of names keeps."""
 
 
 def _cached_names(listings: tuple[Property, ...], key: tuple[tuple[object, ...], ...]) -> _Names:
@@ -393,6 +395,17 @@ class _Names:
         self.weight = {w: 1 / n for w, n in counts.items()}
         every = {w for words in [*self.words, *self.kinds] for w in words}
         self.patterns = [(w.split(maxsplit=1)[0], w, _word_pattern(w)) for w in sorted(every)]
+        self.in_buyer_messages: dict[str, list[_Mention]] = {}
+
+    def buyer_mentions(self, message: str, count: int) -> list[_Mention]:
+        """`mentions` of a buyer's message (in digits), kept: the same messages are read
+        every turn."""
+        found = self.in_buyer_messages.get(message)
+        if found is None:
+            if len(self.in_buyer_messages) >= _BUYER_MESSAGES_KEPT:
+                self.in_buyer_messages.clear()
+            found = self.in_buyer_messages[message] = self.mentions(message, count)
+        return found
 
     def mentions(self, sentence: str, count: int) -> list[_Mention]:
         lowered = sentence.lower()
@@ -610,7 +623,7 @@ class _Reading:
         listing itself: the latest of `texts` that names one."""
         for text in reversed(texts):
             digits = message_in_digits(text[:MAX_TEXT])
-            named = self.names.mentions(digits, len(self.listings))
+            named = self.names.buyer_mentions(digits, len(self.listings))
             one_each = [m.listings[0] for m in named if len(m.listings) == 1]
             ranked = self._ranked_reference(digits)
             if ranked is not None:

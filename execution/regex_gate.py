@@ -131,6 +131,10 @@ def _first_chars(sequence: Any) -> tuple[list[str] | None, bool]:
     """The class items a match of `sequence` can begin with, and whether it can be empty."""
     items: list[str] = []
     for op, argument in sequence:
+        if op is _C.ASSERT and argument[0] == 1:  # (?=...): the match begins as it does
+            ahead, empty = _first_chars(argument[1])
+            if ahead is not None and not empty:
+                return ahead, False
         if op in _ZERO_WIDTH:  # \b, ^, look-arounds: the character after them still counts
             continue
         if op is _SUBPATTERN:

@@ -103,6 +103,7 @@ def test_quick_leads_with_the_first_characters() -> None:
     assert quick(re.compile(r"(?i)\bboth\b")).pattern == r"(?=[b])(?:\bboth\b)"
     assert quick(re.compile(r"(?:\$|s\$)?\d")).pattern == r"(?=[$s\d])(?:(?:\$|s\$)?\d)"
     assert quick(re.compile(r"(?<=[.!?])\s+|\n+")).pattern.startswith(r"(?=[\s")
+    assert quick(re.compile(r"\b(?=(?:but|while)\s)|;")).pattern.startswith(r"(?=[bw;])")
     for unknown in (r"x*", r"[^a]b", r"(?i:a)b", r".b", r"\W+"):  # left as they were
         assert quick(re.compile(unknown)).pattern == unknown
     assert sum(p.pattern.startswith("(?=[") for _, p in _QUICKENED) >= 100
