@@ -510,11 +510,20 @@ def money_label(text: str) -> bool:
 
 def approximate(text: str, start: int) -> bool:
     """Whether the number at `start` is said to be approximate ("almost 300 sq ft more")."""
-    return _APPROX.search(_before(text, start, 24)) is not None
+    return _said_before(_APPROX, text, start, 24) is not None
 
 
 def _before(text: str, start: int, width: int = 48) -> str:
     return text[max(0, start - width) : start]
+
+
+def _said_before(
+    pattern: re.Pattern[str], text: str, start: int, width: int
+) -> re.Match[str] | None:
+    """`pattern` in the `width` characters before `start`, after a quick look for its words
+    (most windows hold none of them, and the look costs a fraction of the search)."""
+    window = text[max(0, start - width) : start]
+    return pattern.search(window) if may_match(pattern, lower_for_gate(window)) else None
 
 
 def _relation(text: str, start: int) -> Relation:
@@ -556,7 +565,7 @@ def _buyers(text: str, start: int, end: int) -> bool:
 
 def _former(text: str, match: re.Match[str]) -> bool:
     """Whether the price at `match` is one the listing had before (_FORMER_BEFORE)."""
-    said = _FORMER_BEFORE.search(_before(text, match.start(), 32))
+    said = _said_before(_FORMER_BEFORE, text, match.start(), 32)
     if said is None:
         return False
     return said.group("needs_time") is None or _FORMER_AFTER.match(text[match.end() :]) is not None
@@ -578,32 +587,30 @@ def _prices(text: str) -> list[Claim]:
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
         delta = _DELTA_AFTER.match(after)
-        by = _BY_GAP.search(_before(text, match.start(), 60))
+        by = _said_before(_BY_GAP, text, match.start(), 60)
         if by:  # "cheaper than the Bishan one by 160k"; "than X by 160k": by how much only
             word = (by.group(1) or "").lower()
             relation: Relation = "~" if not word else "<" if word in _LESS else ">"
             claims.append(Claim("price_gap", value, relation, match.start(), match.group(0)))
             continue
-        if delta or _GAP_BEFORE.search(_before(text, match.start(), 24)):
+        if delta or _said_before(_GAP_BEFORE, text, match.start(), 24):
             # "30k cheaper than Clementi Vista", "a gap of 480k": between two listings
             direction: Relation = (
                 "<" if delta and delta.group(1) else ">" if delta and delta.group(2) else "~"
             )
             claims.append(Claim("price_gap", value, direction, match.start(), match.group(0)))
             continue
-        if _TOTAL_BEFORE.search(_before(text, match.start(), 24)) or _TOTAL_AFTER.match(after):
+        if _said_before(_TOTAL_BEFORE, text, match.start(), 24) or _TOTAL_AFTER.match(after):
             # "together about 2.1M", "so 1.54M in total": the sum of the listings spoken of
             relation = _relation(text, match.start())
             claims.append(Claim("price_total", value, relation, match.start(), match.group(0)))
             continue
-        if match.group(5) and _AFTER_A_SIZE.search(_before(text, match.start(), 24)):
+        if match.group(5) and _said_before(_AFTER_A_SIZE, text, match.start(), 24):
             # "1,292 sqft vs 1,270 for the Loft": the second figure is a size too
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
-        per_sqm = _PER_SQM.match(after) or _PER_SQM_BEFORE.search(_before(text, match.start(), 32))
-        per_sqft = _PER_AREA.match(after) or _PER_AREA_BEFORE.search(
-            _before(text, match.start(), 48)
-        )
+        per_sqm = _PER_SQM.match(after) or _said_before(_PER_SQM_BEFORE, text, match.start(), 32)
+        per_sqft = _PER_AREA.match(after) or _said_before(_PER_AREA_BEFORE, text, match.start(), 48)
         if per_sqm or per_sqft:
             if _PSF_GAP.match(after):
                 continue  # "$147 psf cheaper": a gap between two listings' psf, not checked
@@ -612,19 +619,19 @@ def _prices(text: str) -> list[Claim]:
                 Claim("psf", psf, _relation(text, match.start()), match.start(), match.group(0))
             )
             continue
-        if match.group(5) and _SIZES_COMPARED.search(_before(text, match.start(), 40)):
+        if match.group(5) and _said_before(_SIZES_COMPARED, text, match.start(), 40):
             # "11 sqft bigger (1,001 vs 990)", "699 sqft more built-up, 3,498 vs 2,799"
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
         if match.group(5) and value < 20_000:  # no home costs "1,313": a size, said bare
             said = _nearest_unit(text, match.start(), match.end())
             if said is not None:
-                land = _LAND_BEFORE.search(_before(text, match.start(), 24)) is not None
+                land = _said_before(_LAND_BEFORE, text, match.start(), 24) is not None
                 kind: Kind = "land_size" if land else "size"
                 unit = "sqm" if _is_sqm(said) else "sqft"
                 claims.append(Claim(kind, f"{value} {unit}", "=", match.start(), match.group(0)))
             continue
-        if _REMAINDER_BEFORE.search(_before(text, match.start(), 16)) or _REMAINDER_AFTER.match(
+        if _said_before(_REMAINDER_BEFORE, text, match.start(), 16) or _REMAINDER_AFTER.match(
             after
         ):
             continue  # "leaves you 30k", "12k buffer": what is left of the buyer's budget
@@ -664,7 +671,7 @@ def _ranges(text: str, claims: list[Claim]) -> list[Claim]:
         if low.kind != "price" or high.kind != "price":
             continue
         joint = text[low.start + len(low.text) : high.start]
-        between = _BETWEEN.search(_before(text, low.start, 16))
+        between = _said_before(_BETWEEN, text, low.start, 16)
         if not (_RANGE_JOINT.fullmatch(joint) and (between or not joint.strip().startswith("and"))):
             continue
         buyers = low.buyers or high.buyers
@@ -694,7 +701,7 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
     for kind, pattern, possible in families:
         for match in pattern.finditer(text) if possible else ():
             value = _room_value(kind, match)
-            if value is None or _GENERIC_BEFORE.search(_before(text, match.start(), 32)):
+            if value is None or _said_before(_GENERIC_BEFORE, text, match.start(), 32):
                 continue  # "bigger than a 5-room": a kind of flat, not this one
             relation = _relation(text, match.start())
             if kind != "bedrooms" and relation != "!=":
@@ -745,14 +752,14 @@ def _sizes(text: str) -> list[Claim]:
         unit = "sqft" if match.group(2) else "sqm"
         land = (
             land_heading
-            or _LAND_BEFORE.search(_before(text, match.start(), 24)) is not None
+            or _said_before(_LAND_BEFORE, text, match.start(), 24) is not None
             or _LAND_AFTER.match(text[match.end() :]) is not None
             or (land_until >= 0 and _SAME_SIZE_AGAIN.match(text[land_until : match.start()]))
         )
         gap = _SIZE_GAP.match(text[match.end() :])
         if gap and gap.group("same") and not _same_size(value, unit, gap):
             gap = None  # "1,464 sqft, about 97 sqft more": a size, then the gap
-        by = None if gap else _SIZE_GAP_BEFORE.search(_before(text, match.start(), 60))
+        by = None if gap else _said_before(_SIZE_GAP_BEFORE, text, match.start(), 60)
         last = claims[-1] if claims else None
         again = (
             last is not None
@@ -760,7 +767,7 @@ def _sizes(text: str) -> list[Claim]:
             and _GAP_AGAIN.match(text[last.start + len(last.text) : match.start()])
         )
         if gap or by or again:  # "118 sq ft bigger than Rivervale": between two listings
-            if land or _OF_LAND.search(_before(text, match.start(), 24)):
+            if land or _said_before(_OF_LAND, text, match.start(), 24):
                 continue  # a gap between plots: the records seldom hold both
             sqft = value if unit == "sqft" else value * SQFT_PER_SQM
             said = gap or by
@@ -793,7 +800,7 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     def add(state: str, match: re.Match[str]) -> None:
         if any(a <= match.start() < b for a, b in taken):
             return
-        if state != "open to view" and _MAYBE.search(_before(text, match.start(), 48)):
+        if state != "open to view" and _said_before(_MAYBE, text, match.start(), 48):
             return  # "if they don't exercise it, it'll come back on the market": not now
         taken.append(match.span())
         found.append(Claim("availability", state, "=", match.start(), match.group(0)))

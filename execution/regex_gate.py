@@ -61,11 +61,16 @@ def _required(sequence: Any) -> frozenset[str] | None:
     return _best(candidates)
 
 
-@lru_cache(maxsize=4096)
 def required_words(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Lower-cased strings one of which every match of `pattern` contains; None: unknown."""
+    return _required_words(pattern.pattern, pattern.flags)  # keyed by the source: hashing a
+    # compiled pattern hashes its whole program, which costs more than most searches
+
+
+@lru_cache(maxsize=4096)
+def _required_words(source: str, flags: int) -> frozenset[str] | None:
     try:
-        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+        parsed = sre_parse.parse(source, flags)
     except (re.error, RecursionError, TypeError):  # pragma: no cover - compiled already
         return None
     return _required(parsed)
@@ -85,8 +90,13 @@ def lower_for_gate(text: str) -> str:
 def may_match(pattern: re.Pattern[str], lowered: str) -> bool:
     """False only when `pattern` certainly cannot match the text, given `lower_for_gate` of
     it."""
-    words = required_words(pattern)
-    return words is None or any(word in lowered for word in words)
+    words = _required_words(pattern.pattern, pattern.flags)
+    if words is None:
+        return True
+    for word in words:  # a loop: quicker than any() over a generator, for a few words
+        if word in lowered:
+            return True
+    return False
 
 
 # --- a look at the first character -----------------------------------------------------------
