@@ -284,24 +284,9 @@ def _kind_words(listing: Property) -> set[str]:
 
 @lru_cache(maxsize=8192)
 def _word_pattern(words: str) -> re.Pattern[str]:
-    """`words` (spaces optional) up to a word's end; `_word_hits` tests the start. A pattern
-    that begins with `\\b` loses `re`'s quick scan for its first letters: several times slower."""
+    """`words` (spaces optional) up to a word's end; `_Names._hits` finds where it may start."""
     spaced = r"\s*".join(map(re.escape, words.split()))
     return re.compile(rf"{spaced}\b")
-
-
-def _word_hits(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    """The spans `pattern.finditer(text)` would give if the pattern began with `\\b`."""
-    spans = []
-    at = 0
-    while (match := pattern.search(text, at)) is not None:
-        start = match.start()
-        if start == 0 or _is_word(text[start - 1]) != _is_word(text[start]):
-            spans.append(match.span())
-            at = match.end()
-        else:
-            at = start + 1
-    return spans
 
 
 def _is_word(char: str) -> bool:
@@ -394,7 +379,17 @@ class _Names:
         counts = Counter(w for words in self.words for w in words)
         self.weight = {w: 1 / n for w, n in counts.items()}
         every = {w for words in [*self.words, *self.kinds] for w in words}
-        self.patterns = [(w.split(maxsplit=1)[0], w, _word_pattern(w)) for w in sorted(every)]
+        # each word under its first part; one pattern finds where any first part stands
+        self.by_first: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for word in sorted(every):
+            first = word.split(maxsplit=1)[0]
+            self.by_first.setdefault(first, []).append((word, _word_pattern(word)))
+        assert all(map(_is_word, "".join(self.by_first))), "name words are letters and digits"
+        firsts = sorted(self.by_first, key=len, reverse=True)
+        self.starts = re.compile("|".join(map(re.escape, firsts)) or "(?!)")
+        self.by_letter: dict[str, list[str]] = {}
+        for first in firsts:
+            self.by_letter.setdefault(first[0], []).append(first)
         self.in_buyer_messages: dict[str, list[_Mention]] = {}
 
     def buyer_mentions(self, message: str, count: int) -> list[_Mention]:
@@ -407,12 +402,29 @@ class _Names:
             found = self.in_buyer_messages[message] = self.mentions(message, count)
         return found
 
+    def _hits(self, lowered: str) -> list[tuple[int, int, str]]:
+        """(start, end, word) of every name word in `lowered`, as `\\b<word>\\b` finds them:
+        at the start of a word of the text, never overlapping an earlier hit of itself."""
+        hits = []
+        ends: dict[str, int] = {}
+        for found in self.starts.finditer(lowered):  # a first part found inside a word uses
+            # up letters of that word only: no word of the text begins among them
+            start = found.start()
+            if start and _is_word(lowered[start - 1]):
+                continue
+            for first in self.by_letter[lowered[start]]:
+                if not lowered.startswith(first, start):
+                    continue
+                for word, pattern in self.by_first[first]:
+                    match = pattern.match(lowered, start) if ends.get(word, 0) <= start else None
+                    if match:
+                        hits.append((start, match.end(), word))
+                        ends[word] = match.end()
+        return hits
+
     def mentions(self, sentence: str, count: int) -> list[_Mention]:
         lowered = sentence.lower()
-        hits: list[tuple[int, int, str]] = []  # (start, end, word)
-        for first, word, pattern in self.patterns:
-            if first in lowered:  # a substring test first: far cheaper than the pattern
-                hits += [(start, end, word) for start, end in _word_hits(pattern, lowered)]
+        hits = self._hits(lowered)
         ordinals = _ORDINAL.finditer(lowered) if _ORDINAL_HINT.search(lowered) else ()
         for match in ordinals:
             said = match.group(1) or match.group(2)
