@@ -171,6 +171,11 @@ _RANGE_REST = compile_quick(
 )
 """The rest of a range after its first figure ("$350-450/month": the second figure's period is
 the first's too)."""
+_SCALED = compile_quick(r"(?i)\d\s?(k|m|mil|mio|mn|million)$")
+_BARE_LOW = compile_quick(
+    r"(?<![\d.,])(\d{1,3}(?:\.\d{1,3})?)\s*(?:-|\u2013|\u2014|to|and)\s*(?:s\$|\$)?$"
+)
+"""A range's first figure written without the scale the second has ("1.4 to 1.5M")."""
 _FORMER_BEFORE = compile_quick(
     r"(?i)(?:\b(?:was|were|had\s+been|used\s+to\s+be)\s+(?:listed\s+|priced\s+|asking\s+)?"
     r"(?:at\s+)?(?P<needs_time>)|\b(?:previously|originally|formerly|(?:down|up|reduced|lowered|cut"
@@ -581,7 +586,8 @@ def _prices(text: str) -> list[Claim]:
         if _NOT_A_PRICE_AFTER.match(after) and not per_area:
             continue
         rest = _RANGE_REST.match(after)  # "$350-450/month": a month's, both figures
-        if rest and _PER_PERIOD.match(after[rest.end() :]):
+        beyond = after[rest.end() :] if rest else ""  # a range's unit is both figures' unit
+        if rest and _PER_PERIOD.match(beyond):
             continue
         if _former(text, match):
             continue
@@ -609,8 +615,16 @@ def _prices(text: str) -> list[Claim]:
             # "1,292 sqft vs 1,270 for the Loft": the second figure is a size too
             claims.append(Claim("size", f"{value} sqft", "=", match.start(), match.group(0)))
             continue
-        per_sqm = _PER_SQM.match(after) or _said_before(_PER_SQM_BEFORE, text, match.start(), 32)
-        per_sqft = _PER_AREA.match(after) or _said_before(_PER_AREA_BEFORE, text, match.start(), 48)
+        per_sqm = (
+            _PER_SQM.match(after)
+            or (rest and _PER_SQM.match(beyond))  # "$7,500-8,000 psm"
+            or _said_before(_PER_SQM_BEFORE, text, match.start(), 32)
+        )
+        per_sqft = (
+            _PER_AREA.match(after)
+            or (rest and _PER_AREA.match(beyond))  # "$1,350-$1,400 psf"
+            or _said_before(_PER_AREA_BEFORE, text, match.start(), 48)
+        )
         if per_sqm or per_sqft:
             if _PSF_GAP.match(after):
                 continue  # "$147 psf cheaper": a gap between two listings' psf, not checked
@@ -660,23 +674,45 @@ def _prices(text: str) -> list[Claim]:
         base = int(match.group(2)) * 100_000.0
         for value, relation in ((base + low * 100_000, ">="), (base + high * 100_000, "<=")):
             claims.append(Claim("price", value, relation, match.start(), match.group(0)))
-    return _ranges(text, sorted(claims, key=lambda c: c.start))
+    return _ranges(text, _scaled_lows(text, sorted(claims, key=lambda c: c.start)))
+
+
+def _scaled_lows(text: str, claims: list[Claim]) -> list[Claim]:
+    """ "1.4 to 1.5M", "between 1.4 and 1.5M", "$1.4-1.5M": the first figure of a range said
+    without its scale has the second's (a claim of its own, joined to the second by
+    `_ranges`)."""
+    found = []
+    for claim in claims:
+        scale = _SCALED.search(claim.text) if claim.kind == "price" else None
+        low = _BARE_LOW.search(text, max(0, claim.start - 24), claim.start) if scale else None
+        if low is None or scale is None:
+            found.append(claim)
+            continue
+        value = float(low.group(1)) * _SCALE[scale.group(1).lower()]
+        said = found[-1] if found else None
+        if said is not None and said.kind == "price" and said.start + len(said.text) == low.end(1):
+            found.pop()  # "$1.4" read as a price of 1.4 dollars
+        if value < float(claim.value):
+            found.append(Claim("price", value, "=", low.start(1), low.group(1), claim.buyers))
+        found.append(claim)
+    return found
 
 
 def _ranges(text: str, claims: list[Claim]) -> list[Claim]:
     """ "between 800k and 900k", "550k-700k", "from 1.1M to 1.3M": the first figure is the
-    least and the second the most (a buyer's range when either figure is the buyer's)."""
+    least and the second the most (a buyer's range when either figure is the buyer's); so
+    for a range per square foot ("$560-$640 psf")."""
     for i in range(len(claims) - 1):
         low, high = claims[i], claims[i + 1]
-        if low.kind != "price" or high.kind != "price":
+        if low.kind != high.kind or low.kind not in ("price", "psf"):
             continue
         joint = text[low.start + len(low.text) : high.start]
         between = _said_before(_BETWEEN, text, low.start, 16)
         if not (_RANGE_JOINT.fullmatch(joint) and (between or not joint.strip().startswith("and"))):
             continue
         buyers = low.buyers or high.buyers
-        claims[i] = Claim("price", low.value, ">=", low.start, low.text, buyers)
-        claims[i + 1] = Claim("price", high.value, "<=", high.start, high.text, buyers)
+        claims[i] = Claim(low.kind, low.value, ">=", low.start, low.text, buyers)
+        claims[i + 1] = Claim(high.kind, high.value, "<=", high.start, high.text, buyers)
     return claims
 
 

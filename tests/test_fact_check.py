@@ -473,10 +473,18 @@ def test_money_that_is_not_a_price_and_the_buyers_criteria_restated(
         # a range's period is its first figure's too; a size after a dash is no period
         ("Tampines is $1.58M; maintenance is around $350-450/month.", True),
         ("Tampines: $1.5M - 1,033 sqft.", False),
+        # a range's scale and its unit are its first figure's too
+        ("Treasure at Tampines is between 1.5 and 1.6M: $1.58M to be exact.", True),
+        ("Treasure at Tampines is priced 1.55-1.6M.", True),
+        ("Treasure at Tampines is $1.5-1.6M.", True),
+        ("Treasure at Tampines is between 1.6 and 1.7M.", False),
+        ("Treasure at Tampines: option 3 - 1.5M.", False),  # no range: 3M is more than 1.5M
+        ("Tampines is $1.58M; nearby units went for $1,400-$1,600 psf.", True),
+        ("Tampines is $1.58M, that's $1,600-$1,700 psf.", False),  # 1,033 sq ft: $1,530 psf
     ],
 )
-def test_former_prices_and_ranges_with_a_period(text: str, right: bool) -> None:
-    found = check_facts(text, BOOK, [])
+def test_former_prices_and_ranges_with_a_period_scale_or_unit(text: str, right: bool) -> None:
+    found = check_facts(text, [listing_with_size(TAMPINES, 1_033), *BOOK[1:]], [])
     assert (found == []) is right, found
 
 
