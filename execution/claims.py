@@ -689,11 +689,16 @@ def _scaled_lows(text: str, claims: list[Claim]) -> list[Claim]:
             found.append(claim)
             continue
         value = float(low.group(1)) * _SCALE[scale.group(1).lower()]
+        joined_by_and = "and" in text[low.end(1) : claim.start].lower()
+        if value >= float(claim.value) or (  # "option 3 - 1.5M", "2 and 1.5M": no range
+            joined_by_and and not _said_before(_BETWEEN, text, low.start(1), 16)
+        ):
+            found.append(claim)
+            continue
         said = found[-1] if found else None
         if said is not None and said.kind == "price" and said.start + len(said.text) == low.end(1):
             found.pop()  # "$1.4" read as a price of 1.4 dollars
-        if value < float(claim.value):
-            found.append(Claim("price", value, "=", low.start(1), low.group(1), claim.buyers))
+        found.append(Claim("price", value, "=", low.start(1), low.group(1), claim.buyers))
         found.append(claim)
     return found
 

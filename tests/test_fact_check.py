@@ -479,6 +479,7 @@ def test_money_that_is_not_a_price_and_the_buyers_criteria_restated(
         ("Treasure at Tampines is $1.5-1.6M.", True),
         ("Treasure at Tampines is between 1.6 and 1.7M.", False),
         ("Treasure at Tampines: option 3 - 1.5M.", False),  # no range: 3M is more than 1.5M
+        ("Treasure at Tampines is my pick 1 and 1.58M is the asking.", True),  # no "between"
         ("Tampines is $1.58M; nearby units went for $1,400-$1,600 psf.", True),
         ("Tampines is $1.58M, that's $1,600-$1,700 psf.", False),  # 1,033 sq ft: $1,530 psf
     ],
