@@ -24,7 +24,7 @@ from rich.text import Text
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.errors import ConfigurationError
 from execution.escalation_model import Model, default_model, mask_agent
-from execution.regex_gate import compile_quick, lower_for_gate, may_match
+from execution.regex_gate import lower_for_gate, may_match
 
 FAILED_SEARCHES_LIMIT = 3
 FAILED_SEARCHES = "failed_searches"
@@ -113,7 +113,7 @@ def _compile(name: str, items: object, words: dict[str, str]) -> tuple[re.Patter
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise ConfigurationError(f"escalation rules: {name} must be a list of patterns")
     try:
-        return tuple(compile_quick(_expand(i, words, name), re.IGNORECASE) for i in items)
+        return tuple(re.compile(_expand(i, words, name), re.IGNORECASE) for i in items)
     except re.error as exc:
         raise ConfigurationError(f"escalation rules: bad pattern in {name}: {exc}") from None
 

@@ -81,10 +81,6 @@ _QUICKENED = [
     for module in (claims, fact_check, numbers)
     for name, value in vars(module).items()
     if isinstance(value, re.Pattern) and name.startswith("_")
-] + [
-    (f"escalation rule {trigger.name}", pattern)
-    for trigger in escalation.default_rules("Sarah Tan")
-    for pattern in (*trigger.patterns, *trigger.unless, *trigger.statements, *trigger.questions)
 ]
 
 
