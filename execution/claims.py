@@ -173,7 +173,7 @@ _RANGE_REST = compile_quick(
 the first's too)."""
 _SCALED = compile_quick(r"(?i)\d\s?(k|m|mil|mio|mn|million)$")
 _BARE_LOW = compile_quick(
-    r"(?<![\d.,])(\d{1,3}(?:\.\d{1,3})?)\s*(?:-|\u2013|\u2014|to|and)\s*(?:s\$|\$)?$"
+    r"(?<![\d.,])(\d{1,3}(?:\.\d{1,3})?)\s*(?:-|\u2013|\u2014|to|(?P<and>and))\s*(?:s\$|\$)?$"
 )
 """A range's first figure written without the scale the second has ("1.4 to 1.5M")."""
 _FORMER_BEFORE = compile_quick(
@@ -689,9 +689,8 @@ def _scaled_lows(text: str, claims: list[Claim]) -> list[Claim]:
             found.append(claim)
             continue
         value = float(low.group(1)) * _SCALE[scale.group(1).lower()]
-        joined_by_and = "and" in text[low.end(1) : claim.start].lower()
         if value >= float(claim.value) or (  # "option 3 - 1.5M", "2 and 1.5M": no range
-            joined_by_and and not _said_before(_BETWEEN, text, low.start(1), 16)
+            low.group("and") and not _said_before(_BETWEEN, text, low.start(1), 16)
         ):
             found.append(claim)
             continue
@@ -919,6 +918,13 @@ _ELIDED_ROOMS = compile_quick(
 """A count said again without its unit: "A has 4 bedrooms; B also has 2"."""
 
 
+_ELIDED = (
+    (_ELIDED_ROOMS, r"\1\4 bedrooms"),
+    (_ELIDED_UNIT, r"\1\3 \2"),
+    (_ELIDED_UNIT_BEFORE, r"\1 \3\2"),
+)
+
+
 def units_repeated(text: str) -> str:
     """ "1,292 sqft vs 1,270" -> "1,292 sqft vs 1,270 sqft", "1,572 vs 1,033 sqft" -> "1,572
     sqft vs 1,033 sqft": both figures of a pair are in the unit one of them names; "A has 4
@@ -930,13 +936,6 @@ def units_repeated(text: str) -> str:
             if said != text:
                 text, lowered = said, lower_for_gate(said)
     return text
-
-
-_ELIDED = (
-    (_ELIDED_ROOMS, r"\1\4 bedrooms"),
-    (_ELIDED_UNIT, r"\1\3 \2"),
-    (_ELIDED_UNIT_BEFORE, r"\1 \3\2"),
-)
 
 
 def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -> list[Claim]:
