@@ -27,6 +27,7 @@ Kind = Literal[
     "price",
     "price_gap",
     "price_total",
+    "price_spread",
     "psf",
     "bedrooms",
     "flat_type",
@@ -88,6 +89,21 @@ _NOT_A_PRICE_AFTER = compile_quick(
     r"|(?:option|booking|deposit|admin|agent|legal|stamp|maintenance|service|conservancy)"
     r"|(?:m|metres?|meters?|km)\s+(?:away|from|to|walk)|m\b(?=\s*(?:away|from|to)))"
 )
+_MONEY_AFTER = compile_quick(
+    r"(?i)^\s*(?:(?:for|in|of|on)\s+(?:the\s+|(?P<your>your)\s+)?)?(?:(?:hdb|bank|housing)\s+)?"
+    r"(?:loans?\b|mortgage|down\s*payment|downpayment|cash\b|cpf\b|bsd\b|absd\b|ssd\b"
+    r"|stamp\s+duty|legal\s+fees?|grants?\b|savings\b|income\b|salary\b|renovation|reno\b)"
+)
+"""Money named by the words after it ("a $1.0M loan", "~$13.4k BSD", "$34k for stamp duty",
+"150k in your CPF"): no listing's price; the buyer's own when the message says so."""
+_YOUR = compile_quick(r"(?i)\byour\s+(?:\w+\s+)?(?:~|about\s+|around\s+)?(?:s\$|\$)?$")
+_OFFER_AFTER = compile_quick(r"(?i)^\s*(?:offer|bid|counter-?offer)\b")
+_OFFER_PUT = compile_quick(
+    r"(?i)\b(?:put\s+(?:forward|in|up)|submit(?:ting)?|pass(?:ing)?\s+on|convey(?:ing)?)"
+    r"\s+(?:(?:an?|your)\s+offer\s+(?:of\s+)?)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"
+)
+"""An offer ("your $1.1M offer", "I can put forward $400k"): the buyer's number, never a
+listing's price."""
 _NOT_A_PRICE_BEFORE = compile_quick(
     r"(?i)(?:singapore|s\(|postal(?:\s+code)?|blk|block|unit|#|tel|phone|call|whatsapp|\+65"
     r"|(?:option\s+fee|deposit|fee|commission|stamp\s+duty|down\s*payment)(?:[\s,]+(?:so|of|is|about"
@@ -118,6 +134,9 @@ _MONEY_BEFORE = compile_quick(
     r"|fees?|tdsr|msr|income|debt|mortgage|instal+ments?|repayments?|valuation|commission|deposit"
     r"|cpf|grants?|tax|monthly|conveyancing|renovation|reno)\b(?:[^.;!?$]|(?<=\d)\.(?=\d)){0,45}(?:\$[\d,.]+k?\s*(?:-|to|\u2013)\s*)?"
     r"(?:s\$|\$)?\s*$"
+    r"|\b(?:stamp\s+duty|bsd|absd|(?:legal\s+)?fees|down\s*payment|loan)(?:\s*\([^()]{0,12}\))?\s+(?:on|at|for)"
+    r"\s+(?:an?\s+|the\s+)?~?(?:s\$|\$)?\d[\d,.]*\s?(?:k|m|mil)?\s+(?:[a-z-]+\s+){0,2}?(?:is|would\s+be"
+    r"|comes\s+to|works\s+out\s+to|=|:)\s*(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~)?(?:s\$|\$)?\s*$"
 )
 """Money that is not a listing's price: a loan, a down payment, stamp duty, fees, income."""
 _HUNDREDS = compile_quick(r"(?i)\b(low|lower|mid|middle|high|upper)[\s-]*([1-9])00s\b")
@@ -133,7 +152,7 @@ _TOTAL_AFTER = compile_quick(
 _RANGE_JOINT = compile_quick(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
 _BETWEEN = compile_quick(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
 _DELTA_AFTER = compile_quick(
-    r"(?i)^\s*(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
+    r"(?i)^\s*(?:\([^()]{0,30}\)\s*)?(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
     r"|(apart|difference|diff|in\s+between|between|gap))\b"
     r"|^\s*[\u2013\u2014:-]\s*(?:[A-Za-z][\w-]*\s+){0,3}?(?:s?\$)?\d[\d,.]*\s*(?:k|m|mil)?\s*(?:vs\.?|versus)\s"
 )
@@ -143,9 +162,18 @@ _BY_GAP = compile_quick(
 )
 _LESS = {"cheaper", "less expensive", "lower"}
 _GAP_BEFORE = compile_quick(
-    r"(?i)\b(?:(?:difference|gap)(?:\s+(?:of|is|was|would\s+be|comes\s+to)|\s*:)|differ\s+by"
+    r"(?i)\b(?:(?:difference|gap|spread)(?:\s+(?:between|from)\s+[^.;:!?$\d]{0,40}?)?"
+    r"(?:\s+(?:of|is|was|would\s+be|comes\s+to)(?:\s+now)?|\s*:)|differ\s+by"
     r"|apart\s+by)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
 )
+_SPREAD_BEFORE = compile_quick(
+    r"(?i)\bspread\s+(?:is|of|was)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
+)
+_SPREAD_AFTER = compile_quick(
+    r"(?i)^\s*(?:k|m|mil)?\s*(?:\w+\s+){0,2}?(?:from|between)\s+(?:the\s+)?cheapest\s+(?:to|and)"
+    r"\s+(?:the\s+)?(?:priciest|dearest|most\s+expensive)\b"
+)
+"""The spread of the prices spoken of: "spread is $120k", "$120k from cheapest to priciest"."""
 _SIZES_COMPARED = compile_quick(
     r"(?i)(?:sq\.?\s?ft|sqft|sqm|square\s+feet)\s+(?:\w+\s+){0,3}?(?:bigger|larger|smaller|more|less)"
     r"(?:\s+[\w-]+)?\s*[(,:]?\s*(?:\d[\d,]*\s*(?:vs\.?|versus)\s*)?$"
@@ -157,10 +185,11 @@ _PER_SQM_BEFORE = compile_quick(
 )
 _SIZE_UNIT = compile_quick(r"(?i)sq\.?\s?ft|sqft|\bsf\b|square\s+f(?:ee|oo)t|sqm|sq\.?\s?m\b|m²")
 _REMAINDER_AFTER = compile_quick(
-    r"(?i)^\s*(?:of\s+)?(?:buffer|headroom|cushion|to\s+spare|spare|left(?:\s+over)?|leftover)\b"
+    r"(?i)^\s*(?:of\s+)?(?:buffer|headroom|cushion|to\s+spare|spare|left(?:\s+over)?|leftover"
+    r"|short)\b"
 )
 _PER_AREA_BEFORE = compile_quick(
-    r"(?i)(?<![\d,]\s)(?<![\d,])\b(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t)\b(?:[^.$\d]{0,24}"
+    r"(?i)(?<!\d\s)(?<![\d,])\b(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t)\b(?:[^.$\d]{0,24}"
     r"|[^.]{0,30}?\d\s*(?:psf\s*)?(?:vs\.?|versus)\s*(?:~|\u2248|about\s+|around\s+)?)"
     r"(?:s\$|\$)?\s*$"
 )
@@ -249,6 +278,10 @@ _LAND_AFTER = compile_quick(
 )
 _LAND_HEADING = compile_quick(r"(?i)^\W*(?:land|plot|site)(?:\s+(?:area|size))?\s*[:\u2014-]")
 """A line or bullet headed "Land:": every size in it is of the land."""
+_PER_AREA_HEADING = compile_quick(
+    r"(?i)(?<![\w$])(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|price\s+per\s+sq\.?\s*ft)\s*$"
+)
+_GAP_HEADING = compile_quick(r"(?i)\b(?:difference|gap|diff)\b[^:.!?$\d]{0,50}$")
 _SAME_SIZE_AGAIN = compile_quick(
     r"(?i)^[^.;,\d()]{0,30}[(/]\s*(?:about|approx\.?|around|roughly|~)?\s*$"
 )
@@ -269,6 +302,15 @@ _OVER = compile_quick(
     r"|north\s+of|>|min(?:imum)?|bigger\s+than|larger\s+than)"
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
+_A_GAP_BEFORE = compile_quick(
+    r"(?i)(?:\$\s?\d[\d,.]*\s?(?:k|m|mil|million)?|\d[\d,.]*\s?(?:k|m|mil|million))\s*"
+    r"(?:\([^()]{0,30}\)\s*)?$"
+)
+_GAP_WORD = compile_quick(
+    r"(?i)(?:below|under|above|over|(?:more|less|cheaper|lower|higher)\s+than)\b"
+)
+"""A figure just before "below"/"above": "$80k below the $1.18M asking" says how far below;
+the figure after the word is stated as it is."""
 _INCLUSIVE = compile_quick(
     r"(?i)\s*(?:within|up\s+to|at\s+most|max|no\s+more|not\s+more|at\s+least|from|starting|min"
     r"|fit|afford)"
@@ -508,6 +550,18 @@ def land_label(text: str) -> bool:
     return _LAND_HEADING.match(text.strip() + ":") is not None
 
 
+def per_area_label(text: str) -> bool:
+    """Whether `text` ends in a heading that makes the money after it a price per square foot
+    ("psf: ~$527 vs ~$500")."""
+    return _PER_AREA_HEADING.search(text) is not None
+
+
+def gap_label(text: str) -> bool:
+    """Whether `text` ends in a heading that makes the money after it a gap between two
+    listings ("Difference: $80k", "Gap from the cheapest to the next: $113k")."""
+    return _GAP_HEADING.search(text) is not None
+
+
 def money_label(text: str) -> bool:
     """Whether `text` ends in words that make the money after them no listing's price."""
     return _MONEY_BEFORE.search(text) is not None
@@ -531,6 +585,13 @@ def _said_before(
     return pattern.search(window) if may_match(pattern, lower_for_gate(window)) else None
 
 
+def _gap_relation(before: str, word: re.Match[str]) -> bool:
+    """Whether the relation word `word` in `before` says how far a figure before it is from
+    the next ("$80k below the $1.18M asking"), not how the next compares."""
+    gap_word = _GAP_WORD.match(word.group(0)) is not None
+    return gap_word and _A_GAP_BEFORE.search(before, 0, word.start()) is not None
+
+
 def _relation(text: str, start: int) -> Relation:
     before = _before(text, start, 32)
     if not _RELATION_WORDS.intersection(_RELATION_TOKEN.findall(before.lower())[-5:]):
@@ -540,10 +601,10 @@ def _relation(text: str, start: int) -> Relation:
     if _APPROX.search(before):
         return "~"
     under = _UNDER.search(before)
-    if under:
+    if under and not _gap_relation(before, under):
         return "<=" if _INCLUSIVE.match(under.group(0)) else "<"
     over = _OVER.search(before)
-    if over:
+    if over and not _gap_relation(before, over):
         return ">=" if _INCLUSIVE.match(over.group(0)) else ">"
     return "="
 
@@ -592,6 +653,16 @@ def _prices(text: str) -> list[Claim]:
         if _former(text, match):
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
+        named = _MONEY_AFTER.match(after)
+        if named:  # a loan, stamp duty, cash: checked only as the buyer's own number
+            if named.group("your") or _said_before(_YOUR, text, match.start(), 24):
+                claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
+            continue
+        put = _said_before(_OFFER_PUT, text, match.start(), 32)
+        if put or _OFFER_AFTER.match(after):  # an offer: the buyer's, or no listing's price
+            if put or _said_before(_YOUR, text, match.start(), 24):
+                claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
+            continue
         delta = _DELTA_AFTER.match(after)
         by = _said_before(_BY_GAP, text, match.start(), 60)
         if by:  # "cheaper than the Bishan one by 160k"; "than X by 160k": by how much only
@@ -599,7 +670,12 @@ def _prices(text: str) -> list[Claim]:
             relation: Relation = "~" if not word else "<" if word in _LESS else ">"
             claims.append(Claim("price_gap", value, relation, match.start(), match.group(0)))
             continue
-        if delta or _said_before(_GAP_BEFORE, text, match.start(), 24):
+        if _said_before(_SPREAD_BEFORE, text, match.start(), 24) or _SPREAD_AFTER.match(after):
+            # "Spread is $120k from cheapest to priciest": the priciest less the cheapest
+            relation = _relation(text, match.start())
+            claims.append(Claim("price_spread", value, relation, match.start(), match.group(0)))
+            continue
+        if delta or _said_before(_GAP_BEFORE, text, match.start(), 72):
             # "30k cheaper than Clementi Vista", "a gap of 480k": between two listings
             direction: Relation = (
                 "<" if delta and delta.group(1) else ">" if delta and delta.group(2) else "~"

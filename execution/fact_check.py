@@ -27,8 +27,10 @@ from execution.claims import (
     Claim,
     approximate,
     claims_in,
+    gap_label,
     land_label,
     money_label,
+    per_area_label,
     rooms_in,
     rooms_spoken_of,
     size_in_sqft,
@@ -198,6 +200,10 @@ _ORDINALS = {
     "fifth": 4,
 }
 _VS = compile_quick(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
+_GOES_ON = compile_quick(
+    r"(?i)\s*(?:vs\.?|versus|against)\s*(?:~|\u2248|about\s+|around\s+)?(?=(?:s\$|\$)?\d)"
+)
+"""A clause that sets a figure against the last one: "... ~$1,487 vs ~$1,630": the same kind."""
 _NEXT_CLAUSE = compile_quick(r"(?i)[;]|,\s*(?:but|though|although|while|whereas|yet)\b")
 _LABEL = compile_quick(
     r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
@@ -234,7 +240,7 @@ _PLURAL = compile_quick(r"(?i)\b(?:are|have|both|all|each)\b")
 _VERSUS = compile_quick(
     r"(?i)(?<![\d,.$])(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
     r"\s*(?:vs\.?|versus|against)"
-    r"\s*(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
+    r"\s*(?:~|\u2248|about\s+|around\s+)?(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
 )
 _BOTH = compile_quick(
     r"(?i)\b(?:both|each\s+of\s+them|all\s+of\s+them|all\s+(\d)|all\s+(?:are|have|come|can))\b"
@@ -695,19 +701,30 @@ class _Reading:
         judged: list[_Judged] = []
         about_rooms = rooms_spoken_of(sentence) is not None
         restating = _ACKNOWLEDGED.match(sentence) is not None
-        land = False
+        land = per_area = False
+        last_kind = ""  # the kind of the last claim read, for a "vs" that goes on with it
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
+            goes_on = _GOES_ON.match(piece) if last_kind == "psf" else None
             answer = sentence[clause[1] : clause[1] + 12]
             # "Buyer's stamp duty: roughly $77,100": the label says the money is no price
             label = sentence[max(0, clause[0] - 60) : clause[0]] if piece.startswith(":") else ""
             money = bool(label) and money_label(label)
             land = land or (bool(label) and land_label(label))  # to the sentence's end
+            per_area = per_area_label(label) if label else per_area  # to the next label
+            gap = bool(label) and gap_label(label)
             for found in claims_in(piece, bool(_YES.match(answer)), about_rooms):
                 if money and found.kind == "price":
                     continue
                 if land and found.kind == "size":  # "Land: Siglap 1,650 sq ft vs ..."
                     found = dataclasses.replace(found, kind="land_size")
+                set_against = goes_on is not None and found.start <= goes_on.end()
+                if (per_area or set_against) and found.kind == "price" and not found.buyers:
+                    # "psf: ~$527 vs ~$500", "psf works out to ~$1,487 vs ~$1,630"
+                    found = dataclasses.replace(found, kind="psf")
+                if gap and found.kind == "price" and not found.buyers:  # "Difference: $80k"
+                    found = dataclasses.replace(found, kind="price_gap", relation="~")
+                last_kind = found.kind
                 self.checked += 1
                 if self.checked > MAX_CLAIMS:
                     self.problems.append(Discrepancy(sentence, "claims", "too many facts to check"))
@@ -733,7 +750,7 @@ class _Reading:
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
-                if claim.kind == "price_total":
+                if claim.kind in ("price_total", "price_spread"):
                     problem = self._total(claim, mentions)
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
@@ -1024,15 +1041,18 @@ class _Reading:
 
     def _total(self, claim: Claim, mentions: list[_Mention]) -> str | None:
         """ "Together about 2.1M": the prices of the listings this sentence names one by one
-        (or, when it names fewer than two, those named so far, or spoken of before) add up."""
+        (or, when it names fewer than two, those named so far, or spoken of before) add up;
+        "a spread of 120k": the dearest of them less the cheapest."""
         named = _distinct(m.listings[0] for m in mentions if len(m.listings) == 1)
         for group in (named, self.introduced, list(self.context)):
             if len(group) >= 2:
-                total = float(sum(self.facts[i].price for i in group))
+                prices = [float(self.facts[i].price) for i in group]
+                spread = claim.kind == "price_spread"  # "spread is $120k": priciest - cheapest
+                total = max(prices) - min(prices) if spread else sum(prices)
                 judged = Claim("price", claim.value, claim.relation, claim.start, claim.text)
                 if _compare(judged, total, tolerance=APPROXIMATE):
                     return None
-                return f"the total is {total:,.0f}"
+                return f"the {'spread' if spread else 'total'} is {total:,.0f}"
         return None
 
     def _gap(self, claim: Claim, mentions: list[_Mention]) -> str | None:

@@ -618,3 +618,41 @@ def test_names_psf_before_its_figure_size_gaps_and_rent(
 ) -> None:
     found = check_facts(text, book, ["my budget is 1.1M"])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # money named by the words after it is no price; the buyer's own only when it says so
+        ("Kim Yam is $1.088M; with a 75% loan you'd need about $272k downpayment and ~$29.2k BSD.",
+         [], True),
+        ("Kim Yam is $1.188M; factor in ~$29.2k BSD.", [], False),
+        ("With your $150k CPF OA, Kim Yam at $1.088M is doable.", ["my cpf has 150k"], True),
+        ("With your $150k CPF OA, Kim Yam at $1.088M is doable.", ["my cpf has 120k"], False),
+        ("Kim Yam is $1.088M, so about $88k short in cash.", [], True),
+        ("BSD on $1.088M is about $29,240 for Kim Yam.", [], True),
+        # a price per square foot headed "psf:", or set against one with "vs"
+        ("Clementi Parkview vs Kim Yam, psf: ~$1,641 vs ~$2,065.", [], True),
+        ("Clementi Parkview vs Kim Yam, psf: ~$1,641 vs ~$2,265.", [], False),
+        ("Clementi Parkview and Kim Yam: psf works out to ~$1,641 vs ~$2,065.", [], True),
+        ("Clementi Parkview and Kim Yam: psf works out to ~$1,641 vs ~$2,265.", [], False),
+        # "below" after a gap says how far below; the asking after it is stated as it is
+        ("Your $1.05M offer for Kim Yam is $38k below the $1.088M asking.", ["offer 1.05m?"], True),
+        ("Your $1.05M offer for Kim Yam is $50k below the $1.1M asking.", ["offer 1.05m?"], False),
+        # an offer put forward is the buyer's number
+        ("I can put forward $1.05M for Kim Yam.", ["can we offer 1.05m"], True),
+        ("I can put forward $1.0M for Kim Yam.", ["can we offer 1.05m"], False),
+        # a gap headed "Difference:"; the spread from the cheapest to the priciest
+        ("Clementi Parkview: $1.395M. Kim Yam: $1.088M. Difference: $307k.", [], True),
+        ("Clementi Parkview: $1.395M. Kim Yam: $1.088M. Difference: $207k.", [], False),
+        ("Clementi Parkview $1.395M, Kim Yam $1.088M; $307k from cheapest to priciest.", [], True),
+        ("Clementi Parkview $1.395M, Kim Yam $1.088M; spread is $207k.", [], False),
+        ("Clementi Parkview $1.395M, Kim Yam $1.088M. The gap between them is now $307k.", [],
+         True),
+    ],
+)  # fmt: skip
+def test_money_named_after_it_offers_psf_headings_gaps_and_spreads(
+    text: str, buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
+    assert (found == []) is right, found
