@@ -92,10 +92,13 @@ _NOT_A_PRICE_AFTER = compile_quick(
 _MONEY_AFTER = compile_quick(
     r"(?i)^\s*(?:(?:for|in|of|on)\s+(?:the\s+|(?P<your>your)\s+)?)?(?:(?:hdb|bank|housing)\s+)?"
     r"(?:loans?\b|mortgage|down\s*payment|downpayment|cash\b|cpf\b|bsd\b|absd\b|ssd\b"
-    r"|stamp\s+duty|legal\s+fees?|grants?\b|savings\b|income\b|salary\b|renovation|reno\b)"
+    r"|stamp\s+duty|legal\s+fees?|grants?\b|savings\b|income\b|salary\b|renovation|reno\b"
+    r"|all[\s-]in\b|(?:is|would\s+be)\s+(?:about\s+|around\s+|roughly\s+|~)?[\d.]+\s*%\s+"
+    r"(?:below|under|above|over|off)\s+(?:the\s+)?(?:asking|valuation|list(?:ing)?\s+price))"
 )
 """Money named by the words after it ("a $1.0M loan", "~$13.4k BSD", "$34k for stamp duty",
-"150k in your CPF"): no listing's price; the buyer's own when the message says so."""
+"150k in your CPF", "$628k-$658k all-in", "750k is about 3.8% below asking"): no listing's
+price; the buyer's own when the message says so."""
 _YOUR = compile_quick(r"(?i)\byour\s+(?:\w+\s+)?(?:~|about\s+|around\s+)?(?:s\$|\$)?$")
 _OFFER_AFTER = compile_quick(r"(?i)^\s*(?:offer|bid|counter-?offer)\b")
 _OFFER_PUT = compile_quick(
@@ -159,6 +162,9 @@ _DELTA_AFTER = compile_quick(
 _BY_GAP = compile_quick(
     r"(?i)(?:\b(cheaper|pricier|dearer|more\s+expensive|less\s+expensive|costlier|lower|higher)\b"
     r"|^\W*than\b)[^.;:!?]{0,45}\bby\s*(?:about\s+|around\s+|roughly\s+)?(?:s\$|\$)?\s*$"
+)
+_BY_ALONE = compile_quick(
+    r"(?i)\W*(?:[a-z][\w'-]*\s+){1,4}by\s*(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?$"
 )
 _LESS = {"cheaper", "less expensive", "lower"}
 _GAP_BEFORE = compile_quick(
@@ -307,7 +313,7 @@ _A_GAP_BEFORE = compile_quick(
     r"(?:\([^()]{0,30}\)\s*)?$"
 )
 _GAP_WORD = compile_quick(
-    r"(?i)(?:below|under|above|over|(?:more|less|cheaper|lower|higher)\s+than)\b"
+    r"(?i)(?:below|under|above|over|from|(?:more|less|cheaper|lower|higher)\s+than)\b"
 )
 """A figure just before "below"/"above": "$80k below the $1.18M asking" says how far below;
 the figure after the word is stated as it is."""
@@ -329,7 +335,7 @@ _BUYERS_BEFORE = compile_quick(
     r"(?:\s+[\w-]+(?:\s+[\w-]+)?\s+(?:under|below|within|up\s+to|around|about|of))?"
     r"|\bbudget(?:\s+(?:of|is|was|at|around|about|cap|max|limit|under|below|within|up\s+to))*\b"
     r"|\bas\s+you\s+\w+,?|^\W*with(?:\s+(?:a|your)\s+budget\s+of)?)\s*(?:of|is|was|at|:|around|about)?"
-    r"\s*(?:s\$|\$)?\s*$"
+    r"\s*~?\s*(?:s\$|\$)?\s*$"
 )
 _BUYERS_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:is\s+|are\s+|and\s+|so\s+|still\s+|well\s+)*"
@@ -562,6 +568,11 @@ def gap_label(text: str) -> bool:
     return _GAP_HEADING.search(text) is not None
 
 
+def gap_ahead(text: str) -> bool:
+    """Whether `text`, after a figure, makes it a gap: "43k — AMK 408k vs TP 365k"."""
+    return _DELTA_AFTER.match(text) is not None
+
+
 def money_label(text: str) -> bool:
     """Whether `text` ends in words that make the money after them no listing's price."""
     return _MONEY_BEFORE.search(text) is not None
@@ -614,12 +625,17 @@ _WITH_BEFORE = compile_quick(
 )
 
 
+_MEANS_AFTER = compile_quick(r"(?i)\s+(?:the|you|u|your)\b")
+
+
 def _means(text: str, match: re.Match[str]) -> bool:
     """ "With 2M, Kim Yam Loft would have been ideal", "in the west with about 1.3 mil, the
-    Clementi one fits": money set off by "with" and a comma is the buyer's means."""
-    after = text[match.end() : match.end() + 2]
+    Clementi one fits", "With 4m the terrace works": money set off by "with" and a comma, or
+    followed by what it buys, is the buyer's means."""
+    after = text[match.end() : match.end() + 12]
     before = _before(text, match.start(), 24)
-    return after.startswith(",") and _WITH_BEFORE.search(before) is not None
+    set_off = after.startswith(",") or _MEANS_AFTER.match(after) is not None
+    return set_off and _WITH_BEFORE.search(before) is not None
 
 
 def _buyers(text: str, start: int, end: int) -> bool:
@@ -653,7 +669,7 @@ def _prices(text: str) -> list[Claim]:
         if _former(text, match):
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
-        named = _MONEY_AFTER.match(after)
+        named = _MONEY_AFTER.match(after) or (rest and _MONEY_AFTER.match(beyond))
         if named:  # a loan, stamp duty, cash: checked only as the buyer's own number
             if named.group("your") or _said_before(_YOUR, text, match.start(), 24):
                 claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
@@ -669,6 +685,10 @@ def _prices(text: str) -> list[Claim]:
             word = (by.group(1) or "").lower()
             relation: Relation = "~" if not word else "<" if word in _LESS else ">"
             claims.append(Claim("price_gap", value, relation, match.start(), match.group(0)))
+            continue
+        if match.start() < 40 and _BY_ALONE.match(text, 0, match.start()):
+            # "Sky Vue by 470k.": by how much, answering which one is cheaper
+            claims.append(Claim("price_gap", value, "~", match.start(), match.group(0)))
             continue
         if _said_before(_SPREAD_BEFORE, text, match.start(), 24) or _SPREAD_AFTER.match(after):
             # "Spread is $120k from cheapest to priciest": the priciest less the cheapest

@@ -27,6 +27,7 @@ from execution.claims import (
     Claim,
     approximate,
     claims_in,
+    gap_ahead,
     gap_label,
     land_label,
     money_label,
@@ -204,6 +205,7 @@ _GOES_ON = compile_quick(
     r"(?i)\s*(?:vs\.?|versus|against)\s*(?:~|\u2248|about\s+|around\s+)?(?=(?:s\$|\$)?\d)"
 )
 """A clause that sets a figure against the last one: "... ~$1,487 vs ~$1,630": the same kind."""
+_OVER_UNDER = compile_quick(r"(?i)\s*(?:over|under|above|below)\b")
 _NEXT_CLAUSE = compile_quick(r"(?i)[;]|,\s*(?:but|though|although|while|whereas|yet)\b")
 _LABEL = compile_quick(
     r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
@@ -335,8 +337,9 @@ def _name_words(title: str, location: str) -> frozenset[str]:
                 for a, b in itertools.pairwise(words)
                 if min(len(a), len(b)) < 4 and not {a.lower(), b.lower()} & _COMMON
             }
-        if len(words) >= 3:
-            names.add("".join(w[0] for w in words).lower())
+        # the initials of its first three words or more: "AMK" of "Ang Mo Kio Avenue"
+        initials = "".join(w[0] for w in words).lower()
+        names |= {initials[:n] for n in range(3, len(words) + 1)}
     return frozenset(names)
 
 
@@ -722,8 +725,11 @@ class _Reading:
                 if (per_area or set_against) and found.kind == "price" and not found.buyers:
                     # "psf: ~$527 vs ~$500", "psf works out to ~$1,487 vs ~$1,630"
                     found = dataclasses.replace(found, kind="psf")
-                if gap and found.kind == "price" and not found.buyers:  # "Difference: $80k"
-                    found = dataclasses.replace(found, kind="price_gap", relation="~")
+                if found.kind == "price" and not found.buyers:
+                    end = clause[0] + found.start + len(found.text)
+                    if gap or gap_ahead(sentence[end:]):  # "Difference: $80k", "43k — A 408k
+                        # vs B 365k": a gap between the two
+                        found = dataclasses.replace(found, kind="price_gap", relation="~")
                 last_kind = found.kind
                 self.checked += 1
                 if self.checked > MAX_CLAIMS:
@@ -1082,6 +1088,10 @@ class _Reading:
         # listing after the next clause's "but" is no end of this gap
         after = [m for m in after if not _NEXT_CLAUSE.search(self.sentence_text[end : m.start])]
         second = after[0].listings if after else ()
+        unordered = False  # which end is the bigger one is not said: the size of the gap is
+        if not before and len(after) >= 2 and claim.relation == "~":
+            first, second, unordered = after[0].listings, after[1].listings, True  # "43k — AMK
+            # 408k vs TP 365k": between the two named after it
         if not after and len(before) >= 2 and _FOIL.search(self.sentence_text[: before[-1].start]):
             # "A is 330k more than B, but you get 270 sqft more": again A against B
             first, second = before[-2].listings, before[-1].listings
@@ -1098,10 +1108,13 @@ class _Reading:
             others = {i for m in mentions for i in m.listings} - set(first)
             second = tuple(others) if len(others) == 1 else ()
         named_first = bool(before) and not _FOIL.search(self.sentence_text[: before[-1].start])
-        if not second and len(first) == 1 and named_first and len(set(self.introduced)) == 2:
+        known = set(self.introduced)  # "$50k over." alone is over the buyer's budget; "about
+        # $57k more" after a listing of this sentence and one before it: more than that one
+        if not _OVER_UNDER.match(self._text_after(claim)):
+            known |= {m.listings[0] for m in before if len(m.listings) == 1}
+        if not second and len(first) == 1 and named_first and len(known) == 2:
             # "So the Bishan one is 40k more" after two were named: more than the other one
-            second = tuple(set(self.introduced) - set(first))
-        unordered = False  # which end is the bigger one is not said: the size of the gap is
+            second = tuple(known - set(first))
         if not first and not second and len(self.listings) == 2:
             first, second = (0,), (1,)  # "the two are only 17k apart"
             unordered = claim.relation != "~"

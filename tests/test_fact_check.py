@@ -656,3 +656,46 @@ def test_money_named_after_it_offers_psf_headings_gaps_and_spreads(
 ) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
     assert (found == []) is right, found
+
+
+AMK = Property(
+    9, 1, None, "Ang Mo Kio Avenue 3 3-room", "Ang Mo Kio Avenue 3", 368_000, "HDB", 2, "sold",
+    [], floor_area_sqft=710,
+)  # fmt: skip
+TOA_PAYOH = Property(
+    10, 1, None, "Toa Payoh Lorong 4 3-room", "Toa Payoh Lorong 4", 415_000, "HDB", 2,
+    "available", [], floor_area_sqft=732,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "buyer", "right"),
+    [
+        # the total cost, a figure set against the asking: no listing's price
+        ("Kim Yam is $1.088M; with reno you're at roughly $1.15M-$1.2M all-in.", [KIM_YAM], [],
+         True),
+        ("Kim Yam is $1.088M. 1.05M is about 3.5% below asking.", [KIM_YAM], [], True),
+        ("Kim Yam is $1.188M. 1.05M is about 3.5% below asking.", [KIM_YAM], [], False),
+        # what is left "from" the buyer's max; the buyer's means, with or without a comma
+        ("Kim Yam at $1.088M leaves ~$12k from the $1.1M max.", [KIM_YAM], ["max 1.1m"], True),
+        ("With 1.1M the Kim Yam one works at $1.088M.", [KIM_YAM], ["i have 1.1m"], True),
+        ("For your ~1.1M search, Kim Yam at $1.088M fits.", [KIM_YAM], ["around 1.1m"], True),
+        ("For your ~1.1M search, Kim Yam at $1.088M fits.", [KIM_YAM], ["around 1.5m"], False),
+        # "AMK" is Ang Mo Kio Avenue 3 by the initials of its name
+        ("Toa Payoh is $415k vs AMK's $368k.", [TOA_PAYOH, AMK], [], True),
+        ("Toa Payoh is $415k vs AMK's $388k.", [TOA_PAYOH, AMK], [], False),
+        # a gap with one end named here and the other in the sentence before
+        ("The AMK 3-room sold at $368k. For comparison the Toa Payoh 3-room is $415,000, about "
+         "$47k more.", [AMK, TOA_PAYOH], [], True),
+        ("The AMK 3-room sold at $368k. For comparison the Toa Payoh 3-room is $415,000, about "
+         "$57k more.", [AMK, TOA_PAYOH], [], False),
+        # a gap said before the pair it is between
+        ("47k \u2014 Toa Payoh 415k vs AMK 368k.", [AMK, TOA_PAYOH], [], True),
+        ("57k \u2014 Toa Payoh 415k vs AMK 368k.", [AMK, TOA_PAYOH], [], False),
+    ],
+)  # fmt: skip
+def test_totals_offers_against_asking_means_initials_and_gaps_across_sentences(
+    text: str, book: list[Property], buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, book, buyer)
+    assert (found == []) is right, found
