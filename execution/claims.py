@@ -331,7 +331,8 @@ _BUYERS_BEFORE = compile_quick(
     r"(?i)(?:\byour\b(?:\s+[\w-]+){0,3}|\byou(?:'ve|'d|'re)?\s+(?:\w+\s+){0,2}"
     r"(?:mentioned|said|wanted|want|gave|told|shared|set|specified|indicated|asked|prefer"
     r"|need|looking|considering|can\s+afford|budgeted|capped|stated|noted|wrote)"
-    r"(?:\s+(?:for|at|of|about|around|is|was|under|below|up\s+to|within|a|an|the|me|us))*"
+    r"(?:\s+(?:for|at|of|about|around|is|was|under|below|up\s+to|within|a|an|the|me|us|max"
+    r"|maximum|min|minimum|roughly|approx\.?))*"
     r"(?:\s+[\w-]+(?:\s+[\w-]+)?\s+(?:under|below|within|up\s+to|around|about|of))?"
     r"|\bbudget(?:\s+(?:of|is|was|at|around|about|cap|max|limit|under|below|within|up\s+to))*\b"
     r"|\bas\s+you\s+\w+,?|^\W*with(?:\s+(?:a|your)\s+budget\s+of)?)\s*(?:of|is|was|at|:|around|about)?"
@@ -444,6 +445,10 @@ _IF_YOU = compile_quick(
 _QUESTION_TO_BUYER = compile_quick(
     r"(?i)\b(?:are|were|would|do|did|is|will|could)\s+you\b|\byour\b|\byou\s+(?:want|need|prefer)"
 )
+_TAG_QUESTION = compile_quick(
+    r"(?i)[\s,]+(?:right|correct|rite|yah?|yeah|yes|isn'?t\s+it|is\s+it|no)\s*\?+\W*$"
+)
+"""A statement asked back to be confirmed ("Your max was 950k right?"): it still states."""
 _NOTHING_FOUND = compile_quick(
     r"(?i)\b(?:couldn'?t|could\s+not|can'?t|cannot|didn'?t|did\s+not|don'?t|do\s+not|unable\s+to)"
     r"\s+(?:\w+\s+)?(?:find|have|see|get|locate)\b"
@@ -1069,7 +1074,8 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
             for c in claims
             if c.start < nothing.start() or (c.kind == "availability" and c.value != "open to view")
         ]
-    if clause.rstrip().endswith("?") and _QUESTION_TO_BUYER.search(clause):
+    asks = clause.rstrip().endswith("?") and not _TAG_QUESTION.search(clause)
+    if asks and _QUESTION_TO_BUYER.search(clause):
         # "Are you looking for a 3-bedder under 1M?" asks; it states nothing. Only the asking
         # part: "It's S$1.58M, would you like to view it?" still states its price.
         asking = max(clause.rfind(", "), clause.rfind("; "), 0)

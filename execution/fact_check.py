@@ -250,6 +250,10 @@ _BOTH = compile_quick(
 _BUYER_NUMBER = compile_quick(
     r"(?i)(?<![\d,.])(\d[\d,]{0,15}+(?:\.\d{1,6})?)\s?(k|m|mil|mio|mn|million)?(?![a-z])"
 )
+_BUYER_SIZE = compile_quick(
+    r"(?i)(?<![\d,.])(\d[\d,]{0,8}+(?:\.\d{1,3})?)\s?(k)?\s?(?:sq\.?\s?f|sqft|sf\b|sq\.?\s?m|m2|m²"
+    r"|square)"
+)
 _MONEY_WORDS = compile_quick(
     r"(?i)budget|price|pay|afford|max|cash|loan|\$|sgd|\d\s?(?:k|m|mil|million)\b|asking|offer"
 )
@@ -470,6 +474,12 @@ class _Names:
         return _Mention(group[0][0], tuple(i for i, s in enumerate(scores) if s == best))
 
 
+def _criterion_like(claim: Claim) -> bool:
+    """A price said as a bound or a rough figure ("max 650k", "below 450k", "around 1.2M"): the
+    shape of a buyer's criterion when a sentence restates what they asked for."""
+    return claim.kind == "price" and claim.relation in ("<", "<=", ">", ">=", "~")
+
+
 def _clauses(sentence: str) -> list[tuple[int, int]]:
     bounds = [0, *(m.start() for m in _CLAUSE.finditer(sentence)), len(sentence)]
     return [(a, b) for a, b in itertools.pairwise(sorted(set(bounds))) if b > a]
@@ -493,6 +503,19 @@ def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
             else:
                 amounts.add(value)
     return {round(a) for a in amounts}
+
+
+def _buyer_sizes(buyer_texts: Iterable[str]) -> set[float]:
+    """Every size the buyer wrote with its unit, the unit written close ("need min 100sqm")."""
+    return {
+        float(m.group(1).replace(",", "")) * (1_000 if m.group(2) else 1)
+        for text in buyer_texts
+        for m in _BUYER_SIZE.finditer(message_in_digits(text[:MAX_TEXT]))
+    }
+
+
+def _near(a: float, b: float, share: float) -> bool:
+    return abs(a - b) <= share * max(a, b)
 
 
 def _holds(claim: Claim, facts: Facts) -> bool:
@@ -750,6 +773,11 @@ class _Reading:
                     inside = any(clause[0] <= m.start < clause[1] for m in mentions)
                     if not inside and self._the_buyers_criterion(claim):
                         continue  # "Noted, 3 bedrooms and around 580k.", "3 bedrooms under 1.3M:"
+                    if restating and not inside and _criterion_like(claim):
+                        # "Got it, 3 bedrooms and max 650k": what the buyer asked for, misquoted
+                        misquoted = "a number the buyer never wrote"
+                        self.problems.append(Discrepancy(sentence, claim.text, misquoted))
+                        continue
                 if claim.kind in ("order", "rank"):
                     order = self._order if claim.kind == "order" else self._rank
                     problem = order(claim, clause, mentions)
@@ -885,8 +913,21 @@ class _Reading:
                     Discrepancy(sentence, claim.text, "a number the buyer never wrote")
                 )
             return True
+        if claim.kind in ("size", "land_size"):  # "the 110 sqm you wanted": as the buyer
+            # wrote it, in either unit
+            if self.buyers is None:
+                self.buyers = _buyer_amounts(self.buyer_texts)
+            sizes = self.buyers | _buyer_sizes(self.buyer_texts)
+            number, unit = str(claim.value).split()
+            written = float(number)
+            other = written * SQFT_PER_SQM if unit == "sqm" else written / SQFT_PER_SQM
+            if not any(_near(a, written, 0.01) or _near(a, other, 0.03) for a in sizes):
+                self.problems.append(
+                    Discrepancy(sentence, claim.text, "a number the buyer never wrote")
+                )
+            return True
         if claim.kind != "price":
-            return True  # a size the buyer gave: theirs, not a listing's
+            return True
         if self.buyers is None:
             self.buyers = _buyer_amounts(self.buyer_texts)
         if round(float(claim.value)) not in self.buyers:

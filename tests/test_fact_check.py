@@ -699,3 +699,31 @@ def test_totals_offers_against_asking_means_initials_and_gaps_across_sentences(
 ) -> None:
     found = check_facts(text, book, buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # a statement asked back to be confirmed still states the buyer's number
+        ("Your max was 1.1M right? Kim Yam is $1.088M.", ["max 1.1m"], True),
+        ("Your max was 1.2M right? Kim Yam is $1.088M.", ["max 1.1m"], False),
+        ("Is your budget around 1.2M? Kim Yam is $1.088M.", ["hi"], True),
+        ("You said max 1.1M, so Kim Yam ($1.088M) works.", ["max 1.1m"], True),
+        ("You said max 1.15M, so Kim Yam ($1.088M) works.", ["max 1.1m"], False),
+        # an acknowledgement restates what the buyer asked for
+        ("Got it, 1 bedroom and max 1.1M. Kim Yam at $1.088M fits.", ["1 bedroom max 1.1m"],
+         True),
+        ("Got it, 1 bedroom and max 1.2M. Kim Yam at $1.088M fits.", ["1 bedroom max 1.1m"],
+         False),
+        # a size the message says is the buyer's, in either unit
+        ("Kim Yam is 527 sqft, close to the 500 sqft you wanted.", ["need 500sqft"], True),
+        ("Kim Yam is 527 sqft, close to the 50 sqm you wanted.", ["need min 50sqm"], True),
+        ("Kim Yam is 527 sqft, close to the 50 sqm you wanted.", ["need 540 sq ft"], True),
+        ("Kim Yam is 527 sqft, close to the 55 sqm you wanted.", ["need min 50sqm"], False),
+    ],
+)  # fmt: skip
+def test_the_buyers_numbers_in_tag_questions_acknowledgements_and_sizes(
+    text: str, buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, [KIM_YAM], buyer)
+    assert (found == []) is right, found
