@@ -262,6 +262,7 @@ _GENERIC_BEFORE = compile_quick(
     r"(?i)\b(?:than|like|versus|vs\.?|compared\s+(?:to|with))\s+(?:(?:a|an|the|your|most)\s+)?"
     r"(?:(?:typical|average|normal|standard|regular|usual|ordinary|older|newer|new|old)\s+)?$"
 )
+_COUNTS_SET_AGAINST = compile_quick(r"(?i)\b(?:vs\.?|versus)\s*$")
 _STUDIO = compile_quick(
     r"(?i)(?<!yoga\s)(?<!dance\s)(?<!art\s)(?<!music\s)\bstudio\b"
     r"(?!\s+(?:room|space|pool|gym|for\b|at\b|in\s+the\s+club))"
@@ -842,7 +843,10 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
     for kind, pattern, possible in families:
         for match in pattern.finditer(text) if possible else ():
             value = _room_value(kind, match)
-            if value is None or _said_before(_GENERIC_BEFORE, text, match.start(), 32):
+            generic = _said_before(_GENERIC_BEFORE, text, match.start(), 32)
+            if generic and kind == "bedrooms" and _COUNTS_SET_AGAINST.search(generic.group(0)):
+                generic = None  # "5 bedrooms vs 3 bedrooms at B": B's count
+            if value is None or generic:
                 continue  # "bigger than a 5-room": a kind of flat, not this one
             relation = _relation(text, match.start())
             if kind != "bedrooms" and relation != "!=":
@@ -1001,7 +1005,7 @@ def words_count(word: str) -> int:
 _ELIDED_UNIT = compile_quick(
     r"(?i)(\d[\d,.]{0,15}\s?(sq\.?\s?ft|sqft|sqm|sq\.?\s?m|k|m|mil|million)\b\s*"
     r"(?:vs\.?|versus|against)\s*)(\d[\d,]{0,15}(?:\.\d{1,6})?)"
-    r"(?![\d,.]|\s*(?:sq|ft|k\b|m\b|m²|mil|million|bed|br|room))"
+    r"(?![\d,]|\.\d|\s*(?:sq|ft|k\b|m\b|m²|mil|million|bed|br|room))"
 )
 
 
@@ -1012,11 +1016,13 @@ _ELIDED_UNIT_BEFORE = compile_quick(
 
 
 _ELIDED_ROOMS = compile_quick(
-    r"(?i)(\b(?:has|have|had|with|gets?)\s+(\d)\s*-?\s*(bedrooms?|beds?|br|bedders?)\b"
-    r"[^.!?\n]{0,80}?\b(?:has|have|had|with|gets?)\s+(?:also\s+|only\s+|just\s+)?)(\d)"
-    r"(?![\d,.]|\s*(?:-|sq|ft|k\b|m\b|mil|bed|br|room|rm|min|storey|floor|%|year|yr|level))"
+    r"(?i)(\b(?:has|have|had|with|gets?)\s+(?:the\s+)?(\d)\s*-?\s*(bedrooms?|beds?|br|bedders?)\b"
+    r"(?:[^.!?\n]{0,80}?\b(?:has|have|had|with|gets?)\s+(?:also\s+|only\s+|just\s+)?"
+    r"|\s*(?:vs\.?|versus|against)\s+))(\d)"
+    r"(?![\d,]|\.\d|\s*(?:-|sq|ft|k\b|m\b|mil|bed|br|room|rm|min|storey|floor|%|year|yr|level))"
 )
-"""A count said again without its unit: "A has 4 bedrooms; B also has 2"."""
+"""A count said again without its unit: "A has 4 bedrooms; B also has 2", "5 bedrooms vs 3 at
+B"."""
 
 
 _ELIDED = (

@@ -727,3 +727,23 @@ def test_the_buyers_numbers_in_tag_questions_acknowledgements_and_sizes(
 ) -> None:
     found = check_facts(text, [KIM_YAM], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # a count said again without its unit, at a sentence's end or set against the first
+        ("Clementi Parkview has 2 bedrooms, Kim Yam has 1.", True),
+        ("Clementi Parkview has 2 bedrooms, Kim Yam has 3.", False),
+        ("Clementi Parkview has 2 bedrooms; Kim Yam also has 2.", False),
+        ("Clementi Parkview has 2 bedrooms vs 1 at Kim Yam.", True),
+        ("Clementi Parkview has 2 bedrooms vs 3 at Kim Yam.", False),
+        ("Clementi Parkview has the 2 bedrooms you need, and Kim Yam has 2 too.", False),
+        ("Clementi Parkview has the 2 bedrooms you need, and Kim Yam has 1.", True),
+        # a kind of flat after "vs" is still no listing's
+        ("Kim Yam is a 1-bedroom, roomy vs a typical 2 bedroom.", True),
+    ],
+)
+def test_counts_said_again_without_their_unit(text: str, right: bool) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], ["need 2 bedrooms"])
+    assert (found == []) is right, found
