@@ -505,12 +505,30 @@ _ORDER = compile_quick(
     r"(?i)\b(?:the\s+)?(cheaper|cheapest|pricier|dearer|more\s+expensive|bigger|larger|smaller"
     r"|roomier)\s+(?:of\s+the\s+(?:two|2|pair)|one|1)\b"
 )
+_ORDER_SAID = compile_quick(
+    r"(?i)\b(?:is|are|'s|but|and)\s+(?:(?:slightly|a\s+bit|a\s+little|much|way|also|even)\s+)?"
+    r"(cheaper|pricier|dearer|more\s+expensive|less\s+expensive|bigger|larger|smaller|roomier)\b"
+    r"(?:\s+than(?=\s+(?:the\s+)?[A-Z])|(?=\s*(?:[,.!:;)]|[\u2013\u2014]|at\b|with\b|but\b|$)))"
+)
+"""A comparative said of one listing against the other spoken of ("X is pricier", "X is
+slightly bigger: ...") or against one named after it ("X is bigger than Y")."""
+_ORDER_VALUE = {
+    "cheaper": "price<",
+    "cheapest": "price<",
+    "pricier": "price>",
+    "dearer": "price>",
+    "expensive": "price>",
+    "bigger": "size>",
+    "larger": "size>",
+    "roomier": "size>",
+    "smaller": "size<",
+}
 _RANK = compile_quick(  # "the cheapest of the three", "the biggest one", "the most affordable"
     r"(?i)(?:\bthe\s+|^\W*)(cheapest|priciest|dearest|most\s+(?:expensive|affordable)"
     r"|(?:lowest|highest)(?:[\s-]priced)?|biggest|largest|smallest|roomiest)"
     r"(?:\s+(?:of\s+(?:the\s+)?(?:(\w+)|lot|bunch|them(?:\s+all)?|all)"
     r"|(?:one|option|unit|listing|place|flat|home)s?\b(?:\s+of\s+(?:the\s+)?(\w+))?)"
-    r"|\b(?=\s*(?:[,.!)]|is\b|are\b|would\b|$)))"
+    r"|\b(?=\s*(?:[,.!)]|is\b|are\b|would\b|at\b|with\b|[\u2013\u2014]|$)))"
 )
 _RANK_VALUE = {
     "cheapest": "price<",
@@ -974,16 +992,13 @@ def _orders(text: str) -> list[Claim]:
     claims = []
     for match in _ORDER.finditer(text):
         word = match.group(1).lower()
-        value = {
-            "cheaper": "price<",
-            "cheapest": "price<",
-            "pricier": "price>",
-            "dearer": "price>",
-            "bigger": "size>",
-            "larger": "size>",
-            "roomier": "size>",
-            "smaller": "size<",
-        }.get(word.split()[-1] if word.startswith("more") else word, "price>")
+        value = _ORDER_VALUE.get(word.split()[-1] if word.startswith("more") else word, "price>")
+        claims.append(Claim("order", value, "=", match.start(), match.group(0)))
+    for match in _ORDER_SAID.finditer(text):  # "X is pricier", "X is bigger than Y"
+        word = match.group(1).lower().split()[-1]
+        value = _ORDER_VALUE.get(word, "price>")
+        if match.group(1).lower().startswith("less"):
+            value = "price<"
         claims.append(Claim("order", value, "=", match.start(), match.group(0)))
     for match in _RANK.finditer(text):
         value = next(

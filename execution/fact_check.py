@@ -1043,6 +1043,11 @@ class _Reading:
         pair = (
             self.introduced[-2:] if len(self.introduced) >= 2 else list(range(len(self.listings)))
         )
+        if claim.text.lower().endswith("than"):  # "X is bigger than Y": Y is the one after
+            after = [m for m in mentions if m.start > claim.start and len(m.listings) == 1]
+            if owned is None or not after:
+                return None
+            pair = [owned.owners[0], after[0].listings[0]] if len(owned.owners) == 1 else []
         if owned is None or len(owned.owners) != 1 or len(pair) != 2 or owned.owners[0] not in pair:
             return None
         this = owned.owners[0]

@@ -747,3 +747,25 @@ def test_the_buyers_numbers_in_tag_questions_acknowledgements_and_sizes(
 def test_counts_said_again_without_their_unit(text: str, right: bool) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], ["need 2 bedrooms"])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # a comparative said of one against the other, or against the one named after it
+        ("Clementi Parkview is pricier: $1.395M vs $1.088M.", True),
+        ("Kim Yam is pricier: $1.088M vs $1.395M.", False),
+        ("Clementi Parkview is slightly bigger: 850 vs 527 sqft.", True),
+        ("Kim Yam is slightly bigger: 527 vs 850 sqft.", False),
+        ("Kim Yam is $307k less but bigger than Clementi Parkview.", False),
+        ("Kim Yam is $307k less and smaller than Clementi Parkview.", True),
+        ("Kim Yam is cheaper than most condos nearby.", True),
+        # a ranking followed by its figure
+        ("Kim Yam is the cheapest at $1.088M; Clementi Parkview is $1.395M.", True),
+        ("Clementi Parkview is the cheapest at $1.395M; Kim Yam is $1.088M.", False),
+        ("Clementi Parkview is the smallest at 850 sqft, Kim Yam is 527 sqft.", False),
+    ],
+)
+def test_comparatives_and_rankings_said_of_one_listing(text: str, right: bool) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], [])
+    assert (found == []) is right, found
