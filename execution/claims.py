@@ -259,7 +259,8 @@ _THE_ONES_YOU = compile_quick(
     r"|need(?:ed)?|wanted|want|mentioned|said|specified|requested|were\s+after)\b"
 )
 _GENERIC_BEFORE = compile_quick(
-    r"(?i)\b(?:than|like|versus|vs\.?|compared\s+(?:to|with))\s+(?:(?:a|an|the|your|most)\s+)?"
+    r"(?i)\b(?:(?:than|like|versus|vs\.?|compared\s+(?:to|with))\s+(?:(?:a|an|the|your|most)\s+)?"
+    r"|(?:more|other|similar)\s+)"
     r"(?:(?:typical|average|normal|standard|regular|usual|ordinary|older|newer|new|old)\s+)?$"
 )
 _COUNTS_SET_AGAINST = compile_quick(r"(?i)\b(?:vs\.?|versus)\s*$")

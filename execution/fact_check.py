@@ -214,6 +214,9 @@ _LABEL = compile_quick(
 _REFERENCE = compile_quick(
     r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
 )
+_TITLE_ROOMS = compile_quick(r"(?i)\b(\d)\s*-?\s*(?:bedrooms?|beds?|br|bedders?)\b")
+_BY_BEDROOMS = compile_quick(r"(?i)\bthe\s+(\d)\s*-?\s*(?:bedrooms?|beds?|br|bedders?)\b")
+_AGAINST = compile_quick(r"(?i)\bthan\s+(?:the\s+)?$")
 _COUNT = compile_quick(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
 """How many of the buyer's last messages may name what a reply speaks of."""
@@ -474,6 +477,12 @@ class _Names:
         return _Mention(group[0][0], tuple(i for i, s in enumerate(scores) if s == best))
 
 
+def _titled_rooms(title: str) -> int | None:
+    """The bedrooms a title names its listing by ("Casa Meyer 2-bedroom": 2)."""
+    found = _TITLE_ROOMS.search(title)
+    return int(found.group(1)) if found else None
+
+
 def _criterion_like(claim: Claim) -> bool:
     """A price said as a bound or a rough figure ("max 650k", "below 450k", "around 1.2M"): the
     shape of a buyer's criterion when a sentence restates what they asked for."""
@@ -650,6 +659,7 @@ class _Reading:
         self.offered: dict[int, str] = {}  # listing -> the line that offered it
         self.state_said: set[int] = set()  # listings whose availability the message states
         self.labels: dict[int, int] = {}  # "Option 2: <name>": place -> the listing so labelled
+        self.titled_rooms = [_titled_rooms(p.title) for p in listings]  # "Casa Meyer 2-bedroom"
 
     def offered_but_sold(self) -> None:
         """A listing offered as an option ("Here are 3 options: 1. ...") is one the buyer can
@@ -795,6 +805,9 @@ class _Reading:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
                 owned = self._owned(claim, clause, piece, mentions)
+                if heading and claim.kind == "availability":  # "Available: A and B."
+                    listed = self._listed_after(clause, mentions)
+                    owned = _Judged(claim, listed, together=True) if listed else owned
                 if owned is None:
                     if claim.kind != "availability":  # "viewings are available on Sat"
                         problem = f"{claim.kind} of no listing named"
@@ -856,11 +869,35 @@ class _Reading:
                 found.append(mention)
         return found
 
+    def _listed_after(self, clause: tuple[int, int], mentions: list[_Mention]) -> tuple[int, ...]:
+        """The listings a heading clause with none of its own heads: each named after it."""
+        if any(clause[0] <= m.start < clause[1] for m in mentions):
+            return ()
+        after = [m.listings[0] for m in mentions if m.start >= clause[1] and len(m.listings) == 1]
+        return tuple(_distinct(after))
+
+    def _by_bedrooms(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
+        """ "Casa Meyer: the 2-bedroom at $1.495M and the 3-bedroom at $2.15M": where listings'
+        titles tell them apart by their bedrooms, "the 2-bedroom" names the one so titled among
+        those spoken of."""
+        titles = sum(n is not None for n in self.titled_rooms)
+        if titles < 2 or not may_match(_BY_BEDROOMS, self.lowered):
+            return []
+        spoken = {i for m in mentions for i in m.listings} or set(self.context)
+        extra = []
+        for match in _BY_BEDROOMS.finditer(sentence):
+            count = int(match.group(1))
+            titled = [i for i, n in enumerate(self.titled_rooms) if n == count]
+            among = [i for i in titled if i in spoken] or titled
+            if len(among) == 1:
+                extra.append(_Mention(match.start(), (among[0],)))
+        return extra
+
     def _references(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
         """ "The former", "the latter", "the other one": of the two listings named last, in
         the order they were first named."""
         found = list(_REFERENCE.finditer(sentence)) if may_match(_REFERENCE, self.lowered) else []
-        extra: list[_Mention] = []
+        extra: list[_Mention] = self._by_bedrooms(sentence, mentions)
         for match in found:
             before = [
                 m.listings[0] for m in mentions if m.start < match.start() and len(m.listings) == 1
@@ -950,6 +987,9 @@ class _Reading:
         inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
         before = [m for m in inside if m.start <= claim.start]
         after = [m for m in inside if m.start > claim.start]
+        # "... 730k less than the 4BR": a listing after "than" is what the figure is set
+        # against, not what it is of
+        after = [m for m in after if not _AGAINST.search(self.sentence_text, 0, m.start)]
         earlier = [m for m in mentions if m.start < clause[0]]
         if before:
             return _Judged(claim, before[-1].listings)

@@ -769,3 +769,28 @@ def test_counts_said_again_without_their_unit(text: str, right: bool) -> None:
 def test_comparatives_and_rankings_said_of_one_listing(text: str, right: bool) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], [])
     assert (found == []) is right, found
+
+
+CASA_2 = listing(11, "Casa Meyer 2-bedroom", "Meyer Road", 1_495_000, 2, "available")
+CASA_3 = listing(12, "Casa Meyer 3-bedroom", "Meyer Road", 2_150_000, 3, "pending")
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # units of one development titled by their bedrooms are named so
+        ("Casa Meyer has two: the 2-bedroom at $1,495,000 and the 3-bedroom at $2,150,000.", True),
+        ("Casa Meyer has two: the 2-bedroom at $2,150,000 and the 3-bedroom at $1,495,000.",
+         False),
+        ("The 3-bedroom is under offer; the 2-bedroom at $1,495,000 is 655k less than the "
+         "3-bedroom.", True),
+        # a heading's state is the state of each listing listed under it
+        ("Available: the 2-bedroom at $1,495,000 and the 3-bedroom at $2,150,000.", False),
+        ("Available: the 2-bedroom at $1,495,000.", True),
+        # "more 3-bedroom options" is a search, no listing's count
+        ("The 2-bedroom is available. Want me to look for more 3-bedroom options?", True),
+    ],
+)  # fmt: skip
+def test_units_named_by_bedrooms_and_headings_that_state(text: str, right: bool) -> None:
+    found = check_facts(text, [CASA_2, CASA_3], [])
+    assert (found == []) is right, found
