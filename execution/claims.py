@@ -243,6 +243,7 @@ _SIZE_GAP_BEFORE = compile_quick(
     r"\s+|~|\u2248)?\s*$"
 )
 _OF_LAND = compile_quick(r"(?i)\b(?:land|plot)\b")
+_OF_LAND_AFTER = compile_quick(r"(?i)\s*(?:of\s+)?(?:land|plot)\b")
 _GAP_AGAIN = compile_quick(
     r"(?i)^\s*(?:bigger|larger|more|extra|smaller|less)?\s*[(,]\s*(?:about\s+|around\s+|~|\u2248)?\s*$"
 )
@@ -278,7 +279,8 @@ _SIZE = compile_quick(
     r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2\b))(?![a-z])"
 )
 _LAND_BEFORE = compile_quick(
-    r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|:)?\s*(?:about|approx\.?|around|~)?\s*$"
+    r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|at|:|[\u2013\u2014-])?\s*"
+    r"(?:about|approx\.?|around|~)?\s*$"
 )
 _LAND_AFTER = compile_quick(
     r"(?i)^\s*(?:\(\d+\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:(?:freehold|leasehold|corner|prime|flat"
@@ -931,8 +933,9 @@ def _sizes(text: str) -> list[Claim]:
             and _GAP_AGAIN.match(text[last.start + len(last.text) : match.start()])
         )
         if gap or by or again:  # "118 sq ft bigger than Rivervale": between two listings
-            if land or _said_before(_OF_LAND, text, match.start(), 24):
-                continue  # a gap between plots: the records seldom hold both
+            plots = land or _said_before(_OF_LAND, text, match.start(), 24)
+            if plots or (gap and _OF_LAND_AFTER.match(text, match.end() + gap.end())):
+                continue  # a gap between plots ("1,350 sqft more land"): seldom both recorded
             sqft = value if unit == "sqft" else value * SQFT_PER_SQM
             said = gap or by
             direction: Relation = (

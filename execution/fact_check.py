@@ -206,6 +206,7 @@ _GOES_ON = compile_quick(
 )
 """A clause that sets a figure against the last one: "... ~$1,487 vs ~$1,630": the same kind."""
 _OVER_UNDER = compile_quick(r"(?i)\s*(?:over|under|above|below)\b")
+_VS_CLAUSE = compile_quick(r"(?i)\s*(?:vs\.?|versus|against)\s")
 _NEXT_CLAUSE = compile_quick(r"(?i)[;]|,\s*(?:but|though|although|while|whereas|yet)\b")
 _LABEL = compile_quick(
     r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
@@ -739,9 +740,11 @@ class _Reading:
         restating = _ACKNOWLEDGED.match(sentence) is not None
         land = per_area = False
         last_kind = ""  # the kind of the last claim read, for a "vs" that goes on with it
+        plots = False  # the sentence has spoken of the land: its size gaps are between plots
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
             goes_on = _GOES_ON.match(piece) if last_kind == "psf" else None
+            more_land = last_kind == "land_size" and _VS_CLAUSE.match(piece) is not None
             answer = sentence[clause[1] : clause[1] + 12]
             # "Buyer's stamp duty: roughly $77,100": the label says the money is no price
             label = sentence[max(0, clause[0] - 60) : clause[0]] if piece.startswith(":") else ""
@@ -755,9 +758,15 @@ class _Reading:
                 if land and found.kind == "size":  # "Land: Siglap 1,650 sq ft vs ..."
                     found = dataclasses.replace(found, kind="land_size")
                 set_against = goes_on is not None and found.start <= goes_on.end()
+                if more_land and found.kind == "size":  # "land at 7,500 vs Kembangan's 1,650"
+                    found = dataclasses.replace(found, kind="land_size")
+                    more_land = False
                 if (per_area or set_against) and found.kind == "price" and not found.buyers:
                     # "psf: ~$527 vs ~$500", "psf works out to ~$1,487 vs ~$1,630"
                     found = dataclasses.replace(found, kind="psf")
+                plots = plots or found.kind == "land_size"
+                if plots and found.kind == "size_gap":
+                    continue  # "3,003 sq ft land vs 2,400 — about 600 sq ft more": not checked
                 if found.kind == "price" and not found.buyers:
                     end = clause[0] + found.start + len(found.text)
                     if gap or gap_ahead(sentence[end:]):  # "Difference: $80k", "43k — A 408k

@@ -794,3 +794,17 @@ CASA_3 = listing(12, "Casa Meyer 3-bedroom", "Meyer Road", 2_150_000, 3, "pendin
 def test_units_named_by_bedrooms_and_headings_that_state(text: str, right: bool) -> None:
     found = check_facts(text, [CASA_2, CASA_3], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # sizes of the land set against each other; gaps between plots are not checked
+        ("Siglap Hill Terrace has land at 1,650 sq ft vs the Semi-D's 3,000 sq ft.", True),
+        ("Siglap Hill Terrace has land at 1,650 sq ft vs the Semi-D's 3,300 sq ft.", False),
+        ("The Semi-D has about 1,350 sqft more land than Siglap Hill Terrace.", True),
+    ],
+)
+def test_land_sizes_set_against_each_other(text: str, right: bool) -> None:
+    found = check_facts(text, [TERRACE, SEMI_D], [])
+    assert (found == []) is right, found
