@@ -45,6 +45,7 @@ ESCALATION = {
     "tuning-15": DATA / "escalation_tuning_15.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
     "held-out-2": DATA / "heldout" / "escalation_heldout_2.yaml",
+    "held-out-3": DATA / "heldout" / "escalation_heldout_3.yaml",
 }
 FACT_CHECK = {
     "tuning": DATA / "fact_check_tuning.yaml",
