@@ -218,7 +218,7 @@ _FORMER_BEFORE = compile_quick(
 )
 _FORMER_AFTER = compile_quick(
     r"(?i)^[\s,]*(?:previously|before|originally|earlier|at\s+first|last\s+(?:week|month|year)"
-    r"|when\s+(?:it\s+was\s+)?first\s+listed|(?:\w+\s+){1,2}ago)\b"
+    r"|when\s+(?:it\s+was\s+)?(?:first|1st)\s+listed|(?:\w+\s+){1,2}ago)\b"
 )
 """A price the listing had before ("it was $590k last month", "previously $1.48M", "down
 from 1.3M"): the records hold the current price only, so a former one is not checked. "Was"
@@ -292,6 +292,10 @@ _PER_AREA_HEADING = compile_quick(
     r"(?i)(?<![\w$])(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|price\s+per\s+sq\.?\s*ft)\s*$"
 )
 _GAP_HEADING = compile_quick(r"(?i)\b(?:difference|gap|diff)\b[^:.!?$\d]{0,50}$")
+_BUILT_HEADING = compile_quick(
+    r"(?i)\b(?:built[\s-]?up|floor\s+area|strata(?:\s+area)?|internal\s+area|house)"
+    r"(?:\s+(?:area|size))?\s*$"
+)
 _SAME_SIZE_AGAIN = compile_quick(
     r"(?i)^[^.;,\d()]{0,30}[(/]\s*(?:about|approx\.?|around|roughly|~)?\s*$"
 )
@@ -346,7 +350,8 @@ _BUYERS_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:is\s+|are\s+|and\s+|so\s+|still\s+|well\s+)*"
     r"(?:above|over|under|below|within|outside|beyond|out\s+of|than)\b)"
     r"(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
-    r"|(?:that\s+|which\s+)?you(?:'ve|'d|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned|said|wanted"
+    r"|(?:that\s+|which\s+)?you(?:'ve|'d|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned|said|wanted|saw|seen"
+    r"|heard|read"
     r"|asked|need|gave|specified|told|prefer|set|shared|stated|indicated|wrote|budgeted"
     r"|can\s+(?:stretch|afford|go|do|spend|manage)|are\s+(?:ok|okay|comfortable|looking)"
     r"|have\s+in\s+mind|set\s+aside))"
@@ -583,6 +588,12 @@ def land_label(text: str) -> bool:
     return _LAND_HEADING.match(text.strip() + ":") is not None
 
 
+def built_label(text: str) -> bool:
+    """Whether `text` ends in a heading that makes the sizes after it the home's own, not the
+    land's ("Built-up:", "Floor area:")."""
+    return _BUILT_HEADING.search(text) is not None
+
+
 def per_area_label(text: str) -> bool:
     """Whether `text` ends in a heading that makes the money after it a price per square foot
     ("psf: ~$527 vs ~$500")."""
@@ -766,7 +777,10 @@ def _prices(text: str) -> list[Claim]:
                 land = _said_before(_LAND_BEFORE, text, match.start(), 24) is not None
                 kind: Kind = "land_size" if land else "size"
                 unit = "sqm" if _is_sqm(said) else "sqft"
-                claims.append(Claim(kind, f"{value} {unit}", "=", match.start(), match.group(0)))
+                relation = _relation(text, match.start())  # "a bit over 1,600"
+                claims.append(
+                    Claim(kind, f"{value} {unit}", relation, match.start(), match.group(0))
+                )
             continue
         if _said_before(_REMAINDER_BEFORE, text, match.start(), 16) or _REMAINDER_AFTER.match(
             after

@@ -26,6 +26,7 @@ from execution.claims import (
     MAX_TEXT,
     Claim,
     approximate,
+    built_label,
     claims_in,
     gap_ahead,
     gap_label,
@@ -749,7 +750,8 @@ class _Reading:
             # "Buyer's stamp duty: roughly $77,100": the label says the money is no price
             label = sentence[max(0, clause[0] - 60) : clause[0]] if piece.startswith(":") else ""
             money = bool(label) and money_label(label)
-            land = land or (bool(label) and land_label(label))  # to the sentence's end
+            if label:  # "Land: 3,520 sq ft | Built-up: ~3,800 sq ft": to the next heading
+                land = not built_label(label) and (land or land_label(label))
             per_area = per_area_label(label) if label else per_area  # to the next label
             gap = bool(label) and gap_label(label)
             for found in claims_in(piece, bool(_YES.match(answer)), about_rooms):

@@ -808,3 +808,28 @@ def test_units_named_by_bedrooms_and_headings_that_state(text: str, right: bool)
 def test_land_sizes_set_against_each_other(text: str, right: bool) -> None:
     found = check_facts(text, [TERRACE, SEMI_D], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "buyer", "right"),
+    [
+        # a bare size compared ("a bit over 2,700"); the buyer's own figure "you saw"
+        ("Yes, 2,800 sqft, so a bit over 2,700.", [TERRACE], [], True),
+        ("Yes, 2,800 sqft, so a bit over 2,900.", [TERRACE], [], False),
+        ("The 1.3M you saw on PropertyGuru is outdated: Clementi Parkview is $1.395M now.",
+         [CLEMENTI], ["saw it at 1.3m on pg"], True),
+        ("The 1.3M you saw on PropertyGuru is outdated: Clementi Parkview is $1.395M now.",
+         [CLEMENTI], ["is it 1.2m?"], False),
+        # a price from when it was first listed is a former one
+        ("Clementi Parkview is still $1.395M (it was $1.45M when first listed).", [CLEMENTI], [],
+         True),
+        # "Built-up:" after "Land:" heads the home's own size
+        ("Siglap Hill Terrace - Land: 1,650 sq ft | Built-up: 2,800 sq ft", [TERRACE], [], True),
+        ("Siglap Hill Terrace - Land: 1,650 sq ft | Built-up: 2,600 sq ft", [TERRACE], [], False),
+    ],
+)  # fmt: skip
+def test_bare_sizes_compared_figures_the_buyer_saw_and_built_up_headings(
+    text: str, book: list[Property], buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, book, buyer)
+    assert (found == []) is right, found
