@@ -396,13 +396,13 @@ _NOT_SOLD = compile_quick(
     r"(?i)\b(?:not|isn'?t|hasn'?t\s+been|haven'?t\s+been|has\s+not\s+been|wasn'?t|never\s+been)"
     r"\s+(?:\w+\s+)?(?:sold|taken|snapped\s+up|gone)\b"
     r"|\bnot\s+yet\s+(?:been\s+)?(?:sold|taken|snapped\s+up|gone)\b"
-    r"|\b(?:neither|none)(?:\s+of\s+them)?\s+(?:is|are|has\s+been|have\s+been|was)\s+(?:\w+\s+)?"
-    r"(?:sold|taken)\b"
+    r"|\b(?:neither|none)(?:\s+of\s+them)?\s+(?:(?:is|are|has\s+been|have\s+been|was)\s+)?"
+    r"(?:\w+\s+)?(?:sold|taken)\b"
 )
 """Not sold: available, or under offer ("not sold yet, it's pending")."""
 _GONE = compile_quick(
     r"(?i)\boff\s+the\s+table\b|\bsigned\s+with\s+(?:a|another|the)\s+buyer"
-    r"|\bno\s+longer\s+(?:on\s+offer|open)"
+    r"|\bno\s+longer\s+(?:on\s+offer|open)|\bcomes\s+back\s+on\s+(?:the\s+)?market\b"
 )
 _OPEN = compile_quick(
     r"(?i)\b(?:still\s+)?entertaining\s+offers\b"
@@ -444,6 +444,24 @@ _OFFER = compile_quick(
 _NOT_THIS_ONE = compile_quick(
     r"(?i)\b(?:similar|other|another|alternatives?|instead|else|these|those|any\s+of"
     r"|can'?t|cannot|unable|no\s+longer|not\s+possible)\b"
+)
+_OTHER_HOMES = compile_quick(
+    r"(?i)(?:\b(?:most|many|they\s+usually|usually|typically|often)\s+(?:\w+\s+)?(?:get|go|are|were)"
+    r"|\b(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\s+\w+"
+    r"\s+(?:have|has|had|were|was|are|got)(?:\s+been)?"
+    r"|\b(?:similar|other|comparable|nearby|neighbouring)\s+(?:units?|flats?|homes?|ones)"
+    r"\s+(?:have|has|had|were|was|are|got)(?:\s+been)?)\s*$"
+)
+"""Other homes as the subject of a state ("most get snapped up", "units in the same stack have
+transacted"): the market, not the listing."""
+_MOST_HOMES = compile_quick(
+    r"(?i)\b(?:most|many|typical|typically|usually|normally)\s+(?:\w+\s+){0,2}?"
+    r"(?:are|have|has|come\s+with|get)\s+(?:a\s+|an\s+)?$"
+)
+_OTHERS_SUBJECT = compile_quick(
+    r"(?i)\W*(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\b"
+    r"|\W*(?:similar|other|comparable|nearby|neighbouring)\s+(?:units?|flats?|homes?|ones)\b"
+    r"|\W*recent\s+(?:transactions|sales)\b"
 )
 _MAYBE = compile_quick(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
 _CORRECTION = compile_quick(r"(?i)\b(?:sorry|actually|correction|mistake|wrong|meant|apologies)\b")
@@ -504,7 +522,7 @@ _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
     ).split()
 )
 _OPEN_WORDS = frozenset("entertaining offers offer nobody one accepted received".split())
-_GONE_WORDS = frozenset("table signed longer".split())
+_GONE_WORDS = frozenset("table signed longer comes".split())
 _ORDER_WORDS = frozenset(
     "cheaper cheapest pricier priciest dearer dearest expensive affordable bigger biggest larger"
     " largest smaller smallest roomier roomiest lowest highest".split()
@@ -881,8 +899,8 @@ def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
             generic = _said_before(_GENERIC_BEFORE, text, match.start(), 32)
             if generic and kind == "bedrooms" and _COUNTS_SET_AGAINST.search(generic.group(0)):
                 generic = None  # "5 bedrooms vs 3 bedrooms at B": B's count
-            if value is None or generic:
-                continue  # "bigger than a 5-room": a kind of flat, not this one
+            if value is None or generic or _said_before(_MOST_HOMES, text, match.start(), 40):
+                continue  # "bigger than a 5-room", "most executives are 3 bedrooms": a kind
             relation = _relation(text, match.start())
             if kind != "bedrooms" and relation != "!=":
                 relation = "="  # "at least a 4-room" is a 4-room or bigger: not checked
@@ -981,9 +999,11 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     def add(state: str, match: re.Match[str]) -> None:
         if any(a <= match.start() < b for a, b in taken):
             return
+        taken.append(match.span())  # its words are read, whether or not they state
         if state != "open to view" and _said_before(_MAYBE, text, match.start(), 48):
             return  # "if they don't exercise it, it'll come back on the market": not now
-        taken.append(match.span())
+        if _said_before(_OTHER_HOMES, text, match.start(), 48):
+            return  # "most get snapped up", "units in the same stack have transacted"
         found.append(Claim("availability", state, "=", match.start(), match.group(0)))
 
     families = [
@@ -1098,6 +1118,9 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
         claims += _orders(clause)
     if not claims:
         return claims
+    if _OTHERS_SUBJECT.match(clause):  # "Units in the same stack have transacted at ~$1,400
+        # psf": a clause about other homes states nothing about a listing
+        return [c for c in claims if c.buyers]
     # Words that state nothing about a listing, from where they begin to the clause's end:
     # "if you're looking for a 3-bedder under 1M" (the buyer's), "you asked if it's a 4-room"
     # and "sorry, I said it was sold" (reported), "I couldn't find a 3-bedder under 1M".

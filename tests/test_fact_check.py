@@ -833,3 +833,27 @@ def test_bare_sizes_compared_figures_the_buyer_saw_and_built_up_headings(
 ) -> None:
     found = check_facts(text, book, buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "right"),
+    [
+        # other homes as the subject: the market, not the listing
+        ("Kim Yam is available. Units in the same stack have transacted at about $2,000 psf.",
+         [KIM_YAM], True),
+        ("Kim Yam is available; studios like this are rare, most get snapped up fast.", [KIM_YAM],
+         True),
+        ("Most condos here are 2 bedrooms, but Kim Yam has 1.", [KIM_YAM], True),
+        ("Kim Yam has been sold.", [KIM_YAM], False),
+        # "neither sold yet"; a hypothetical return to the market says it is off it now
+        ("Both are under offer, neither sold yet.", [BISHAN, listing_with_size(BISHAN, 900)],
+         True),
+        ("If the option isn't exercised, Bishan Park comes back on the market.", [BISHAN], True),
+        ("Good news, Bishan Park is back on the market!", [BISHAN], False),
+    ],
+)  # fmt: skip
+def test_other_homes_as_subject_and_states_to_come(
+    text: str, book: list[Property], right: bool
+) -> None:
+    found = check_facts(text, book, [])
+    assert (found == []) is right, found
