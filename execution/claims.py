@@ -249,10 +249,12 @@ _GAP_AGAIN = compile_quick(
 )
 """Between a size gap and the same gap in the other unit: "97 sqft more (9 sqm)"."""
 _BEDROOMS = compile_quick(
-    r"(?i)\b(\d{1,2})\s*(?:\+\s*(?:1|study)\s*)?"
+    r"(?i)\b(\d{1,2})\s*(?:(?:\+\s*(?:1|study)\s*)?"
     r"(?:(?:proper|full|big|large|good[\s-]sized|decent|real|actual|separate|spacious|cosy|small)\s+)?"
     r"(?:bed(?:room)?s?|br|bdr|bdrm|bedrm|bedrms|bedders?|b/r|bhk|bedroom\s+unit)(?![a-z])"
+    r"|\+\s*(?:1|study)\b(?!\d|[.,]\d|\s*(?:year|yr|month|day|%)))"
 )
+"""A bedroom count: "3 bedrooms", "3BR", "2+study" and "2+1" (two bedrooms and a study)."""
 _ROOMS_SPOKEN_OF = compile_quick(r"(?i)bed|room|\bbr\b")
 rooms_spoken_of = _ROOMS_SPOKEN_OF.search
 _THE_ONES_YOU = compile_quick(
@@ -405,7 +407,7 @@ _GONE = compile_quick(
     r"|\bno\s+longer\s+(?:on\s+offer|open)|\bcomes\s+back\s+on\s+(?:the\s+)?market\b"
 )
 _OPEN = compile_quick(
-    r"(?i)\b(?:still\s+)?entertaining\s+offers\b"
+    r"(?i)\b(?:still\s+)?(?:entertaining|accepting|taking|open\s+to)\s+offers\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|not\s+yet)\s+(?:yet\s+)?(?:accepted|received|taken)\s+any\s+offers?"
     r"|\b(?:nobody|no\s+(?:one|1))(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken"
     r"|snapped\s+(?:it\s+)?up|put\s+in\s+an?\s+offer)"
@@ -463,6 +465,12 @@ _OTHERS_SUBJECT = compile_quick(
     r"|\W*(?:similar|other|comparable|nearby|neighbouring)\s+(?:units?|flats?|homes?|ones)\b"
     r"|\W*recent\s+(?:transactions|sales)\b"
 )
+_OFFER_INVITED = compile_quick(
+    r"(?i)\b(?:put|submit|send|pass|bring)\s+(?:your\s+|an?\s+|the\s+)?(?:(?:s\$|\$)?[\d.,]+\s?[km]?\s+)?"
+    r"offer\s+(?:to|in\s+(?:for|on))\b|\b(?:you\s+can|we\s+can|can)\s+(?:make\s+an\s+)?offer\s+(?:on|for)\b"
+    r"|\bmake\s+(?:an|your)\s+offer\s+(?:on|for)\b"
+)
+"""An offer invited or put to a listing's owner: the listing is one that can be bought."""
 _MAYBE = compile_quick(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
 _CORRECTION = compile_quick(r"(?i)\b(?:sorry|actually|correction|mistake|wrong|meant|apologies)\b")
 _IF_YOU = compile_quick(
@@ -888,7 +896,7 @@ def _room_value(kind: str, match: re.Match[str]) -> int | str | None:
 def _rooms(text: str, about_rooms: bool = False) -> list[Claim]:
     lowered = text.lower()
     families = [
-        ("bedrooms", _BEDROOMS, "b" in lowered),
+        ("bedrooms", _BEDROOMS, "b" in lowered or "+" in lowered),
         ("studio", _STUDIO, "studio" in lowered),
         ("flat_type", _FLAT_TYPE, "r" in lowered or "e" in lowered),
     ]
@@ -1018,6 +1026,8 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     for pattern, state, possible in families:
         for match in pattern.finditer(text) if possible else ():
             add(state, match)
+    for invited in _OFFER_INVITED.finditer(text) if "offer" in words else ():
+        add("open to view", invited)  # "you can offer on either": both are on the market
     if words & _VIEWING_WORDS and _OFFER.search(text) and not _NOT_THIS_ONE.search(text):
         for viewing in _VIEWING.finditer(text):  # "A at 10am, then B at 11.45am": each one
             add("open to view", viewing)

@@ -219,6 +219,9 @@ _REFERENCE = compile_quick(
 _TITLE_ROOMS = compile_quick(r"(?i)\b(\d)\s*-?\s*(?:bedrooms?|beds?|br|bedders?)\b")
 _BY_BEDROOMS = compile_quick(r"(?i)\bthe\s+(\d)\s*-?\s*(?:bedrooms?|beds?|br|bedders?)\b")
 _AGAINST = compile_quick(r"(?i)\bthan\s+(?:the\s+)?$")
+_PREDICATE = compile_quick(
+    r"(?i)\b(?:is|are|'s|was|were)\s+(?:also\s+|still\s+|actually\s+|both\s+)?(?:an?\s+)?$"
+)
 _COUNT = compile_quick(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
 """How many of the buyer's last messages may name what a reply speaks of."""
@@ -997,6 +1000,11 @@ class _Reading:
             return _Judged(claim, together, together=True)
         inside = [m for m in mentions if clause[0] <= m.start < clause[1]]
         before = [m for m in inside if m.start <= claim.start]
+        if len(before) >= 2 and before[-1].start == claim.start:
+            # "Woodlands is a 4-room": "4-room" names the 4-room listing too, but said after
+            # "is" it is said of the one named before it
+            said_of = _PREDICATE.search(self.sentence_text, 0, claim.start) is not None
+            before = before[:-1] if said_of else before
         after = [m for m in inside if m.start > claim.start]
         # "... 730k less than the 4BR": a listing after "than" is what the figure is set
         # against, not what it is of

@@ -857,3 +857,37 @@ def test_other_homes_as_subject_and_states_to_come(
 ) -> None:
     found = check_facts(text, book, [])
     assert (found == []) is right, found
+
+
+TP_5 = Property(
+    13, 1, None, "Woodlands Drive 62 5-room", "Woodlands Drive 62", 668_000, "HDB", 3, "pending",
+    [], floor_area_sqft=1184,
+)  # fmt: skip
+PG_4 = Property(
+    14, 1, None, "Punggol Drive 4-room", "Punggol Drive", 548_000, "HDB", 3, "available", [],
+    floor_area_sqft=1001,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "right"),
+    [
+        # a flat type said after "is" is said of the listing named before it
+        ("Woodlands is a 5-room, Punggol a 4-room.", [TP_5, PG_4], True),
+        ("Woodlands is a 4-room like Punggol.", [TP_5, PG_4], False),
+        ("Only the 4-room can be viewed; the 5-room is under offer.", [TP_5, PG_4], True),
+        # "2+study" and "2+1" count two bedrooms
+        ("Clementi Parkview is a 2+study, 850 sqft.", [CLEMENTI], True),
+        ("Clementi Parkview is a 3+study, 850 sqft.", [CLEMENTI], False),
+        ("It's a 2+1 at $1.395M.", [CLEMENTI], True),
+        # an offer invited or put to the owner: the listing can be bought
+        ("Let me put your $650k offer to the Woodlands owner.", [TP_5], False),
+        ("Yes, the Punggol owner is still accepting offers! $548k.", [PG_4], True),
+        ("Yes, the Woodlands owner is still accepting offers! $668k.", [TP_5], False),
+    ],
+)
+def test_flat_types_said_of_the_subject_studies_and_offers_invited(
+    text: str, book: list[Property], right: bool
+) -> None:
+    found = check_facts(text, book, [])
+    assert (found == []) is right, found
