@@ -222,6 +222,15 @@ _AGAINST = compile_quick(r"(?i)\bthan\s+(?:the\s+)?$")
 _PREDICATE = compile_quick(
     r"(?i)\b(?:is|are|'s|was|were)\s+(?:also\s+|still\s+|actually\s+|both\s+)?(?:an?\s+)?$"
 )
+_ANSWER_OPENS = compile_quick(
+    r"(?i)\W*(?:(?:yes|ya|yah|yup|yep|yeah|no|nope|correct|right|sure)\b\W*"
+    r"|(?:(?:yes|ya|yup|no)\W+)?(?:it|that|this)(?:\s+one)?(?:'s|\s+is)\s+(?:also\s+|actually\s+)?)"
+    r"(?:an?\s+)?"
+)
+"""The opening of a short answer before a kind: "Ya ", "Yes, ", "It's a ", "That one is a "."""
+_COMPARES = compile_quick(
+    r"(?i)\b(?:vs\.?|versus|compare[ds]?|difference|diff|between|than|more|cheaper|bigger|and)\b"
+)
 _COUNT = compile_quick(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
 """How many of the buyer's last messages may name what a reply speaks of."""
@@ -362,6 +371,8 @@ class _Mention:
     """Indexes of the listings this phrase may name (several: the text cannot tell apart)."""
     ordinal: int | None = None
     """ "Option 2", "the first": the place said (0-based), read in the message's own order."""
+    by_kind: bool = False
+    """Named only by words of its kind ("the 3-room", "the EC"), none of its own name."""
 
 
 def _names_of(listings: list[Property]) -> _Names:
@@ -479,7 +490,9 @@ class _Names:
             return _Mention(group[0][0], (place,), ordinal=place)
         if best <= 0:
             return _Mention(group[0][0], ())
-        return _Mention(group[0][0], tuple(i for i, s in enumerate(scores) if s == best))
+        chosen = tuple(i for i, s in enumerate(scores) if s == best)
+        by_kind = not any(words & self.words[i] for i in chosen)
+        return _Mention(group[0][0], chosen, by_kind=by_kind)
 
 
 def _titled_rooms(title: str) -> int | None:
@@ -683,6 +696,9 @@ class _Reading:
         for text in reversed(texts):
             digits = message_in_digits(text[:MAX_TEXT])
             named = self.names.buyer_mentions(digits, len(self.listings))
+            if not _COMPARES.search(digits):  # "the Punggol Drive one is 5 room right?":
+                # the listing named, not the kind asked about ("4rm vs 5rm": both)
+                named = [m for m in named if not m.by_kind] or named
             one_each = [m.listings[0] for m in named if len(m.listings) == 1]
             ranked = self._ranked_reference(digits)
             if ranked is not None:
@@ -734,6 +750,9 @@ class _Reading:
         self.sentence_text = sentence
         self.lowered = lowered = lower_for_gate(sentence)
         mentions = self._references(sentence, self._in_order(sentence))
+        if self.asked and self.context:  # "The 1st one is 3-room or 4-room?" - "It's a
+            # 3-room": said of what was asked about, not a name of the 3-room listing
+            mentions = [m for m in mentions if not (m.by_kind and self._answered(sentence, m))]
         self.versus = (
             list(_VERSUS.finditer(sentence))
             if "vs" in lowered or "versus" in lowered or "against" in lowered
@@ -889,6 +908,11 @@ class _Reading:
             return ()
         after = [m.listings[0] for m in mentions if m.start >= clause[1] and len(m.listings) == 1]
         return tuple(_distinct(after))
+
+    def _answered(self, sentence: str, mention: _Mention) -> bool:
+        """Whether a kind said at `mention` answers the buyer's question ("Ya 5-room lor",
+        "It's a 3-room") rather than naming a listing."""
+        return _ANSWER_OPENS.fullmatch(sentence[: mention.start]) is not None
 
     def _by_bedrooms(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
         """ "Casa Meyer: the 2-bedroom at $1.495M and the 3-bedroom at $2.15M": where listings'

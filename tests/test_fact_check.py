@@ -891,3 +891,29 @@ def test_flat_types_said_of_the_subject_studies_and_offers_invited(
 ) -> None:
     found = check_facts(text, book, [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # a short answer's kind is said of what the buyer asked about, not a name
+        ("Ya 5-room lor", ["the Woodlands one is 5-room right?"], True),
+        ("Ya 4-room lor", ["the Woodlands one is 5-room right?"], False),
+        ("It's a 4-room 🙂", ["the Woodlands one is 4 or 5 room?"], False),
+        ("Yes, 4-room", ["the Punggol one is 4-room?"], True),
+        # a question that compares two kinds asks about both
+        (
+            "The 5-room is $120k more ($668k vs $548k).",
+            ["woodlands 5rm vs 4rm how much more"],
+            True,
+        ),
+        (
+            "The 5-room is $100k more ($668k vs $548k).",
+            ["woodlands 5rm vs 4rm how much more"],
+            False,
+        ),
+    ],
+)
+def test_short_answers_speak_of_what_was_asked(text: str, buyer: list[str], right: bool) -> None:
+    found = check_facts(text, [TP_5, PG_4], buyer)
+    assert (found == []) is right, found
