@@ -405,6 +405,7 @@ _NOT_SOLD = compile_quick(
 _GONE = compile_quick(
     r"(?i)\boff\s+the\s+table\b|\bsigned\s+with\s+(?:a|another|the)\s+buyer"
     r"|\bno\s+longer\s+(?:on\s+offer|open)|\bcomes\s+back\s+on\s+(?:the\s+)?market\b"
+    r"|\b(?:taken|gone)\s+(?:already|liao|le)\b"
 )
 _OPEN = compile_quick(
     r"(?i)\b(?:still\s+)?(?:entertaining|accepting|taking|open\s+to)\s+offers\b"
@@ -530,7 +531,7 @@ _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
     ).split()
 )
 _OPEN_WORDS = frozenset("entertaining offers offer nobody one accepted received".split())
-_GONE_WORDS = frozenset("table signed longer comes".split())
+_GONE_WORDS = frozenset("table signed longer comes taken gone".split())
 _ORDER_WORDS = frozenset(
     "cheaper cheapest pricier priciest dearer dearest expensive affordable bigger biggest larger"
     " largest smaller smallest roomier roomiest lowest highest".split()

@@ -917,3 +917,15 @@ def test_flat_types_said_of_the_subject_studies_and_offers_invited(
 def test_short_answers_speak_of_what_was_asked(text: str, buyer: list[str], right: bool) -> None:
     found = check_facts(text, [TP_5, PG_4], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        ("Ya taken already 😔", ["woodlands taken already?"], True),
+        ("Ya taken already 😔", ["punggol taken already?"], False),
+    ],
+)
+def test_taken_already_says_it_is_off_the_market(text: str, buyer: list[str], right: bool) -> None:
+    found = check_facts(text, [TP_5, PG_4], buyer)
+    assert (found == []) is right, found
