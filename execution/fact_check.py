@@ -208,6 +208,13 @@ _GOES_ON = compile_quick(
 """A clause that sets a figure against the last one: "... ~$1,487 vs ~$1,630": the same kind."""
 _OVER_UNDER = compile_quick(r"(?i)\s*(?:over|under|above|below)\b")
 _VS_CLAUSE = compile_quick(r"(?i)\s*(?:vs\.?|versus|against)\s")
+_FOR_GAP = compile_quick(
+    r"(?i)\bfor\s+(?:about\s+|around\s+|roughly\s+|~|only\s+|just\s+)?(?:s\$|\$)?$"
+)
+_SO_GAP = compile_quick(
+    r"(?i)(?:[,;:\u2013\u2014]\s*|^)(?:so|that's|thats|i\.e\.|meaning)\s+(?:about\s+|around\s+|roughly\s+"
+    r"|~|only\s+|just\s+)?(?:s\$|\$)?$"
+)
 _NEXT_CLAUSE = compile_quick(r"(?i)[;]|,\s*(?:but|though|although|while|whereas|yet)\b")
 _LABEL = compile_quick(
     r"(?i)\W*(?:option|opt|choice|no\.?|number)?\s*#?\w{1,6}\s*[:.)\-\u2013\u2014]\W{0,4}"
@@ -1252,6 +1259,15 @@ class _Reading:
             first, second, unordered = first[:1], first[-1:], True
         if not second and len(first) == 1 and len(self.context) == 2 and first[0] in self.context:
             second = tuple(i for i in self.context if i != first[0])  # "Exec is 360 sq ft bigger"
+        lead = self.sentence_text[max(0, claim.start - 16) : claim.start]
+        if _FOR_GAP.search(lead) and len(before) >= 2:  # "The terrace is double the Parc
+            # Lumina size for 900k more": the subject costs the more
+            first, second = before[0].listings, before[1].listings
+        elif _SO_GAP.search(lead) and len(before) >= 2:  # "A is $680,000 and B $560,000, so
+            # 120k more": which end is the bigger one is left to the reader
+            unordered = True
+        elif _FOR_GAP.search(lead) and not before and after:  # "For $120k more, Bishan ..."
+            unordered = True
         if len(first) != 1 or len(second) != 1 or first == second:
             return None
         a_facts, b_facts = self.facts[first[0]], self.facts[second[0]]

@@ -929,3 +929,29 @@ def test_short_answers_speak_of_what_was_asked(text: str, buyer: list[str], righ
 def test_taken_already_says_it_is_off_the_market(text: str, buyer: list[str], right: bool) -> None:
     found = check_facts(text, [TP_5, PG_4], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # "so 307k more" after both prices: the size of the gap; "for 307k more": the subject's
+        (
+            "Clementi Parkview is $1.395M and Kim Yam $1.088M, so 307k more for 323 sqft extra.",
+            True,
+        ),
+        (
+            "Clementi Parkview is $1.395M and Kim Yam $1.088M, so 207k more for 323 sqft extra.",
+            False,
+        ),
+        ("Clementi Parkview gives you 323 sqft more than Kim Yam for 307k more.", True),
+        ("Kim Yam gives you 323 sqft less than Clementi Parkview for 307k more.", False),
+        (
+            "Clementi Parkview: $1.395M. Kim Yam: $1.088M. For $307k more, Clementi Parkview adds "
+            "a bedroom.",
+            True,
+        ),
+    ],
+)
+def test_gaps_whose_ends_the_reader_infers(text: str, right: bool) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], [])
+    assert (found == []) is right, found
