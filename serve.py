@@ -106,16 +106,19 @@ def create_app(
             only_process = embedded or not isinstance(app.state.coordinator, RedisCoordinator)
             app.state.agents = AgentDirectory(app.state.store)
             app.state.writer = BatchWriter(  # SQLite has one writer at a time anyway
-                app.state.store, app.state.coordinator, debounce=settings.debounce_seconds,
+                app.state.store,
+                app.state.coordinator,
+                debounce=settings.debounce_seconds,
                 threads=1 if embedded else 2,
-            )  # fmt: skip
+            )
             app.state.runtime = Runtime(
                 settings, app.state.store, app.state.coordinator, GreenApiClient()
             )
             app.state.worker = None
             if work_turns:
-                turn_rt = Runtime(settings, app.state.store, app.state.coordinator,
-                                  GreenApiClient())  # fmt: skip
+                turn_rt = Runtime(
+                    settings, app.state.store, app.state.coordinator, GreenApiClient()
+                )
                 app.state.worker = WorkerThread(
                     turn_rt, provider or select_provider(settings), only_process=only_process
                 )
@@ -203,9 +206,13 @@ async def _accept(
     agent = check_webhook_token(agent, headers.get("authorization"))
     if notification.type_webhook == "outgoingMessageReceived":
         return await run_in_threadpool(
-            accept_notification, app.state.store, app.state.coordinator, agent, notification,
+            accept_notification,
+            app.state.store,
+            app.state.coordinator,
+            agent,
+            notification,
             debounce=settings.debounce_seconds,
-        )  # fmt: skip
+        )
     return await asyncio.wrap_future(app.state.writer.submit(agent, notification))
 
 
@@ -387,8 +394,9 @@ def api_messages(
 def api_toggle_mode(request: Request, body: ToggleMode, caller: Caller) -> dict[str, Any]:
     _owned(request, body.conversation_id, caller)
     state = request.app.state
-    change = set_mode(state.store, state.coordinator, body.conversation_id, body.mode,
-                      body.reason, caller.actor)  # fmt: skip
+    change = set_mode(
+        state.store, state.coordinator, body.conversation_id, body.mode, body.reason, caller.actor
+    )
     return asdict(change)
 
 
@@ -402,8 +410,14 @@ async def api_send_as_human(
     await run_in_threadpool(_owned, request, conversation_id, caller)
     rt: Runtime = request.app.state.runtime
     if body.takeover:
-        await run_in_threadpool(set_mode_human, rt.store, rt.coordinator, conversation_id,
-                                "the agent sent a message", caller.actor)  # fmt: skip
+        await run_in_threadpool(
+            set_mode_human,
+            rt.store,
+            rt.coordinator,
+            conversation_id,
+            "the agent sent a message",
+            caller.actor,
+        )
     key = body.idempotency_key or f"api:{uuid.uuid4()}"
     caller_key = from_caller(conversation_id, key)
     result = await send_whatsapp_message(
@@ -440,11 +454,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WaError)
     async def domain_error(_request: Request, exc: WaError) -> JSONResponse:
         status = (
-            422 if isinstance(exc, ValidationError)
-            else 404 if isinstance(exc, NotFoundError)
-            else 503 if isinstance(exc, StoreUnavailable | CoordinationUnavailable | LockTimeout)
+            422
+            if isinstance(exc, ValidationError)
+            else 404
+            if isinstance(exc, NotFoundError)
+            else 503
+            if isinstance(exc, StoreUnavailable | CoordinationUnavailable | LockTimeout)
             else 400
-        )  # fmt: skip
+        )
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
 

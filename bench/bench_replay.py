@@ -57,15 +57,23 @@ def main() -> None:
                     failed += not result.passed
     replay, setup = summary(replay_ms), summary(setup_ms)
     total_s = sum(replay_ms) / 1000
-    print(f"{len(scenarios)} scenarios x {args.rounds} rounds on SQLite + in-process "
-          f"({failed} failed)")  # fmt: skip
-    print(f"  replay of one scenario : p50 {replay['p50_ms']:.1f} ms, p99 {replay['p99_ms']:.1f} "
-          f"ms, mean {replay['mean_ms']:.1f} ms")  # fmt: skip
-    print(f"  baseline (fresh migrated database): p50 {setup['p50_ms']:.1f} ms, "
-          f"p99 {setup['p99_ms']:.1f} ms")  # fmt: skip
+    print(
+        f"{len(scenarios)} scenarios x {args.rounds} rounds on SQLite + in-process "
+        f"({failed} failed)"
+    )
+    print(
+        f"  replay of one scenario : p50 {replay['p50_ms']:.1f} ms, p99 {replay['p99_ms']:.1f} "
+        f"ms, mean {replay['mean_ms']:.1f} ms"
+    )
+    print(
+        f"  baseline (fresh migrated database): p50 {setup['p50_ms']:.1f} ms, "
+        f"p99 {setup['p99_ms']:.1f} ms"
+    )
     print(f"  ratio p50 replay / baseline: {replay['p50_ms'] / setup['p50_ms']:.2f}")
-    print(f"  simulated time covered: {simulated_s / 3600:.1f} h in {total_s:.1f} s real "
-          f"({simulated_s / max(total_s, 1e-9):,.0f}x)")  # fmt: skip
+    print(
+        f"  simulated time covered: {simulated_s / 3600:.1f} h in {total_s:.1f} s real "
+        f"({simulated_s / max(total_s, 1e-9):,.0f}x)"
+    )
 
 
 if __name__ == "__main__":

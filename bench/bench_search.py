@@ -75,10 +75,16 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def load(store: Store, csv_path: Path) -> tuple[int, float]:
     migrate(store)
     agents = [
-        add_agent(store, name=f"Bench {i}", instance_id=f"99000000{i}", api_token="bench-api-token",
-                  webhook_token="bench-hook-token", number=f"659000000{i}")
+        add_agent(
+            store,
+            name=f"Bench {i}",
+            instance_id=f"99000000{i}",
+            api_token="bench-api-token",
+            webhook_token="bench-hook-token",
+            number=f"659000000{i}",
+        )
         for i in (1, 2)
-    ]  # fmt: skip
+    ]
     started = time.perf_counter()
     for agent in agents:
         import_properties(store, agent.agent_id, csv_path)
@@ -93,8 +99,9 @@ def exact(store: Store, params: dict[str, Any]) -> list[Any]:
         return tx.fetchall(EXACT, params)
 
 
-def run_backend(store: Store, csv_path: Path, listings: list[dict[str, Any]], queries: int,
-                seed: int) -> dict[str, Any]:  # fmt: skip
+def run_backend(
+    store: Store, csv_path: Path, listings: list[dict[str, Any]], queries: int, seed: int
+) -> dict[str, Any]:
     agent_id, load_s = load(store, csv_path)
     rng = random.Random(seed)
     locations = sorted({str(row["location"]) for row in listings})
@@ -105,8 +112,13 @@ def run_backend(store: Store, csv_path: Path, listings: list[dict[str, Any]], qu
         low, high = price_band(rng)
         bedrooms = rng.randint(1, 5)
         where = buyer_location(rng)
-        exact_params = {"agent_id": agent_id, "location": rng.choice(locations),
-                        "bedrooms": bedrooms, "min_price": low, "max_price": high}  # fmt: skip
+        exact_params = {
+            "agent_id": agent_id,
+            "location": rng.choice(locations),
+            "bedrooms": bedrooms,
+            "min_price": low,
+            "max_price": high,
+        }
 
         fuzzy_args = {"location": where, "min_price": low, "max_price": high, "bedrooms": bedrooms}
         pair = [
@@ -119,8 +131,11 @@ def run_backend(store: Store, csv_path: Path, listings: list[dict[str, Any]], qu
             if i >= queries // 10:
                 (fuzzy_ms if kind == "fuzzy" else exact_ms).append(ms)
                 hits += bool(found) and kind == "fuzzy"
-    result: dict[str, Any] = {"load_seconds": round(load_s, 1), "queries": queries,
-                               "fuzzy_with_results": hits}  # fmt: skip
+    result: dict[str, Any] = {
+        "load_seconds": round(load_s, 1),
+        "queries": queries,
+        "fuzzy_with_results": hits,
+    }
     for kind, samples in (("fuzzy", fuzzy_ms), ("exact", exact_ms)):
         result[kind] = summary(samples)
     result["ratio_p50"] = round(result["fuzzy"]["p50_ms"] / result["exact"]["p50_ms"], 1)
@@ -146,8 +161,11 @@ def main() -> None:
     listings = generate(args.listings, seed=42)
     csv_path = write_csv(listings, work / "listings.csv")
     distinct = len({row["location"] for row in listings})
-    results: dict[str, Any] = {"listings_per_agent": args.listings, "agents": 2,
-                               "distinct_locations": distinct}  # fmt: skip
+    results: dict[str, Any] = {
+        "listings_per_agent": args.listings,
+        "agents": 2,
+        "distinct_locations": distinct,
+    }
     for backend in args.backends.split(","):
         print(f"[{backend}] loading {args.listings:,} listings x 2 agents...", file=sys.stderr)
         if backend == "sqlite":
@@ -174,8 +192,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"\n{args.listings:,} listings per agent, 2 agents, {distinct:,} distinct locations, "
-          f"{args.queries} queries of each kind per backend\n")  # fmt: skip
+    print(
+        f"\n{args.listings:,} listings per agent, 2 agents, {distinct:,} distinct locations, "
+        f"{args.queries} queries of each kind per backend\n"
+    )
     print(f"{'backend':10} {'query':6} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}   load")
     for backend in args.backends.split(","):
         r = results[backend]
@@ -186,8 +206,10 @@ def main() -> None:
                 f"{backend:10} {kind:6} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} "
                 f"{s['mean_ms']:8.3f}   {load_note}"
             )
-        print(f"{backend:10} ratio fuzzy/exact: p50 {r['ratio_p50']}x, p99 {r['ratio_p99']}x; "
-              f"{r['fuzzy_with_results']}/{r['queries']} fuzzy queries found listings")  # fmt: skip
+        print(
+            f"{backend:10} ratio fuzzy/exact: p50 {r['ratio_p50']}x, p99 {r['ratio_p99']}x; "
+            f"{r['fuzzy_with_results']}/{r['queries']} fuzzy queries found listings"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,14 @@ from execution.store.migrate import migrate
 
 def run(store: Store, coordinator: Coordinator, switches: int) -> dict[str, Any]:
     migrate(store)
-    agent = add_agent(store, name="Bench", instance_id="990000001", api_token="bench-api-token",
-                      webhook_token="bench-hook-token", number="6590000001")  # fmt: skip
+    agent = add_agent(
+        store,
+        name="Bench",
+        instance_id="990000001",
+        api_token="bench-api-token",
+        webhook_token="bench-hook-token",
+        number="6590000001",
+    )
     conversations = [
         find_or_create_conversation(store, agent.agent_id, f"65900{i:05d}@c.us").conversation_id
         for i in range(50)
@@ -63,8 +69,11 @@ def run(store: Store, coordinator: Coordinator, switches: int) -> dict[str, Any]
         if n >= switches // 10:  # the first 10% warm up
             switch_ms.append(switched)
             baseline_ms.append(baseline)
-    result: dict[str, Any] = {"switches": switches, "set_mode": summary(switch_ms),
-                              "one_row_update": summary(baseline_ms)}  # fmt: skip
+    result: dict[str, Any] = {
+        "switches": switches,
+        "set_mode": summary(switch_ms),
+        "one_row_update": summary(baseline_ms),
+    }
     result["ratio_p50"] = round(
         result["set_mode"]["p50_ms"] / result["one_row_update"]["p50_ms"], 1
     )

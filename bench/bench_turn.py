@@ -52,8 +52,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="wa-bench-"))
     store = open_store(f"sqlite:///{work / 'bench.db'}")
     migrate(store)
-    agent = add_agent(store, name="Bench", instance_id="990000001", api_token="bench-api-token",
-                      webhook_token="bench-hook-token", number="6590000001")  # fmt: skip
+    agent = add_agent(
+        store,
+        name="Bench",
+        instance_id="990000001",
+        api_token="bench-api-token",
+        webhook_token="bench-hook-token",
+        number="6590000001",
+    )
     import_properties(store, agent.agent_id, write_csv(generate(args.listings), work / "l.csv"))
     rt = Runtime(load_settings(), store, InProcessCoordinator(), ConsoleGreenApi(lambda c, t: None))
     provider = ScriptedProvider()

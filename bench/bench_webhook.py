@@ -50,16 +50,29 @@ INSTANCE, TOKEN = "990000001", "bench-webhook-token"
 
 def payload(n: int, tag: str) -> bytes:
     buyer = f"6591{n % 500:06d}"
-    return json.dumps({
-        "typeWebhook": "incomingMessageReceived",
-        "instanceData": {"idInstance": int(INSTANCE), "wid": "6590000001@c.us",
-                         "typeInstance": "whatsapp"},
-        "timestamp": 1764000000 + n, "idMessage": f"BENCH{tag}{n:09d}",
-        "senderData": {"chatId": f"{buyer}@c.us", "chatName": "Buyer", "sender": f"{buyer}@c.us",
-                       "senderName": "Buyer", "senderContactName": "Buyer"},
-        "messageData": {"typeMessage": "textMessage",
-                        "textMessageData": {"textMessage": f"Any 3 bedroom condo? ({n})"}},
-    }).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "typeWebhook": "incomingMessageReceived",
+            "instanceData": {
+                "idInstance": int(INSTANCE),
+                "wid": "6590000001@c.us",
+                "typeInstance": "whatsapp",
+            },
+            "timestamp": 1764000000 + n,
+            "idMessage": f"BENCH{tag}{n:09d}",
+            "senderData": {
+                "chatId": f"{buyer}@c.us",
+                "chatName": "Buyer",
+                "sender": f"{buyer}@c.us",
+                "senderName": "Buyer",
+                "senderContactName": "Buyer",
+            },
+            "messageData": {
+                "typeMessage": "textMessage",
+                "textMessageData": {"textMessage": f"Any 3 bedroom condo? ({n})"},
+            },
+        }
+    ).encode()
 
 
 def storage_phase(store: Store, coordinator: Coordinator, count: int) -> list[float]:
@@ -80,10 +93,24 @@ def serve(env: dict[str, str], workers: int, tmp: Path) -> tuple[subprocess.Pope
     port = free_port()
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - the server's lifetime
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning"],
-        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     import httpx
 
     deadline = time.monotonic() + 60
@@ -117,21 +144,33 @@ def run(
     tmp = Path(tempfile.mkdtemp(prefix="wa-bench-"))
     with open_store(database_url) as store:
         migrate(store)
-        add_agent(store, name="Bench", instance_id=INSTANCE, api_token="bench-api-token",
-                  webhook_token=TOKEN, number="6590000001")  # fmt: skip
+        add_agent(
+            store,
+            name="Bench",
+            instance_id=INSTANCE,
+            api_token="bench-api-token",
+            webhook_token=TOKEN,
+            number="6590000001",
+        )
         coordinator = RedisCoordinator(redis_url) if redis_url else InProcessCoordinator()
         raw = storage_phase(store, coordinator, args.storage)
         coordinator.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WA_")}
-    env |= {"WA_DATABASE_URL": database_url, "WA_REDIS_URL": redis_url, "WA_WORK_TURNS": "false",
-            "WA_LLM": "scripted"}  # fmt: skip
+    env |= {
+        "WA_DATABASE_URL": database_url,
+        "WA_REDIS_URL": redis_url,
+        "WA_WORK_TURNS": "false",
+        "WA_LLM": "scripted",
+    }
     process, port = serve(env, workers, tmp)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     try:
 
         def wire(tag: str, count: int) -> list[bytes]:
-            return [request_bytes("127.0.0.1", port, "/webhook/greenapi", payload(n, tag),
-                                  headers) for n in range(count)]  # fmt: skip
+            return [
+                request_bytes("127.0.0.1", port, "/webhook/greenapi", payload(n, tag), headers)
+                for n in range(count)
+            ]
 
         warm_count = int(args.rate * 2)  # 2 s at the same rate and shape, not measured
         warm = asyncio.run(paced("127.0.0.1", port, wire("WARM", warm_count), args.rate))
@@ -150,19 +189,27 @@ def run(
         "storage_in_process": storage,
         "rounds": [
             {
-                "paced": summary(steady.latencies_ms) | {
-                    "rate": args.rate, "sent": count, "acked": steady.ok,
+                "paced": summary(steady.latencies_ms)
+                | {
+                    "rate": args.rate,
+                    "sent": count,
+                    "acked": steady.ok,
                     "achieved_per_s": round(count / steady.elapsed_s, 1),
-                    "statuses": steady.statuses},
-                "flat_out": summary(burst.latencies_ms) | {
-                    "acked": burst.ok, "acks_per_s": round(burst.ok / burst.elapsed_s, 1),
-                    "statuses": burst.statuses},
+                    "statuses": steady.statuses,
+                },
+                "flat_out": summary(burst.latencies_ms)
+                | {
+                    "acked": burst.ok,
+                    "acks_per_s": round(burst.ok / burst.elapsed_s, 1),
+                    "statuses": burst.statuses,
+                },
                 "ratio_paced_p50_to_storage_p50": round(
-                    statistics.median(steady.latencies_ms) / storage["p50_ms"], 2),
+                    statistics.median(steady.latencies_ms) / storage["p50_ms"], 2
+                ),
             }
             for steady, burst in rounds
         ],
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -194,8 +241,9 @@ def main() -> None:
 
             pg, redis = ThrowawayPostgres().start(), ThrowawayRedis().start()
             try:
-                results["postgres+redis"] = run(pg.create_database("bench"), redis.url,
-                                                args.pg_workers, args)  # fmt: skip
+                results["postgres+redis"] = run(
+                    pg.create_database("bench"), redis.url, args.pg_workers, args
+                )
             finally:
                 pg.stop()
                 redis.stop()
@@ -204,20 +252,26 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"\nwebhook acks: storage in-process, then {args.rounds} round(s) of: paced at "
-          f"{args.rate:g}/s for {args.seconds:g}s, flat out ({args.flat} requests, 32 "
-          "connections)\n")  # fmt: skip
+    print(
+        f"\nwebhook acks: storage in-process, then {args.rounds} round(s) of: paced at "
+        f"{args.rate:g}/s for {args.seconds:g}s, flat out ({args.flat} requests, 32 "
+        "connections)\n"
+    )
     print(f"{'backend':18} {'phase':20} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  notes")
     for name, r in results.items():
         s = r["storage_in_process"]
-        print(f"{name:18} {'storage_in_process':20} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} "
-              f"{s['mean_ms']:8.3f}  accept_notification, no HTTP")  # fmt: skip
+        print(
+            f"{name:18} {'storage_in_process':20} {s['p50_ms']:8.3f} {s['p99_ms']:8.3f} "
+            f"{s['mean_ms']:8.3f}  accept_notification, no HTTP"
+        )
         for n, one in enumerate(r["rounds"], 1):
             p, f = one["paced"], one["flat_out"]
-            print(f"{name:18} {f'paced (round {n})':20} {p['p50_ms']:8.3f} {p['p99_ms']:8.3f} "
-                  f"{p['mean_ms']:8.3f}  {p['acked']}/{p['sent']} acked at "
-                  f"{p['achieved_per_s']}/s, {one['ratio_paced_p50_to_storage_p50']}x storage "
-                  f"p50, statuses {p['statuses']}")  # fmt: skip
+            print(
+                f"{name:18} {f'paced (round {n})':20} {p['p50_ms']:8.3f} {p['p99_ms']:8.3f} "
+                f"{p['mean_ms']:8.3f}  {p['acked']}/{p['sent']} acked at "
+                f"{p['achieved_per_s']}/s, {one['ratio_paced_p50_to_storage_p50']}x storage "
+                f"p50, statuses {p['statuses']}"
+            )
             print(
                 f"{name:18} {f'flat out (round {n})':20} {f['p50_ms']:8.3f} {f['p99_ms']:8.3f} "
                 f"{f['mean_ms']:8.3f}  {f['acks_per_s']} acks/s, statuses {f['statuses']}"

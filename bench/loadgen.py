@@ -30,9 +30,12 @@ class LoadResult:
 
 def request_bytes(host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
     lines = [
-        f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
-        f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items()),
-    ]  # fmt: skip
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 

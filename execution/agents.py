@@ -256,9 +256,12 @@ def create_operator_token(store: Store, ref: str | int, label: str | None = None
         tx.execute(
             "INSERT INTO operator_tokens (agent_id, token_hash, label) "
             "VALUES (:agent_id, :hash, :label)",
-            {"agent_id": agent.agent_id, "hash": current_secrets().digest(token),
-             "label": (label or "")[:200] or None},
-        )  # fmt: skip
+            {
+                "agent_id": agent.agent_id,
+                "hash": current_secrets().digest(token),
+                "label": (label or "")[:200] or None,
+            },
+        )
     return token
 
 

@@ -243,8 +243,11 @@ class InProcessCoordinator(Coordinator):
             del self._entries[key]
         excess = len(self._entries) - self._max_entries * 3 // 4
         if excess > 0:  # insertion order: the oldest finished claims come first
-            finished = (k for k, (value, _) in self._entries.items()
-                        if k.startswith(CLAIM_PREFIX) and value == _DONE)  # fmt: skip
+            finished = (
+                k
+                for k, (value, _) in self._entries.items()
+                if k.startswith(CLAIM_PREFIX) and value == _DONE
+            )
             for key in [k for _, k in zip(range(excess), finished, strict=False)]:
                 del self._entries[key]
         # the next sweep once the dict has grown by half again: each entry is visited O(1) times

@@ -988,8 +988,11 @@ class _Reading:
             return True
         if claim.kind == "household":  # "your 3 kids": the buyer said how many
             if self.counts is None:
-                self.counts = {int(n) for t in self.buyer_texts for n in _COUNT.findall(
-                    message_in_digits(t[:MAX_TEXT]))}  # fmt: skip
+                self.counts = {
+                    int(n)
+                    for t in self.buyer_texts
+                    for n in _COUNT.findall(message_in_digits(t[:MAX_TEXT]))
+                }
             if claim.value not in self.counts:
                 self.problems.append(
                     Discrepancy(sentence, claim.text, "a number the buyer never wrote")

@@ -57,17 +57,27 @@ def schedule_ladder(
             "UPDATE followups SET status = 'cancelled', cancel_reason = :why, done_at = :now "
             "WHERE conversation_id = :id AND status = 'pending' "
             "AND idempotency_key NOT LIKE :mine",
-            {"why": "a newer reply starts a new ladder", "now": now, "id": conversation_id,
-             "mine": f"{turn_key}:followup:%"},
-        )  # fmt: skip
+            {
+                "why": "a newer reply starts a new ladder",
+                "now": now,
+                "id": conversation_id,
+                "mine": f"{turn_key}:followup:%",
+            },
+        )
         for kind, after in LADDER:
-            added += max(0, tx.execute(
+            inserted = tx.execute(
                 "INSERT INTO followups (agent_id, conversation_id, due_at, kind, "
                 "idempotency_key) VALUES (:agent_id, :cid, :due, :kind, :key) "
                 "ON CONFLICT (idempotency_key) DO NOTHING",
-                {"agent_id": agent_id, "cid": conversation_id, "due": now + after,
-                 "kind": kind, "key": f"{turn_key}:followup:{kind}"},
-            ))  # fmt: skip
+                {
+                    "agent_id": agent_id,
+                    "cid": conversation_id,
+                    "due": now + after,
+                    "kind": kind,
+                    "key": f"{turn_key}:followup:{kind}",
+                },
+            )
+            added += max(0, inserted)
     return added
 
 
@@ -119,9 +129,18 @@ def list_command(
     print_table(
         "Follow-ups",
         ["id", "conversation", "kind", "due", "status", "why cancelled"],
-        [(f["followup_id"], f["conversation_id"], f["kind"], f["due_at"], f["status"],
-          f["cancel_reason"] or "") for f in found],
-    )  # fmt: skip
+        [
+            (
+                f["followup_id"],
+                f["conversation_id"],
+                f["kind"],
+                f["due_at"],
+                f["status"],
+                f["cancel_reason"] or "",
+            )
+            for f in found
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -57,11 +57,20 @@ def record_run(
             ":directive, :turn_id, :provider, :model, :stopped, :dry_run, :step_count, "
             ":latency_ms, :input_tokens, :output_tokens, :cache_read_tokens, "
             ":cache_write_tokens) RETURNING run_id",
-            {"agent_id": agent_id, "conversation_id": conversation_id, "directive": directive,
-             "turn_id": turn_id, "provider": provider, "model": model, "stopped": stopped,
-             "dry_run": dry_run, "step_count": len(steps),
-             "latency_ms": sum(float(s["latency_ms"]) for s in steps), **totals},
-        )  # fmt: skip
+            {
+                "agent_id": agent_id,
+                "conversation_id": conversation_id,
+                "directive": directive,
+                "turn_id": turn_id,
+                "provider": provider,
+                "model": model,
+                "stopped": stopped,
+                "dry_run": dry_run,
+                "step_count": len(steps),
+                "latency_ms": sum(float(s["latency_ms"]) for s in steps),
+                **totals,
+            },
+        )
         assert row is not None
         run_id = int(row["run_id"])
         if steps:
@@ -72,14 +81,21 @@ def record_run(
                 ":is_error, :text, :latency_ms, :input_tokens, :output_tokens, "
                 ":cache_read_tokens, :cache_write_tokens)",
                 [
-                    {"run_id": run_id, "step": s["index"], "kind": s["kind"],
-                     "tool": s.get("tool"), "arguments": _json(s.get("arguments")),
-                     "result": _cut(s.get("result")), "is_error": bool(s.get("is_error")),
-                     "text": _cut(s.get("text")), "latency_ms": float(s["latency_ms"]),
-                     **{key: (s.get("usage") or {}).get(key) for key in USAGE_KEYS}}
+                    {
+                        "run_id": run_id,
+                        "step": s["index"],
+                        "kind": s["kind"],
+                        "tool": s.get("tool"),
+                        "arguments": _json(s.get("arguments")),
+                        "result": _cut(s.get("result")),
+                        "is_error": bool(s.get("is_error")),
+                        "text": _cut(s.get("text")),
+                        "latency_ms": float(s["latency_ms"]),
+                        **{key: (s.get("usage") or {}).get(key) for key in USAGE_KEYS},
+                    }
                     for s in steps
                 ],
-            )  # fmt: skip
+            )
     return run_id
 
 

@@ -37,9 +37,14 @@ LONGEST_PAUSE_S = 10.0
 
 
 def confirmer(
-    rt: Runtime, instance: Instance, conversation_id: int, chat_id: str, row_id: int,
-    text: str, since: float,
-) -> Confirm:  # fmt: skip
+    rt: Runtime,
+    instance: Instance,
+    conversation_id: int,
+    chat_id: str,
+    row_id: int,
+    text: str,
+    since: float,
+) -> Confirm:
     """A `Confirm` for one outbound row: Green API's answer when the text went out, None when
     it did not. `since`: epoch seconds (Green API's clock, not the simulated one) when the
     send may first have reached Green API."""
@@ -59,8 +64,7 @@ def confirmer(
             except GreenApiError as exc:
                 found, error = None, exc
             if found:
-                log.warning("message %s was sent after all (Green API has it as %s)",
-                            row_id, found)  # fmt: skip
+                log.warning("message %s was sent after all (Green API has it as %s)", row_id, found)
                 return {"idMessage": found}
             left = deadline - time.monotonic()
             if left <= 0:

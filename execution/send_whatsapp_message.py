@@ -183,15 +183,24 @@ async def send_whatsapp_message(
                     _check_mode_gate(rt.store, conversation_id, expected_mode_version)
                 log.info(
                     "send attempt %d: conversation %s message %s (%s, part %d/%d)",
-                    attempts, conversation_id, row_id, sender, part_no, len(parts),
-                )  # fmt: skip
+                    attempts,
+                    conversation_id,
+                    row_id,
+                    sender,
+                    part_no,
+                    len(parts),
+                )
                 yield
 
         try:
             green_id = await rt.greenapi.send_message(
-                instance, conversation.chat_id, part, guard=guarded_attempt,
-                confirm=confirm, in_doubt=in_doubt,
-            )  # fmt: skip
+                instance,
+                conversation.chat_id,
+                part,
+                guard=guarded_attempt,
+                confirm=confirm,
+                in_doubt=in_doubt,
+            )
         except GreenApiInDoubt as exc:  # maybe with the buyer: pending until a retry knows
             _leave_in_doubt(rt.store, row_ids[index:], str(exc), attempts)
             _record(rt.store, conversation, "send_in_doubt", idempotency_key, sender, str(exc))
@@ -207,8 +216,11 @@ async def send_whatsapp_message(
             _record(rt.store, conversation, f"send_{status}", idempotency_key, sender, str(exc))
             log.log(
                 logging.INFO if status == "discarded" else logging.WARNING,
-                "send %s: conversation %s: %s", status, conversation_id, exc,
-            )  # fmt: skip
+                "send %s: conversation %s: %s",
+                status,
+                conversation_id,
+                exc,
+            )
             result.status, result.reason = status, str(exc)
             metrics.SENDS.labels(sender, status).inc()
             return result
@@ -340,8 +352,14 @@ def _take_over_abandoned(
         agent = find_agent(tx, conversation.agent_id)
     how = "retrying failed" if failed else "resuming abandoned"
     log.warning("%s send %s (%d part(s))", how, key, len(rows))
-    return (conversation, agent, [r["message_id"] for r in rows], [r["text"] for r in rows],
-            rows[0]["mode_version"], not failed)  # fmt: skip
+    return (
+        conversation,
+        agent,
+        [r["message_id"] for r in rows],
+        [r["text"] for r in rows],
+        rows[0]["mode_version"],
+        not failed,
+    )
 
 
 async def _result_of_earlier_call(
@@ -367,11 +385,14 @@ async def _result_of_earlier_call(
             break
         await asyncio.sleep(0.02)
     status = (
-        "pending" if "pending" in statuses
-        else "discarded" if "discarded" in statuses
-        else "failed" if "failed" in statuses
+        "pending"
+        if "pending" in statuses
+        else "discarded"
+        if "discarded" in statuses
+        else "failed"
+        if "failed" in statuses
         else "sent"
-    )  # fmt: skip
+    )
     return SendResult(
         conversation_id,
         keys[0],

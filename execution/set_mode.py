@@ -94,9 +94,13 @@ def set_mode(
             if mode == "HUMAN" and turn_id is None:  # someone took the chat, though it was
                 # theirs already: kept, since a handoff message owed by a stopped escalation
                 # must not follow it (orchestrator/turn.py)
-                record_event(tx, "mode_confirmed", {"mode": mode, "reason": reason,
-                                                    "actor": actor},
-                             agent_id=before.agent_id, conversation_id=conversation_id)  # fmt: skip
+                record_event(
+                    tx,
+                    "mode_confirmed",
+                    {"mode": mode, "reason": reason, "actor": actor},
+                    agent_id=before.agent_id,
+                    conversation_id=conversation_id,
+                )
             return ModeChange(conversation_id, mode, before.mode_version, False, 0)
         tx.execute(  # a human in between: the assistant's failed searches count anew after
             "UPDATE conversations SET current_mode = :mode, mode_version = mode_version + 1, "
@@ -174,9 +178,13 @@ def set_mode_command(
     try:
         with cli_store() as store:
             change = set_mode(
-                store, coordinator, conversation_id, "HUMAN" if mode == "human" else "AI",
-                reason, "operator",
-            )  # fmt: skip
+                store,
+                coordinator,
+                conversation_id,
+                "HUMAN" if mode == "human" else "AI",
+                reason,
+                "operator",
+            )
     finally:
         coordinator.close()
     if as_json:

@@ -90,16 +90,28 @@ async def _resolve(rt: Runtime, row: dict[str, object], stale: object) -> Resolu
             "UPDATE messages SET status = :status, green_message_id = :green_id, error = :error, "
             "sent_at = :sent_at WHERE message_id = :id AND status = 'pending' "
             "AND COALESCE(send_started_at, created_at) < :stale",
-            {"status": outcome, "green_id": found, "error": reason,
-             "sent_at": utcnow() if found else None, "id": message_id, "stale": stale},
-        )  # fmt: skip
+            {
+                "status": outcome,
+                "green_id": found,
+                "error": reason,
+                "sent_at": utcnow() if found else None,
+                "id": message_id,
+                "stale": stale,
+            },
+        )
         if changed:
             record_event(
-                tx, "send_confirmed" if found else "send_failed",
-                {"message_id": message_id, "green_message_id": found, "reason": reason,
-                 "by": "sweeper"},
-                agent_id=agent.agent_id, conversation_id=cid,
-            )  # fmt: skip
+                tx,
+                "send_confirmed" if found else "send_failed",
+                {
+                    "message_id": message_id,
+                    "green_message_id": found,
+                    "reason": reason,
+                    "by": "sweeper",
+                },
+                agent_id=agent.agent_id,
+                conversation_id=cid,
+            )
     if not changed:
         return Resolution(message_id, cid, "unknown", reason="taken over meanwhile")
     log.warning("stuck message %s resolved: %s", message_id, found or reason)

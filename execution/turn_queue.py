@@ -130,9 +130,12 @@ def renew_lease(store: Store, job: TurnJob, lease: float) -> bool:
         changed = tx.execute(
             "UPDATE turns SET lease_until = :until "
             "WHERE turn_id = :id AND status = 'running' AND lease_owner = :owner",
-            {"id": job.turn_id, "owner": job.lease_owner,
-             "until": utcnow() + timedelta(seconds=lease)},
-        )  # fmt: skip
+            {
+                "id": job.turn_id,
+                "owner": job.lease_owner,
+                "until": utcnow() + timedelta(seconds=lease),
+            },
+        )
     return changed == 1
 
 
@@ -154,9 +157,14 @@ def finish_turn(store: Store, job: TurnJob, status: FinalStatus, outcome: str) -
             "UPDATE turns SET status = :status, outcome = :outcome, finished_at = :now, "
             "lease_until = NULL WHERE turn_id = :id AND status = 'running' "
             "AND lease_owner = :owner",
-            {"status": status, "outcome": outcome[:500], "now": utcnow(), "id": job.turn_id,
-             "owner": job.lease_owner},
-        )  # fmt: skip
+            {
+                "status": status,
+                "outcome": outcome[:500],
+                "now": utcnow(),
+                "id": job.turn_id,
+                "owner": job.lease_owner,
+            },
+        )
         if status != "superseded":
             tx.execute(
                 "UPDATE conversations SET answered_through = :through "
@@ -176,9 +184,13 @@ def release_turn(store: Store, job: TurnJob, why: str, retry_in: float = 0.0) ->
                 "UPDATE turns SET status = 'pending', lease_owner = NULL, lease_until = NULL, "
                 "due_at = :due, due_cap = :due, outcome = :why "
                 "WHERE turn_id = :id AND status = 'running' AND lease_owner = :owner",
-                {"due": utcnow() + timedelta(seconds=retry_in), "why": why[:500],
-                 "id": job.turn_id, "owner": job.lease_owner},
-            )  # fmt: skip
+                {
+                    "due": utcnow() + timedelta(seconds=retry_in),
+                    "why": why[:500],
+                    "id": job.turn_id,
+                    "owner": job.lease_owner,
+                },
+            )
     except (_Merge, IntegrityError):  # IntegrityError: a webhook made one meanwhile
         finish_turn(store, job, "superseded", f"merged into the pending turn: {why}")
 

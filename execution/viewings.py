@@ -69,14 +69,25 @@ def request_viewing(
         for row in earlier:
             detail = json.loads(row["detail"])
             if detail.get("property_id") == property_id:
-                return ViewingRequest(conversation_id, listing, detail.get("preferred_time"),
-                                      detail.get("notes"), "already_requested")  # fmt: skip
+                return ViewingRequest(
+                    conversation_id,
+                    listing,
+                    detail.get("preferred_time"),
+                    detail.get("notes"),
+                    "already_requested",
+                )
         record_event(
-            tx, EVENT,
-            {"property_id": property_id, "title": listing.title,
-             "preferred_time": preferred_time, "notes": notes},
-            agent_id=agent_id, conversation_id=conversation_id,
-        )  # fmt: skip
+            tx,
+            EVENT,
+            {
+                "property_id": property_id,
+                "title": listing.title,
+                "preferred_time": preferred_time,
+                "notes": notes,
+            },
+            agent_id=agent_id,
+            conversation_id=conversation_id,
+        )
     return ViewingRequest(conversation_id, listing, preferred_time, notes, "requested")
 
 
@@ -94,8 +105,9 @@ def list_viewing_requests(
             + " ORDER BY e.event_id DESC LIMIT :limit",
             {"kind": EVENT, "agent_id": agent_id, "limit": limit},
         )
-    return [{k: v for k, v in row.items() if k != "detail"} | json.loads(row["detail"])
-            for row in rows]  # fmt: skip
+    return [
+        {k: v for k, v in row.items() if k != "detail"} | json.loads(row["detail"]) for row in rows
+    ]
 
 
 # --- `wa viewings ...` -----------------------------------------------------------------------
@@ -126,7 +138,16 @@ def list_command(
     print_table(
         f"{len(requests)} viewing request(s)",
         ["requested", "agent", "conversation", "buyer", "property", "preferred time", "notes"],
-        [(when(r["created_at"]), r["agent_id"], r["conversation_id"],
-          r["contact_name"] or r["chat_id"], f"{r['property_id']} {r['title']}",
-          r["preferred_time"], r["notes"]) for r in requests],
-    )  # fmt: skip
+        [
+            (
+                when(r["created_at"]),
+                r["agent_id"],
+                r["conversation_id"],
+                r["contact_name"] or r["chat_id"],
+                f"{r['property_id']} {r['title']}",
+                r["preferred_time"],
+                r["notes"],
+            )
+            for r in requests
+        ],
+    )

@@ -87,8 +87,9 @@ def _show(result: TurnResult) -> None:
     for step in result.run.steps if result.run else []:
         if step.kind == "tool":
             outcome = ("error: " if step.is_error else "") + (step.result or "")[:120]
-            console.print(f"  tool {step.tool}({step.arguments}) -> {outcome}", style="dim",
-                          markup=False)  # fmt: skip
+            console.print(
+                f"  tool {step.tool}({step.arguments}) -> {outcome}", style="dim", markup=False
+            )
     if result.status == "escalated":
         why = f"handed to the agent: {result.trigger} ({result.evidence})"
         console.print(Text(why, style="yellow"), highlight=False)
@@ -127,8 +128,9 @@ def chat_command(
                     else:
                         _show(result)
                     return
-                console.print(f"Chatting with {owner.name}'s assistant as {contact}. "
-                              "Empty line quits.")  # fmt: skip
+                console.print(
+                    f"Chatting with {owner.name}'s assistant as {contact}. Empty line quits."
+                )
                 while True:
                     text = await asyncio.to_thread(
                         typer.prompt, "buyer", default="", show_default=False

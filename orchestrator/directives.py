@@ -125,8 +125,10 @@ def load_directives(folder: Path = DIRECTIVES_DIR) -> dict[str, Directive]:
             continue
         directive = parse_directive(path.read_text(encoding="utf-8"), path)
         if directive.name in found:
-            raise DirectiveError(f"{path}:2: name {directive.name!r} is also used by "
-                                 f"{found[directive.name].path.name}")  # fmt: skip
+            raise DirectiveError(
+                f"{path}:2: name {directive.name!r} is also used by "
+                f"{found[directive.name].path.name}"
+            )
         if path.stem != directive.name:
             raise DirectiveError(f"{path}:2: name {directive.name!r} must match the file name")
         found[directive.name] = directive
@@ -209,9 +211,15 @@ def list_command(as_json: bool = JsonOption) -> None:
 
 
 def _summary(d: Directive) -> dict[str, Any]:
-    return {"name": d.name, "description": d.description, "tools": list(d.tools),
-            "inputs": d.inputs, "max_steps": d.max_steps, "model": d.model,
-            "path": str(d.path)}  # fmt: skip
+    return {
+        "name": d.name,
+        "description": d.description,
+        "tools": list(d.tools),
+        "inputs": d.inputs,
+        "max_steps": d.max_steps,
+        "model": d.model,
+        "path": str(d.path),
+    }
 
 
 @app.command("show")

@@ -111,16 +111,26 @@ async def run(
         raise ToolArgumentsError(f"directive {directive.name} needs input(s): {', '.join(missing)}")
     unknown = [name for name in directive.tools if name not in registry]
     if unknown:
-        raise ConfigurationError(f"directive {directive.name} names unregistered tool(s): "
-                                 f"{', '.join(unknown)} (run `wa directives check`)")  # fmt: skip
+        raise ConfigurationError(
+            f"directive {directive.name} names unregistered tool(s): "
+            f"{', '.join(unknown)} (run `wa directives check`)"
+        )
     system = render_system(directive, inputs)
     if agent is not None:
         system = system_prompt(system, agent)
     transcript: list[Entry] = list(resume) if resume else [UserText(_as_text(inputs))]
     result = Run(directive.name, transcript=transcript)
     try:
-        await _loop(result, system, directive, provider, registry, context,
-                    max_steps or directive.max_steps, dry_run)  # fmt: skip
+        await _loop(
+            result,
+            system,
+            directive,
+            provider,
+            registry,
+            context,
+            max_steps or directive.max_steps,
+            dry_run,
+        )
     except BaseException:
         result.stopped = "error"
         raise
@@ -137,12 +147,17 @@ def _record(
     """The run's one write path; a failure to record never fails the turn."""
     try:
         return record_run(
-            store, directive=result.directive, provider=provider.name,
-            model=provider.model, stopped=result.stopped,
-            steps=[asdict(step) for step in result.steps], dry_run=dry_run,
-            agent_id=context.get("agent_id"), conversation_id=context.get("conversation_id"),
+            store,
+            directive=result.directive,
+            provider=provider.name,
+            model=provider.model,
+            stopped=result.stopped,
+            steps=[asdict(step) for step in result.steps],
+            dry_run=dry_run,
+            agent_id=context.get("agent_id"),
+            conversation_id=context.get("conversation_id"),
             turn_id=context.get("turn_id"),
-        )  # fmt: skip
+        )
     except Exception:
         log.exception("could not record the run of %s", result.directive)
         return None
@@ -178,9 +193,16 @@ async def _loop(
             outcome = await _call(call, directive, registry, context, dry_run)
             elapsed = (time.perf_counter() - started) * 1000
             result.steps.append(
-                Step(len(result.steps), "tool", elapsed, tool=call.name, arguments=call.arguments,
-                     result=outcome.content, is_error=outcome.is_error)
-            )  # fmt: skip
+                Step(
+                    len(result.steps),
+                    "tool",
+                    elapsed,
+                    tool=call.name,
+                    arguments=call.arguments,
+                    result=outcome.content,
+                    is_error=outcome.is_error,
+                )
+            )
             transcript.append(outcome)
             if outcome.is_error:
                 failures[call.name] = failures.get(call.name, 0) + 1
@@ -206,8 +228,10 @@ async def _call(
         return ToolResult(call.call_id, call.name, message, is_error=True)
 
     if call.name not in directive.tools or call.name not in registry:
-        return error(f"tool {call.name!r} is not available here; use one of "
-                     f"{', '.join(directive.tools) or 'none'}")  # fmt: skip
+        return error(
+            f"tool {call.name!r} is not available here; use one of "
+            f"{', '.join(directive.tools) or 'none'}"
+        )
     tool = registry[call.name]
     try:
         arguments = tool.validate(call.arguments)
@@ -217,8 +241,11 @@ async def _call(
         return ToolResult(call.call_id, call.name, f"dry run: {tool.effect} not executed")
     hidden = {name: context[name] for name in tool.context if name in context}
     optional = inspect.signature(tool.function).parameters
-    absent = [name for name in tool.context if name not in context
-              and optional[name].default is inspect.Parameter.empty]  # fmt: skip
+    absent = [
+        name
+        for name in tool.context
+        if name not in context and optional[name].default is inspect.Parameter.empty
+    ]
     if absent:
         return error(f"tool {call.name} cannot run in this context (no {', '.join(absent)})")
     try:
@@ -232,10 +259,14 @@ async def _call(
         store = context.get("store")
         if store is not None:
             record_incident(
-                store, "execution", f"{type(exc).__name__}: {exc}",
-                agent_id=context.get("agent_id"), directive=directive.name, tool=call.name,
+                store,
+                "execution",
+                f"{type(exc).__name__}: {exc}",
+                agent_id=context.get("agent_id"),
+                directive=directive.name,
+                tool=call.name,
                 context={"arguments": arguments},
-            )  # fmt: skip
+            )
         return error(f"{type(exc).__name__}: {exc}")
     return ToolResult(call.call_id, call.name, _as_text(value))
 

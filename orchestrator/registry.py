@@ -29,11 +29,18 @@ def build_registry() -> ToolRegistry:
     registry.register(
         send_whatsapp_message,
         name="send_message",
-        context=("rt", "conversation_id", "sender", "idempotency_key",
-                 "expected_mode_version", "force", "on_claim"),
+        context=(
+            "rt",
+            "conversation_id",
+            "sender",
+            "idempotency_key",
+            "expected_mode_version",
+            "force",
+            "on_claim",
+        ),
         effect="send",
         retries=0,
-    )  # fmt: skip
+    )
     return registry
 
 

@@ -56,8 +56,10 @@ def parse_inputs(pairs: list[str], directive: Directive) -> dict[str, Any]:
     declared = ", ".join(directive.inputs) or "none"
     unknown = sorted(set(inputs) - set(directive.inputs))
     if unknown:
-        raise ValidationError(f"directive {directive.name} has no input(s) "
-                              f"{', '.join(unknown)} (it takes: {declared})")  # fmt: skip
+        raise ValidationError(
+            f"directive {directive.name} has no input(s) "
+            f"{', '.join(unknown)} (it takes: {declared})"
+        )
     missing = sorted(set(directive.inputs) - set(inputs))
     if missing:
         raise ValidationError(
@@ -71,8 +73,13 @@ def run_context(
     rt: Runtime, agent: Agent | None, conversation: Conversation | None, run_key: str
 ) -> dict[str, Any]:
     """What the tools' hidden parameters are filled from in a hand-started run."""
-    context: dict[str, Any] = {"store": rt.store, "coordinator": rt.coordinator, "rt": rt,
-                               "actor": "operator", "turn_id": run_key}  # fmt: skip
+    context: dict[str, Any] = {
+        "store": rt.store,
+        "coordinator": rt.coordinator,
+        "rt": rt,
+        "actor": "operator",
+        "turn_id": run_key,
+    }
     if agent is not None:
         context["agent_id"] = agent.agent_id
     if conversation is not None:
@@ -117,8 +124,10 @@ def print_trace(done: Run) -> None:
         table.add_row(str(step.index), label, detail, f"{step.latency_ms:.1f}", _tokens(step))
     console.print(table)
     stopped = {"done": "green", "handoff": "yellow"}.get(done.stopped, "red")
-    console.print(f"stopped: [{stopped}]{done.stopped}[/{stopped}]"
-                  + (f"  (run {done.run_id})" if done.run_id else ""))  # fmt: skip
+    console.print(
+        f"stopped: [{stopped}]{done.stopped}[/{stopped}]"
+        + (f"  (run {done.run_id})" if done.run_id else "")
+    )
     if done.final_text:
         console.print(f"[bold green]final text:[/bold green] {done.final_text}", markup=True)
 
@@ -169,20 +178,44 @@ def run_directive_command(
 
         async def session() -> Run:
             try:
-                done = await run(directive, values, provider, REGISTRY, context,
-                                 max_steps=max_steps, dry_run=dry_run, agent=owner)  # fmt: skip
+                done = await run(
+                    directive,
+                    values,
+                    provider,
+                    REGISTRY,
+                    context,
+                    max_steps=max_steps,
+                    dry_run=dry_run,
+                    agent=owner,
+                )
                 if done.stopped == "handoff" and owner and conversation and not dry_run:
-                    await hand_over(rt, conversation, owner, "assistant", "asked for the agent",
-                                    run_key, already_human=True, run_=done)  # fmt: skip
+                    await hand_over(
+                        rt,
+                        conversation,
+                        owner,
+                        "assistant",
+                        "asked for the agent",
+                        run_key,
+                        already_human=True,
+                        run_=done,
+                    )
                 return done
             finally:
                 await rt.greenapi.aclose()
 
         done = asyncio.run(session())
     if as_json:
-        print_json({"directive": done.directive, "stopped": done.stopped, "run_id": done.run_id,
-                    "final_text": done.final_text, "dry_run": dry_run, "provider": provider.name,
-                    "model": provider.model,
-                    "steps": done.step_dicts()})  # fmt: skip
+        print_json(
+            {
+                "directive": done.directive,
+                "stopped": done.stopped,
+                "run_id": done.run_id,
+                "final_text": done.final_text,
+                "dry_run": dry_run,
+                "provider": provider.name,
+                "model": provider.model,
+                "steps": done.step_dicts(),
+            }
+        )
     else:
         print_trace(done)

@@ -110,58 +110,98 @@ async def handle_turn(
         return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
     trigger = detect_escalation(message, conversation.failed_search_streak, agent_name=agent.name)
     if trigger:
-        return await hand_over(rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id,
-                               layer=trigger.layer)  # fmt: skip
+        return await hand_over(
+            rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id, layer=trigger.layer
+        )
     directive = cached_directives()[TURN_DIRECTIVE]
-    context = {"store": rt.store, "agent_id": agent.agent_id, "coordinator": rt.coordinator,
-               "conversation_id": conversation_id, "actor": "assistant",
-               "turn_id": turn_id}  # fmt: skip
-    inputs = {"message": message, "contact_name": conversation.contact_name or "",
-              **conversation_inputs(rt.store, conversation_id)}  # fmt: skip
+    context = {
+        "store": rt.store,
+        "agent_id": agent.agent_id,
+        "coordinator": rt.coordinator,
+        "conversation_id": conversation_id,
+        "actor": "assistant",
+        "turn_id": turn_id,
+    }
+    inputs = {
+        "message": message,
+        "contact_name": conversation.contact_name or "",
+        **conversation_inputs(rt.store, conversation_id),
+    }
     try:
         done = await run(directive, inputs, provider, REGISTRY, context, agent=agent)
     except Exception as exc:  # any failure of the model or the tools: the human takes over
         log.exception("turn %s failed", turn_id)
-        record_incident(rt.store, "orchestration", f"{type(exc).__name__}: {exc}",
-                        agent_id=agent.agent_id, directive=TURN_DIRECTIVE,
-                        context={"turn_id": turn_id})  # fmt: skip
+        record_incident(
+            rt.store,
+            "orchestration",
+            f"{type(exc).__name__}: {exc}",
+            agent_id=agent.agent_id,
+            directive=TURN_DIRECTIVE,
+            context={"turn_id": turn_id},
+        )
         return await hand_over(rt, conversation, agent, "failure", type(exc).__name__, turn_id)
     if done.stopped == "handoff":
-        return await hand_over(rt, conversation, agent, "assistant", "asked for the agent",
-                               turn_id, already_human=True, run_=done)  # fmt: skip
+        return await hand_over(
+            rt,
+            conversation,
+            agent,
+            "assistant",
+            "asked for the agent",
+            turn_id,
+            already_human=True,
+            run_=done,
+        )
     if done.stopped != "done" or not done.final_text.strip():
         return await hand_over(rt, conversation, agent, "failure", done.stopped, turn_id, run_=done)
     streak = _failed_search_streak(conversation, done)
     if streak >= FAILED_SEARCHES_LIMIT:
         evidence = f"{streak} searches in a row found nothing"
-        return await hand_over(rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id,
-                               run_=done)  # fmt: skip
+        return await hand_over(
+            rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id, run_=done
+        )
     shown = _current_records(rt.store, agent.agent_id, inputs["shown_listings"])
     buyer = _buyer_texts(rt.store, conversation_id, message)
     discrepancies = _checked(done.final_text, _listings_seen(done, shown), buyer)
     if discrepancies:  # one corrective turn: the model reads what was wrong and tries again
         note = corrective_note(discrepancies)
         try:
-            corrected = await run(directive, inputs, provider, REGISTRY, context, agent=agent,
-                                  resume=[*done.transcript, UserText(note)])  # fmt: skip
+            corrected = await run(
+                directive,
+                inputs,
+                provider,
+                REGISTRY,
+                context,
+                agent=agent,
+                resume=[*done.transcript, UserText(note)],
+            )
         except Exception as exc:
             log.exception("corrective turn %s failed", turn_id)
             corrected = None
-            record_incident(rt.store, "orchestration", f"{type(exc).__name__}: {exc}",
-                            agent_id=agent.agent_id, directive=TURN_DIRECTIVE)  # fmt: skip
+            record_incident(
+                rt.store,
+                "orchestration",
+                f"{type(exc).__name__}: {exc}",
+                agent_id=agent.agent_id,
+                directive=TURN_DIRECTIVE,
+            )
         if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
             corrected.steps = [*done.steps, *corrected.steps]
             seen = _listings_seen(corrected, shown)
             if not _checked(corrected.final_text, seen, buyer):
                 done, discrepancies = corrected, []
     if discrepancies:
-        record_incident(rt.store, "orchestration", "reply failed the fact check",
-                        agent_id=agent.agent_id, directive=TURN_DIRECTIVE,
-                        context={"reply": done.final_text,
-                                 "discrepancies": [str(d) for d in discrepancies]})  # fmt: skip
+        record_incident(
+            rt.store,
+            "orchestration",
+            "reply failed the fact check",
+            agent_id=agent.agent_id,
+            directive=TURN_DIRECTIVE,
+            context={"reply": done.final_text, "discrepancies": [str(d) for d in discrepancies]},
+        )
         return await hand_over(rt, conversation, agent, "failure", "fact check", turn_id, run_=done)
-    return await _finish_reply(rt, conversation, agent, done.final_text, turn_id, version,
-                               superseded, streak, done)  # fmt: skip
+    return await _finish_reply(
+        rt, conversation, agent, done.final_text, turn_id, version, superseded, streak, done
+    )
 
 
 async def _finish_reply(
@@ -179,8 +219,9 @@ async def _finish_reply(
     result = await _reply(rt, conversation, text, turn_id, version, superseded, streak)
     result.run = done
     if result.send is not None and result.send.status == "failed":
-        return await hand_over(rt, conversation, agent, "failure", "send failed", turn_id,
-                               run_=done)  # fmt: skip
+        return await hand_over(
+            rt, conversation, agent, "failure", "send failed", turn_id, run_=done
+        )
     return result
 
 
@@ -212,9 +253,14 @@ async def _reply(
 
     try:
         sent = await send_whatsapp_message(
-            rt, cid, text, sender="AI", idempotency_key=send_keys.reply(turn_id),
-            expected_mode_version=version, on_claim=on_claim,
-        )  # fmt: skip
+            rt,
+            cid,
+            text,
+            sender="AI",
+            idempotency_key=send_keys.reply(turn_id),
+            expected_mode_version=version,
+            on_claim=on_claim,
+        )
     except _Superseded:
         return TurnResult(cid, "superseded", text)
     status: Status = "replied" if sent.status == "sent" else "discarded"
@@ -241,14 +287,29 @@ async def hand_over(
     if already_human:
         ours = _handoff_tool_switched(run_)
     else:
-        ours = set_mode_human(rt.store, rt.coordinator, cid, f"{trigger}: {evidence}",
-                              f"escalation:{trigger}", turn_id).changed  # fmt: skip
+        ours = set_mode_human(
+            rt.store,
+            rt.coordinator,
+            cid,
+            f"{trigger}: {evidence}",
+            f"escalation:{trigger}",
+            turn_id,
+        ).changed
     metrics.ESCALATIONS.labels(trigger).inc()
     with rt.store.transaction() as tx:
-        record_event(tx, "escalation", {"trigger": trigger, "evidence": evidence,
-                                        "layer": layer or escalation_layer(trigger),
-                                        "turn_id": turn_id, "handoff_message": ours},
-                     agent_id=agent.agent_id, conversation_id=cid)  # fmt: skip
+        record_event(
+            tx,
+            "escalation",
+            {
+                "trigger": trigger,
+                "evidence": evidence,
+                "layer": layer or escalation_layer(trigger),
+                "turn_id": turn_id,
+                "handoff_message": ours,
+            },
+            agent_id=agent.agent_id,
+            conversation_id=cid,
+        )
     if not ours:  # the agent (or an operator) took the chat first: they speak now, not us
         log.info("conversation %s was taken over meanwhile: no handoff message", cid)
         return TurnResult(cid, "escalated", None, trigger, evidence, run_)
@@ -284,10 +345,13 @@ async def _send_handoff(
 def _handoff_not_sent(
     rt: Runtime, agent: Agent, cid: int, turn_id: str, trigger: str, why: str
 ) -> None:
-    record_incident(rt.store, "execution",
-                    f"conversation {cid} was handed over ({trigger}) but the buyer was not told: "
-                    f"{why}", agent_id=agent.agent_id,
-                    context={"conversation_id": cid, "turn_id": turn_id})  # fmt: skip
+    record_incident(
+        rt.store,
+        "execution",
+        f"conversation {cid} was handed over ({trigger}) but the buyer was not told: {why}",
+        agent_id=agent.agent_id,
+        context={"conversation_id": cid, "turn_id": turn_id},
+    )
 
 
 def _handoff_tool_switched(done: Run | None) -> bool:
@@ -351,8 +415,11 @@ def escalation_layer(trigger: str) -> str:
 def corrective_note(discrepancies: list[Discrepancy]) -> str:
     """What the model reads when its reply failed the fact check: each claim that failed, why,
     and what the record says."""
-    lines = [f"- {d.fact!r} in {d.sentence!r}: {d.problem}" + (f". The record: {d.record}"
-             if d.record else "") for d in discrepancies[:10]]  # fmt: skip
+    lines = [
+        f"- {d.fact!r} in {d.sentence!r}: {d.problem}"
+        + (f". The record: {d.record}" if d.record else "")
+        for d in discrepancies[:10]
+    ]
     return (
         "Your reply was not sent: these claims do not match the agent's records.\n"
         + "\n".join(lines)
@@ -398,6 +465,7 @@ def conversation_inputs(store: Store, conversation_id: int) -> dict[str, Any]:
     shown: dict[int, dict[str, Any]] = {}
     for result in reversed(tool_results(store, conversation_id, LISTING_TOOLS)):
         for listing in listings_in(result):
-            shown.setdefault(listing.property_id, {"property_id": listing.property_id,
-                                                   "title": listing.title})  # fmt: skip
+            shown.setdefault(
+                listing.property_id, {"property_id": listing.property_id, "title": listing.title}
+            )
     return {"history": "\n".join(lines), "shown_listings": list(shown.values())[:SHOWN_LISTINGS]}

@@ -190,8 +190,9 @@ class TurnWorker:
             )
             if lock is None:
                 continue  # another process works this conversation now
-            started = await asyncio.to_thread(start_turn, self.rt.store, job.turn_id,
-                                              self.owner, self.lease)  # fmt: skip
+            started = await asyncio.to_thread(
+                start_turn, self.rt.store, job.turn_id, self.owner, self.lease
+            )
             if started is None:
                 await asyncio.to_thread(lock.release)
                 continue
@@ -239,20 +240,30 @@ class TurnWorker:
             return
         text = "\n".join(m.text for m in messages if m.text)
         result = await handle_turn(
-            self.rt, job.conversation_id, text, turn_id=job.key, provider=self.provider,
+            self.rt,
+            job.conversation_id,
+            text,
+            turn_id=job.key,
+            provider=self.provider,
             superseded=lambda tx: has_pending_turn(tx, job.conversation_id),
-        )  # fmt: skip
+        )
         if result.send is not None and result.send.status == "pending":
             # an earlier attempt of this turn died mid-send: redo it once that send is either
             # confirmed by Green API's echo or can be taken over
-            await asyncio.to_thread(release_turn, store, job, "its reply's send is in doubt",
-                                    ABANDONED_AFTER_S / 2)  # fmt: skip
+            await asyncio.to_thread(
+                release_turn, store, job, "its reply's send is in doubt", ABANDONED_AFTER_S / 2
+            )
             return
         status: FinalStatus = "superseded" if result.status == "superseded" else "done"
         await asyncio.to_thread(finish_turn, store, job, status, result.status)
         metrics.TURNS.labels(result.status).inc()
-        log.info("turn %s (conversation %s, %d message(s)): %s", job.turn_id,
-                 job.conversation_id, len(messages), result.status)  # fmt: skip
+        log.info(
+            "turn %s (conversation %s, %d message(s)): %s",
+            job.turn_id,
+            job.conversation_id,
+            len(messages),
+            result.status,
+        )
 
     def _failed(self, job: TurnJob, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -260,9 +271,12 @@ class TurnWorker:
             finish_turn(self.rt.store, job, "failed", error)
             metrics.TURNS.labels("failed").inc()
             record_incident(
-                self.rt.store, "execution", f"turn failed {job.attempts} times: {error}",
-                agent_id=job.agent_id, context={"turn_id": job.turn_id},
-            )  # fmt: skip
+                self.rt.store,
+                "execution",
+                f"turn failed {job.attempts} times: {error}",
+                agent_id=job.agent_id,
+                context={"turn_id": job.turn_id},
+            )
         else:
             release_turn(self.rt.store, job, error, retry_in=2.0**job.attempts)
 

@@ -567,8 +567,9 @@ class Runner:
         agent = self.agent(message.agent)
         chat = payloads.chat_id(message.buyer or self.scenario.setup.buyer.phone)
         window = self.open_window(index, step, agent, chat)
-        payload = self._outgoing("outgoingMessageReceived", agent, chat,
-                                 f"PHONE{index + 1:04d}", message.text)  # fmt: skip
+        payload = self._outgoing(
+            "outgoingMessageReceived", agent, chat, f"PHONE{index + 1:04d}", message.text
+        )
         self.line("human", f"(typed on the phone) {message.text}", chat)
         status = self.post(agent, payload, window)
         conversation = self.conversation_id(agent, chat)
@@ -618,18 +619,29 @@ class Runner:
     ) -> dict[str, Any]:
         """A message from the agent's side: typed on the phone, or the echo of our send."""
         return payloads.outgoing(
-            kind, instance=agent.instance, wid=agent.wid, chat=chat,
-            name=self.scenario.setup.buyer.name, agent_name=agent.spec.name,
-            id_message=id_message, at=self.clock.now(), text=text,
-        )  # fmt: skip
+            kind,
+            instance=agent.instance,
+            wid=agent.wid,
+            chat=chat,
+            name=self.scenario.setup.buyer.name,
+            agent_name=agent.spec.name,
+            id_message=id_message,
+            at=self.clock.now(),
+            text=text,
+        )
 
     def _echo(self, record: Recorded) -> None:
         assert record.id_message is not None
         self.echoed.add(record.id_message)
         agent = self.agent_of_instance(record.instance) or self.agents[0]
         chat = str(record.body.get("chatId"))
-        payload = self._outgoing("outgoingAPIMessageReceived", agent, chat, record.id_message,
-                                 str(record.body.get("message", "")))  # fmt: skip
+        payload = self._outgoing(
+            "outgoingAPIMessageReceived",
+            agent,
+            chat,
+            record.id_message,
+            str(record.body.get("message", "")),
+        )
         window = self.windows[-1] if self.windows else None
         self.line("system", f"(Green API echoes our message {record.id_message})", chat)
         self.post(agent, payload, window)
@@ -684,8 +696,9 @@ class Runner:
         self, agent: AgentHandle, chat: str, fake_start: int, event_start: int, answers: list[str]
     ) -> Observed:
         conversation = self.conversation_id(agent, chat)
-        return self.observer.observe(agent.agent_id, agent.instance, conversation, chat,
-                                     fake_start, event_start, answers)  # fmt: skip
+        return self.observer.observe(
+            agent.agent_id, agent.instance, conversation, chat, fake_start, event_start, answers
+        )
 
     def final_checks(self) -> None:
         for expect in self.scenario.final_expectations:

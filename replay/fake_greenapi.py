@@ -99,9 +99,12 @@ class FakeGreenApi(LoopbackServer):
             sent = [
                 r
                 for r in self.requests
-                if r.instance == instance and r.method == "sendMessage" and r.answered == 200
-                and r.id_message and r.at <= shown_before
-            ]  # fmt: skip
+                if r.instance == instance
+                and r.method == "sendMessage"
+                and r.answered == 200
+                and r.id_message
+                and r.at <= shown_before
+            ]
         return [
             {
                 "type": "outgoing",

@@ -51,8 +51,12 @@ def to_messages(transcript: list[Entry]) -> list[dict[str, Any]]:
             ]
             messages.append({"role": "assistant", "content": content})
         elif isinstance(entry, ToolResult):
-            block = {"type": "tool_result", "tool_use_id": entry.call_id,
-                     "content": entry.content, "is_error": entry.is_error}  # fmt: skip
+            block = {
+                "type": "tool_result",
+                "tool_use_id": entry.call_id,
+                "content": entry.content,
+                "is_error": entry.is_error,
+            }
             last = messages[-1] if messages else None
             if last and last["role"] == "user" and isinstance(last["content"], list):
                 last["content"].append(block)
@@ -80,8 +84,9 @@ def _as_returned(content: list[Any]) -> tuple[dict[str, Any], ...]:
         if block.type == "text":
             blocks.append({"type": "text", "text": block.text})
         elif block.type == "tool_use":
-            blocks.append({"type": "tool_use", "id": block.id, "name": block.name,
-                           "input": dict(block.input)})  # fmt: skip
+            blocks.append(
+                {"type": "tool_use", "id": block.id, "name": block.name, "input": dict(block.input)}
+            )
         else:  # thinking (signature), redacted_thinking (data): unchanged
             blocks.append(block.model_dump(exclude_none=True))
     return tuple(blocks)

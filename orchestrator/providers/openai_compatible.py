@@ -40,10 +40,13 @@ def to_messages(system: str, transcript: list[Entry]) -> list[dict[str, Any]]:
             message: dict[str, Any] = {"role": "assistant", "content": entry.text or None}
             if entry.tool_calls:
                 message["tool_calls"] = [
-                    {"id": c.call_id, "type": "function",
-                     "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+                    {
+                        "id": c.call_id,
+                        "type": "function",
+                        "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                    }
                     for c in entry.tool_calls
-                ]  # fmt: skip
+                ]
             messages.append(message)
         elif isinstance(entry, ToolResult):
             content = f"ERROR: {entry.content}" if entry.is_error else entry.content
@@ -53,10 +56,12 @@ def to_messages(system: str, transcript: list[Entry]) -> list[dict[str, Any]]:
 
 def to_tools(tools: list[Tool]) -> list[dict[str, Any]]:
     return [
-        {"type": "function",
-         "function": {"name": t.name, "description": t.description, "parameters": t.schema}}
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.schema},
+        }
         for t in tools
-    ]  # fmt: skip
+    ]
 
 
 def _arguments(raw: str | None) -> dict[str, Any]:

@@ -23,11 +23,19 @@ from orchestrator.providers.base import Entry, ModelTurn, ToolCall, ToolResult, 
 from orchestrator.tools import Tool
 
 _TYPES = {
-    "hdb": "HDB", "condo": "condo", "condominium": "condo", "ec": "executive condo",
-    "executive condo": "executive condo", "landed": "landed", "apartment": "apartment",
-    "terrace": "terrace", "semi-d": "semi-detached", "bungalow": "detached",
-    "penthouse": "penthouse", "studio": "apartment",
-}  # fmt: skip
+    "hdb": "HDB",
+    "condo": "condo",
+    "condominium": "condo",
+    "ec": "executive condo",
+    "executive condo": "executive condo",
+    "landed": "landed",
+    "apartment": "apartment",
+    "terrace": "terrace",
+    "semi-d": "semi-detached",
+    "bungalow": "detached",
+    "penthouse": "penthouse",
+    "studio": "apartment",
+}
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _BEDROOMS = re.compile(
     r"(?i)\b(\d|one|two|three|four|five|six)\s*[- ]?\s*(?:bed(?:room)?s?|br|bedders?|rooms?)\b"
@@ -40,9 +48,38 @@ _MIN_PRICE = re.compile(rf"(?i)\b(?:above|over|more than|at least|min(?:imum)?)\
 _LOCATION = re.compile(
     r"(?i)\b(?:in|at|near|around|ard|nearby)\s+([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,2})"
 )
-_STOP = {"the", "a", "an", "my", "budget", "under", "below", "around", "ard", "for", "with",
-         "and", "or", "please", "pls", "area", "estate", "town", "singapore", "sg", "near",
-         "within", "max", "from", "that", "which", "is", "are", "lah", "leh"}  # fmt: skip
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "my",
+    "budget",
+    "under",
+    "below",
+    "around",
+    "ard",
+    "for",
+    "with",
+    "and",
+    "or",
+    "please",
+    "pls",
+    "area",
+    "estate",
+    "town",
+    "singapore",
+    "sg",
+    "near",
+    "within",
+    "max",
+    "from",
+    "that",
+    "which",
+    "is",
+    "are",
+    "lah",
+    "leh",
+}
 _GREETING = re.compile(r"(?i)^\s*(hi|hello|hey|good (morning|afternoon|evening)|yo)\b[\s!.,]*$")
 _NAME = re.compile(r"You are (?P<name>[^,]+), the assistant of (?P<agent>[^,]+),")
 _STYLE = re.compile(r"Style: (?P<style>\w+)")
@@ -191,8 +228,11 @@ class ScriptedProvider:
         if "kind" in inputs:
             return _follow_up(system, inputs, result, offered)
         if "assistant_name" in inputs:
-            persona = {"assistant": inputs["assistant_name"], "agent": _persona(system)["agent"],
-                       "style": inputs.get("style") or "professional"}  # fmt: skip
+            persona = {
+                "assistant": inputs["assistant_name"],
+                "agent": _persona(system)["agent"],
+                "style": inputs.get("style") or "professional",
+            }
             return ModelTurn(text=render_reply("greeting", system, persona=persona, contact=""))
         return _conversation(system, inputs, result, offered)
 
@@ -238,9 +278,13 @@ def _after_tool(system: str, message: str, result: ToolResult) -> ModelTurn:
         return ModelTurn(text=render_reply("trouble", system))
     if result.name == "request_viewing":
         request = json.loads(result.content)
-        reply = render_reply("viewing_requested", system, p=request["property"],
-                             when=request["preferred_time"],
-                             again=request["status"] == "already_requested")  # fmt: skip
+        reply = render_reply(
+            "viewing_requested",
+            system,
+            p=request["property"],
+            when=request["preferred_time"],
+            again=request["status"] == "already_requested",
+        )
         return ModelTurn(text=reply)
     listings = json.loads(result.content) if result.content.startswith("[") else []
     if listings:
@@ -266,20 +310,25 @@ def _follow_up(
 ) -> ModelTurn:
     contact = inputs.get("contact_name") or ""
     kind = str(inputs["kind"])
-    buyer = [line for line in str(inputs.get("history") or "").splitlines()
-             if line.startswith("buyer:")]  # fmt: skip
+    buyer = [
+        line for line in str(inputs.get("history") or "").splitlines() if line.startswith("buyer:")
+    ]
     if buyer and _DONE_LOOKING.search(buyer[-1]):
         return ModelTurn()  # nothing to say: code cancels the ladder
     if result is not None and not result.is_error:
         listing = json.loads(result.content)
-        return ModelTurn(text=render_reply("follow_up", system, p=listing, contact=contact,
-                                           last=kind == "last_check_in"))  # fmt: skip
+        return ModelTurn(
+            text=render_reply(
+                "follow_up", system, p=listing, contact=contact, last=kind == "last_check_in"
+            )
+        )
     shown = list(inputs.get("shown_listings") or [])
     if result is None and shown and "get_property" in offered:
         arguments = {"property_id": int(shown[0]["property_id"])}
         return ModelTurn(tool_calls=(ToolCall("scripted-1", "get_property", arguments),))
-    return ModelTurn(text=render_reply("follow_up_open", system, contact=contact,
-                                       last=kind == "last_check_in"))  # fmt: skip
+    return ModelTurn(
+        text=render_reply("follow_up_open", system, contact=contact, last=kind == "last_check_in")
+    )
 
 
 def _inputs(transcript: list[Entry]) -> dict[str, Any]:
