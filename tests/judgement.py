@@ -64,6 +64,7 @@ FACT_CHECK = {
     "tuning-14": DATA / "fact_check_tuning_14.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
     "held-out-2": DATA / "heldout" / "fact_check_heldout_2.yaml",
+    "held-out-3": DATA / "heldout" / "fact_check_heldout_3.yaml",
 }
 AGENT = "Sarah Tan"
 """The agent the corpora's buyers write to."""
