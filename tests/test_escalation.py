@@ -260,3 +260,39 @@ def test_a_huge_message_is_judged_in_bounded_work() -> None:
 def test_the_rules_alone_read_shapes_of_set_14(text: str, trigger: str | None) -> None:
     found = detect_escalation(text, agent_name="Sarah Tan", model=False)
     assert (found.trigger if found else None) == trigger, found
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        # what other buyers offered, a figure to pass on, flexible pricing, the fee
+        ("has anyone else put in a bid? what was the best offer so far", "negotiation"),
+        ("1.08 is our ceiling, please relay to the owner", "negotiation"),
+        ("is the asking price flexible at all", "negotiation"),
+        ("any chance we pay less commission since we found it ourselves", "negotiation"),
+        ("any wiggle room on this one?", "negotiation"),
+        ("what would make the owner say yes quickly", "negotiation"),
+        # the assistant's or an agent's service, overcharging, photos, defects
+        ("honestly the assistant keeps repeating the same wrong answer", "objection"),
+        ("I feel we're being overcharged compared to the block next door", "objection"),
+        ("the listing photos made it look brighter than it really is", "objection"),
+        ("their agent was really pushy, it put us off", "objection"),
+        # estates, forced sales, tenants who won't leave, a way around a rule
+        ("my grandmother passed away and the flat is in her name, can we sell it now?", "legal"),
+        ("can my co-owner brother force a sale if I refuse?", "legal"),
+        ("what if the tenant refuses to move out after completion?", "legal"),
+        ("is there any way around the 15 month wait?", "legal"),
+        # is a person there at all; fetch one; call me at a time
+        ("hello, is anybody real on this chat", "human_request"),
+        ("who is minding this number? need an answer fast", "human_request"),
+        ("pls call me back this evening, easier to talk", "human_request"),
+        ("get me your manager", "human_request"),
+        # the same words in an everyday sense
+        ("the bank's best offer so far is 2.6% fixed", None),
+        ("call me Jen, everyone does", None),
+        ("I'm flexible on price actually, the school matters more", None),
+    ],
+)
+def test_the_rules_alone_read_shapes_of_sets_14_and_15(text: str, trigger: str | None) -> None:
+    found = detect_escalation(text, agent_name="Sarah Tan", model=False)
+    assert (found.trigger if found else None) == trigger, found
