@@ -176,8 +176,8 @@ _SPREAD_BEFORE = compile_quick(
     r"(?i)\bspread\s+(?:is|of|was)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
 )
 _SPREAD_AFTER = compile_quick(
-    r"(?i)^\s*(?:k|m|mil)?\s*(?:\w+\s+){0,2}?(?:from|between)\s+(?:the\s+)?cheapest\s+(?:to|and)"
-    r"\s+(?:the\s+)?(?:priciest|dearest|most\s+expensive)\b"
+    r"(?i)^\s*(?:k|m|mil)?\s*(?:(?:\w+\s+){0,2}?(?:from|between)\s+(?:the\s+)?cheapest\s+(?:to|and)"
+    r"\s+(?:the\s+)?(?:priciest|dearest|most\s+expensive)\b|(?:price\s+)?spread\b)"
 )
 """The spread of the prices spoken of: "spread is $120k", "$120k from cheapest to priciest"."""
 _SIZES_COMPARED = compile_quick(

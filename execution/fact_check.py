@@ -47,6 +47,12 @@ from execution.regex_gate import compile_quick, lower_for_gate, may_match
 from execution.tables import tables_as_lines
 
 MAX_CLAIMS = 400
+SMALL_SHARE = 0.25
+"""A price under this share of the cheapest listing in play is read as no listing's price
+unless a listing is named just before it."""
+NAMED_NEAR = 40
+"""How close (characters from the start of its name) a listing must be named before a small
+price for the price to be that listing's."""
 """Claims read in one message before it is refused as too dense to check."""
 APPROXIMATE = 0.02
 """How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
@@ -237,6 +243,9 @@ _ANSWER_OPENS = compile_quick(
 """The opening of a short answer before a kind: "Ya ", "Yes, ", "It's a ", "That one is a "."""
 _COMPARES = compile_quick(
     r"(?i)\b(?:vs\.?|versus|compare[ds]?|difference|diff|between|than|more|cheaper|bigger|and)\b"
+)
+_GAP_ASKED = compile_quick(
+    r"(?i)\bhow\s+much\s+(?:more|less|cheaper|pricier|extra|difference)\b|\b(?:price\s+)?(?:difference|diff|gap)\b"
 )
 _COUNT = compile_quick(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
@@ -818,6 +827,12 @@ class _Reading:
                 )
                 if self._buyers_own(claim, sentence):
                     continue
+                gap_asked = not mentions and claim.kind == "price" and not claim.buyers
+                if gap_asked and _GAP_ASKED.search(self.asked):  # "how much more?" - "About
+                    # 100k.": the gap between the two asked about
+                    claim = dataclasses.replace(claim, kind="price_gap", relation="~")
+                elif self._too_small_for_a_home(claim, clause, mentions):
+                    continue  # "~$13.4k", "$7,440": fees and duties, not what a home costs
                 heading = sentence[clause[1] : clause[1] + 1] == ":"
                 if (restating or heading) and not claim.buyers and not _BOTH.search(piece):
                     inside = any(clause[0] <= m.start < clause[1] for m in mentions)
@@ -915,6 +930,19 @@ class _Reading:
             return ()
         after = [m.listings[0] for m in mentions if m.start >= clause[1] and len(m.listings) == 1]
         return tuple(_distinct(after))
+
+    def _too_small_for_a_home(
+        self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]
+    ) -> bool:
+        """A price under a quarter of the cheapest listing in play is no listing's price
+        unless a listing named just before it says so ("Bishan at $48.5k" is a wrong price;
+        "BSD about $7,440" is a duty)."""
+        if claim.kind != "price" or claim.buyers or not self.listings:
+            return False
+        if float(claim.value) >= SMALL_SHARE * min(f.price for f in self.facts):
+            return False
+        near = [m for m in mentions if clause[0] <= m.start < claim.start]
+        return not near or claim.start - near[-1].start > NAMED_NEAR
 
     def _answered(self, sentence: str, mention: _Mention) -> bool:
         """Whether a kind said at `mention` answers the buyer's question ("Ya 5-room lor",
@@ -1189,7 +1217,8 @@ class _Reading:
         (or, when it names fewer than two, those named so far, or spoken of before) add up;
         "a spread of 120k": the dearest of them less the cheapest."""
         named = _distinct(m.listings[0] for m in mentions if len(m.listings) == 1)
-        for group in (named, self.introduced, list(self.context)):
+        every = list(range(len(self.listings))) if claim.kind == "price_spread" else []
+        for group in (named, self.introduced, list(self.context), every):
             if len(group) >= 2:
                 prices = [float(self.facts[i].price) for i in group]
                 spread = claim.kind == "price_spread"  # "spread is $120k": priciest - cheapest

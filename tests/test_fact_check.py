@@ -967,3 +967,20 @@ def test_taken_already_says_it_is_off_the_market(text: str, buyer: list[str], ri
 def test_gaps_whose_ends_the_reader_infers(text: str, right: bool) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # a figure no home costs is a fee or a duty, unless a listing is named just before it
+        ("Clementi Parkview is $1.395M; legal work runs about $3,200 on top.", [], True),
+        ("Clementi Parkview, asking $139.5k, is available.", [], False),
+        # a small figure answering "how much more" is the gap
+        ("About 307k.", ["how much more is clementi than kim yam"], True),
+        ("About 100k.", ["how much more is clementi than kim yam"], False),
+        ("So from 1.088M to 1.395M, a $207k spread.", [], False),
+    ],
+)
+def test_figures_no_home_costs_and_gaps_answered(text: str, buyer: list[str], right: bool) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
+    assert (found == []) is right, found
