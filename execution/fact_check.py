@@ -247,6 +247,10 @@ _COMPARES = compile_quick(
 _GAP_ASKED = compile_quick(
     r"(?i)\bhow\s+much\s+(?:more|less|cheaper|pricier|extra|difference)\b|\b(?:price\s+)?(?:difference|diff|gap)\b"
 )
+_PRICE_SAID = compile_quick(
+    r"(?i)\b(?:price[ds]?|pricing|asking|costs?|going\s+for|listed\s+(?:at|for)|selling\s+(?:at|for))"
+    r"\b[^.;!?\d]{0,14}$"
+)
 _COUNT = compile_quick(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
 """How many of the buyer's last messages may name what a reply speaks of."""
@@ -941,8 +945,13 @@ class _Reading:
             return False
         if float(claim.value) >= SMALL_SHARE * min(f.price for f in self.facts):
             return False
+        if _PRICE_SAID.search(self.sentence_text, max(0, claim.start - 32), claim.start):
+            return False  # "the price is $1": said to be a price, however small
         near = [m for m in mentions if clause[0] <= m.start < claim.start]
-        return not near or claim.start - near[-1].start > NAMED_NEAR
+        if near and claim.start - near[-1].start <= NAMED_NEAR:
+            return False
+        end = claim.start + len(claim.text)  # "$1 for the Tampines condo"
+        return not any(end <= m.start <= end + NAMED_NEAR for m in mentions)
 
     def _answered(self, sentence: str, mention: _Mention) -> bool:
         """Whether a kind said at `mention` answers the buyer's question ("Ya 5-room lor",
