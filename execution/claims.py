@@ -779,7 +779,10 @@ def _prices(text: str) -> list[Claim]:
         per_sqm = (
             _PER_SQM.match(after)
             or (rest and _PER_SQM.match(beyond))  # "$7,500-8,000 psm"
-            or _said_before(_PER_SQM_BEFORE, text, match.start(), 32)
+            or (
+                not _PER_AREA.match(after)  # "$5,822 per sqm, $541 psf": its own unit first
+                and _said_before(_PER_SQM_BEFORE, text, match.start(), 32)
+            )
         )
         per_sqft = (
             _PER_AREA.match(after)

@@ -251,6 +251,8 @@ _PRICE_SAID = compile_quick(
     r"(?i)\b(?:price[ds]?|pricing|asking|costs?|going\s+for|listed\s+(?:at|for)|selling\s+(?:at|for))"
     r"\b[^.;!?\d]{0,14}$"
 )
+_FOR_LISTING = compile_quick(r"(?i)\s*(?:k|m|mil)?\s*for\s+(?:the\s+)?")
+"""Between a figure and the listing it is for: "5.2M for the semi-D"."""
 _COUNT = compile_quick(r"(?<![\d.,])\d{1,2}(?![\d.,]\d)")
 ASKED_ABOUT = 3
 """How many of the buyer's last messages may name what a reply speaks of."""
@@ -1081,6 +1083,10 @@ class _Reading:
         # against, not what it is of
         after = [m for m in after if not _AGAINST.search(self.sentence_text, 0, m.start)]
         earlier = [m for m in mentions if m.start < clause[0]]
+        end = claim.start + len(claim.text)
+        owner_after = [m for m in after if _FOR_LISTING.fullmatch(self.sentence_text, end, m.start)]
+        if owner_after:  # "from 3.88M for the terrace to 5.2M for the semi-D"
+            return _Judged(claim, owner_after[0].listings)
         if before:
             return _Judged(claim, before[-1].listings)
         if earlier and _IT.match(piece):  # "..., but it's reserved": "it" is what the

@@ -984,3 +984,20 @@ def test_gaps_whose_ends_the_reader_infers(text: str, right: bool) -> None:
 def test_figures_no_home_costs_and_gaps_answered(text: str, buyer: list[str], right: bool) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # a figure "for" a listing is that listing's, whatever was named before it
+        ("Meyer Road ranges from $1.495M for the 2-bedroom to $2.15M for the 3-bedroom.", True),
+        ("Meyer Road ranges from $2.15M for the 2-bedroom to $1.495M for the 3-bedroom.", False),
+        # a price per square foot after one per square metre keeps its own unit
+        ("Casa Meyer 2-bedroom: about $19,670 per sqm, $1,828 psf.", True),
+        ("Casa Meyer 2-bedroom: about $19,670 per sqm, $1,528 psf.", False),
+    ],
+)
+def test_figures_for_a_listing_and_psf_after_psm(text: str, right: bool) -> None:
+    book = [listing_with_size(CASA_2, 818), listing_with_size(CASA_3, 1259)]
+    found = check_facts(text, book, [])
+    assert (found == []) is right, found
