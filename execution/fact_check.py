@@ -1148,8 +1148,11 @@ class _Reading:
         word = words[-1]
         start = word.start()
         between = [m for m in mentions if start < m.start < claim.start]
-        if between and len(between[-1].listings) == 1:
-            gap = self.sentence_text[between[-1].start : claim.start]
+        # "..., Woodlands is an EA (1,571 sqft)": the last listing named alone, not a kind
+        # said of two after it
+        singles = [m for m in between if len(m.listings) == 1]
+        if singles and (len(between[-1].listings) == 1 or between[-1].by_kind):
+            gap = self.sentence_text[singles[-1].start : claim.start]
             listed = _LISTED.search(self.sentence_text, start, claim.start)
             if listed or (len(gap) <= 40 and not _PLURAL.search(gap)):
                 return ()  # "Both are under 1.2M: Punggol Edge at 1.18M ...": one by one

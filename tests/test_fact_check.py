@@ -1001,3 +1001,20 @@ def test_figures_for_a_listing_and_psf_after_psm(text: str, right: bool) -> None
     book = [listing_with_size(CASA_2, 818), listing_with_size(CASA_3, 1259)]
     found = check_facts(text, book, [])
     assert (found == []) is right, found
+
+
+def test_a_kind_said_after_both_is_said_of_the_listing_just_named() -> None:
+    maisonette = "Tampines Street 81 executive maisonette"
+    apartment = "Woodlands Drive 16 executive apartment"
+    book = [
+        Property(15, 1, None, maisonette, "Tampines St 81", 888_000, "HDB", 3, "available", [],
+                 floor_area_sqft=1615),
+        Property(16, 1, None, apartment, "Woodlands Dr 16", 742_000, "HDB", 3, "available", [],
+                 floor_area_sqft=1571),
+    ]  # fmt: skip
+    right = (
+        "Both are executive flats: Tampines is the maisonette (1,615 sqft), Woodlands is an EA "
+        "(1,571 sqft)."
+    )
+    assert check_facts(right, book, []) == []
+    assert check_facts(right.replace("1,571", "1,671"), book, [])
