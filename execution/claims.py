@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from execution.listing_facts import flat_type_of
 from execution.listings import SQFT_PER_SQM
 from execution.numbers import message_in_digits
-from execution.regex_gate import compile_quick, lower_for_gate, may_match
+from execution.regex_gate import compile_quick, lower_for_gate, may_match, source_may_match
 
 MAX_TEXT = 25_000
 """Longer than Green API's 20,000-character message: beyond this a text is not read."""
@@ -657,8 +658,21 @@ def _said_before(
 ) -> re.Match[str] | None:
     """`pattern` in the `width` characters before `start`, after a quick look for its words
     (most windows hold none of them, and the look costs a fraction of the search)."""
+    if not _in_clause(pattern.pattern, pattern.flags, text):  # the clause lacks its words,
+        return None  # so does every window of it
     window = text[max(0, start - width) : start]
     return pattern.search(window) if may_match(pattern, lower_for_gate(window)) else None
+
+
+@lru_cache(maxsize=8192)
+def _in_clause(source: str, flags: int, text: str) -> bool:
+    """`may_match` of a pattern on a whole clause, looked at once for all its windows."""
+    return source_may_match(source, flags, _lowered(text))
+
+
+@lru_cache(maxsize=1024)
+def _lowered(text: str) -> str:
+    return lower_for_gate(text)
 
 
 def _gap_relation(before: str, word: re.Match[str]) -> bool:

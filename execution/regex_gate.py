@@ -90,7 +90,13 @@ def lower_for_gate(text: str) -> str:
 def may_match(pattern: re.Pattern[str], lowered: str) -> bool:
     """False only when `pattern` certainly cannot match the text, given `lower_for_gate` of
     it."""
-    words = _required_words(pattern.pattern, pattern.flags)
+    return source_may_match(pattern.pattern, pattern.flags, lowered)
+
+
+def source_may_match(source: str, flags: int, lowered: str) -> bool:
+    """`may_match` of the pattern compiled from `source` and `flags` (cheap to use as a cache
+    key, unlike the compiled pattern)."""
+    words = _required_words(source, flags)
     return words is None or any(word in lowered for word in words)
 
 
