@@ -131,14 +131,7 @@ async def handle_turn(
         done = await run(directive, inputs, provider, REGISTRY, context, agent=agent)
     except Exception as exc:  # any failure of the model or the tools: the human takes over
         log.exception("turn %s failed", turn_id)
-        record_incident(
-            rt.store,
-            "orchestration",
-            f"{type(exc).__name__}: {exc}",
-            agent_id=agent.agent_id,
-            directive=TURN_DIRECTIVE,
-            context={"turn_id": turn_id},
-        )
+        _failed_run(rt, agent, exc, turn_id)
         return await hand_over(rt, conversation, agent, "failure", type(exc).__name__, turn_id)
     if done.stopped == "handoff":
         return await hand_over(
@@ -177,13 +170,7 @@ async def handle_turn(
         except Exception as exc:
             log.exception("corrective turn %s failed", turn_id)
             corrected = None
-            record_incident(
-                rt.store,
-                "orchestration",
-                f"{type(exc).__name__}: {exc}",
-                agent_id=agent.agent_id,
-                directive=TURN_DIRECTIVE,
-            )
+            _failed_run(rt, agent, exc, turn_id)
         if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
             corrected.steps = [*done.steps, *corrected.steps]
             seen = _listings_seen(corrected, shown)
@@ -201,6 +188,18 @@ async def handle_turn(
         return await hand_over(rt, conversation, agent, "failure", "fact check", turn_id, run_=done)
     return await _finish_reply(
         rt, conversation, agent, done.final_text, turn_id, version, superseded, streak, done
+    )
+
+
+def _failed_run(rt: Runtime, agent: Agent, exc: Exception, turn_id: str) -> None:
+    """An incident for a model or tool failure in a turn's run (the turn then hands over)."""
+    record_incident(
+        rt.store,
+        "orchestration",
+        f"{type(exc).__name__}: {exc}",
+        agent_id=agent.agent_id,
+        directive=TURN_DIRECTIVE,
+        context={"turn_id": turn_id},
     )
 
 
