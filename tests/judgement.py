@@ -62,6 +62,7 @@ FACT_CHECK = {
     "tuning-12": DATA / "fact_check_tuning_12.yaml",
     "tuning-13": DATA / "fact_check_tuning_13.yaml",
     "tuning-14": DATA / "fact_check_tuning_14.yaml",
+    "tuning-15": DATA / "fact_check_tuning_15.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
     "held-out-2": DATA / "heldout" / "fact_check_heldout_2.yaml",
     "held-out-3": DATA / "heldout" / "fact_check_heldout_3.yaml",
