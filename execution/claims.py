@@ -95,13 +95,17 @@ _MONEY_AFTER = compile_quick(
     r"(?:loans?\b|mortgage|down\s*payment|downpayment|cash\b|cpf\b|bsd\b|absd\b|ssd\b"
     r"|stamp\s+duty|legal\s+fees?|grants?\b|savings\b|income\b|salary\b|renovation|reno\b"
     r"|all[\s-]in\b|(?:is|would\s+be)\s+(?:about\s+|around\s+|roughly\s+|~)?[\d.]+\s*%\s+"
-    r"(?:below|under|above|over|off)\s+(?:the\s+)?(?:asking|valuation|list(?:ing)?\s+price))"
+    r"(?:below|under|above|over|off)\s+(?:the\s+)?(?:(?:s\$|\$)?[\d.,]+\s?[km]?\s+)?(?:asking|valuation"
+    r"|list(?:ing)?\s+price))"
 )
 """Money named by the words after it ("a $1.0M loan", "~$13.4k BSD", "$34k for stamp duty",
 "150k in your CPF", "$628k-$658k all-in", "750k is about 3.8% below asking"): no listing's
 price; the buyer's own when the message says so."""
 _YOUR = compile_quick(r"(?i)\byour\s+(?:\w+\s+)?(?:~|about\s+|around\s+)?(?:s\$|\$)?$")
 _OFFER_AFTER = compile_quick(r"(?i)^\s*(?:offer|bid|counter-?offer)\b")
+_OFFERS_AROUND = compile_quick(
+    r"(?i)\boffers?\s+(?:around|at|near|above|below|from|close\s+to)\s+(?:about\s+|~)?(?:s\$|\$)?$"
+)
 _OFFER_PUT = compile_quick(
     r"(?i)\b(?:put\s+(?:forward|in|up)|submit(?:ting)?|pass(?:ing)?\s+on|convey(?:ing)?)"
     r"\s+(?:(?:an?|your)\s+offer\s+(?:of\s+)?)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"
@@ -131,12 +135,12 @@ _SHARE_OF = compile_quick(
 _MONEY_WORDS = frozenset(
     "loan loans ltv down downpayment cash duty bsd absd ssd legal fee fees tdsr msr income debt "
     "mortgage instalment instalments repayment repayments valuation commission deposit cpf "
-    "grant grants tax monthly conveyancing renovation reno".split()
+    "grant grants ehg phg ahg tax monthly conveyancing renovation reno".split()
 )
 _MONEY_BEFORE = compile_quick(
     r"(?i)\b(?:(?:bank\s+)?loans?|ltv|down(?:\s*payment)?|cash|stamp\s+duty|bsd|absd|ssd|legal(?:\s+fees?)?"
     r"|fees?|tdsr|msr|income|debt|mortgage|instal+ments?|repayments?|valuation|commission|deposit"
-    r"|cpf|grants?|tax|monthly|conveyancing|renovation|reno)\b(?:[^.;!?$]|(?<=\d)\.(?=\d)){0,45}(?:\$[\d,.]+k?\s*(?:-|to|\u2013)\s*)?"
+    r"|cpf|grants?|ehg|phg|ahg|tax|monthly|conveyancing|renovation|reno)\b(?:[^.;!?$]|(?<=\d)\.(?=\d)){0,45}(?:\$[\d,.]+k?\s*(?:-|to|\u2013)\s*)?"
     r"(?:s\$|\$)?\s*$"
     r"|\b(?:stamp\s+duty|bsd|absd|(?:legal\s+)?fees|down\s*payment|loan)(?:\s*\([^()]{0,12}\))?\s+(?:on|at|for)"
     r"\s+(?:an?\s+|the\s+)?~?(?:s\$|\$)?\d[\d,.]*\s?(?:k|m|mil)?\s+(?:[a-z-]+\s+){0,2}?(?:is|would\s+be"
@@ -156,7 +160,7 @@ _TOTAL_AFTER = compile_quick(
 _RANGE_JOINT = compile_quick(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
 _BETWEEN = compile_quick(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
 _DELTA_AFTER = compile_quick(
-    r"(?i)^\s*(?:\([^()]{0,30}\)\s*)?(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over)"
+    r"(?i)^\s*(?:\([^()]{0,30}\)\s*)?(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over|extra)"
     r"|(apart|difference|diff|in\s+between|between|gap))\b"
     r"|^\s*[\u2013\u2014:-]\s*(?:[A-Za-z][\w-]*\s+){0,3}?(?:s?\$)?\d[\d,.]*\s*(?:k|m|mil)?\s*(?:vs\.?|versus)\s"
 )
@@ -169,12 +173,14 @@ _BY_ALONE = compile_quick(
 )
 _LESS = {"cheaper", "less expensive", "lower"}
 _GAP_BEFORE = compile_quick(
-    r"(?i)\b(?:(?:difference|gap|spread)(?:\s+(?:between|from)\s+[^.;:!?$\d]{0,40}?)?"
+    r"(?i)\bsav(?:e|es|ing)\s+(?:you\s+)?(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?\s*$"
+    r"|\b(?:(?:difference|gap|spread)(?:\s+(?:between|from)\s+[^.;:!?$\d]{0,40}?)?"
     r"(?:\s+(?:of|is|was|would\s+be|comes\s+to)(?:\s+now)?|\s*:)|differ\s+by"
     r"|apart\s+by)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
 )
 _SPREAD_BEFORE = compile_quick(
-    r"(?i)\bspread\s+(?:is|of|was)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
+    r"(?i)\bspread(?:\s+(?:between|from)\s+[^.;:!?$\d]{0,30}?)?\s+(?:is|of|was)\s*"
+    r"(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
 )
 _SPREAD_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil)?\s*(?:(?:\w+\s+){0,2}?(?:from|between)\s+(?:the\s+)?cheapest\s+(?:to|and)"
@@ -215,7 +221,8 @@ _BARE_LOW = compile_quick(
 _FORMER_BEFORE = compile_quick(
     r"(?i)(?:\b(?:was|were|had\s+been|used\s+to\s+be)\s+(?:listed\s+|priced\s+|asking\s+)?"
     r"(?:at\s+)?(?P<needs_time>)|\b(?:previously|originally|formerly|(?:down|up|reduced|lowered|cut"
-    r"|dropped|raised|increased)\s+from)\s+(?:listed\s+at\s+|at\s+)?)(?:s\$|\$)?\s*$"
+    r"|dropped|raised|increased)\s+from|(?:lowered|dropped|reduced|cut|raised|increased|revised)\b"
+    r"[^.;!?\d$]{0,30}\bfrom)\s+(?:listed\s+at\s+|at\s+)?)(?:s\$|\$)?\s*$"
 )
 _FORMER_AFTER = compile_quick(
     r"(?i)^[\s,]*(?:previously|before|originally|earlier|at\s+first|last\s+(?:week|month|year)"
@@ -320,7 +327,7 @@ _OVER = compile_quick(
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
 )
 _A_GAP_BEFORE = compile_quick(
-    r"(?i)(?:\$\s?\d[\d,.]*\s?(?:k|m|mil|million)?|\d[\d,.]*\s?(?:k|m|mil|million))\s*"
+    r"(?i)(?:\$\s?\d[\d,.]*\s?(?:k|m|mil|million)?|\d[\d,.]*\s?(?:k|m|mil|million|%))\s*"
     r"(?:\([^()]{0,30}\)\s*)?$"
 )
 _GAP_WORD = compile_quick(
@@ -465,7 +472,8 @@ _MOST_HOMES = compile_quick(
 _OTHERS_SUBJECT = compile_quick(
     r"(?i)\W*(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\b"
     r"|\W*(?:similar|other|comparable|nearby|neighbouring)\s+(?:units?|flats?|homes?|ones)\b"
-    r"|\W*recent\s+(?:transactions|sales)\b"
+    r"|\W*recent\s+(?:[\w+-]+\s+){0,2}(?:transactions|sales|deals)\b|\W*(?:blk|block)\s+\d+[a-z]?\s+"
+    r"(?:sold|transacted|went)\b"
 )
 _OFFER_INVITED = compile_quick(
     r"(?i)\b(?:put|submit|send|pass|bring)\s+(?:your\s+|an?\s+|the\s+)?(?:(?:s\$|\$)?[\d.,]+\s?[km]?\s+)?"
@@ -726,7 +734,7 @@ def _buyers(text: str, start: int, end: int) -> bool:
 
 def _former(text: str, match: re.Match[str]) -> bool:
     """Whether the price at `match` is one the listing had before (_FORMER_BEFORE)."""
-    said = _said_before(_FORMER_BEFORE, text, match.start(), 32)
+    said = _said_before(_FORMER_BEFORE, text, match.start(), 48)
     if said is None:
         return False
     return said.group("needs_time") is None or _FORMER_AFTER.match(text[match.end() :]) is not None
@@ -754,7 +762,11 @@ def _prices(text: str) -> list[Claim]:
                 claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
             continue
         put = _said_before(_OFFER_PUT, text, match.start(), 32)
-        if put or _OFFER_AFTER.match(after):  # an offer: the buyer's, or no listing's price
+        if (
+            put
+            or _OFFER_AFTER.match(after)
+            or _said_before(_OFFERS_AROUND, text, match.start(), 24)
+        ):  # an offer: the buyer's, or no listing's price
             if put or _said_before(_YOUR, text, match.start(), 24):
                 claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
             continue
@@ -822,8 +834,10 @@ def _prices(text: str) -> list[Claim]:
                 kind: Kind = "land_size" if land else "size"
                 unit = "sqm" if _is_sqm(said) else "sqft"
                 relation = _relation(text, match.start())  # "a bit over 1,600"
+                buyers = _buyers(text, match.start(), match.end())  # "the 8,000 you mentioned"
+                written = match.group(0)
                 claims.append(
-                    Claim(kind, f"{value} {unit}", relation, match.start(), match.group(0))
+                    Claim(kind, f"{value} {unit}", relation, match.start(), written, buyers)
                 )
             continue
         if _said_before(_REMAINDER_BEFORE, text, match.start(), 16) or _REMAINDER_AFTER.match(

@@ -159,12 +159,13 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-6", 0.94, 0.04),
         ("tuning-7", 0.94, 0.02),
         ("tuning-8", 0.89, 0.03),
-        ("tuning-9", 0.95, 0.10),  # number-dense true messages: still too many false stops
-        ("tuning-10", 0.96, 0.04),
-        ("tuning-11", 0.93, 0.13),
-        ("tuning-12", 0.97, 0.15),
-        ("tuning-13", 0.94, 0.04),  # dense true messages again: false stops the weak side
-        ("tuning-14", 0.90, 0.15),  # markdown recaps: money that is no price, false stops
+        ("tuning-9", 0.97, 0.04),  # number-dense true messages
+        ("tuning-10", 0.98, 0.02),
+        ("tuning-11", 0.95, 0.06),
+        ("tuning-12", 0.99, 0.04),
+        ("tuning-13", 0.98, 0.02),  # dense true messages again: false stops the weak side
+        ("tuning-14", 0.96, 0.05),  # markdown recaps: money that is no price, false stops
+        ("tuning-15", 0.90, 0.11),  # first look 90.6% / 16.9%; a realistic week, finance mixed in
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
@@ -1018,3 +1019,36 @@ def test_a_kind_said_after_both_is_said_of_the_listing_just_named() -> None:
     )
     assert check_facts(right, book, []) == []
     assert check_facts(right.replace("1,571", "1,671"), book, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # a price change with words between the verb and "from"
+        ("The seller lowered the price this week, from $1.45M to $1.395M for Clementi Parkview.",
+         [], True),
+        # a share of the asking: the figure before it is no price, the asking after it is
+        ("Your $1.35M offer is about 3.2% below the $1.395M asking for Clementi Parkview.",
+         ["can offer 1.35m?"], True),
+        ("Your $1.35M offer is about 3.2% below the $1.495M asking for Clementi Parkview.",
+         ["can offer 1.35m?"], False),
+        # offers the seller may consider; other homes' sales; grants; "you'd save"
+        ("Clementi Parkview asks $1.395M; the seller may consider offers around $1.35M.", [], True),
+        ("Clementi Parkview is $1.395M. Blk 218 sold at $1.3M in October.", [], True),
+        ("Clementi Parkview is $1.395M; the EHG of up to $120,000 may apply.", [], True),
+        ("You'd save $307k going with Kim Yam ($1.088M) over Clementi Parkview ($1.395M).", [],
+         True),
+        ("You'd save $207k going with Kim Yam ($1.088M) over Clementi Parkview ($1.395M).", [],
+         False),
+        # a bare size the buyer gave
+        ("Clementi Parkview is 850 sq ft, a bit less than the 1,000 you mentioned.",
+         ["need 1000 sqft"], True),
+        ("Clementi Parkview is 850 sq ft, a bit less than the 1,000 you mentioned.",
+         ["need 900 sqft"], False),
+    ],
+)  # fmt: skip
+def test_price_changes_shares_of_the_asking_offers_grants_and_savings(
+    text: str, buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
+    assert (found == []) is right, found
