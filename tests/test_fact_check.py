@@ -558,13 +558,15 @@ def test_the_second_held_out_corpus() -> None:
 def test_the_third_held_out_corpus() -> None:
     """Written by an author who never read the checker (a realistic week: rundowns,
     comparisons, finance mixed in), committed and then measured once (2026-12-03): 96.9%
-    stopped, 30.6% of true messages stopped; the checker as it stood that morning read 95.6%
-    and 33.1%. Far from the goal on false stops; the floor guards the figure as it stands."""
+    stopped, 30.6% of true messages stopped (a separate helper checked those 49 labels: all
+    right); the checker as it stood that morning read 95.6% and 33.1%. After the rules read
+    tuning set 15: 96.9%, 25.6%. Far from the goal on false stops; the floor guards the figure
+    as it stands."""
     score = score_fact_check("held-out-3", FACT_CHECK["held-out-3"])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 160 and score.true >= 160
     stop_rate, false_stop_rate, figures = score.stop_rate, score.false_stop_rate, score.lines()[0]
-    assert stop_rate >= 0.96 and false_stop_rate <= 0.31, figures
+    assert stop_rate >= 0.96 and false_stop_rate <= 0.26, figures
 
 
 KIM_YAM = Property(
