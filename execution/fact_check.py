@@ -49,10 +49,10 @@ from execution.tables import tables_as_lines
 MAX_CLAIMS = 400
 SMALL_SHARE = 0.25
 """A price under this share of the cheapest listing in play is read as no listing's price
-unless a listing is named just before it."""
+unless it is said to be a price or a listing is named just before or after it."""
 NAMED_NEAR = 40
-"""How close (characters from the start of its name) a listing must be named before a small
-price for the price to be that listing's."""
+"""How close (in characters) a listing must be named to a small price for the price to be
+that listing's."""
 """Claims read in one message before it is refused as too dense to check."""
 APPROXIMATE = 0.02
 """How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
@@ -941,8 +941,9 @@ class _Reading:
         self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]
     ) -> bool:
         """A price under a quarter of the cheapest listing in play is no listing's price
-        unless a listing named just before it says so ("Bishan at $48.5k" is a wrong price;
-        "BSD about $7,440" is a duty)."""
+        unless it is said to be the price or a listing is named just before or after it
+        ("Bishan at $48.5k", "the price is $1 for the Tampines condo" are wrong prices; "BSD
+        about $7,440" is a duty)."""
         if claim.kind != "price" or claim.buyers or not self.listings:
             return False
         if float(claim.value) >= SMALL_SHARE * min(f.price for f in self.facts):
