@@ -291,6 +291,8 @@ def test_the_rules_alone_read_shapes_of_set_14(text: str, trigger: str | None) -
         ("get me your manager", "human_request"),
         # the same words in an everyday sense
         ("the bank's best offer so far is 2.6% fixed", None),
+        ("is the Bishan one off the market already?", None),
+        ("the asking is way above market value", "objection"),
         ("call me Jen, everyone does", None),
         ("I'm flexible on price actually, the school matters more", None),
     ],
