@@ -172,8 +172,8 @@ def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
     # held-out recall 0.948 -> 0.938 when the model was retrained with tuning set 14 (the
     # process retrains on every tuning set; nothing was chosen by this figure)
     # set 3 was measured once as committed: P 0.957, R 0.935; after the rules read sets 14 and
-    # 15 again: R 0.940 (the model unchanged)
-    [("held-out", 0.97, 0.935), ("held-out-2", 0.97, 0.97), ("held-out-3", 0.95, 0.935)],
+    # 15 again: P 0.958, R 0.944 (the model unchanged; set 1: R 0.943)
+    [("held-out", 0.97, 0.94), ("held-out-2", 0.97, 0.97), ("held-out-3", 0.95, 0.94)],
 )
 def test_the_held_out_corpora(name: str, precision: float, recall: float) -> None:
     """Each written by an author who never read the rules, committed before it was measured,
