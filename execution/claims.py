@@ -456,19 +456,12 @@ _NOT_THIS_ONE = compile_quick(
     r"(?i)\b(?:similar|other|another|alternatives?|instead|else|these|those|any\s+of"
     r"|can'?t|cannot|unable|no\s+longer|not\s+possible)\b"
 )
-_OTHER_HOMES = compile_quick(
-    r"(?i)(?:\b(?:most|many|they\s+usually|usually|typically|often)\s+(?:\w+\s+)?(?:get|go|are|were)"
-    r"|\b(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\s+\w+"
-    r"\s+(?:have|has|had|were|was|are|got)(?:\s+been)?"
-    r"|\b(?:similar|other|comparable|nearby|neighbouring)\s+(?:units?|flats?|homes?|ones)"
-    r"\s+(?:have|has|had|were|was|are|got)(?:\s+been)?)\s*$"
-)
-"""Other homes as the subject of a state ("most get snapped up", "units in the same stack have
-transacted"): the market, not the listing."""
 _MOST_HOMES = compile_quick(
-    r"(?i)\b(?:most|many|typical|typically|usually|normally)\s+(?:\w+\s+){0,2}?"
-    r"(?:are|have|has|come\s+with|get)\s+(?:a\s+|an\s+)?$"
+    r"(?i)\b(?:most|many|typical|typically|usually|normally|often)\s+(?:\w+\s+){0,2}?"
+    r"(?:are|were|have|has|come\s+with|get|go)\s+(?:a\s+|an\s+)?$"
 )
+"""Homes in general as the subject ("most executives are 3 bedrooms", "most get snapped up"):
+the market, not the listing (other homes named as a clause's subject: _OTHERS_SUBJECT)."""
 _OTHERS_SUBJECT = compile_quick(
     r"(?i)\W*(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\b"
     r"|\W*(?:similar|other|comparable|nearby|neighbouring)\s+(?:units?|flats?|homes?|ones)\b"
@@ -757,17 +750,16 @@ def _prices(text: str) -> list[Claim]:
             continue
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
         named = _MONEY_AFTER.match(after) or (rest and _MONEY_AFTER.match(beyond))
-        if named:  # a loan, stamp duty, cash: checked only as the buyer's own number
-            if named.group("your") or _said_before(_YOUR, text, match.start(), 24):
-                claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
-            continue
-        put = _said_before(_OFFER_PUT, text, match.start(), 32)
-        if (
+        put = None if named else _said_before(_OFFER_PUT, text, match.start(), 32)
+        offer = (
             put
             or _OFFER_AFTER.match(after)
             or _said_before(_OFFERS_AROUND, text, match.start(), 24)
-        ):  # an offer: the buyer's, or no listing's price
-            if put or _said_before(_YOUR, text, match.start(), 24):
+        )
+        if named or offer:  # a loan, stamp duty, cash, an offer: no listing's price, checked
+            # only as the buyer's own number when the message says it is theirs
+            yours = (named and named.group("your")) or put
+            if yours or _said_before(_YOUR, text, match.start(), 24):
                 claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
             continue
         delta = _DELTA_AFTER.match(after)
@@ -1042,8 +1034,8 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
         taken.append(match.span())  # its words are read, whether or not they state
         if state != "open to view" and _said_before(_MAYBE, text, match.start(), 48):
             return  # "if they don't exercise it, it'll come back on the market": not now
-        if _said_before(_OTHER_HOMES, text, match.start(), 48):
-            return  # "most get snapped up", "units in the same stack have transacted"
+        if _said_before(_MOST_HOMES, text, match.start(), 40):
+            return  # "most get snapped up": the market
         found.append(Claim("availability", state, "=", match.start(), match.group(0)))
 
     families = [

@@ -208,12 +208,10 @@ _ORDINALS = {
     "fifth": 4,
 }
 _VS = compile_quick(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
-_GOES_ON = compile_quick(
-    r"(?i)\s*(?:vs\.?|versus|against)\s*(?:~|\u2248|about\s+|around\s+)?(?=(?:s\$|\$)?\d)"
-)
-"""A clause that sets a figure against the last one: "... ~$1,487 vs ~$1,630": the same kind."""
+_SET_AGAINST = compile_quick(r"(?i)\s*(?:vs\.?|versus|against)(?!\w)\s*(?:~|\u2248|about\s+|around\s+)?")
+"""A clause that sets its first figure against the last one ("... ~$1,487 vs ~$1,630", "land
+7,500 sq ft vs Kembangan's 1,650"): the same kind of figure."""
 _OVER_UNDER = compile_quick(r"(?i)\s*(?:over|under|above|below)\b")
-_VS_CLAUSE = compile_quick(r"(?i)\s*(?:vs\.?|versus|against)\s")
 _FOR_GAP = compile_quick(
     r"(?i)\bfor\s+(?:about\s+|around\s+|roughly\s+|~|only\s+|just\s+)?(?:s\$|\$)?$"
 )
@@ -684,6 +682,7 @@ class _Reading:
         self.facts = [facts_of(p) for p in listings]
         self.buyer_texts = tuple(buyer_texts)  # read more than once
         self.buyers: set[float] | None = None
+        self.sizes: set[float] | None = None  # every amount and size the buyer wrote
         self.counts: set[int] | None = None  # every whole number the buyer wrote
         self.rooms: set[tuple[str, float | str]] | None = None
         self.context: tuple[int, ...] = ()
@@ -700,6 +699,7 @@ class _Reading:
         self.state_said: set[int] = set()  # listings whose availability the message states
         self.labels: dict[int, int] = {}  # "Option 2: <name>": place -> the listing so labelled
         self.titled_rooms = [_titled_rooms(p.title) for p in listings]  # "Casa Meyer 2-bedroom"
+        self.by_bedrooms = sum(n is not None for n in self.titled_rooms) >= 2
 
     def offered_but_sold(self) -> None:
         """A listing offered as an option ("Here are 3 options: 1. ...") is one the buyer can
@@ -788,8 +788,9 @@ class _Reading:
         plots = False  # the sentence has spoken of the land: its size gaps are between plots
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
-            goes_on = _GOES_ON.match(piece) if last_kind == "psf" else None
-            more_land = last_kind == "land_size" and _VS_CLAUSE.match(piece) is not None
+            against = _SET_AGAINST.match(piece) if last_kind in ("psf", "land_size") else None
+            goes_on = against if last_kind == "psf" else None
+            more_land = last_kind == "land_size" and against is not None
             answer = sentence[clause[1] : clause[1] + 12]
             # "Buyer's stamp duty: roughly $77,100": the label says the money is no price
             label = sentence[max(0, clause[0] - 60) : clause[0]] if piece.startswith(":") else ""
@@ -965,8 +966,7 @@ class _Reading:
         """ "Casa Meyer: the 2-bedroom at $1.495M and the 3-bedroom at $2.15M": where listings'
         titles tell them apart by their bedrooms, "the 2-bedroom" names the one so titled among
         those spoken of."""
-        titles = sum(n is not None for n in self.titled_rooms)
-        if titles < 2 or not may_match(_BY_BEDROOMS, self.lowered):
+        if not self.by_bedrooms or not may_match(_BY_BEDROOMS, self.lowered):
             return []
         spoken = {i for m in mentions for i in m.listings} or set(self.context)
         extra = []
@@ -1040,9 +1040,9 @@ class _Reading:
             return True
         if claim.kind in ("size", "land_size"):  # "the 110 sqm you wanted": as the buyer
             # wrote it, in either unit
-            if self.buyers is None:
-                self.buyers = _buyer_amounts(self.buyer_texts)
-            sizes = self.buyers | _buyer_sizes(self.buyer_texts)
+            if self.sizes is None:
+                self.sizes = _buyer_amounts(self.buyer_texts) | _buyer_sizes(self.buyer_texts)
+            sizes = self.sizes
             number, unit = str(claim.value).split()
             written = float(number)
             other = written * SQFT_PER_SQM if unit == "sqm" else written / SQFT_PER_SQM
@@ -1311,13 +1311,14 @@ class _Reading:
         if not second and len(first) == 1 and len(self.context) == 2 and first[0] in self.context:
             second = tuple(i for i in self.context if i != first[0])  # "Exec is 360 sq ft bigger"
         lead = self.sentence_text[max(0, claim.start - 16) : claim.start]
-        if _FOR_GAP.search(lead) and len(before) >= 2:  # "The terrace is double the Parc
+        for_gap = _FOR_GAP.search(lead) is not None
+        if for_gap and len(before) >= 2:  # "The terrace is double the Parc
             # Lumina size for 900k more": the subject costs the more
             first, second = before[0].listings, before[1].listings
         elif _SO_GAP.search(lead) and len(before) >= 2:  # "A is $680,000 and B $560,000, so
             # 120k more": which end is the bigger one is left to the reader
             unordered = True
-        elif _FOR_GAP.search(lead) and not before and after:  # "For $120k more, Bishan ..."
+        elif for_gap and not before and after:  # "For $120k more, Bishan ..."
             unordered = True
         if len(first) != 1 or len(second) != 1 or first == second:
             return None
