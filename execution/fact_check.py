@@ -208,7 +208,9 @@ _ORDINALS = {
     "fifth": 4,
 }
 _VS = compile_quick(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
-_SET_AGAINST = compile_quick(r"(?i)\s*(?:vs\.?|versus|against)(?!\w)\s*(?:~|\u2248|about\s+|around\s+)?")
+_SET_AGAINST = compile_quick(
+    r"(?i)\s*(?:vs\.?|versus|against)(?!\w)\s*(?:~|\u2248|about\s+|around\s+)?"
+)
 """A clause that sets its first figure against the last one ("... ~$1,487 vs ~$1,630", "land
 7,500 sq ft vs Kembangan's 1,650"): the same kind of figure."""
 _OVER_UNDER = compile_quick(r"(?i)\s*(?:over|under|above|below)\b")
