@@ -174,12 +174,12 @@ _BY_ALONE = compile_quick(
 _LESS = {"cheaper", "less expensive", "lower"}
 _GAP_BEFORE = compile_quick(
     r"(?i)\bsav(?:e|es|ing)\s+(?:you\s+)?(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?\s*$"
-    r"|\b(?:(?:difference|gap|spread)(?:\s+(?:between|from)\s+[^.;:!?$\d]{0,40}?)?"
+    r"|\b(?:(?:difference|gap|spread)(?:\s+(?:between|from)\s+(?:[^.;:!?$\d]|\b1\b){0,40}?)?"
     r"(?:\s+(?:of|is|was|would\s+be|comes\s+to)(?:\s+now)?|\s*:)|differ\s+by"
     r"|apart\s+by)\s*(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
 )
 _SPREAD_BEFORE = compile_quick(
-    r"(?i)\bspread(?:\s+(?:between|from)\s+[^.;:!?$\d]{0,30}?)?\s+(?:is|of|was)\s*"
+    r"(?i)\bspread(?:\s+(?:between|from)\s+(?:[^.;:!?$\d]|\b1\b){0,40}?)?\s+(?:is|of|was)\s*"
     r"(?:only|just|about|around|roughly|~)?\s*(?:s\$|\$)?\s*$"
 )
 _SPREAD_AFTER = compile_quick(
@@ -250,6 +250,10 @@ _SIZE_GAP_BEFORE = compile_quick(
     r"(?i)(?:\b(?:(?P<more>bigger|larger|roomier)|(?P<less>smaller|tinier))\b|^\W*than\b)[^.;:!?]{0,40}?\bby\s*(?:about\s+|around\s+|roughly"
     r"\s+|~|\u2248)?\s*$"
 )
+_EXTRA_BEFORE = compile_quick(
+    r"(?i)\b(?:an?\s+)?(?:extra|additional)\s+(?:about\s+|around\s+|roughly\s+|~|\u2248)?$"
+)
+"""Before a size, what one more home has over another: "for an extra 183 sq ft"."""
 _OF_LAND = compile_quick(r"(?i)\b(?:land|plot)\b")
 _OF_LAND_AFTER = compile_quick(r"(?i)\s*(?:of\s+)?(?:land|plot)\b")
 _GAP_AGAIN = compile_quick(
@@ -316,7 +320,8 @@ _APPROX = compile_quick(
     r"|ard|abt|or\s+so|give\s+or\s+take)\s*(?:s\$|\$)?\s*$"
 )
 _UNDER = compile_quick(
-    r"(?i)(?:under|below|less\s+than|within|up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than"
+    r"(?i)(?:under|below|less\s+than|within|(?<!add\s)(?<!adds\s)(?<!added\s)(?<!comes\s)"
+    r"(?<!come\s)up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than"
     r"|not\s+more\s+than|cheaper\s+than|lower\s+than|below|<|sub|beneath|short\s+of"
     r"|fits?(?:\s+(?:in|into|within))?|affordable\s+(?:on|with(?:in)?))"
     r"\s*(?:the\s+|a\s+|your\s+)?(?:s\$|\$)?\s*$"
@@ -645,6 +650,24 @@ def money_label(text: str) -> bool:
     return _MONEY_BEFORE.search(text) is not None
 
 
+_AT_LEAST = compile_quick(
+    r"(?i)\b(?:over|above|more\s+than|at\s+least|upwards\s+of|north\s+of|just\s+over)"
+    r"\s*(?:s\$|\$)?\s*$"
+)
+_AT_MOST = compile_quick(
+    r"(?i)\b(?:under|below|less\s+than|at\s+most|just\s+under|not\s+quite|shy\s+of)"
+    r"\s*(?:s\$|\$)?\s*$"
+)
+
+
+def bound(text: str, start: int) -> str:
+    """How the number at `start` bounds what it counts: "over 600 sq ft more" ("over"),
+    "under 50k cheaper" ("under"), or not at all ("")."""
+    if _said_before(_AT_LEAST, text, start, 16):
+        return "over"
+    return "under" if _said_before(_AT_MOST, text, start, 16) else ""
+
+
 def approximate(text: str, start: int) -> bool:
     """Whether the number at `start` is said to be approximate ("almost 300 sq ft more")."""
     return _said_before(_APPROX, text, start, 24) is not None
@@ -773,7 +796,7 @@ def _prices(text: str) -> list[Claim]:
             # "Sky Vue by 470k.": by how much, answering which one is cheaper
             claims.append(Claim("price_gap", value, "~", match.start(), match.group(0)))
             continue
-        if _said_before(_SPREAD_BEFORE, text, match.start(), 24) or _SPREAD_AFTER.match(after):
+        if _said_before(_SPREAD_BEFORE, text, match.start(), 64) or _SPREAD_AFTER.match(after):
             # "Spread is $120k from cheapest to priciest": the priciest less the cheapest
             relation = _relation(text, match.start())
             claims.append(Claim("price_spread", value, relation, match.start(), match.group(0)))
@@ -962,6 +985,11 @@ def _nearest_unit(text: str, start: int, end: int) -> str | None:
     return found.group(0) if found else None
 
 
+def _unit_of(text: str) -> str:
+    match = _SIZE.search(text)
+    return "sqft" if match and match.group(2) else "sqm"
+
+
 def _same_size(value: float, unit: str, gap: re.Match[str]) -> bool:
     """Whether the size after the comma is this one in the other unit ("17 sqm, ~183 sqft")."""
     try:
@@ -990,13 +1018,19 @@ def _sizes(text: str) -> list[Claim]:
         if gap and gap.group("same") and not _same_size(value, unit, gap):
             gap = None  # "1,464 sqft, about 97 sqft more": a size, then the gap
         by = None if gap else _said_before(_SIZE_GAP_BEFORE, text, match.start(), 60)
+        extra = not gap and not by and _said_before(_EXTRA_BEFORE, text, match.start(), 24)
         last = claims[-1] if claims else None
         again = (
             last is not None
             and last.kind == "size_gap"
             and _GAP_AGAIN.match(text[last.start + len(last.text) : match.start()])
+            and unit != _unit_of(last.text)  # the same gap in the other unit: "97 sqft
+            # more (9 sqm)", not "an extra 183 sq ft (110 sqm vs 93 sqm)"
+            and abs((value if unit == "sqft" else value * SQFT_PER_SQM) - float(last.value))
+            <= 0.06 * float(last.value) + 11
         )
-        if gap or by or again:  # "118 sq ft bigger than Rivervale": between two listings
+        if gap or by or again or extra:  # "118 sq ft bigger than Rivervale", "an extra 183
+            # sq ft": between two listings
             plots = land or _said_before(_OF_LAND, text, match.start(), 24)
             if plots or (gap and _OF_LAND_AFTER.match(text, match.end() + gap.end())):
                 continue  # a gap between plots ("1,350 sqft more land"): seldom both recorded
@@ -1005,6 +1039,8 @@ def _sizes(text: str) -> list[Claim]:
             direction: Relation = (
                 (">" if said.group("more") else "<" if said.group("less") else "~")
                 if said is not None
+                else "~"
+                if extra  # which of the two has the more is said elsewhere, if at all
                 else last.relation  # type: ignore[union-attr]  # the same gap again
             )
             claims.append(Claim("size_gap", sqft, direction, match.start(), match.group(0)))

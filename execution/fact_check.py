@@ -26,6 +26,7 @@ from execution.claims import (
     MAX_TEXT,
     Claim,
     approximate,
+    bound,
     built_label,
     claims_in,
     gap_ahead,
@@ -47,15 +48,18 @@ from execution.regex_gate import compile_quick, lower_for_gate, may_match
 from execution.tables import tables_as_lines
 
 MAX_CLAIMS = 400
+"""Claims read in one message before it is refused as too dense to check."""
 SMALL_SHARE = 0.25
 """A price under this share of the cheapest listing in play is read as no listing's price
 unless it is said to be a price or a listing is named just before or after it."""
 NAMED_NEAR = 40
 """How close (in characters) a listing must be named to a small price for the price to be
 that listing's."""
-"""Claims read in one message before it is refused as too dense to check."""
 APPROXIMATE = 0.02
 """How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
+BOUNDED = 1.2
+"""How far past its figure a gap said with a bound may be: "over 600 sq ft more" of 614 or
+700, "under 50k cheaper" of 45k (not of 10k: a bound that far off misleads)."""
 ROUND = 0.04
 """How far "around 1,000 sq ft" may be from the record: a size of at most two significant
 digits says it was rounded (a price is held to APPROXIMATE: "about 1.3M" of 1.25M is wrong)."""
@@ -72,6 +76,7 @@ _CLAUSE = compile_quick(
     r"|compared\s+(?:to|with)"
     r"|versus|vs\.?|(?<!more\s)(?<!less\s)(?<!fewer\s)(?<!space\s)(?<!room\s)than)\s)|\band\s+(?=the\s)"
 )
+_BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
 _WORD = compile_quick(r"[a-z0-9]+")
 _STATED_FLAT = compile_quick(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
 _GENERIC_KINDS = {
@@ -530,7 +535,14 @@ def _criterion_like(claim: Claim) -> bool:
 
 
 def _clauses(sentence: str) -> list[tuple[int, int]]:
-    bounds = [0, *(m.start() for m in _CLAUSE.finditer(sentence)), len(sentence)]
+    bounds = [0]
+    for match in _CLAUSE.finditer(sentence):
+        between = match.group(0).startswith("and") and _BETWEEN.search(
+            sentence, bounds[-1], match.start()
+        )
+        if not between:  # "the spread between the top and the bottom": one clause
+            bounds.append(match.start())
+    bounds.append(len(sentence))
     return [(a, b) for a, b in itertools.pairwise(sorted(set(bounds))) if b > a]
 
 
@@ -801,7 +813,10 @@ class _Reading:
                 land = not built_label(label) and (land or land_label(label))
             per_area = per_area_label(label) if label else per_area  # to the next label
             gap = bool(label) and gap_label(label)
-            for found in claims_in(piece, bool(_YES.match(answer)), about_rooms):
+            found_here = claims_in(piece, bool(_YES.match(answer)), about_rooms)
+            summed = any(found.kind == "price_total" for found in found_here)
+            parts = [float(f.value) for f in found_here if f.kind == "price" and not f.buyers]
+            for found in found_here:
                 if money and found.kind == "price":
                     continue
                 if land and found.kind == "size":  # "Land: Siglap 1,650 sq ft vs ..."
@@ -859,7 +874,7 @@ class _Reading:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
                 if claim.kind in ("price_total", "price_spread"):
-                    problem = self._total(claim, mentions)
+                    problem = self._total(claim, mentions, parts if summed else [])
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
@@ -869,6 +884,9 @@ class _Reading:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
                 owned = self._owned(claim, clause, piece, mentions)
+                if owned and owned.together and summed and claim.kind == "price":
+                    owned = replace(owned, together=False)  # "Both together would be
+                    # $1,286,000 ($598k + $688k)": the parts of a sum, each of one of them
                 if heading and claim.kind == "availability":  # "Available: A and B."
                     listed = self._listed_after(clause, mentions)
                     owned = _Judged(claim, listed, together=True) if listed else owned
@@ -1233,10 +1251,16 @@ class _Reading:
         best = min(sizes) if direction == "<" else max(sizes)  # type: ignore[type-var]
         return None if mine == best else f"{field} ranking does not match the records"
 
-    def _total(self, claim: Claim, mentions: list[_Mention]) -> str | None:
+    def _total(self, claim: Claim, mentions: list[_Mention], parts: list[float]) -> str | None:
         """ "Together about 2.1M": the prices of the listings this sentence names one by one
         (or, when it names fewer than two, those named so far, or spoken of before) add up;
-        "a spread of 120k": the dearest of them less the cheapest."""
+        "a spread of 120k": the dearest of them less the cheapest. A total said with its
+        parts ("$3.305M ($835k + $1.15M + $1.32M)", each checked as a price) is their sum."""
+        judged = Claim("price", claim.value, claim.relation, claim.start, claim.text)
+        if claim.kind == "price_total" and len(parts) >= 2:
+            if _compare(judged, sum(parts), tolerance=APPROXIMATE, exact=_rounding(claim.value)):
+                return None
+            return f"the parts add up to {sum(parts):,.0f}"
         named = _distinct(m.listings[0] for m in mentions if len(m.listings) == 1)
         every = list(range(len(self.listings))) if claim.kind == "price_spread" else []
         for group in (named, self.introduced, list(self.context), every):
@@ -1244,7 +1268,6 @@ class _Reading:
                 prices = [float(self.facts[i].price) for i in group]
                 spread = claim.kind == "price_spread"  # "spread is $120k": priciest - cheapest
                 total = max(prices) - min(prices) if spread else sum(prices)
-                judged = Claim("price", claim.value, claim.relation, claim.start, claim.text)
                 if _compare(judged, total, tolerance=APPROXIMATE):
                     return None
                 return f"the {'spread' if spread else 'total'} is {total:,.0f}"
@@ -1337,6 +1360,10 @@ class _Reading:
         )
         if approximate(self.sentence_text, claim.start):  # "almost 300 sq ft more": 291
             tolerance = max(tolerance, APPROXIMATE * gap)
+        said = bound(self.sentence_text, claim.start)  # "over 600 sq ft bigger": 614
+        low, high = (gap, gap * BOUNDED) if said == "over" else (gap / BOUNDED, gap)
+        if said and low - tolerance <= actual <= high + tolerance:
+            return None
         if math.isclose(actual, gap, abs_tol=tolerance):
             return None
         return f"the gap is {actual:,.0f}, not {gap:,.0f}"

@@ -1054,3 +1054,36 @@ def test_price_changes_shares_of_the_asking_offers_grants_and_savings(
 ) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # a total said with its parts is their sum; each part is one listing's price
+        ("Both together would be $2,483,000 ($1.395M + $1.088M).", True),
+        ("Both together add up to $2.583M ($1.395M + $1.088M).", False),
+        ("Both together would be $2,483,000 ($1.395M + $1.188M).", False),
+        # a gap said with a bound holds within it
+        ("Clementi Parkview is over 300 sq ft bigger than Kim Yam.", True),
+        ("Clementi Parkview is over 400 sq ft bigger than Kim Yam.", False),
+        ("Clementi Parkview is under 310k more than Kim Yam.", True),
+        ("Clementi Parkview is under 200k more than Kim Yam.", False),
+        # "an extra N sq ft" is what one has over the other, whatever unit follows
+        (
+            "Clementi Parkview is $1.395M vs $1.088M for Kim Yam, so $307k more for an extra "
+            "323 sq ft (79 sqm vs 49 sqm).",
+            True,
+        ),
+        (
+            "Clementi Parkview is $1.395M vs $1.088M for Kim Yam, so $307k more for an extra "
+            "223 sq ft (79 sqm vs 49 sqm).",
+            False,
+        ),
+        # the spread between the dearest and the cheapest, however far before the figure
+        ("The spread between the top and the bottom one is $307k.", True),
+        ("The spread between the top and the bottom one is $207k.", False),
+    ],
+)
+def test_totals_with_their_parts_and_gaps_with_a_bound(text: str, right: bool) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], [])
+    assert (found == []) is right, found
