@@ -160,7 +160,7 @@ _TOTAL_AFTER = compile_quick(
 _RANGE_JOINT = compile_quick(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
 _BETWEEN = compile_quick(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
 _DELTA_AFTER = compile_quick(
-    r"(?i)^\s*(?:\([^()]{0,30}\)\s*)?(?:(cheaper|less|lower|below|under)|(more|higher|above|pricier|dearer|over|extra)"
+    r"(?i)^\s*(?:\([^()]{0,30}\)\s*)?(?:(cheaper|less|lower|below|under|smaller)|(more|higher|above|pricier|dearer|over|extra|bigger|larger)"
     r"|(apart|difference|diff|in\s+between|between|gap))\b"
     r"|^\s*[\u2013\u2014:-]\s*(?:[A-Za-z][\w-]*\s+){0,3}?(?:s?\$)?\d[\d,.]*\s*(?:k|m|mil)?\s*(?:vs\.?|versus)\s"
 )
@@ -251,9 +251,14 @@ _SIZE_GAP_BEFORE = compile_quick(
     r"\s+|~|\u2248)?\s*$"
 )
 _EXTRA_BEFORE = compile_quick(
-    r"(?i)\b(?:an?\s+)?(?:extra|additional)\s+(?:about\s+|around\s+|roughly\s+|~|\u2248)?$"
+    r"(?i)\b(?:(?:an?\s+)?(?:extra|additional)|give\s+up|giving\s+up|lose|losing|gain|gaining"
+    r"|sacrifice|sacrificing)\s+(?:only\s+|just\s+)?(?:about\s+|around\s+|roughly\s+|~|\u2248)?$"
 )
-"""Before a size, what one more home has over another: "for an extra 183 sq ft"."""
+"""Before a size, what one home has over another: "for an extra 183 sq ft", "you only give up
+10 sq ft"."""
+_ELIDED_AGAIN = compile_quick(r"(?i)^[^.;:\d]{0,48}?\b\w+['\u2019]s\s*\(?\s*$")
+"""Between a land size and a size after a possessive that leaves the noun out: "Cluny Brook's
+land (8,200 sq ft) is more than double Siglap's (3,400 sq ft)": Siglap's land."""
 _OF_LAND = compile_quick(r"(?i)\b(?:land|plot)\b")
 _OF_LAND_AFTER = compile_quick(r"(?i)\s*(?:of\s+)?(?:land|plot)\b")
 _GAP_AGAIN = compile_quick(
@@ -293,15 +298,17 @@ _SIZE = compile_quick(
     r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2\b))(?![a-z])"
 )
 _LAND_BEFORE = compile_quick(
-    r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|at|:|[\u2013\u2014-])?\s*"
+    r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|at|:|[\u2013\u2014(-])?\s*"
     r"(?:about|approx\.?|around|~)?\s*$"
 )
 _LAND_AFTER = compile_quick(
     r"(?i)^\s*(?:\(\d+\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:(?:freehold|leasehold|corner|prime|flat"
     r"|regular|rectangular|squarish|good)\s+)?(?:land|plot|site|lot)\b"
 )
-_LAND_HEADING = compile_quick(r"(?i)^\W*(?:land|plot|site)(?:\s+(?:area|size))?\s*[:\u2014-]")
-"""A line or bullet headed "Land:": every size in it is of the land."""
+_LAND_HEADING = compile_quick(
+    r"(?i)^\W*(?:land|plot|site)(?:\s+(?:area|size))?\s*[:\u2014-]|^\W*(?:land|plot)[\s-]?wise\b"
+)
+"""A line or bullet headed "Land:" or "Land-wise": every size in it is of the land."""
 _PER_AREA_HEADING = compile_quick(
     r"(?i)(?<![\w$])(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|price\s+per\s+sq\.?\s*ft)\s*$"
 )
@@ -469,8 +476,12 @@ _MOST_HOMES = compile_quick(
 the market, not the listing (other homes named as a clause's subject: _OTHERS_SUBJECT)."""
 _OTHERS_SUBJECT = compile_quick(
     r"(?i)\W*(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\b"
-    r"|\W*(?:similar|other|comparable|nearby|neighbouring)\s+(?:units?|flats?|homes?|ones)\b"
-    r"|\W*recent\s+(?:[\w+-]+\s+){0,2}(?:transactions|sales|deals)\b|\W*(?:blk|block)\s+\d+[a-z]?\s+"
+    r"|\W*(?:similar|other|comparable|nearby|neighbouring|recent)\s+(?:[\w+-]+\s+){0,2}?"
+    r"(?:units?|flats?|homes?|ones|houses|terraces|semi-?ds|bungalows|condos|apartments"
+    r"|transactions|sales|deals)\b"
+    r"|\W*(?:the\s+)?(?:[\w+-]+\s+){0,2}?(?:units|flats|homes|houses|terraces|condos|apartments)"
+    r"\s+(?:nearby|around\s+here|in\s+the\s+(?:area|estate|neighbourhood|vicinity))\b"
+    r"|\W*(?:blk|block)\s+\d+[a-z]?\s+"
     r"(?:sold|transacted|went)\b"
 )
 _OFFER_INVITED = compile_quick(
@@ -500,6 +511,15 @@ _NOTHING_FOUND = compile_quick(
     r"|\bnone\s+of\s+(?:them|these|those|the|our|my)\b|\bany\s+\d"
 )
 
+_TO_SEARCH = compile_quick(
+    r"(?i)\b(?:i|we|let\s+me|happy\s+to|want\s+me\s+to|shall\s+i|should\s+i)"
+    r"(?:\s*(?:can|could|will|'ll|\u2019ll|am\s+happy\s+to|would\s+be\s+happy\s+to))?"
+    r"(?:\s+(?:also|try\s+and|try\s+to|go\s+and))?"
+    r"\s+(?:search|look|hunt|scout|find|shortlist|keep\s+an\s+eye)(?:\s+(?:out|around))?"
+    r"\s+(?:for|you)\b"
+)
+"""An offer to look for other homes ("I can search for 2-bedders nearby"): what it names is
+what the buyer wants, said of no listing."""
 
 # Cheap looks that let a clause skip the patterns that cannot match it (most clauses state one
 # or two kinds of fact; the full patterns are the slow part of the check).
@@ -1012,7 +1032,13 @@ def _sizes(text: str) -> list[Claim]:
             land_heading
             or _said_before(_LAND_BEFORE, text, match.start(), 24) is not None
             or _LAND_AFTER.match(text[match.end() :]) is not None
-            or (land_until >= 0 and _SAME_SIZE_AGAIN.match(text[land_until : match.start()]))
+            or (
+                land_until >= 0
+                and (
+                    _SAME_SIZE_AGAIN.match(text[land_until : match.start()])
+                    or _ELIDED_AGAIN.match(text[land_until : match.start()])
+                )
+            )
         )
         gap = _SIZE_GAP.match(text[match.end() :])
         if gap and gap.group("same") and not _same_size(value, unit, gap):
@@ -1199,6 +1225,9 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
         reported = reported if _CORRECTION.search(clause) else None  # "As I mentioned, ..."
     if reported and not (confirmed and reported.group(0).lower().startswith("you asked")):
         claims = [c for c in claims if c.start < reported.start()]
+    search = _TO_SEARCH.search(clause)
+    if search:  # "I can search for 2-bedders nearby for you"
+        claims = [c for c in claims if c.start < search.start() or c.buyers]
     nothing = _NOTHING_FOUND.search(clause)
     if nothing:
         claims = [

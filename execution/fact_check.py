@@ -76,6 +76,19 @@ _CLAUSE = compile_quick(
     r"|compared\s+(?:to|with)"
     r"|versus|vs\.?|(?<!more\s)(?<!less\s)(?<!fewer\s)(?<!space\s)(?<!room\s)than)\s)|\band\s+(?=the\s)"
 )
+_MEASURED_AGAINST = compile_quick(
+    r"(?i)\b(?:meet|meets|match|matches|fit|fits|satisfy|satisfies|hit|hits|short\s+of"
+    r"|below|under|fewer\s+than|less\s+than)\b[^#.;]*#"
+    r"|#\s*(?:minimum|min|requirement|criteria|criterion|cut-?off|limit|must-have)\b"
+)
+"""Around a number of rooms the buyer gave, words that hold a listing up to it ("won't meet
+the 2 rooms you need", "your 3-bedroom minimum"): the buyer's need, said of no listing."""
+_DENIED_KIND = compile_quick(
+    r"(?i)(?:\bnot|n't|\brather\s+than|\binstead\s+of)\s+(?:an?\s+|the\s+)?$"
+)
+_PSF_SAID = compile_quick(
+    r"(?i)(?<![\w$])(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*sq\.?\s?ft)(?!\w)"
+)
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
 _WORD = compile_quick(r"[a-z0-9]+")
 _STATED_FLAT = compile_quick(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
@@ -272,7 +285,9 @@ _AFFIRMED = compile_quick(
 _YES = compile_quick(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
 _STRETCH = compile_quick(r"[,;:(]|\s[\u2013\u2014-]\s")
 _IT = compile_quick(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
-_APART = compile_quick(r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs)\b")
+_APART = compile_quick(
+    r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs|versus|over|against|with|from|plus|nor|then)\b"
+)
 _YOUR_AMOUNT = compile_quick(
     r"(?i)(?:^\s*\w+\s+(?:than\s+)?|\b)your\s+(?:budget\s+of\s+|max\s+of\s+)?(?:s\$|\$)?"
     r"(\d[\d,]*(?:\.\d+)?)\s?(k|m|mil|million)?\b"
@@ -789,6 +804,13 @@ class _Reading:
         if self.asked and self.context:  # "The 1st one is 3-room or 4-room?" - "It's a
             # 3-room": said of what was asked about, not a name of the 3-room listing
             mentions = [m for m in mentions if not (m.by_kind and self._answered(sentence, m))]
+        if "not" in lowered or "n't" in lowered or "rather" in lowered or "instead" in lowered:
+            # "is a 3-room, not a 4-room": the kind it is not, no name of the 4-room listing
+            mentions = [
+                m
+                for m in mentions
+                if not (m.by_kind and _DENIED_KIND.search(sentence, max(0, m.start - 16), m.start))
+            ]
         self.versus = (
             list(_VERSUS.finditer(sentence))
             if "vs" in lowered or "versus" in lowered or "against" in lowered
@@ -851,6 +873,10 @@ class _Reading:
                 )
                 if self._buyers_own(claim, sentence):
                     continue
+                if self._psf_in_passing(claim) and not self._too_small_for_a_home(
+                    claim, clause, mentions
+                ):  # "higher psf than the 3-bed ($1,794)": no home costs that
+                    claim = dataclasses.replace(claim, kind="psf")
                 gap_asked = not mentions and claim.kind == "price" and not claim.buyers
                 if gap_asked and _GAP_ASKED.search(self.asked):  # "how much more?" - "About
                     # 100k.": the gap between the two asked about
@@ -958,6 +984,17 @@ class _Reading:
         after = [m.listings[0] for m in mentions if m.start >= clause[1] and len(m.listings) == 1]
         return tuple(_distinct(after))
 
+    def _psf_in_passing(self, claim: Claim) -> bool:
+        """A bare figure in the range of the listings' prices per square foot, after the
+        sentence has spoken of psf ("slightly higher psf than the 3-bed ($1,794)"), is one."""
+        if claim.kind != "price" or claim.buyers or not self.listings:
+            return False
+        if not _PSF_SAID.search(self.sentence_text, 0, claim.start):
+            return False
+        rates = [f.price / f.size_sqft for f in self.facts if f.size_sqft]
+        value = float(claim.value)
+        return bool(rates) and min(rates) / 2 <= value <= max(rates) * 2
+
     def _too_small_for_a_home(
         self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]
     ) -> bool:
@@ -1041,7 +1078,8 @@ class _Reading:
             if self.rooms is None:
                 self.rooms = {(c.kind, c.value) for t in self.buyer_texts for c in rooms_in(t)}
             if (claim.kind, claim.value) in self.rooms:
-                return False
+                # "doesn't meet your 3-bedroom minimum": the buyer's need, not the listing's
+                return _MEASURED_AGAINST.search(self._around(claim)) is not None
             self.problems.append(
                 Discrepancy(sentence, claim.text, "a number the buyer never wrote")
             )
@@ -1379,6 +1417,10 @@ class _Reading:
         suffix = (found.group(2) or "").lower()
         scale = 1_000 if suffix == "k" else 1_000_000 if suffix else 1
         return float(found.group(1).replace(",", "")) * scale
+
+    def _around(self, claim: Claim) -> str:
+        start, end = claim.start, claim.start + len(claim.text)
+        return f"{self.sentence_text[max(0, start - 40) : start]}#{self.sentence_text[end:][:24]}"
 
     def _text_after(self, claim: Claim) -> str:
         return self.sentence_text[claim.start + len(claim.text) :][:40]

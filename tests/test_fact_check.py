@@ -1087,3 +1087,51 @@ def test_price_changes_shares_of_the_asking_offers_grants_and_savings(
 def test_totals_with_their_parts_and_gaps_with_a_bound(text: str, right: bool) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "buyer", "right"),
+    [
+        # rooms the buyer needs, held up against a listing, are the buyer's
+        ("Kim Yam has 1 bedroom, so it doesn't meet your 2-bedroom minimum.", 0, ["min 2br"], True),
+        ("Kim Yam has 1 bedroom, so it won't meet your 3-bedroom minimum.", 0, ["min 2br"], False),
+        # an offer to look for other homes names what the buyer wants
+        ("Kim Yam has 1 bedroom. I can search for 2-bedders nearby for you.", 0, [], True),
+        ("Kim Yam has 2 bedrooms. I can search for 3-bedders nearby for you.", 0, [], False),
+        # what one home gives up against another, in size or in money
+        ("You'd save $307k going with Kim Yam over Clementi Parkview, and you only give up "
+         "323 sq ft.", 0, [], True),
+        ("You'd save $307k going with Kim Yam over Clementi Parkview, and you only give up "
+         "123 sq ft.", 0, [], False),
+        ("Kim Yam is a $307k smaller outlay than Clementi Parkview.", 0, [], True),
+        ("Kim Yam is a $207k smaller outlay than Clementi Parkview.", 0, [], False),
+        # a figure in the range of the listings' psf, after psf was spoken of, is a psf
+        ("Kim Yam is about $2,065 psf, higher psf than Clementi Parkview ($1,641).", 0, [], True),
+        ("Kim Yam is about $2,065 psf, higher psf than Clementi Parkview ($1,841).", 0, [], False),
+        # a kind the listing is not names no listing of that kind
+        ("Woodlands Drive 62 is a 5-room, not a 4-room: 3 bedrooms, 1,184 sq ft.", 1, [], True),
+        ("Woodlands Drive 62 is a 5-room, not a 4-room: 3 bedrooms, 1,001 sq ft.", 1, [], False),
+        # other homes as the subject: the market, no listing's state
+        ("Recent 5-room flats nearby transacted around $650k to $700k.", 1, [], True),
+        ("Woodlands Drive 62 transacted at $650k.", 1, [], False),
+    ],
+)  # fmt: skip
+def test_needs_searches_what_is_given_up_psf_in_passing_and_kinds_denied(
+    text: str, book: int, buyer: list[str], right: bool
+) -> None:
+    listings = [[CLEMENTI, KIM_YAM], [TP_5, PG_4]][book]
+    found = check_facts(text, listings, buyer)
+    assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # the land of one set against another's, the noun left out after the possessive
+        ("Siglap Hill Terrace's land (1,650 sq ft) is half the Semi-D's (3,000 sq ft).", True),
+        ("Siglap Hill Terrace's land (1,650 sq ft) is half the Semi-D's (3,300 sq ft).", False),
+    ],
+)  # fmt: skip
+def test_land_after_a_possessive(text: str, right: bool) -> None:
+    found = check_facts(text, [TERRACE, SEMI_D], [])
+    assert (found == []) is right, found
