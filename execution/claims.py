@@ -275,7 +275,7 @@ _BEDROOMS = compile_quick(
 _ROOMS_SPOKEN_OF = compile_quick(r"(?i)bed|room|\bbr\b")
 rooms_spoken_of = _ROOMS_SPOKEN_OF.search
 _THE_ONES_YOU = compile_quick(
-    r"(?i)\bthe\s+(\d{1,2})\s+(?:that\s+|which\s+)?you(?:'ve|\s+have|\s+had)?\s+(?:asked\s+for"
+    r"(?i)\bthe\s+(\d{1,2})\s+(?:rooms\s+)?(?:that\s+|which\s+)?you(?:'ve|\s+have|\s+had)?\s+(?:asked\s+for"
     r"|need(?:ed)?|wanted|want|mentioned|said|specified|requested|were\s+after)\b"
 )
 _GENERIC_BEFORE = compile_quick(
@@ -372,8 +372,8 @@ _BUYERS_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:is\s+|are\s+|and\s+|so\s+|still\s+|well\s+)*"
     r"(?:above|over|under|below|within|outside|beyond|out\s+of|than)\b)"
     r"(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
-    r"|(?:that\s+|which\s+)?you(?:'ve|'d|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned|said|wanted|saw|seen"
-    r"|heard|read"
+    r"|(?:that\s+|which\s+)?you(?:'ve|'d|'re|\u2019re|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned"
+    r"|said|wanted|saw|seen|heard|read|looking\s+for|after"
     r"|asked|need|gave|specified|told|prefer|set|shared|stated|indicated|wrote|budgeted"
     r"|can\s+(?:stretch|afford|go|do|spend|manage)|are\s+(?:ok|okay|comfortable|looking)"
     r"|have\s+in\s+mind|set\s+aside))"
@@ -1244,9 +1244,21 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
     return sorted(claims, key=lambda c: c.start)
 
 
+_ROOMS_WANTED = compile_quick(r"(?i)\b(\d{1,2})\s*rooms\b")
+"""A buyer's "we need 2 rooms": bedrooms (a flat type is "a 3-room", in the singular)."""
+
+
 def rooms_in(text: str) -> tuple[Claim, ...]:
-    """The bedroom counts and flat types `text` names (a buyer's "need 3 bedrooms")."""
+    """The bedroom counts and flat types `text` names (a listing's title)."""
     return tuple(_rooms(message_in_digits(text[:MAX_TEXT])))
+
+
+def rooms_asked(text: str) -> set[tuple[str, float | str]]:
+    """(kind, value) of each bedroom count and flat type a buyer's message names ("need 3
+    bedrooms", "we need 2 rooms")."""
+    text = message_in_digits(text[:MAX_TEXT])
+    wanted = {("bedrooms", int(m.group(1))) for m in _ROOMS_WANTED.finditer(text)}
+    return {(c.kind, c.value) for c in _rooms(text)} | wanted
 
 
 def size_in_sqft(value: str) -> tuple[float, str]:

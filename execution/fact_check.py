@@ -34,6 +34,7 @@ from execution.claims import (
     land_label,
     money_label,
     per_area_label,
+    rooms_asked,
     rooms_in,
     rooms_spoken_of,
     size_in_sqft,
@@ -76,13 +77,13 @@ _CLAUSE = compile_quick(
     r"|compared\s+(?:to|with)"
     r"|versus|vs\.?|(?<!more\s)(?<!less\s)(?<!fewer\s)(?<!space\s)(?<!room\s)than)\s)|\band\s+(?=the\s)"
 )
-_MEASURED_AGAINST = compile_quick(
-    r"(?i)\b(?:meet|meets|match|matches|fit|fits|satisfy|satisfies|hit|hits|short\s+of"
-    r"|below|under|fewer\s+than|less\s+than)\b[^#.;]*#"
-    r"|#\s*(?:minimum|min|requirement|criteria|criterion|cut-?off|limit|must-have)\b"
+_POSSESSED = compile_quick(
+    r"(?i)(?:\b(?:has|have|having|had|with|gives?|offers?|comes?\s+with|got|gets?|provides?"
+    r"|includes?|is|are|it's|its|all|exactly|just|only|indeed)|[,(:\u2013\u2014-])"
+    r"(?:\s+(?:all|exactly|just|only|the|your|indeed))*\s*#"
 )
-"""Around a number of rooms the buyer gave, words that hold a listing up to it ("won't meet
-the 2 rooms you need", "your 3-bedroom minimum"): the buyer's need, said of no listing."""
+"""Before a number of rooms the buyer gave, words that give the listing those rooms ("has the
+3 bedrooms you asked for"); without them the number is held up against the buyer's need."""
 _DENIED_KIND = compile_quick(
     r"(?i)(?:\bnot|n't|\brather\s+than|\binstead\s+of)\s+(?:an?\s+|the\s+)?$"
 )
@@ -1065,7 +1066,7 @@ class _Reading:
             return round(float(claim.value)) in self.buyers
         if claim.kind in ("bedrooms", "flat_type"):
             if self.rooms is None:
-                self.rooms = {(c.kind, c.value) for t in self.buyer_texts for c in rooms_in(t)}
+                self.rooms = {kind for t in self.buyer_texts for kind in rooms_asked(t)}
             return (claim.kind, claim.value) in self.rooms
         return False
 
@@ -1076,10 +1077,12 @@ class _Reading:
         if claim.kind in ("bedrooms", "flat_type"):  # "has the 3 bedrooms you asked for":
             # the buyer must have asked for them, and the listing must have them
             if self.rooms is None:
-                self.rooms = {(c.kind, c.value) for t in self.buyer_texts for c in rooms_in(t)}
+                self.rooms = {kind for t in self.buyer_texts for kind in rooms_asked(t)}
             if (claim.kind, claim.value) in self.rooms:
-                # "doesn't meet your 3-bedroom minimum": the buyer's need, not the listing's
-                return _MEASURED_AGAINST.search(self._around(claim)) is not None
+                # "has the 3 bedrooms you asked for" says the listing has them; "doesn't meet
+                # your 3-bedroom minimum", "could work for the 4 rooms you need" hold it up
+                # against the buyer's need and say nothing of its own
+                return _POSSESSED.search(self._around(claim)) is None
             self.problems.append(
                 Discrepancy(sentence, claim.text, "a number the buyer never wrote")
             )

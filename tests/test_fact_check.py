@@ -1135,3 +1135,24 @@ def test_needs_searches_what_is_given_up_psf_in_passing_and_kinds_denied(
 def test_land_after_a_possessive(text: str, right: bool) -> None:
     found = check_facts(text, [TERRACE, SEMI_D], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # rooms the buyer gave: the listing has them only where the words give them to it
+        ("Kim Yam has 1 bedroom, so it's short of the 2 rooms you need.", ["need 2 rooms"], True),
+        ("Kim Yam has 1 bedroom, so it's short of the 3 rooms you need.", ["need 2 rooms"], False),
+        ("Clementi Parkview has the 2 bedrooms you asked for.", ["need 2 rooms"], True),
+        ("Kim Yam has the 2 bedrooms you asked for.", ["need 2 rooms"], False),
+        ("Since you need 2 bedrooms, Clementi Parkview works.", ["2 bedroom pls"], True),
+        # a size the buyer is looking for is the buyer's, in either unit
+        ("It's 79 sqm, just above the 75 sqm you're looking for.", ["at least 75sqm"], True),
+        ("It's 79 sqm, just above the 70 sqm you're looking for.", ["at least 75sqm"], False),
+    ],
+)
+def test_the_buyers_rooms_and_sizes_held_up_against_a_listing(
+    text: str, buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
+    assert (found == []) is right, found
