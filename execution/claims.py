@@ -428,7 +428,8 @@ _GONE = compile_quick(
     r"|\b(?:taken|gone)\s+(?:already|liao|le)\b"
 )
 _OPEN = compile_quick(
-    r"(?i)\b(?:still\s+)?(?:entertaining|accepting|taking|open\s+to)\s+offers\b"
+    r"(?i)\b(?:still\s+)?(?:entertain(?:ing)?|accept(?:ing)?|tak(?:e|ing)|open\s+to|consider(?:ing)?)"
+    r"\s+offers\b"
     r"|\b(?:hasn'?t|has\s+not|haven'?t|not\s+yet)\s+(?:yet\s+)?(?:accepted|received|taken)\s+any\s+offers?"
     r"|\b(?:nobody|no\s+(?:one|1))(?:'s|\s+has)?\s+(?:yet\s+)?(?:reserved|bought|taken"
     r"|snapped\s+(?:it\s+)?up|put\s+in\s+an?\s+offer)"
@@ -443,6 +444,7 @@ _VIEWING = compile_quick(
     r"(?i)\b(?:view(?:ing|ed)?s?|see\s+(?:it|the\s+(?:unit|flat|place|house|condo|home)|this|that"
     r"|both|them|all)|(?:pop|drop|come|swing)\s+by|come\s+see|get\s+you\s+(?:in|into)|access"
     r"|show\s+(?:it|the\s+(?:unit|flat|place|house))|keys?\s+(?:are\s+|is\s+)?with\s+me"
+    r"|(?:bring|take)\s+you\s+(?:to|round|around|over|down|in)\b"
     r"|visit|show\s+you\s+(?:around|it|the\s+(?:unit|flat|place))|come\s+(?:down|by|and\s+see)"
     r"|take\s+a\s+look|have\s+a\s+look|check\s+it\s+out|walk\s*-?\s*through|tour"
     r"|can\s+do|can!|see\s+you|confirmed?\s+(?:for|the\s+(?:viewing|slot|appointment|time|visit))"
@@ -549,7 +551,7 @@ _SOLD_WORDS = frozenset(
     ).split()
 )
 _PENDING_WORDS = frozenset("reserved offer hold pending option otp".split())
-_VIEWING_EXTRA = frozenset("viewed pop drop swing get access keys key fix am pm".split())
+_VIEWING_EXTRA = frozenset("viewed pop drop swing get access keys key fix am pm bring".split())
 _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
     (
         "view viewing viewings views see visit show come take have check walk tour can "
@@ -557,7 +559,7 @@ _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
         " meet"
     ).split()
 )
-_OPEN_WORDS = frozenset("entertaining offers offer nobody one accepted received".split())
+_OPEN_WORDS = frozenset("entertain entertaining offers offer nobody one accepted received".split())
 _GONE_WORDS = frozenset("table signed longer comes taken gone".split())
 _ORDER_WORDS = frozenset(
     "cheaper cheapest pricier priciest dearer dearest expensive affordable bigger biggest larger"

@@ -249,7 +249,11 @@ _REFERENCE = compile_quick(
     r"(?i)\bthe\s+(former|latter|other)(?:\s+(?:1|one|unit|flat|condo|listing|place|option))?\b"
 )
 _TITLE_ROOMS = compile_quick(r"(?i)\b(\d)\s*-?\s*(?:bedrooms?|beds?|br|bedders?)\b")
-_BY_BEDROOMS = compile_quick(r"(?i)\bthe\s+(\d)\s*-?\s*(?:bedrooms?|beds?|br|bedders?)\b")
+_BY_BEDROOMS = compile_quick(
+    r"\b[Tt][Hh][Ee]\s+(?:[A-Z][\w'-]*\s+){0,3}(\d)\s*-?\s*"
+    r"(?:[Bb]edrooms?|BEDROOMS?|[Bb]eds?|BEDS?|[Bb][Rr]|[Bb]edders?)\b"
+)
+"""A unit named by its bedrooms ("the 2-bedroom", "the Parc Lumina 4-bed")."""
 _AGAINST = compile_quick(r"(?i)\bthan\s+(?:the\s+)?$")
 _PREDICATE = compile_quick(
     r"(?i)\b(?:is|are|'s|was|were)\s+(?:also\s+|still\s+|actually\s+|both\s+)?(?:an?\s+)?$"
@@ -1020,27 +1024,36 @@ class _Reading:
         "It's a 3-room") rather than naming a listing."""
         return _ANSWER_OPENS.fullmatch(sentence[: mention.start]) is not None
 
-    def _by_bedrooms(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
+    def _by_bedrooms(
+        self, sentence: str, mentions: list[_Mention]
+    ) -> tuple[list[_Mention], list[_Mention]]:
         """ "Casa Meyer: the 2-bedroom at $1.495M and the 3-bedroom at $2.15M": where listings'
         titles tell them apart by their bedrooms, "the 2-bedroom" names the one so titled among
-        those spoken of."""
+        those spoken of; "the Parc Lumina 4-bed" names that one, not every Parc Lumina unit
+        (the mentions of the name alone are returned second, to be dropped)."""
         if not self.by_bedrooms or not may_match(_BY_BEDROOMS, self.lowered):
-            return []
+            return [], []
         spoken = {i for m in mentions for i in m.listings} or set(self.context)
-        extra = []
+        extra, dropped = [], []
         for match in _BY_BEDROOMS.finditer(sentence):
             count = int(match.group(1))
             titled = [i for i, n in enumerate(self.titled_rooms) if n == count]
             among = [i for i in titled if i in spoken] or titled
             if len(among) == 1:
                 extra.append(_Mention(match.start(), (among[0],)))
-        return extra
+                dropped += [
+                    m
+                    for m in mentions
+                    if match.start() < m.start < match.start(1) and among[0] in m.listings
+                ]
+        return extra, dropped
 
     def _references(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
         """ "The former", "the latter", "the other one": of the two listings named last, in
         the order they were first named."""
         found = list(_REFERENCE.finditer(sentence)) if may_match(_REFERENCE, self.lowered) else []
-        extra: list[_Mention] = self._by_bedrooms(sentence, mentions)
+        extra, dropped = self._by_bedrooms(sentence, mentions)
+        mentions = [m for m in mentions if m not in dropped]
         for match in found:
             before = [
                 m.listings[0] for m in mentions if m.start < match.start() and len(m.listings) == 1

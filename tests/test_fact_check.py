@@ -1156,3 +1156,23 @@ def test_the_buyers_rooms_and_sizes_held_up_against_a_listing(
 ) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "book", "right"),
+    [
+        # "the Casa Meyer 3-bedroom" is that unit, not both units its name alone would name
+        ("I've added the Casa Meyer 2-bedroom at 11:30am.", [CASA_2, CASA_3], True),
+        ("I've added the Casa Meyer 3-bedroom at 11:30am.", [CASA_2, CASA_3], False),
+        # "bring you to" offers a viewing; "happy to entertain offers" says it can be bought
+        ("I can bring you to the Casa Meyer 2-bedroom on Sunday at 3pm.", [CASA_2, CASA_3], True),
+        ("I can bring you to the Casa Meyer 3-bedroom on Sunday at 3pm.", [CASA_2, CASA_3], False),
+        ("The seller is happy to entertain offers this week.", [CASA_2], True),
+        ("The seller is happy to entertain offers this week.", [CASA_3], False),
+    ],
+)
+def test_units_named_with_their_development_and_offers_to_view(
+    text: str, book: list[Property], right: bool
+) -> None:
+    found = check_facts(text, book, [])
+    assert (found == []) is right, found
