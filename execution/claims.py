@@ -240,9 +240,10 @@ _AFTER_A_SIZE = compile_quick(
     r"(?i)(?:sq\.?\s?ft\.?|sqft|square\s+feet|sqm|sq\.?\s?m)\s*(?:vs\.?|versus|against|and)\s*$"
 )
 _SIZE_GAP = compile_quick(
-    r"(?i)^\s*(?:\([^()]{0,30}\)\s*|,\s*(?:about\s+|around\s+|~|\u2248)?\s*(?P<same>[\d,.]+)\s*"
+    r"(?i)^\s*(?:\([^()]{0,30}\)\s*|[,/]\s*(?:about\s+|around\s+|~|\u2248)?\s*(?P<same>[\d,.]+)\s*"
     r"(?P<unit>sq\.?\s?ft|sqft|sqm|sq\.?\s?m|square\s+(?:feet|met\w+))\s*,?\s*)?"
-    r"(?:(?P<more>bigger|larger|more|roomier|extra)|(?P<less>smaller|less|tinier)|diff(?:erence)?|apart)\b"
+    r"(?:(?P<more>bigger|larger|more|roomier|extra)|(?P<less>smaller|less|tinier|short|shy)"
+    r"|diff(?:erence)?|apart)\b"
 )
 """After a size, a gap between two sizes: "118 sq ft bigger", "52 sqm (~560 sqft) bigger",
 "17 sqm, ~183 sqft more", "86 sqft extra", "(1 sqm diff)"."""
@@ -318,7 +319,7 @@ _BUILT_HEADING = compile_quick(
     r"(?:\s+(?:area|size))?\s*$"
 )
 _SAME_SIZE_AGAIN = compile_quick(
-    r"(?i)^[^.;,\d()]{0,30}[(/]\s*(?:about|approx\.?|around|roughly|~)?\s*$"
+    r"(?i)^[^.;,\d()]{0,30}[(/\u2248=~]\s*(?:about|approx\.?|around|roughly|~|or)?\s*$"
 )
 """Between a size and the same size in the other unit: "1,650 sq ft (about 153 sqm)", "1,650
 sq ft of land (153 sqm)"."""
@@ -358,7 +359,7 @@ _NOT = compile_quick(
 # The buyer's own numbers: "your 1.5M budget", "your budget of 1.5M", "you mentioned 700k",
 # "the 700k you mentioned", "within budget".
 _BUYERS_BEFORE = compile_quick(
-    r"(?i)(?:\byour\b(?:\s+[\w-]+){0,3}|\byou(?:'ve|'d|'re)?\s+(?:\w+\s+){0,2}"
+    r"(?i)(?:\byour\b(?:\s+[\w'\u2019-]+){0,3}|\byou(?:'ve|'d|'re)?\s+(?:\w+\s+){0,2}"
     r"(?:mentioned|said|wanted|want|gave|told|shared|set|specified|indicated|asked|prefer"
     r"|need|looking|considering|can\s+afford|budgeted|capped|stated|noted|wrote)"
     r"(?:\s+(?:for|at|of|about|around|is|was|under|below|up\s+to|within|a|an|the|me|us|max"
@@ -372,7 +373,8 @@ _BUYERS_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?!(?:is\s+|are\s+|and\s+|so\s+|still\s+|well\s+)*"
     r"(?:above|over|under|below|within|outside|beyond|out\s+of|than)\b)"
     r"(?:[\w-]+\s+){0,2}?(?:budget|range|limit|cap|ceiling|max"
-    r"|(?:that\s+|which\s+)?you(?:'ve|'d|'re|\u2019re|\s+have|\s+had)?\s+(?:\w+\s+)?(?:mentioned"
+    r"|(?:that\s+|which\s+)?(?:you|your\s+[\w'\u2019-]+)(?:'ve|'d|'re|\u2019re|\s+have|\s+had)?"
+    r"\s+(?:\w+\s+)?(?:mentioned"
     r"|said|wanted|saw|seen|heard|read|looking\s+for|after"
     r"|asked|need|gave|specified|told|prefer|set|shared|stated|indicated|wrote|budgeted"
     r"|can\s+(?:stretch|afford|go|do|spend|manage)|are\s+(?:ok|okay|comfortable|looking)"
@@ -636,7 +638,7 @@ _HOUSEHOLD = compile_quick(
 )
 """A count of the buyer's household the message says ("your 3 kids", "your family of five"):
 the buyer must have written it."""
-_BUYERS_HINT = compile_quick(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byou\b")
+_BUYERS_HINT = compile_quick(r"budget|range|limit|\bcap\b|ceiling|\bmax\b|\byour?\b")
 
 
 def land_label(text: str) -> bool:

@@ -90,6 +90,8 @@ _DENIED_KIND = compile_quick(
 _PSF_SAID = compile_quick(
     r"(?i)(?<![\w$])(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*sq\.?\s?ft)(?!\w)"
 )
+_SHORT_OF_A_BAR = compile_quick(r"^\W*(?:short|shy)\b(?!\s+of\s+(?:the\s+)?[A-Z])")
+_PERCENT = compile_quick(r"(\d{1,2}(?:\.\d+)?)\s*%")
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
 _WORD = compile_quick(r"[a-z0-9]+")
 _STATED_FLAT = compile_quick(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
@@ -932,6 +934,8 @@ class _Reading:
                 self.state_said.update(item.owners)
             held = [_holds(item.claim, self.facts[i]) for i in item.owners]
             if not (all(held) if item.together else any(held)):
+                if self._share_of_a_price(item.claim, judged):
+                    continue  # "the 25% downpayment on $1.32M ($330k)"
                 record = "; ".join(
                     f"{self.listings[i].title}: {facts_line(self.listings[i])}" for i in item.owners
                 )
@@ -988,6 +992,23 @@ class _Reading:
             return ()
         after = [m.listings[0] for m in mentions if m.start >= clause[1] and len(m.listings) == 1]
         return tuple(_distinct(after))
+
+    def _share_of_a_price(self, claim: Claim, judged: list[_Judged]) -> bool:
+        """Whether a price that fits no listing is a share the sentence names of a price in it
+        or of a listing's ("the 20% downpayment on the Punggol 3-room ($428k -> $85.6k)"): a
+        sum worked out, not what a home costs."""
+        if claim.kind != "price" or "%" not in self.sentence_text:
+            return False
+        shares = [float(m.group(1)) / 100 for m in _PERCENT.finditer(self.sentence_text)]
+        bases = {float(j.claim.value) for j in judged if j.claim.kind == "price"}
+        bases |= {float(f.price) for f in self.facts}
+        value = float(claim.value)
+        return any(
+            math.isclose(value, share * base, rel_tol=0.005)
+            for share in shares
+            for base in bases
+            if 0 < share < 1
+        )
 
     def _psf_in_passing(self, claim: Claim) -> bool:
         """A bare figure in the range of the listings' prices per square foot, after the
@@ -1349,6 +1370,8 @@ class _Reading:
             return f"{self.listings[first[0]].title} is {abs(budget - price):,.0f} from it"
         if _NOT_A_LISTING_AFTER_GAP.match(self._text_after(claim)):
             return None  # "80k above it" (the buyer's budget), "20k more than you planned"
+        if _SHORT_OF_A_BAR.match(self._text_after(claim)):
+            return None  # "roughly 170 sqft short": of what the buyer wants
         after = [m for m in after if m.listings != first]  # "..., and Bishan Park nearby"
         end = claim.start + len(claim.text)  # "255k cheaper, but Piermont's reserved": the
         # listing after the next clause's "but" is no end of this gap
@@ -1431,8 +1454,10 @@ class _Reading:
         if not found:
             return None
         suffix = (found.group(2) or "").lower()
-        scale = 1_000 if suffix == "k" else 1_000_000 if suffix else 1
-        return float(found.group(1).replace(",", "")) * scale
+        value = float(found.group(1).replace(",", ""))
+        if not suffix:  # "your 1.5 budget" is 1.5M, "your 900 budget" 900k
+            return value * (1_000_000 if value < 100 else 1_000 if value < 10_000 else 1)
+        return value * (1_000 if suffix == "k" else 1_000_000)
 
     def _around(self, claim: Claim) -> str:
         start, end = claim.start, claim.start + len(claim.text)
