@@ -488,6 +488,10 @@ _OTHERS_SUBJECT = compile_quick(
     r"|\W*(?:blk|block)\s+\d+[a-z]?\s+"
     r"(?:sold|transacted|went)\b"
 )
+_CHOSEN_BY_STATE = compile_quick(
+    r"(?i)\W*(?:the|both|all)\s+(?:\d\s+|two\s+|three\s+)?(?:available|unsold|remaining|open)"
+    r"\s+(?:ones?|units?|flats?|homes?|listings?|options?)\b"
+)
 _OFFER_INVITED = compile_quick(
     r"(?i)\b(?:put|submit|send|pass|bring)\s+(?:your\s+|an?\s+|the\s+)?(?:(?:s\$|\$)?[\d.,]+\s?[km]?\s+)?"
     r"offer\s+(?:to|in\s+(?:for|on))\b|\b(?:you\s+can|we\s+can|can)\s+(?:make\s+an\s+)?offer\s+(?:on|for)\b"
@@ -1218,6 +1222,9 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
         claims += _orders(clause)
     if not claims:
         return claims
+    if _CHOSEN_BY_STATE.match(clause):  # "The 2 available ones can be viewed same day":
+        # those the state picks out, whichever they are
+        claims = [c for c in claims if c.kind != "availability"]
     if _OTHERS_SUBJECT.match(clause):  # "Units in the same stack have transacted at ~$1,400
         # psf": a clause about other homes states nothing about a listing
         return [c for c in claims if c.buyers]

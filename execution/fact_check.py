@@ -91,6 +91,8 @@ _PSF_SAID = compile_quick(
     r"(?i)(?<![\w$])(?:psf|per\s+sq(?:uare)?\.?\s*f(?:ee|oo)?t|/\s*sq\.?\s?ft)(?!\w)"
 )
 _SHORT_OF_A_BAR = compile_quick(r"^\W*(?:short|shy)\b(?!\s+of\s+(?:the\s+)?[A-Z])")
+_RESPECTIVELY = compile_quick(r"(?i)\brespectively\b")
+_THE = compile_quick(r"(?i)\bthe\s+$")
 _PERCENT = compile_quick(r"(\d{1,2}(?:\.\d+)?)\s*%")
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
 _WORD = compile_quick(r"[a-z0-9]+")
@@ -293,7 +295,8 @@ _YES = compile_quick(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
 _STRETCH = compile_quick(r"[,;:(]|\s[\u2013\u2014-]\s")
 _IT = compile_quick(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
 _APART = compile_quick(
-    r"[,;:()!?\n]|\b(?:is|are|was|and|or|but|than|vs|versus|over|against|with|from|plus|nor|then)\b"
+    r"[,;:()!?\n\u2013\u2014]|\s-\s"
+    r"|\b(?:is|are|was|and|or|but|than|vs|versus|over|against|with|from|plus|nor|then)\b"
 )
 _YOUR_AMOUNT = compile_quick(
     r"(?i)(?:^\s*\w+\s+(?:than\s+)?|\b)your\s+(?:budget\s+of\s+|max\s+of\s+)?(?:s\$|\$)?"
@@ -917,6 +920,13 @@ class _Reading:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
                 owned = self._owned(claim, clause, piece, mentions)
+                if owned and owned.together and _RESPECTIVELY.search(piece):
+                    # "Both 4-rooms, $575k and $528k respectively": in the order named
+                    first_named = [i for i in self.introduced if i in owned.owners]
+                    alike = [f.start for f in found_here if f.kind == claim.kind]
+                    nth = sum(1 for start in alike if start < found.start)
+                    if len(alike) >= 2 and len(first_named) == len(owned.owners) > nth:
+                        owned = _Judged(claim, (first_named[nth],))
                 if owned and owned.together and summed and claim.kind == "price":
                     owned = replace(owned, together=False)  # "Both together would be
                     # $1,286,000 ($598k + $688k)": the parts of a sum, each of one of them
@@ -1243,6 +1253,9 @@ class _Reading:
             return ()
         word = words[-1]
         start = word.start()
+        subject = _THE.search(self.sentence_text, max(0, claim.start - 8), claim.start)
+        if subject and any(m.by_kind and m.start == claim.start for m in mentions):
+            return ()  # "both on Tampines St 81 - the 4-room is Blk 812": a name, of one
         between = [m for m in mentions if start < m.start < claim.start]
         # "..., Woodlands is an EA (1,571 sqft)": the last listing named alone, not a kind
         # said of two after it

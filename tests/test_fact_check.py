@@ -1217,3 +1217,28 @@ def test_shares_household_numbers_and_gaps_in_both_units(
 def test_land_in_the_other_unit_after_an_approximately_sign(text: str, right: bool) -> None:
     found = check_facts(text, [TERRACE, SEMI_D], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # after a dash, each listing is named on its own
+        ("Yes both HDB \u2014 the 5-room one is under offer, Punggol available.", True),
+        ("Yes both HDB \u2014 the 5-room one is available, Punggol under offer.", False),
+        # "the 4-room" as a subject names that flat; "both are 4-room" says it of both
+        ("Both on the list \u2014 the 4-room is Blk 612 and the 5-room is Blk 857.", True),
+        ("Both on the list \u2014 the 4-room is 1,184 sq ft.", False),
+        ("Both are 4-room flats.", False),
+        # figures said "respectively" go to the listings in the order they were named
+        ("Punggol Drive is available; Woodlands Drive 62 is under offer. Both 3 bedrooms, "
+         "$548k and $668k respectively.", True),
+        ("Punggol Drive is available; Woodlands Drive 62 is under offer. Both 3 bedrooms, "
+         "$668k and $548k respectively.", False),
+        # the ones a state picks out are in that state
+        ("The available one can be viewed this Saturday.", True),
+        ("Both can be viewed this Saturday.", False),
+    ],
+)  # fmt: skip
+def test_dashes_respectively_and_listings_picked_by_their_state(text: str, right: bool) -> None:
+    found = check_facts(text, [TP_5, PG_4], [])
+    assert (found == []) is right, found
