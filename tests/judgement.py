@@ -64,9 +64,11 @@ FACT_CHECK = {
     "tuning-13": DATA / "fact_check_tuning_13.yaml",
     "tuning-14": DATA / "fact_check_tuning_14.yaml",
     "tuning-15": DATA / "fact_check_tuning_15.yaml",
+    "tuning-16": DATA / "fact_check_tuning_16.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
     "held-out-2": DATA / "heldout" / "fact_check_heldout_2.yaml",
     "held-out-3": DATA / "heldout" / "fact_check_heldout_3.yaml",
+    "held-out-4": DATA / "heldout" / "fact_check_heldout_4.yaml",
 }
 AGENT = "Sarah Tan"
 """The agent the corpora's buyers write to."""
