@@ -91,9 +91,9 @@ _NOT_A_PRICE_AFTER = compile_quick(
     r"|(?:m|metres?|meters?|km)\s+(?:away|from|to|walk)|m\b(?=\s*(?:away|from|to)))"
 )
 _MONEY_AFTER = compile_quick(
-    r"(?i)^\s*(?:(?:for|in|of|on)\s+(?:the\s+|(?P<your>your)\s+)?)?(?:(?:hdb|bank|housing)\s+)?"
+    r"(?i)^\s*(?:aside\s+)?(?:(?:for|in|of|on)\s+(?:the\s+|(?P<your>your)\s+)?)?(?:(?:hdb|bank|housing)\s+)?"
     r"(?:loans?\b|mortgage|down\s*payment|downpayment|cash\b|cpf\b|bsd\b|absd\b|ssd\b"
-    r"|stamp\s+duty|legal\s+fees?|grants?\b|savings\b|income\b|salary\b|renovation|reno\b"
+    r"|stamp\s+dut(?:y|ies)|legal\s+fees?|fees\b|taxes\b|grants?\b|savings\b|income\b|salary\b|renovation|reno\b"
     r"|all[\s-]in\b|(?:is|would\s+be)\s+(?:about\s+|around\s+|roughly\s+|~)?[\d.]+\s*%\s+"
     r"(?:below|under|above|over|off)\s+(?:the\s+)?(?:(?:s\$|\$)?[\d.,]+\s?[km]?\s+)?(?:asking|valuation"
     r"|list(?:ing)?\s+price))"
@@ -104,8 +104,12 @@ price; the buyer's own when the message says so."""
 _YOUR = compile_quick(r"(?i)\byour\s+(?:\w+\s+)?(?:~|about\s+|around\s+)?(?:s\$|\$)?$")
 _OFFER_AFTER = compile_quick(r"(?i)^\s*(?:offer|bid|counter-?offer)\b")
 _OFFERS_AROUND = compile_quick(
-    r"(?i)\boffers?\s+(?:around|at|near|above|below|from|close\s+to)\s+(?:about\s+|~)?(?:s\$|\$)?$"
+    r"(?i)(?:\boffers?\s+(?:around|at|near|above|below|from|close\s+to)"
+    r"|\b(?:could|can|might|may)\s+(?:try|start\s+at|go\s+in\s+at|open\s+at|offer))"
+    r"\s+(?:about\s+|~)?(?:s\$|\$)?$"
 )
+"""An offer spoken of or suggested ("offers around $1.2M", "you could try $650k"): a number for
+a negotiation, no listing's price."""
 _OFFER_PUT = compile_quick(
     r"(?i)\b(?:put\s+(?:forward|in|up)|submit(?:ting)?|pass(?:ing)?\s+on|convey(?:ing)?)"
     r"\s+(?:(?:an?|your)\s+offer\s+(?:of\s+)?)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"
@@ -160,7 +164,7 @@ _TOTAL_AFTER = compile_quick(
 _RANGE_JOINT = compile_quick(r"(?i)\s*(?:-|\u2013|\u2014|to|and)\s*")
 _BETWEEN = compile_quick(r"(?i)\b(?:between|from|range\s+of|in\s+the)\s*(?:s\$|\$)?\s*$")
 _DELTA_AFTER = compile_quick(
-    r"(?i)^\s*(?:\([^()]{0,30}\)\s*)?(?:(cheaper|less|lower|below|under|smaller)|(more|higher|above|pricier|dearer|over|extra|bigger|larger)"
+    r"(?i)^\s*(?:\([^()]{0,30}\)\s*)?(?:(cheaper|less|lower|below|under|smaller|off)|(more|higher|above|pricier|dearer|over|extra|bigger|larger)"
     r"|(apart|difference|diff|in\s+between|between|gap))\b"
     r"|^\s*[\u2013\u2014:-]\s*(?:[A-Za-z][\w-]*\s+){0,3}?(?:s?\$)?\d[\d,.]*\s*(?:k|m|mil)?\s*(?:vs\.?|versus)\s"
 )
@@ -226,7 +230,10 @@ _FORMER_BEFORE = compile_quick(
 )
 _FORMER_AFTER = compile_quick(
     r"(?i)^[\s,]*(?:previously|before|originally|earlier|at\s+first|last\s+(?:week|month|year)"
-    r"|when\s+(?:it\s+was\s+)?(?:first|1st)\s+listed|(?:\w+\s+){1,2}ago)\b"
+    r"|when\s+(?:it\s+was\s+)?(?:first|1st)\s+listed|(?:\w+\s+){1,2}ago"
+    r"|(?:in|back\s+in|until|till|up\s+to)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+    r"|(?:in|until|till)\s+(?:the\s+)?(?:spring|summer|autumn|winter)"
+    r"|(?:this|last)\s+(?:morning|weekend|quarter))\b"
 )
 """A price the listing had before ("it was $590k last month", "previously $1.48M", "down
 from 1.3M"): the records hold the current price only, so a former one is not checked. "Was"
@@ -299,11 +306,11 @@ _SIZE = compile_quick(
     r"|(sq\.?\s?m(?:etres?|eters?)?\.?|sqm|square\s+met(?:re|er)s?|m²|m2\b))(?![a-z])"
 )
 _LAND_BEFORE = compile_quick(
-    r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|at|:|[\u2013\u2014(-])?\s*"
-    r"(?:about|approx\.?|around|~)?\s*$"
+    r"(?i)\b(?:land|plot|site|lot)(?:\s+(?:area|size))?\s*(?:of|is|at|:|[\u2013\u2014(\u2248=-])?\s*"
+    r"(?:about|approx\.?|around|~|\u2248)?\s*$"
 )
 _LAND_AFTER = compile_quick(
-    r"(?i)^\s*(?:\(\d+\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:(?:freehold|leasehold|corner|prime|flat"
+    r"(?i)^\s*(?:\(\s*(?:about\s+|~|\u2248)?\d[\d,]*\s*sq\.?\s?m\)\s*)?(?:of\s+)?(?:(?:freehold|leasehold|corner|prime|flat"
     r"|regular|rectangular|squarish|good)\s+)?(?:land|plot|site|lot)\b"
 )
 _LAND_HEADING = compile_quick(
@@ -319,7 +326,7 @@ _BUILT_HEADING = compile_quick(
     r"(?:\s+(?:area|size))?\s*$"
 )
 _SAME_SIZE_AGAIN = compile_quick(
-    r"(?i)^[^.;,\d()]{0,30}[(/\u2248=~]\s*(?:about|approx\.?|around|roughly|~|or)?\s*$"
+    r"(?i)^[^.;,\d()]{0,30}[(/\u2248=~]\s*(?:about|approx\.?|around|roughly|~|\u2248|or)?\s*$"
 )
 """Between a size and the same size in the other unit: "1,650 sq ft (about 153 sqm)", "1,650
 sq ft of land (153 sqm)"."""
@@ -481,13 +488,14 @@ the market, not the listing (other homes named as a clause's subject: _OTHERS_SU
 _OTHERS_SUBJECT = compile_quick(
     r"(?i)\W*(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\b"
     r"|\W*(?:similar|other|comparable|nearby|neighbouring|recent)\s+(?:[\w+-]+\s+){0,2}?"
-    r"(?:units?|flats?|homes?|ones|houses|terraces|semi-?ds|bungalows|condos|apartments"
+    r"(?:units?|flats?|homes?|ones|houses|terraces|semi-?ds|bungalows|condos|apartments|bedders"
     r"|transactions|sales|deals)\b"
     r"|\W*(?:the\s+)?(?:[\w+-]+\s+){0,2}?(?:units|flats|homes|houses|terraces|condos|apartments)"
     r"\s+(?:nearby|around\s+here|in\s+the\s+(?:area|estate|neighbourhood|vicinity))\b"
     r"|\W*(?:blk|block)\s+\d+[a-z]?\s+"
     r"(?:sold|transacted|went)\b"
 )
+_YOU = compile_quick(r"(?i)\byou(?:r|'ve|'d|'re)?\b")
 _CHOSEN_BY_STATE = compile_quick(
     r"(?i)\W*(?:the|both|all)\s+(?:\d\s+|two\s+|three\s+)?(?:available|unsold|remaining|open)"
     r"\s+(?:ones?|units?|flats?|homes?|listings?|options?)\b"
@@ -525,6 +533,7 @@ _TO_SEARCH = compile_quick(
     r"(?:\s+(?:also|try\s+and|try\s+to|go\s+and))?"
     r"\s+(?:search|look|hunt|scout|find|shortlist|keep\s+an\s+eye)(?:\s+(?:out|around))?"
     r"\s+(?:for|you)\b"
+    r"|\b(?:widen|expand|extend|broaden|stretch)\s+(?:the|my|our|your)\s+search\b"
 )
 """An offer to look for other homes ("I can search for 2-bedders nearby"): what it names is
 what the buyer wants, said of no listing."""
@@ -1226,8 +1235,9 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
         # those the state picks out, whichever they are
         claims = [c for c in claims if c.kind != "availability"]
     if _OTHERS_SUBJECT.match(clause):  # "Units in the same stack have transacted at ~$1,400
-        # psf": a clause about other homes states nothing about a listing
-        return [c for c in claims if c.buyers]
+        # psf": a clause about other homes states nothing about a listing ("were in the
+        # $5.3-5.8M range": no buyer's range either, unless the clause says it is theirs)
+        return [c for c in claims if c.buyers and _YOU.search(clause)]
     # Words that state nothing about a listing, from where they begin to the clause's end:
     # "if you're looking for a 3-bedder under 1M" (the buyer's), "you asked if it's a 4-room"
     # and "sorry, I said it was sold" (reported), "I couldn't find a 3-bedder under 1M".

@@ -1256,3 +1256,41 @@ def test_land_in_the_other_unit_after_an_approximately_sign(text: str, right: bo
 def test_dashes_respectively_and_listings_picked_by_their_state(text: str, right: bool) -> None:
     found = check_facts(text, [TP_5, PG_4], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # a price said with its month is a former one; the current one is checked
+        ("Clementi Parkview was $1.45M in October; the seller revised to $1.395M.", [], True),
+        ("Clementi Parkview was $1.45M in October; now $1.495M.", [], False),
+        # money named by what it is for, an offer suggested, a search widened
+        ("Keep ~$45k aside for BSD on Clementi Parkview.", [], True),
+        ("On Clementi Parkview that comes to $251,100 in stamp duties.", [], True),
+        ("Realistically you could try $1.35M for Clementi Parkview, $45k off.", [], True),
+        ("Clementi Parkview is $1.35M, so you could try $1.3M.", [], False),
+        ("Kim Yam is the only one. Want me to widen the search to $1.8M?", [], True),
+        # other homes' prices are no buyer's range
+        ("Recent 2-bedders nearby transacted in the $1.3-1.5M range.", [], True),
+        ("Clementi Parkview is in the $1.3-1.5M range you gave.", ["1.2-1.4m"], False),
+    ],
+)
+def test_former_prices_money_for_costs_suggested_offers_and_the_market(
+    text: str, buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
+    assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        ("Siglap Hill Terrace: land \u2248 153 sqm (1,650 sq ft).", True),
+        ("Siglap Hill Terrace: land \u2248 173 sqm (1,850 sq ft).", False),
+        ("Siglap Hill Terrace: 1,650 sq ft (\u2248153 sqm) of freehold land.", True),
+        ("Siglap Hill Terrace: 1,650 sq ft (\u2248173 sqm) of freehold land.", False),
+    ],
+)
+def test_land_said_with_an_approximately_sign(text: str, right: bool) -> None:
+    found = check_facts(text, [TERRACE, SEMI_D], [])
+    assert (found == []) is right, found
