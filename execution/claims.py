@@ -157,6 +157,16 @@ _TOTAL_BEFORE = compile_quick(
     r"(?i)\b(?:together|altogether|combined|in\s+total|total(?:ling|s)?|sum|add(?:s|ing)?\s+up\s+to"
     r"|for\s+(?:both|all\s+\w+))\b[^.!?\d]{0,18}$"
 )
+_TOTAL_LATER = compile_quick(
+    r"(?i)(?:\b(?:together|combined|both)\b[^.!?]{0,60}\b(?:would\s+(?:be|come\s+to|cost)"
+    r"|comes?\s+to|adds?\s+up\s+to)|(?:\+|\band\b)[^=.!?]{0,80}(?<![=<>!])=)"
+    r"\s*(?:about\s+|around\s+|~)?(?:s\$|\$)?\s*$"
+)
+"""A sum worked out further back ("together the 4-room ($585k) and 5-room ($688k) would be
+$1,273,000", "$585k + $650k = $1,235,000")."""
+_AVERAGE_BEFORE = compile_quick(
+    r"(?i)\b(?:average|avg|mean|median)\b[^.!?\d$]{0,24}(?:s\$|\$)?\s*$"
+)
 _TOTAL_AFTER = compile_quick(
     r"(?i)^\s*(?:k|m|mil|million)?\s*(?:in\s+total|total|together|altogether|combined|for\s+both"
     r"|all\s+in(?:clusive)?\s+for\s+both)\b"
@@ -806,8 +816,8 @@ def _prices(text: str) -> list[Claim]:
         beyond = after[rest.end() :] if rest else ""  # a range's unit is both figures' unit
         if rest and _PER_PERIOD.match(beyond):
             continue
-        if _former(text, match):
-            continue
+        if _former(text, match) or _said_before(_AVERAGE_BEFORE, text, match.start(), 40):
+            continue  # "it was $590k last month"; "the average is about $551,667"
         value = float(digits.replace(",", "")) * _SCALE.get(suffix, 1)
         named = _MONEY_AFTER.match(after) or (rest and _MONEY_AFTER.match(beyond))
         put = None if named else _said_before(_OFFER_PUT, text, match.start(), 32)
@@ -845,7 +855,11 @@ def _prices(text: str) -> list[Claim]:
             )
             claims.append(Claim("price_gap", value, direction, match.start(), match.group(0)))
             continue
-        if _said_before(_TOTAL_BEFORE, text, match.start(), 24) or _TOTAL_AFTER.match(after):
+        if (
+            _said_before(_TOTAL_BEFORE, text, match.start(), 24)
+            or _TOTAL_AFTER.match(after)
+            or _said_before(_TOTAL_LATER, text, match.start(), 96)
+        ):
             # "together about 2.1M", "so 1.54M in total": the sum of the listings spoken of
             relation = _relation(text, match.start())
             claims.append(Claim("price_total", value, relation, match.start(), match.group(0)))
@@ -1267,6 +1281,27 @@ def claims_in(clause: str, confirmed: bool = False, about_rooms: bool = False) -
 
 _ROOMS_WANTED = compile_quick(r"(?i)\b(\d{1,2})\s*rooms\b")
 """A buyer's "we need 2 rooms": bedrooms (a flat type is "a 3-room", in the singular)."""
+
+
+def summed_before(text: str, start: int) -> list[float]:
+    """The amounts joined by "+" that the "=" just before `start` adds up ("$585k + Punggol
+    Drive $420k + $650k = $1,655,000"; "Price $3,280,000 + BSD $136,400 = ..."), in order;
+    empty when the figure at `start` is no such sum."""
+    before = text[:start]
+    equals = before.rfind("=")
+    if equals < 0 or before[equals + 1 :].strip(" ~$S") != "":
+        return []
+    pieces = before[:equals].split("+")
+    amounts = []
+    for piece in pieces:
+        found = list(_PRICE.finditer(piece))
+        if not found:
+            return []
+        match = found[-1] if piece is pieces[0] else found[0]
+        digits = match.group(1) or match.group(3) or match.group(5)
+        suffix = (match.group(2) or match.group(4) or "").lower()
+        amounts.append(float(digits.replace(",", "")) * _SCALE.get(suffix, 1))
+    return amounts if len(amounts) >= 2 else []
 
 
 def rooms_in(text: str) -> tuple[Claim, ...]:

@@ -38,6 +38,7 @@ from execution.claims import (
     rooms_in,
     rooms_spoken_of,
     size_in_sqft,
+    summed_before,
     units_repeated,
 )
 from execution.errors import ValidationError
@@ -94,6 +95,7 @@ _SHORT_OF_A_BAR = compile_quick(r"^\W*(?:short|shy)\b(?!\s+of\s+(?:the\s+)?[A-Z]
 _RESPECTIVELY = compile_quick(r"(?i)\brespectively\b")
 _THE = compile_quick(r"(?i)\bthe\s+$")
 _PERCENT = compile_quick(r"(\d{1,2}(?:\.\d+)?)\s*%")
+_TOGETHER = compile_quick(r"(?i)\b(?:together|combined)\b[^.;:]{0,60}$")
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
 _WORD = compile_quick(r"[a-z0-9]+")
 _STATED_FLAT = compile_quick(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
@@ -295,7 +297,7 @@ _YES = compile_quick(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
 _STRETCH = compile_quick(r"[,;:(]|\s[\u2013\u2014-]\s")
 _IT = compile_quick(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
 _APART = compile_quick(
-    r"[,;:()!?\n\u2013\u2014]|\s-\s"
+    r"[,;:()!?\n\u2013\u2014+=$]|\s-\s"
     r"|\b(?:is|are|was|and|or|but|than|vs|versus|over|against|with|from|plus|nor|then)\b"
 )
 _YOUR_AMOUNT = compile_quick(
@@ -562,10 +564,12 @@ def _criterion_like(claim: Claim) -> bool:
 def _clauses(sentence: str) -> list[tuple[int, int]]:
     bounds = [0]
     for match in _CLAUSE.finditer(sentence):
-        between = match.group(0).startswith("and") and _BETWEEN.search(
-            sentence, bounds[-1], match.start()
+        joined = match.group(0).startswith("and") and (
+            _BETWEEN.search(sentence, bounds[-1], match.start())
+            or _TOGETHER.search(sentence, bounds[-1], match.start())
         )
-        if not between:  # "the spread between the top and the bottom": one clause
+        if not joined:  # "the spread between the top and the bottom", "together the 4-room
+            # ($548k) and the 5-room ($668k) would be": one clause
             bounds.append(match.start())
     bounds.append(len(sentence))
     return [(a, b) for a, b in itertools.pairwise(sorted(set(bounds))) if b > a]
@@ -847,7 +851,7 @@ class _Reading:
             gap = bool(label) and gap_label(label)
             found_here = claims_in(piece, bool(_YES.match(answer)), about_rooms)
             summed = any(found.kind == "price_total" for found in found_here)
-            parts = [float(f.value) for f in found_here if f.kind == "price" and not f.buyers]
+            prices = [f for f in found_here if f.kind == "price" and not f.buyers]
             for found in found_here:
                 if money and found.kind == "price":
                     continue
@@ -910,7 +914,15 @@ class _Reading:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
                 if claim.kind in ("price_total", "price_spread"):
-                    problem = self._total(claim, mentions, parts if summed else [])
+                    # the parts: a sum worked out before it, else the prices said before it
+                    # ("together A ($585k) and B ($688k) would be"), else after it
+                    # ("Together $2.81M ($1.32M + $1.59M)")
+                    before = [float(f.value) for f in prices if f.start < found.start]
+                    after = [float(f.value) for f in prices if f.start > found.start]
+                    parts = summed_before(piece, found.start) or (
+                        before if len(before) >= 2 else after
+                    )
+                    problem = self._total(claim, mentions, parts)
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue

@@ -1294,3 +1294,23 @@ def test_former_prices_money_for_costs_suggested_offers_and_the_market(
 def test_land_said_with_an_approximately_sign(text: str, right: bool) -> None:
     found = check_facts(text, [TERRACE, SEMI_D], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # a sum worked out with "+" and "=", each part one listing's price
+        ("Punggol Drive $548k + Woodlands Drive 62 $668k = $1,216,000.", True),
+        ("Punggol Drive $548k + Woodlands Drive 62 $668k = $1,316,000.", False),
+        ("Punggol Drive $548k + Woodlands Drive 62 $648k = $1,196,000.", False),
+        ("Price $548,000 + BSD $11,600 = $559,600 for Punggol Drive.", True),
+        # a sum said further back than the words next to it
+        ("Together the 4-room ($548k) and the 5-room ($668k) would be $1,216,000.", True),
+        ("Together the 4-room ($548k) and the 5-room ($668k) would be $1,261,000.", False),
+        # an average is no listing's price
+        ("Punggol Drive $548k + Woodlands Drive 62 $668k = $1,216,000, an average of $608k.", True),
+    ],
+)
+def test_sums_worked_out_and_averages(text: str, right: bool) -> None:
+    found = check_facts(text, [TP_5, PG_4], [])
+    assert (found == []) is right, found
