@@ -183,7 +183,7 @@ _BY_GAP = compile_quick(
     r"|^\W*than\b)[^.;:!?]{0,45}\bby\s*(?:about\s+|around\s+|roughly\s+)?(?:s\$|\$)?\s*$"
 )
 _BY_ALONE = compile_quick(
-    r"(?i)\W*(?:[a-z][\w'-]*\s+){1,4}by\s*(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?$"
+    r"(?i)\W*(?:[a-z#][\w'#-]*,?\s+|\d+\s+){1,5}by\s*(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?$"
 )
 _LESS = {"cheaper", "less expensive", "lower"}
 _GAP_BEFORE = compile_quick(
@@ -265,12 +265,15 @@ _SIZE_GAP = compile_quick(
 """After a size, a gap between two sizes: "118 sq ft bigger", "52 sqm (~560 sqft) bigger",
 "17 sqm, ~183 sqft more", "86 sqft extra", "(1 sqm diff)"."""
 _SIZE_GAP_BEFORE = compile_quick(
-    r"(?i)(?:\b(?:(?P<more>bigger|larger|roomier)|(?P<less>smaller|tinier))\b|^\W*than\b)[^.;:!?]{0,40}?\bby\s*(?:about\s+|around\s+|roughly"
+    r"(?i)(?:\b(?:(?P<more>bigger|larger|roomier|clears?|beats?|exceeds?|tops?)|(?P<less>smaller|tinier"
+    r"|miss(?:es)?))\b|^\W*than\b)[^.;:!?]{0,40}?\bby\s*(?:about\s+|around\s+|roughly"
     r"\s+|~|\u2248)?\s*$"
 )
 _EXTRA_BEFORE = compile_quick(
-    r"(?i)\b(?:(?:an?\s+)?(?:extra|additional)|give\s+up|giving\s+up|lose|losing|gain|gaining"
-    r"|sacrifice|sacrificing)\s+(?:only\s+|just\s+)?(?:about\s+|around\s+|roughly\s+|~|\u2248)?$"
+    r"(?i)(?:\b(?:(?:an?\s+)?(?:extra|additional)|give\s+up|giving\s+up|lose|losing|gain|gaining"
+    r"|sacrifice|sacrificing|(?:more|extra|less)\s+(?:for|and\s+get)(?:\s+an?)?(?:\s+extra)?"
+    r"|more,?\s+you\s+(?:get|gain)(?:\s+an?)?(?:\s+extra)?|(?:gap|difference|diff)\s+(?:is|of)\s+\S+\s+for)"
+    r"|(?:^|[\s(])[+\u00b1])\s*(?:only\s+|just\s+)?(?:about\s+|around\s+|roughly\s+|~|\u2248)?$"
 )
 """Before a size, what one home has over another: "for an extra 183 sq ft", "you only give up
 10 sq ft"."""
@@ -687,6 +690,23 @@ def gap_label(text: str) -> bool:
     return _GAP_HEADING.search(text) is not None
 
 
+_SIGN = compile_quick(r"(?:^|[\s(])[+\u00b1]\s*$")
+_ADDED = compile_quick(r"[\dkKmM%)]\s*[+\u00b1]\s*$")
+
+
+def _signed(text: str, start: int) -> bool:
+    """Whether the figure at `start` carries a sign ("+$25k"), not a "+" between two figures
+    ("$585k + $420k")."""
+    before = text[max(0, start - 12) : start]
+    return _SIGN.search(before) is not None and _ADDED.search(before) is None
+
+
+def answers_by_how_much(text: str, start: int) -> bool:
+    """Whether the figure at `start` answers which of two is cheaper or bigger, and by how
+    much ("Clementi, by about $32k.")."""
+    return start < 40 and _BY_ALONE.match(text, 0, start) is not None
+
+
 def gap_ahead(text: str) -> bool:
     """Whether `text`, after a figure, makes it a gap: "43k — AMK 408k vs TP 365k"."""
     return _DELTA_AFTER.match(text) is not None
@@ -833,13 +853,16 @@ def _prices(text: str) -> list[Claim]:
                 claims.append(Claim("price", value, "=", match.start(), match.group(0), True))
             continue
         delta = _DELTA_AFTER.match(after)
+        if _signed(text, match.start()):  # "+3 sqm for +$25k": a difference
+            claims.append(Claim("price_gap", value, "~", match.start(), match.group(0)))
+            continue
         by = _said_before(_BY_GAP, text, match.start(), 60)
         if by:  # "cheaper than the Bishan one by 160k"; "than X by 160k": by how much only
             word = (by.group(1) or "").lower()
             relation: Relation = "~" if not word else "<" if word in _LESS else ">"
             claims.append(Claim("price_gap", value, relation, match.start(), match.group(0)))
             continue
-        if match.start() < 40 and _BY_ALONE.match(text, 0, match.start()):
+        if answers_by_how_much(text, match.start()):
             # "Sky Vue by 470k.": by how much, answering which one is cheaper
             claims.append(Claim("price_gap", value, "~", match.start(), match.group(0)))
             continue
@@ -1075,6 +1098,7 @@ def _sizes(text: str) -> list[Claim]:
         if gap and gap.group("same") and not _same_size(value, unit, gap):
             gap = None  # "1,464 sqft, about 97 sqft more": a size, then the gap
         by = None if gap else _said_before(_SIZE_GAP_BEFORE, text, match.start(), 60)
+        alone = not gap and not by and answers_by_how_much(text, match.start())
         extra = not gap and not by and _said_before(_EXTRA_BEFORE, text, match.start(), 24)
         last = claims[-1] if claims else None
         again = (
@@ -1086,8 +1110,8 @@ def _sizes(text: str) -> list[Claim]:
             and abs((value if unit == "sqft" else value * SQFT_PER_SQM) - float(last.value))
             <= 0.06 * float(last.value) + 11
         )
-        if gap or by or again or extra:  # "118 sq ft bigger than Rivervale", "an extra 183
-            # sq ft": between two listings
+        if gap or by or again or extra or alone:  # "118 sq ft bigger than Rivervale", "an
+            # extra 183 sq ft", "Tre Ver, by 43 sq ft": between two listings
             plots = land or _said_before(_OF_LAND, text, match.start(), 24)
             if plots or (gap and _OF_LAND_AFTER.match(text, match.end() + gap.end())):
                 continue  # a gap between plots ("1,350 sqft more land"): seldom both recorded
@@ -1097,7 +1121,7 @@ def _sizes(text: str) -> list[Claim]:
                 (">" if said.group("more") else "<" if said.group("less") else "~")
                 if said is not None
                 else "~"
-                if extra  # which of the two has the more is said elsewhere, if at all
+                if extra or alone  # which of the two has the more is said elsewhere, if at all
                 else last.relation  # type: ignore[union-attr]  # the same gap again
             )
             claims.append(Claim("size_gap", sqft, direction, match.start(), match.group(0)))

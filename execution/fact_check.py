@@ -25,6 +25,7 @@ from functools import lru_cache
 from execution.claims import (
     MAX_TEXT,
     Claim,
+    answers_by_how_much,
     approximate,
     bound,
     built_label,
@@ -260,7 +261,7 @@ _BY_BEDROOMS = compile_quick(
     r"(?:[Bb]edrooms?|BEDROOMS?|[Bb]eds?|BEDS?|[Bb][Rr]|[Bb]edders?)\b"
 )
 """A unit named by its bedrooms ("the 2-bedroom", "the Parc Lumina 4-bed")."""
-_AGAINST = compile_quick(r"(?i)\bthan\s+(?:the\s+)?$")
+_AGAINST = compile_quick(r"(?i)\b(?:than|above|below|over|under|versus|vs\.?)\s+(?:the\s+)?$")
 _PREDICATE = compile_quick(
     r"(?i)\b(?:is|are|'s|was|were)\s+(?:also\s+|still\s+|actually\s+|both\s+)?(?:an?\s+)?$"
 )
@@ -836,6 +837,7 @@ class _Reading:
         land = per_area = False
         last_kind = ""  # the kind of the last claim read, for a "vs" that goes on with it
         plots = False  # the sentence has spoken of the land: its size gaps are between plots
+        money_before = False  # a price or a gap was read before, in this sentence
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
             against = _SET_AGAINST.match(piece) if last_kind in ("psf", "land_size") else None
@@ -892,6 +894,9 @@ class _Reading:
                 ):  # "higher psf than the 3-bed ($1,794)": no home costs that
                     claim = dataclasses.replace(claim, kind="psf")
                 gap_asked = not mentions and claim.kind == "price" and not claim.buyers
+                gap_asked = gap_asked and not money_before  # the first figure answers; "Price
+                # gap is $1.72M ($5.6M vs $3.88M)": the ones after it are the two prices
+                money_before = money_before or claim.kind in ("price", "price_gap")
                 if gap_asked and _GAP_ASKED.search(self.asked):  # "how much more?" - "About
                     # 100k.": the gap between the two asked about
                     claim = dataclasses.replace(claim, kind="price_gap", relation="~")
@@ -1379,7 +1384,10 @@ class _Reading:
         when it holds, or when the text does not name both ends."""
         before = [m for m in mentions if m.start < claim.start]
         after = [m for m in mentions if m.start > claim.start]
-        first = before[-1].listings if before else self.context
+        # "A: $160k above Clementi and $295k above Tampines": a listing named after "above"
+        # or "than" is what an earlier figure was set against, no end of this one
+        subjects = [m for m in before if not _AGAINST.search(self.sentence_text, 0, m.start)]
+        first = (subjects or before)[-1].listings if before else self.context
         budget = self._budget_for_gap(claim, bool(after))
         if budget is not None:  # "Simei Green is 222k under your 900k"
             if len(first) != 1 or claim.kind != "price_gap":
@@ -1437,6 +1445,10 @@ class _Reading:
             first, second, unordered = first[:1], first[-1:], True
         if not second and len(first) == 1 and len(self.context) == 2 and first[0] in self.context:
             second = tuple(i for i in self.context if i != first[0])  # "Exec is 360 sq ft bigger"
+        alone = answers_by_how_much(self.sentence_text, claim.start)
+        if alone and not second and len(first) == 1 and len(self.listings) == 2:
+            second = (1 - first[0],)  # "which cheaper?" - "Clementi, by about $32k.": than
+            # the other of the two
         lead = self.sentence_text[max(0, claim.start - 16) : claim.start]
         for_gap = _FOR_GAP.search(lead) is not None
         if for_gap and len(before) >= 2:  # "The terrace is double the Parc

@@ -1314,3 +1314,30 @@ def test_land_said_with_an_approximately_sign(text: str, right: bool) -> None:
 def test_sums_worked_out_and_averages(text: str, right: bool) -> None:
     found = check_facts(text, [TP_5, PG_4], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # "which cheaper?" - "X, by N": the gap between the two
+        ("Kim Yam, by about $307k.", ["which cheaper"], True),
+        ("Kim Yam, by about $207k.", ["which cheaper"], False),
+        ("Clementi Parkview, by 323 sq ft.", ["which bigger"], True),
+        ("Clementi Parkview, by 223 sq ft.", ["which bigger"], False),
+        # the answer to "how much more" is the first figure; the pair after it is the prices
+        ("Gap is $307k ($1.395M vs $1.088M).", ["how much difference"], True),
+        ("Gap is $307k ($1.395M vs $1.188M).", ["how much difference"], False),
+        # what a sum buys: "more for", "more, you get", "gap is X for", a signed figure
+        ("You pay $307k more for 323 sq ft at Clementi Parkview than at Kim Yam.", [], True),
+        ("You pay $307k more for 223 sq ft at Clementi Parkview than at Kim Yam.", [], False),
+        ("Clementi Parkview vs Kim Yam: gap is $307k for 30 sqm.", [], True),
+        ("Clementi Parkview vs Kim Yam: so +30 sqm for +$307k.", [], True),
+        ("Clementi Parkview vs Kim Yam: so +40 sqm for +$307k.", [], False),
+        # clearing the buyer's bar by a margin
+        ("Clementi Parkview is 850 sq ft, so it clears your 800 sq ft minimum by 50 sq ft.",
+         ["min 800 sqft"], True),
+    ],
+)  # fmt: skip
+def test_gaps_answered_set_against_and_bought(text: str, buyer: list[str], right: bool) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
+    assert (found == []) is right, found
