@@ -180,7 +180,7 @@ _DELTA_AFTER = compile_quick(
 )
 _BY_GAP = compile_quick(
     r"(?i)(?:\b(cheaper|pricier|dearer|more\s+expensive|less\s+expensive|costlier|lower|higher)\b"
-    r"|^\W*than\b)[^.;:!?]{0,45}\bby\s*(?:about\s+|around\s+|roughly\s+)?(?:s\$|\$)?\s*$"
+    r"|^\W*than\b)[^.;:!?]{0,45}\bby\s*(?:about\s+|around\s+|roughly\s+|~|\u2248)?(?:s\$|\$)?\s*$"
 )
 _BY_ALONE = compile_quick(
     r"(?i)\W*(?:[a-z#][\w'#-]*,?\s+|\d+\s+){1,5}by\s*(?:about\s+|around\s+|roughly\s+|~)?(?:s\$|\$)?$"

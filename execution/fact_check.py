@@ -95,6 +95,7 @@ _PSF_SAID = compile_quick(
 _SHORT_OF_A_BAR = compile_quick(r"^\W*(?:short|shy)\b(?!\s+of\s+(?:the\s+)?[A-Z])")
 _RESPECTIVELY = compile_quick(r"(?i)\brespectively\b")
 _THE = compile_quick(r"(?i)\bthe\s+$")
+_OVERALL = compile_quick(r"(?i)^\s*(?:\w+\s+)?(?:overall|in\s+total|in\s+price|all\s+in)\b")
 _PERCENT = compile_quick(r"(\d{1,2}(?:\.\d+)?)\s*%")
 _TOGETHER = compile_quick(r"(?i)\b(?:together|combined)\b[^.;:]{0,60}$")
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
@@ -275,7 +276,7 @@ _COMPARES = compile_quick(
     r"(?i)\b(?:vs\.?|versus|compare[ds]?|difference|diff|between|than|more|cheaper|bigger|and)\b"
 )
 _GAP_ASKED = compile_quick(
-    r"(?i)\bhow\s+much\s+(?:more|less|cheaper|pricier|extra|difference)\b|\b(?:price\s+)?(?:difference|diff|gap)\b"
+    r"(?i)\bhow\s+much\s+(?:more|less|cheaper|pricier|extra|difference|bigger|larger|smaller)\b|\b(?:price\s+)?(?:difference|diff|gap)\b"
 )
 _PRICE_SAID = compile_quick(
     r"(?i)\b(?:price[ds]?|pricing|asking|costs?|going\s+for|listed\s+(?:at|for)|selling\s+(?:at|for))"
@@ -1190,7 +1191,7 @@ class _Reading:
     ) -> _Judged | None:
         paired = self._versus(claim, mentions)
         if paired is not None:
-            return _Judged(claim, (paired,))
+            return _Judged(claim, paired)
         together = self._collective(claim, clause, piece, mentions)
         if together:
             return _Judged(claim, together, together=True)
@@ -1230,9 +1231,10 @@ class _Reading:
         # nothing named yet ("It's a 3-room, 721 sq ft"): one of the listings in play
         return _Judged(claim, tuple(range(len(self.listings))), guessed=True)
 
-    def _versus(self, claim: Claim, mentions: list[_Mention]) -> int | None:
+    def _versus(self, claim: Claim, mentions: list[_Mention]) -> tuple[int, ...] | None:
         """In "A is 80k more than B (628k vs 548k)" the first figure is A's, the second B's;
-        in "A is bigger (1,216 vs 969 sq ft)" after B was named, the second is B's."""
+        in "A is bigger (1,216 vs 969 sq ft)" after B was named, the second is B's; in "Psf:
+        ~$1,723 vs ~$1,472" with neither named in order, each is one of the two in play."""
         for match in self.versus:
             side = 0 if match.start(1) <= claim.start < match.end(1) else None
             if match.start(2) <= claim.start < match.end(2):
@@ -1249,7 +1251,9 @@ class _Reading:
                 named = [named[0], earlier[-1]] if earlier else named
             elif not named:
                 named = self.introduced[-2:]
-            return named[-2:][side] if len(named) >= 2 else None
+                if len(named) < 2 and len(self.listings) == 2:
+                    return (0, 1)
+            return (named[-2:][side],) if len(named) >= 2 else None
         return None
 
     def _collective(
@@ -1445,10 +1449,13 @@ class _Reading:
             first, second, unordered = first[:1], first[-1:], True
         if not second and len(first) == 1 and len(self.context) == 2 and first[0] in self.context:
             second = tuple(i for i in self.context if i != first[0])  # "Exec is 360 sq ft bigger"
-        alone = answers_by_how_much(self.sentence_text, claim.start)
+        asked = not mentions and _GAP_ASKED.search(self.asked) is not None
+        alone = asked or answers_by_how_much(self.sentence_text, claim.start)
         if alone and not second and len(first) == 1 and len(self.listings) == 2:
             second = (1 - first[0],)  # "which cheaper?" - "Clementi, by about $32k.": than
-            # the other of the two
+            # the other of the two; "how much bigger is A vs B?" - "About 50 sqm bigger.":
+            # the size of the gap (which is the bigger is the question's)
+            unordered = unordered or asked
         lead = self.sentence_text[max(0, claim.start - 16) : claim.start]
         for_gap = _FOR_GAP.search(lead) is not None
         if for_gap and len(before) >= 2:  # "The terrace is double the Parc
@@ -1466,6 +1473,11 @@ class _Reading:
             if a_facts.size_sqft is None or b_facts.size_sqft is None:
                 return "a size gap the records do not back"
             a, b, tolerance = a_facts.size_sqft, b_facts.size_sqft, 2.0
+        elif self._per_sqft(claim):  # "the studio is cheaper psf by about $245"
+            if not a_facts.size_sqft or not b_facts.size_sqft:
+                return None
+            a, b = a_facts.price / a_facts.size_sqft, b_facts.price / b_facts.size_sqft
+            tolerance = 2.0 + APPROXIMATE * float(claim.value)  # each rate rounded
         else:
             a, b, tolerance = float(a_facts.price), float(b_facts.price), 0.5
         gap = float(claim.value)
@@ -1481,6 +1493,17 @@ class _Reading:
         if math.isclose(actual, gap, abs_tol=tolerance):
             return None
         return f"the gap is {actual:,.0f}, not {gap:,.0f}"
+
+    def _per_sqft(self, claim: Claim) -> bool:
+        """Whether a price gap is one of prices per square foot ("cheaper psf by $245",
+        "$304 psf more")."""
+        start, end = claim.start, claim.start + len(claim.text)
+        after = self.sentence_text[end : end + 16]
+        if _OVERALL.match(after):  # "... even though it's $148k cheaper overall"
+            return False
+        if _PSF_SAID.match(after.lstrip()):
+            return True
+        return _PSF_SAID.search(self.sentence_text, max(0, start - 40), start) is not None
 
     def _budget_for_gap(self, claim: Claim, listing_after: bool) -> float | None:
         """The buyer's amount a gap is measured from: "222k under your 900k", or "212k

@@ -1341,3 +1341,26 @@ def test_sums_worked_out_and_averages(text: str, right: bool) -> None:
 def test_gaps_answered_set_against_and_bought(text: str, buyer: list[str], right: bool) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "buyer", "right"),
+    [
+        # a gap in price per square foot (Clementi ~$1,641 psf, Kim Yam ~$2,065 psf)
+        ("So Clementi Parkview is cheaper psf than Kim Yam by about $424.", [], True),
+        ("So Clementi Parkview is cheaper per sq ft than Kim Yam by ~$424.", [], True),
+        ("So Clementi Parkview is cheaper psf than Kim Yam by about $624.", [], False),
+        ("Clementi Parkview is cheaper per sq ft even though it's $307k more overall.", [], True),
+        # figures set against each other with neither named: each is one of the two in play
+        ("Psf: ~$1,641 vs ~$2,065.", [], True),
+        ("Psf: ~$1,641 vs ~$2,365.", [], False),
+        # the gap the buyer asked about, between the two in play
+        ("About 30 sqm bigger.", ["how much bigger is clementi vs kim yam"], True),
+        ("About 40 sqm bigger.", ["how much bigger is clementi vs kim yam"], False),
+    ],
+)
+def test_gaps_per_square_foot_and_pairs_named_by_neither(
+    text: str, buyer: list[str], right: bool
+) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
+    assert (found == []) is right, found
