@@ -155,7 +155,7 @@ _HUNDREDS = compile_quick(r"(?i)\b(low|lower|mid|middle|high|upper)[\s-]*([1-9])
 _THIRDS = {"low": (0, 0.34), "mid": (0.3, 0.7), "hig": (0.66, 1.0), "upp": (0.66, 1.0)}
 _TOTAL_BEFORE = compile_quick(
     r"(?i)\b(?:together|altogether|combined|in\s+total|total(?:ling|s)?|sum|add(?:s|ing)?\s+up\s+to"
-    r"|for\s+(?:both|all\s+\w+))\b[^.!?\d]{0,18}$"
+    r"|for\s+(?:both|all\s+\w+))\b[^.!?\d(]{0,18}$"
 )
 _TOTAL_LATER = compile_quick(
     r"(?i)(?:\b(?:together|combined|both)\b[^.!?]{0,60}\b(?:would\s+(?:be|come\s+to|cost)"
@@ -475,6 +475,8 @@ _VIEWING = compile_quick(
     r"|(?:\d{1,2}(?::\d\d)?\s*(?:am|pm)|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight"
     r"|\bsat|\bsun)\s+(?:\w+\s+){0,2}?(?:works|is\s+(?:fine|ok|okay|good|perfect|confirmed)|can)"
     r"|(?:meet|see)\s+you\s+(?:at|by|outside|downstairs|in\s+front)"
+    r"|open\s+(?:this|next|on|for\s+(?:viewing|a\s+viewing))\s*(?:weekend|week|sat|sun|\w+day)?"
+    r"|\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm)\s+(?:for\s+)?the\s+(?=\w)"
     r"|(?:\b(?!(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|to(?:day|morrow|night)\b|sat\b|sun\b"
     r"|slots?\b|free\b|available\b|meet\b|you\b|me\b|us\b|on\b|or\b|and\b|sold\b|completed\b"
     r"|closed\b|signed\b|exercised\b|reserved\b|taken\b|went\b|ended\b|expired\b)[a-z][\w-]*\s+at"
@@ -517,6 +519,8 @@ _OFFER_INVITED = compile_quick(
     r"(?i)\b(?:put|submit|send|pass|bring)\s+(?:your\s+|an?\s+|the\s+)?(?:(?:s\$|\$)?[\d.,]+\s?[km]?\s+)?"
     r"offer\s+(?:to|in\s+(?:for|on))\b|\b(?:you\s+can|we\s+can|can)\s+(?:make\s+an\s+)?offer\s+(?:on|for)\b"
     r"|\bmake\s+(?:an|your)\s+offer\s+(?:on|for)\b"
+    r"|\bput\s+(?:up|in)\s+(?:an?|your)\s+(?!back-?up\b)(?:\w+\s+)?offer\b"
+    r"|\b(?:put|pass|take)\s+it\s+to\s+the\s+(?:seller|owner|vendor)s?\b"
 )
 """An offer invited or put to a listing's owner: the listing is one that can be bought."""
 _MAYBE = compile_quick(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
@@ -584,9 +588,10 @@ _VIEWING_WORDS = _VIEWING_EXTRA | frozenset(
     (
         "view viewing viewings views see visit show come take have check walk tour can "
         "confirm confirmed booked book slot pencil pencilled look works fine ok okay good perfect"
-        " meet"
+        " meet open"
     ).split()
 )
+_OFFER_INVITED_WORDS = frozenset("offer seller owner vendor sellers owners".split())
 _OPEN_WORDS = frozenset("entertain entertaining offers offer nobody one accepted received".split())
 _GONE_WORDS = frozenset("table signed longer comes taken gone".split())
 _ORDER_WORDS = frozenset(
@@ -637,7 +642,7 @@ _RANK_VALUE = {
 }
 _STATE_WORDS = (
     _OPEN_WORDS | _GONE_WORDS | _AVAILABLE_WORDS | _SOLD_WORDS | _PENDING_WORDS | _VIEWING_WORDS
-)
+) | _OFFER_INVITED_WORDS
 _NOT_A_PRICE_WORDS = frozenset(
     (
         "singapore postal blk block unit tel phone call whatsapp fee fees deposit grant "
@@ -1167,7 +1172,7 @@ def _availability(text: str, words: frozenset[str]) -> list[Claim]:
     for pattern, state, possible in families:
         for match in pattern.finditer(text) if possible else ():
             add(state, match)
-    for invited in _OFFER_INVITED.finditer(text) if "offer" in words else ():
+    for invited in _OFFER_INVITED.finditer(text) if words & _OFFER_INVITED_WORDS else ():
         add("open to view", invited)  # "you can offer on either": both are on the market
     if words & _VIEWING_WORDS and _OFFER.search(text) and not _NOT_THIS_ONE.search(text):
         for viewing in _VIEWING.finditer(text):  # "A at 10am, then B at 11.45am": each one

@@ -96,6 +96,9 @@ _SHORT_OF_A_BAR = compile_quick(r"^\W*(?:short|shy)\b(?!\s+of\s+(?:the\s+)?[A-Z]
 _RESPECTIVELY = compile_quick(r"(?i)\brespectively\b")
 _THE = compile_quick(r"(?i)\bthe\s+$")
 _OVERALL = compile_quick(r"(?i)^\s*(?:\w+\s+)?(?:overall|in\s+total|in\s+price|all\s+in)\b")
+_BARE_FIGURE = compile_quick(
+    r"(?<![\d.,$#/-])(\d{1,2},\d{3}|\d{3,5})(?![\d,.]*\d)(?!\s*(?:k|m|mil|%|am|pm|years?|yrs?)\b)"
+)
 _PERCENT = compile_quick(r"(\d{1,2}(?:\.\d+)?)\s*%")
 _TOGETHER = compile_quick(r"(?i)\b(?:together|combined)\b[^.;:]{0,60}$")
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
@@ -577,6 +580,24 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(sorted(set(bounds))) if b > a]
 
 
+def _sizes_set_against(piece: str, found: list[Claim], unit: str) -> list[Claim]:
+    """Bare figures in a clause set against a size ("vs Punggol's 1,261"), as sizes in its
+    unit; none when the clause states a size of its own, or for a figure that reads as a
+    year ("vs 2018")."""
+    if any(c.kind in ("size", "land_size") for c in found):
+        return []
+    taken = [(c.start, c.start + len(c.text)) for c in found]
+    sizes = []
+    for match in _BARE_FIGURE.finditer(piece):
+        value = float(match.group(1).replace(",", ""))
+        if "," not in match.group(1) and 1950 <= value <= 2040:
+            continue
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        sizes.append(Claim("size", f"{value} {unit}", "=", match.start(), match.group(1)))
+    return sizes
+
+
 def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
     """Every amount the buyer wrote, read the generous ways a buyer writes one ("budget 1.5"
     is 1.5M, "700" may be 700k)."""
@@ -839,6 +860,7 @@ class _Reading:
         last_kind = ""  # the kind of the last claim read, for a "vs" that goes on with it
         plots = False  # the sentence has spoken of the land: its size gaps are between plots
         money_before = False  # a price or a gap was read before, in this sentence
+        last_unit = "sqft"  # the unit of the last size read
         for clause in _clauses(sentence):
             piece = sentence[clause[0] : clause[1]]
             against = _SET_AGAINST.match(piece) if last_kind in ("psf", "land_size") else None
@@ -853,6 +875,9 @@ class _Reading:
             per_area = per_area_label(label) if label else per_area  # to the next label
             gap = bool(label) and gap_label(label)
             found_here = claims_in(piece, bool(_YES.match(answer)), about_rooms)
+            if last_kind == "size" and _SET_AGAINST.match(piece):  # "Tampines is 1,001 sq ft
+                # vs Punggol's 1,261": the bare figure set against a size is one
+                found_here = [*found_here, *_sizes_set_against(piece, found_here, last_unit)]
             summed = any(found.kind == "price_total" for found in found_here)
             prices = [f for f in found_here if f.kind == "price" and not f.buyers]
             for found in found_here:
@@ -876,6 +901,8 @@ class _Reading:
                         # vs B 365k": a gap between the two
                         found = dataclasses.replace(found, kind="price_gap", relation="~")
                 last_kind = found.kind
+                if found.kind == "size":
+                    last_unit = str(found.value).split()[1]
                 self.checked += 1
                 if self.checked > MAX_CLAIMS:
                     self.problems.append(Discrepancy(sentence, "claims", "too many facts to check"))

@@ -1364,3 +1364,30 @@ def test_gaps_per_square_foot_and_pairs_named_by_neither(
 ) -> None:
     found = check_facts(text, [CLEMENTI, KIM_YAM], buyer)
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # an offer invited or to be passed on says the listing can be bought
+        ("Want me to put up an offer on Punggol Drive?", True),
+        ("Want me to put up an offer on Woodlands Drive 62?", False),
+        ("Punggol Drive is asking $548k. Let me know your number and I'll put it to the seller.",
+         True),
+        ("Woodlands Drive 62 is asking $668k. Let me know your number and I'll put it to the "
+         "seller.", False),
+        ("Woodlands Drive 62 is under offer, so it's a backup offer only.", True),
+        # open for a viewing
+        ("Punggol Drive is open this weekend.", True),
+        ("Punggol Drive and Woodlands Drive 62 are both open this weekend.", False),
+        # a bare figure set against a size is a size
+        ("Punggol Drive is 1,001 sq ft vs Woodlands Drive 62's 1,184.", True),
+        ("Punggol Drive is 1,001 sq ft vs Woodlands Drive 62's 1,284.", False),
+        # a total with its parts in brackets after it
+        ("$1,216,000 combined ($548k + $668k).", True),
+        ("$1,316,000 combined ($548k + $668k).", False),
+    ],
+)  # fmt: skip
+def test_offers_invited_open_days_sizes_set_against_and_totals(text: str, right: bool) -> None:
+    found = check_facts(text, [TP_5, PG_4], [])
+    assert (found == []) is right, found
