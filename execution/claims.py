@@ -35,6 +35,7 @@ Kind = Literal[
     "size",
     "land_size",
     "size_gap",
+    "size_spread",
     "household",
     "availability",
     "order",

@@ -99,6 +99,11 @@ _OVERALL = compile_quick(r"(?i)^\s*(?:\w+\s+)?(?:overall|in\s+total|in\s+price|a
 _BARE_FIGURE = compile_quick(
     r"(?<![\d.,$#/-])(\d{1,2},\d{3}|\d{3,5})(?![\d,.]*\d)(?!\s*(?:k|m|mil|%|am|pm|years?|yrs?)\b)"
 )
+_EXTREMES = compile_quick(
+    r"(?i)\btop\s+to\s+bottom\b|\b(?:biggest|largest|smallest|cheapest|priciest|dearest|highest"
+    r"|lowest)\s+(?:one\s+)?(?:and|to|vs)\s+(?:the\s+)?(?:biggest|largest|smallest|cheapest|priciest"
+    r"|dearest|highest|lowest|most\s+expensive)\b"
+)
 _PERCENT = compile_quick(r"(\d{1,2}(?:\.\d+)?)\s*%")
 _TOGETHER = compile_quick(r"(?i)\b(?:together|combined)\b[^.;:]{0,60}$")
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
@@ -895,6 +900,14 @@ class _Reading:
                 plots = plots or found.kind == "land_size"
                 if plots and found.kind == "size_gap":
                     continue  # "3,003 sq ft land vs 2,400 — about 600 sq ft more": not checked
+                if gap and found.kind == "size":  # "Gap top to bottom: 409 sq ft"
+                    sqft = size_in_sqft(str(found.value))[0]
+                    found = dataclasses.replace(found, kind="size_gap", value=sqft, relation="~")
+                if found.kind in ("price_gap", "size_gap") and _EXTREMES.search(sentence):
+                    # "the gap top to bottom", "between the biggest and the smallest"
+                    found = dataclasses.replace(
+                        found, kind="price_spread" if found.kind == "price_gap" else "size_spread"
+                    )
                 if found.kind == "price" and not found.buyers:
                     end = clause[0] + found.start + len(found.text)
                     if gap or gap_ahead(sentence[end:]):  # "Difference: $80k", "43k — A 408k
@@ -946,7 +959,7 @@ class _Reading:
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
                     continue
-                if claim.kind in ("price_total", "price_spread"):
+                if claim.kind in ("price_total", "price_spread", "size_spread"):
                     # the parts: a sum worked out before it, else the prices said before it
                     # ("together A ($585k) and B ($688k) would be"), else after it
                     # ("Together $2.81M ($1.32M + $1.59M)")
@@ -1398,13 +1411,20 @@ class _Reading:
                 return None
             return f"the parts add up to {sum(parts):,.0f}"
         named = _distinct(m.listings[0] for m in mentions if len(m.listings) == 1)
-        every = list(range(len(self.listings))) if claim.kind == "price_spread" else []
+        spread = claim.kind != "price_total"  # "spread is $120k": priciest - cheapest
+        every = list(range(len(self.listings))) if spread else []
         for group in (named, self.introduced, list(self.context), every):
             if len(group) >= 2:
-                prices = [float(self.facts[i].price) for i in group]
-                spread = claim.kind == "price_spread"  # "spread is $120k": priciest - cheapest
-                total = max(prices) - min(prices) if spread else sum(prices)
-                if _compare(judged, total, tolerance=APPROXIMATE):
+                if claim.kind == "size_spread":  # "gap top to bottom: 409 sq ft"
+                    sizes = [self.facts[i].size_sqft for i in group]
+                    if None in sizes:
+                        return None
+                    figures = [float(size or 0) for size in sizes]
+                else:
+                    figures = [float(self.facts[i].price) for i in group]
+                total = max(figures) - min(figures) if spread else sum(figures)
+                exact = 2.0 / max(total, 1.0) if claim.kind == "size_spread" else 0.0  # sq ft
+                if _compare(judged, total, tolerance=APPROXIMATE, exact=exact):
                     return None
                 return f"the {'spread' if spread else 'total'} is {total:,.0f}"
         return None

@@ -1392,3 +1392,20 @@ def test_gaps_per_square_foot_and_pairs_named_by_neither(
 def test_offers_invited_open_days_sizes_set_against_and_totals(text: str, right: bool) -> None:
     found = check_facts(text, [TP_5, PG_4], [])
     assert (found == []) is right, found
+
+
+@pytest.mark.parametrize(
+    ("text", "right"),
+    [
+        # the gap between the extremes is the spread of the listings in play
+        ("1. Clementi Parkview - 850 sq ft\n2. Kim Yam - 527 sq ft\nGap top to bottom: 323 sq ft.",
+         True),
+        ("1. Clementi Parkview - 850 sq ft\n2. Kim Yam - 527 sq ft\nGap top to bottom: 423 sq ft.",
+         False),
+        ("The gap between the cheapest and the priciest is $307k.", True),
+        ("The gap between the cheapest and the priciest is $207k.", False),
+    ],
+)  # fmt: skip
+def test_gaps_between_the_extremes(text: str, right: bool) -> None:
+    found = check_facts(text, [CLEMENTI, KIM_YAM], [])
+    assert (found == []) is right, found
