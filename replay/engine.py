@@ -18,7 +18,7 @@ import json
 import secrets
 import tempfile
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +49,7 @@ from replay.invariants import Switch, check_invariants
 from replay.model import ScenarioModel
 from replay.observe import LATE_PREFIX, Observer
 from replay.sandbox import Sandbox, sandbox
-from replay.scenario import AgentSpec, Expect, ScenarioFile, Step, scenario_start
+from replay.scenario import ACTIONS, AgentSpec, Expect, ScenarioFile, Step, scenario_start
 from serve import create_app
 
 T = TypeVar("T")
@@ -369,52 +369,40 @@ class Runner:
             self.line("check", ("at the end: " if final else "") + summarize(expect), ok=True)
 
     async def do(self, index: int, step: Step) -> None:
-        action = step.action
-        if action == "buyer":
-            await self.do_buyer(index, step)
-        elif action == "deliver":
-            await self.do_deliver(index, step)
-        elif action == "redeliver":
-            await self.do_redeliver(index, step)
-        elif action == "release":
-            await self.do_release(index, step)
-        elif action == "pause":
-            window = self.open_window(index, step, self.agents[0], self.default_chat())
-            assert step.pause is not None
-            self.line("system", f"(time passes: {_duration(step.pause)})", window.chat)
-            await self.run_until(self.clock.now() + step.pause)
-        elif action == "operator":
-            await self.do_operator(index, step)
-        elif action == "phone":
-            await self.do_phone(index, step)
-        elif action == "echo":
-            self.open_window(index, step, self.agents[0], self.default_chat())
-            self.echo_all() if step.echo == "all" else self.echo_last()
-        elif action == "status":
-            self.do_status(index, step)
-        elif action == "greenapi":
-            fault = step.greenapi
-            assert fault is not None
-            self.open_window(index, step, self.agents[0], self.default_chat())
-            self.fake.script(fault.method, *[_fault_answer(fault.fail) for _ in range(fault.times)])
-            self.line(
-                "system",
-                f"(Green API will answer {fault.fail} to the next {fault.times} "
-                f"{fault.method} call(s))",
-            )
-        elif action == "model":
-            model_fault = step.model
-            assert model_fault is not None
-            self.open_window(index, step, self.agents[0], self.default_chat())
-            if model_fault.says is not None:
-                self.model.say(model_fault.says, model_fault.times)
-                self.line("system", f"(the model will say {model_fault.says!r})")
-            else:
-                assert model_fault.fail is not None
-                self.model.fail(model_fault.fail, model_fault.times)
-                self.line(
-                    "system", f"(the model will fail: {model_fault.fail} x{model_fault.times})"
-                )
+        await _STEP_HANDLERS[step.action](self, index, step)
+
+    async def do_pause(self, index: int, step: Step) -> None:
+        window = self.open_window(index, step, self.agents[0], self.default_chat())
+        assert step.pause is not None
+        self.line("system", f"(time passes: {_duration(step.pause)})", window.chat)
+        await self.run_until(self.clock.now() + step.pause)
+
+    async def do_echo(self, index: int, step: Step) -> None:
+        self.open_window(index, step, self.agents[0], self.default_chat())
+        self.echo_all() if step.echo == "all" else self.echo_last()
+
+    async def do_greenapi(self, index: int, step: Step) -> None:
+        fault = step.greenapi
+        assert fault is not None
+        self.open_window(index, step, self.agents[0], self.default_chat())
+        self.fake.script(fault.method, *[_fault_answer(fault.fail) for _ in range(fault.times)])
+        self.line(
+            "system",
+            f"(Green API will answer {fault.fail} to the next {fault.times} "
+            f"{fault.method} call(s))",
+        )
+
+    async def do_model(self, index: int, step: Step) -> None:
+        fault = step.model
+        assert fault is not None
+        self.open_window(index, step, self.agents[0], self.default_chat())
+        if fault.says is not None:
+            self.model.say(fault.says, fault.times)
+            self.line("system", f"(the model will say {fault.says!r})")
+        else:
+            assert fault.fail is not None
+            self.model.fail(fault.fail, fault.times)
+            self.line("system", f"(the model will fail: {fault.fail} x{fault.times})")
 
     def default_chat(self) -> str:
         return payloads.chat_id(self.scenario.setup.buyer.phone)
@@ -576,7 +564,7 @@ class Runner:
         if status == "stored" and agent.spec.phone_takeover and conversation is not None:
             self.switches.append(Switch(conversation, "HUMAN", time.monotonic()))
 
-    def do_status(self, index: int, step: Step) -> None:
+    async def do_status(self, index: int, step: Step) -> None:
         update = step.status
         assert update is not None
         sends = self.accepted_sends()
@@ -722,6 +710,23 @@ class Runner:
 
 class ScenarioError(Exception):
     """The scenario cannot be played as written (not an expectation that failed)."""
+
+
+_STEP_HANDLERS: dict[str, Callable[[Runner, int, Step], Awaitable[None]]] = {
+    "buyer": Runner.do_buyer,
+    "deliver": Runner.do_deliver,
+    "redeliver": Runner.do_redeliver,
+    "release": Runner.do_release,
+    "pause": Runner.do_pause,
+    "operator": Runner.do_operator,
+    "phone": Runner.do_phone,
+    "echo": Runner.do_echo,
+    "status": Runner.do_status,
+    "greenapi": Runner.do_greenapi,
+    "model": Runner.do_model,
+}
+"""What each kind of step does (scenario.ACTIONS: one handler each)."""
+assert set(_STEP_HANDLERS) == set(ACTIONS), "a step kind without a handler"
 
 
 def _body(payload: dict[str, Any]) -> dict[str, Any]:
