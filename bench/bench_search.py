@@ -175,7 +175,7 @@ def main() -> None:
             server = None
             url = args.postgres_url
             if url is None:
-                from tests.servers import ThrowawayPostgres
+                from replay.throwaway import ThrowawayPostgres
 
                 server = ThrowawayPostgres().start()
                 url = server.create_database("bench")

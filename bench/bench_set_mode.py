@@ -5,7 +5,7 @@
 Each switch takes the conversation's send guard (in-process or Redis), then in one transaction
 changes the mode, bumps mode_version, cancels pending follow-ups and writes the audit event.
 The baseline, measured in the same run and the same way, is a one-row UPDATE transaction.
-Prints p50/p99/mean and the ratio to the baseline. Servers are throwaway (tests/servers.py).
+Prints p50/p99/mean and the ratio to the baseline. Servers are throwaway (replay/throwaway.py).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def main() -> None:
             with open_store(f"sqlite:///{work / 'bench.db'}") as store:
                 results["sqlite+in-process"] = run(store, InProcessCoordinator(), args.switches)
         elif backend == "postgres":
-            from tests.servers import ThrowawayPostgres, ThrowawayRedis
+            from replay.throwaway import ThrowawayPostgres, ThrowawayRedis
 
             pg, redis = ThrowawayPostgres().start(), ThrowawayRedis().start()
             try:

@@ -16,7 +16,7 @@ Phases 2 and 3 are repeated `--rounds` times (the machine is shared; every round
 Before the paced phase, 2 s of the same load warm the server up (not measured).
 
 Prints p50/p99 per phase and the ratio of the paced ack p50 to the storage p50. PostgreSQL is a
-throwaway server with fsync off (tests/servers.py): production disks add their commit latency.
+throwaway server with fsync off (replay/throwaway.py): production disks add their commit latency.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def storage_phase(store: Store, coordinator: Coordinator, count: int) -> list[fl
 
 
 def serve(env: dict[str, str], workers: int, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    from tests.servers import free_port
+    from replay.throwaway import free_port
 
     port = free_port()
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - the server's lifetime
@@ -237,7 +237,7 @@ def main() -> None:
             work = Path(tempfile.mkdtemp(prefix="wa-bench-"))
             results["sqlite+in-process"] = run(f"sqlite:///{work / 'bench.db'}", "", 1, args)
         elif backend == "postgres":
-            from tests.servers import ThrowawayPostgres, ThrowawayRedis
+            from replay.throwaway import ThrowawayPostgres, ThrowawayRedis
 
             pg, redis = ThrowawayPostgres().start(), ThrowawayRedis().start()
             try:

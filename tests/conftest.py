@@ -1,5 +1,6 @@
 """Fixtures: every store test runs on SQLite and on a real PostgreSQL; every coordination test
-in-process and on a real Redis. Servers are throwaway (tests/servers.py), started once per session.
+in-process and on a real Redis. Servers are throwaway (replay/throwaway.py), started once per
+session.
 
 Locally a server that cannot start skips its tests; in CI (CI=true) it fails them.
 """
@@ -18,7 +19,7 @@ import pytest
 from execution.coordination import Coordinator, InProcessCoordinator, RedisCoordinator
 from execution.store import Store, open_store
 from execution.store.migrate import migrate
-from tests.servers import ServerUnavailable, ThrowawayPostgres, ThrowawayRedis
+from replay.throwaway import ServerUnavailable, ThrowawayPostgres, ThrowawayRedis
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 os.environ.setdefault("WA_GREENAPI_JOURNAL_LAG_SECONDS", "0.3")

@@ -226,7 +226,7 @@ def test_a_database_that_is_down_is_one_red_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from tests.servers import free_port
+    from replay.throwaway import free_port
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("WA_")}
     env["WA_DATABASE_URL"] = f"postgresql://wa@127.0.0.1:{free_port()}/wa"

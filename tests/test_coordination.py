@@ -168,7 +168,7 @@ def test_in_process_expiry_follows_its_clock() -> None:
 
 def test_redis_down_is_a_clear_error() -> None:
     from execution.coordination import CoordinationUnavailable
-    from tests.servers import free_port
+    from replay.throwaway import free_port
 
     down = RedisCoordinator(f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(CoordinationUnavailable, match="Redis unavailable"):

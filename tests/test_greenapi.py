@@ -253,7 +253,7 @@ def test_wrong_token_is_a_clear_error_without_the_token(fake: FakeGreenApi) -> N
 
 
 def test_unreachable_host_is_retried_then_reported() -> None:
-    from tests.servers import free_port
+    from replay.throwaway import free_port
 
     down = Instance(
         api_url=f"http://127.0.0.1:{free_port()}", instance_id=INSTANCE_ID, api_token=TOKEN

@@ -44,3 +44,12 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     sample = tmp_path / "x.py"
     sample.write_text("import os\nfrom orchestrator.loop import run\n")
     assert "orchestrator" in imported_top_modules(sample)
+
+
+def test_benchmarks_never_import_the_tests() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "bench").rglob("*.py"))
+        if "tests" in imported_top_modules(path)  # ast.walk: imports inside functions too
+    ]
+    assert offenders == []

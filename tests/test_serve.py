@@ -14,8 +14,8 @@ import serve
 from execution.coordination import Coordinator, RedisCoordinator
 from execution.settings import load_settings
 from execution.store import Store
+from replay.throwaway import free_port
 from serve import create_app
-from tests.servers import free_port
 
 
 def test_health_and_readiness(store: Store, coordinator: Coordinator) -> None:

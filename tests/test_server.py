@@ -30,9 +30,9 @@ from execution.store.migrate import migrate
 from execution.webhook.notification import parse_notification
 from replay.fake_greenapi import FakeGreenApi
 from replay.loopback import Answer, LoopbackServer
+from replay.throwaway import ThrowawayPostgres, ThrowawayRedis, free_port
 from tests.conftest import fresh_postgres_database
 from tests.fake_anthropic import message, text_block
-from tests.servers import ThrowawayPostgres, ThrowawayRedis, free_port
 from tests.webhooks import (
     OWN_FIXTURES,
     OWN_INSTANCE,

@@ -216,7 +216,7 @@ def test_an_agent_cannot_be_double_booked(store: Store) -> None:
 
 
 def test_unreachable_postgres_is_a_clear_error() -> None:
-    from tests.servers import free_port
+    from replay.throwaway import free_port
 
     with pytest.raises(StoreUnavailable, match="is the server running"):
         open_store(f"postgresql://wa:hunter2@127.0.0.1:{free_port()}/wa")

@@ -22,8 +22,8 @@ from execution.settings import load_settings
 from execution.store import Store
 from execution.webhook.directory import AgentDirectory
 from execution.webhook.notification import parse_notification
+from replay.throwaway import free_port
 from serve import create_app
-from tests.servers import free_port
 from tests.webhooks import (
     OWN_FIXTURES,
     OWN_INSTANCE,
