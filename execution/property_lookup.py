@@ -9,6 +9,7 @@ from typing import Any, Literal
 from execution.errors import NotFoundError, ValidationError
 from execution.listing_facts import facts_line
 from execution.listings import AVAILABILITY, parse_property_type
+from execution.run_inputs import AgentId
 from execution.store import Row, Store, Tx
 
 MAX_LIMIT = 100
@@ -59,7 +60,7 @@ def _property(row: Row) -> Property:
 
 def search_properties(
     store: Store,
-    agent_id: int,
+    agent_id: AgentId,
     location: str | None = None,
     property_type: str | None = None,
     min_price: int | None = None,
@@ -180,7 +181,7 @@ def _listings_in_matched_terms(
     return first + rest
 
 
-def get_property(store: Store, property_id: int, agent_id: int | None = None) -> Property:
+def get_property(store: Store, property_id: int, agent_id: AgentId | None = None) -> Property:
     """One listing in full, by its id.
 
     Args:

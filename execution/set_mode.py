@@ -22,6 +22,7 @@ from execution.coordination import Coordinator, Lock, open_coordinator
 from execution.errors import ValidationError
 from execution.followups import cancel_pending
 from execution.greenapi import ATTEMPT_TIMEOUT_S
+from execution.run_inputs import Actor, ConversationId, TurnId
 from execution.settings import load_settings
 from execution.store import Store
 
@@ -140,10 +141,10 @@ def set_mode(
 def set_mode_human(
     store: Store,
     coordinator: Coordinator,
-    conversation_id: int,
+    conversation_id: ConversationId,
     reason: str,
-    actor: str,
-    turn_id: str | None = None,
+    actor: Actor,
+    turn_id: TurnId | None = None,
 ) -> ModeChange:
     """Hand the conversation to the human agent: the assistant stops answering at once.
 

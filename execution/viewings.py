@@ -20,6 +20,7 @@ from execution.cli_support import JsonOption, cli_store, make_app, print_json, p
 from execution.conversations import find_conversation
 from execution.errors import NotFoundError, ValidationError
 from execution.property_lookup import Property, get_property
+from execution.run_inputs import AgentId, ConversationId
 from execution.store import Store
 
 EVENT = "viewing_request"
@@ -38,8 +39,8 @@ class ViewingRequest:
 
 def request_viewing(
     store: Store,
-    agent_id: int,
-    conversation_id: int,
+    agent_id: AgentId,
+    conversation_id: ConversationId,
     property_id: int,
     preferred_time: str | None = None,
     notes: str | None = None,

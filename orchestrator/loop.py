@@ -27,6 +27,7 @@ from execution.store import Store
 from orchestrator.directives import Directive
 from orchestrator.prompts import system_prompt
 from orchestrator.providers.base import Entry, Provider, ToolCall, ToolResult, Usage, UserText
+from orchestrator.run_context import RunContext
 from orchestrator.tools import ToolArgumentsError, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -95,14 +96,15 @@ async def run(
     inputs: dict[str, Any],
     provider: Provider,
     registry: ToolRegistry,
-    context: dict[str, Any],
+    context: RunContext,
     *,
     max_steps: int | None = None,
     dry_run: bool = False,
     agent: Agent | None = None,
     resume: list[Entry] | None = None,
 ) -> Run:
-    """Run `directive` to its end. `context` fills the tools' hidden parameters (store, agent);
+    """Run `directive` to its end. `context` is the run's side of each tool call (the store,
+    the agent, the turn: what the tools' parameters ask for by type);
     with `agent`, the system prompt carries its persona; `resume` continues an earlier run's
     transcript (a correction appended) instead of starting from the inputs. With a `store` in
     the context, the run and its steps are recorded (runs, run_steps), however it ends."""
@@ -135,14 +137,13 @@ async def run(
         result.stopped = "error"
         raise
     finally:
-        store = context.get("store")
-        if store is not None:
-            result.run_id = _record(store, result, provider, context, dry_run)
+        if context.store is not None:
+            result.run_id = _record(context.store, result, provider, context, dry_run)
     return result
 
 
 def _record(
-    store: Store, result: Run, provider: Provider, context: dict[str, Any], dry_run: bool
+    store: Store, result: Run, provider: Provider, context: RunContext, dry_run: bool
 ) -> int | None:
     """The run's one write path; a failure to record never fails the turn."""
     try:
@@ -154,9 +155,9 @@ def _record(
             stopped=result.stopped,
             steps=[asdict(step) for step in result.steps],
             dry_run=dry_run,
-            agent_id=context.get("agent_id"),
-            conversation_id=context.get("conversation_id"),
-            turn_id=context.get("turn_id"),
+            agent_id=context.agent_id,
+            conversation_id=context.conversation_id,
+            turn_id=context.turn_id,
         )
     except Exception:
         log.exception("could not record the run of %s", result.directive)
@@ -169,7 +170,7 @@ async def _loop(
     directive: Directive,
     provider: Provider,
     registry: ToolRegistry,
-    context: dict[str, Any],
+    context: RunContext,
     max_steps: int,
     dry_run: bool,
 ) -> None:
@@ -221,7 +222,7 @@ async def _call(
     call: ToolCall,
     directive: Directive,
     registry: ToolRegistry,
-    context: dict[str, Any],
+    context: RunContext,
     dry_run: bool,
 ) -> ToolResult:
     def error(message: str) -> ToolResult:
@@ -239,15 +240,16 @@ async def _call(
         return error(f"{exc}. Fix the arguments and call again.")
     if dry_run and tool.effect != "read":
         return ToolResult(call.call_id, call.name, f"dry run: {tool.effect} not executed")
-    hidden = {name: context[name] for name in tool.context if name in context}
-    optional = inspect.signature(tool.function).parameters
+    hidden = {name: context.supply(need) for name, need in tool.needs}
+    parameters = inspect.signature(tool.function).parameters
     absent = [
         name
-        for name in tool.context
-        if name not in context and optional[name].default is inspect.Parameter.empty
+        for name, value in hidden.items()
+        if value is None and parameters[name].default is inspect.Parameter.empty
     ]
     if absent:
         return error(f"tool {call.name} cannot run in this context (no {', '.join(absent)})")
+    hidden = {name: value for name, value in hidden.items() if value is not None}
     try:
         value = tool.function(**hidden, **arguments)
         if inspect.isawaitable(value):
@@ -256,13 +258,12 @@ async def _call(
         return error(str(exc))
     except Exception as exc:  # unexpected: the model reads it, and it becomes an incident
         log.exception("tool %s failed in directive %s", call.name, directive.name)
-        store = context.get("store")
-        if store is not None:
+        if context.store is not None:
             record_incident(
-                store,
+                context.store,
                 "execution",
                 f"{type(exc).__name__}: {exc}",
-                agent_id=context.get("agent_id"),
+                agent_id=context.agent_id,
                 directive=directive.name,
                 tool=call.name,
                 context={"arguments": arguments},

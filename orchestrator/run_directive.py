@@ -33,6 +33,7 @@ from orchestrator.directives import Directive, cached_directives, get_directive
 from orchestrator.loop import Run, Step, run
 from orchestrator.providers.select import select_provider
 from orchestrator.registry import REGISTRY
+from orchestrator.run_context import RunContext, SendGuard
 from orchestrator.turn import hand_over
 
 PREVIEW_CHARS = 160
@@ -71,27 +72,26 @@ def parse_inputs(pairs: list[str], directive: Directive) -> dict[str, Any]:
 
 def run_context(
     rt: Runtime, agent: Agent | None, conversation: Conversation | None, run_key: str
-) -> dict[str, Any]:
-    """What the tools' hidden parameters are filled from in a hand-started run."""
-    context: dict[str, Any] = {
-        "store": rt.store,
-        "coordinator": rt.coordinator,
-        "rt": rt,
-        "actor": "operator",
-        "turn_id": run_key,
-    }
-    if agent is not None:
-        context["agent_id"] = agent.agent_id
+) -> RunContext:
+    """The run's side of the tool calls in a hand-started run."""
+    cid = conversation.conversation_id if conversation is not None else None
+    guard = None
     if conversation is not None:
-        cid = conversation.conversation_id
-        context |= {
-            "conversation_id": cid,
-            "sender": "AI",
-            "idempotency_key": send_keys.from_caller(cid, run_key),
-            "force": False,
-            "expected_mode_version": conversation.mode_version,
-        }
-    return context
+        guard = SendGuard(
+            conversation.conversation_id,
+            send_keys.from_caller(conversation.conversation_id, run_key),
+            expected_mode_version=conversation.mode_version,
+        )
+    return RunContext(
+        store=rt.store,
+        coordinator=rt.coordinator,
+        rt=rt,
+        agent_id=agent.agent_id if agent is not None else None,
+        conversation_id=cid,
+        turn_id=run_key,
+        actor="operator",
+        send=guard,
+    )
 
 
 def _preview(text: str | None) -> str:

@@ -2,13 +2,13 @@
 function's own signature and docstring (one source of truth with the CLI).
 
     registry = ToolRegistry()
-    registry.register(search_properties, context=("store", "agent_id"))
+    registry.register(search_properties)
     registry["search_properties"].schema            # what the model sees
     registry["search_properties"].validate({...})   # checked before any call
 
-Parameters named in `context` are filled by the orchestrator from the turn (the store, the
-conversation's agent) and never shown to the model: a model cannot search another agent's
-listings because it cannot name the agent.
+Parameters whose type asks for the run's values (`store: Store`, `agent_id: AgentId`: see
+orchestrator/run_context.py) are filled by the loop from the turn and never shown to the
+model: a model cannot search another agent's listings because it cannot name the agent.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from __future__ import annotations
 import inspect
 import re
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticValidationError
+
+from orchestrator.run_context import Need, needs
 
 Effect = Literal["read", "write", "send"]
 """What a call does: `read` is always safe; `write` and `send` are skipped by dry runs."""
@@ -58,7 +60,8 @@ class Tool:
     description: str
     function: Callable[..., Any]
     arguments: type[BaseModel]
-    context: tuple[str, ...] = ()
+    needs: tuple[tuple[str, Need], ...] = ()
+    """(parameter, what it asks the run for) of each parameter the run fills."""
     effect: Effect = "read"
     retries: int = 2
     """How many invalid calls in a row the model may make before the turn gives up."""
@@ -89,23 +92,20 @@ def tool_from_function(
     function: Callable[..., Any],
     *,
     name: str | None = None,
-    context: Iterable[str] = (),
     effect: Effect = "read",
     retries: int = 2,
 ) -> Tool:
-    """Derive a Tool: every parameter not in `context` becomes a typed, described argument."""
-    context = tuple(context)
+    """Derive a Tool: every parameter the run does not fill becomes a typed, described
+    argument."""
     summary, described = docstring_args(function.__doc__)
     if not summary:
         raise ValueError(f"{function.__name__} needs a docstring to be a tool")
     hints = typing.get_type_hints(function)
     signature = inspect.signature(function)
-    missing = [c for c in context if c not in signature.parameters]
-    if missing:
-        raise ValueError(f"{function.__name__} has no parameter(s) {missing} to fill from context")
+    filled = needs(function)
     fields: dict[str, Any] = {}
     for param in signature.parameters.values():
-        if param.name in context:
+        if param.name in filled:
             continue
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise ValueError(f"{function.__name__}: *args/**kwargs cannot be tool arguments")
@@ -121,7 +121,8 @@ def tool_from_function(
         __config__=ConfigDict(extra="forbid"),
         **fields,
     )
-    return Tool(name or function.__name__, summary, function, model, context, effect, retries)
+    hidden = tuple(filled.items())
+    return Tool(name or function.__name__, summary, function, model, hidden, effect, retries)
 
 
 @dataclass

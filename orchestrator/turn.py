@@ -46,6 +46,7 @@ from orchestrator.loop import Run, run
 from orchestrator.prompts import canned_reply
 from orchestrator.providers.base import Provider, UserText
 from orchestrator.registry import REGISTRY
+from orchestrator.run_context import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +115,14 @@ async def handle_turn(
             rt, conversation, agent, trigger.trigger, trigger.evidence, turn_id, layer=trigger.layer
         )
     directive = cached_directives()[TURN_DIRECTIVE]
-    context = {
-        "store": rt.store,
-        "agent_id": agent.agent_id,
-        "coordinator": rt.coordinator,
-        "conversation_id": conversation_id,
-        "actor": "assistant",
-        "turn_id": turn_id,
-    }
+    context = RunContext(
+        store=rt.store,
+        coordinator=rt.coordinator,
+        agent_id=agent.agent_id,
+        conversation_id=conversation_id,
+        turn_id=turn_id,
+        actor="assistant",
+    )
     inputs = {
         "message": message,
         "contact_name": conversation.contact_name or "",

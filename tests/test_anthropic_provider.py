@@ -16,6 +16,7 @@ from orchestrator.loop import run
 from orchestrator.providers.anthropic import AnthropicProvider
 from orchestrator.providers.base import ModelUnavailable
 from orchestrator.registry import REGISTRY
+from orchestrator.run_context import RunContext
 from tests.fake_anthropic import FakeAnthropic, error, message, text_block, tool_use
 from tests.test_store import make_agent
 
@@ -49,7 +50,7 @@ def test_tool_use_then_tool_result_then_text(
         message(text_block("The Tampines 3BR is S$1,250,000."), cache_read=900),
     )
     directive = load_directives()["property_search"]
-    context = {"store": store, "agent_id": agent_with_listings}
+    context = RunContext(store, agent_id=agent_with_listings)
     done = asyncio.run(
         run(directive, {"message": "3 bedder in tampnes"}, provider(claude), REGISTRY, context)
     )
@@ -93,7 +94,7 @@ def test_thinking_blocks_go_back_unchanged_and_never_into_the_reply(
         ),
     )
     directive = load_directives()["property_search"]
-    context = {"store": store, "agent_id": agent_with_listings}
+    context = RunContext(store, agent_id=agent_with_listings)
     done = asyncio.run(
         run(directive, {"message": "3 bedder in tampines"}, provider(claude), REGISTRY, context)
     )
@@ -116,7 +117,7 @@ def test_two_tool_results_go_back_in_one_user_turn_in_order(
     )
     directive = load_directives()["property_search"]
     asyncio.run(run(directive, {"message": "x"}, provider(claude), REGISTRY,
-                    {"store": store, "agent_id": agent_with_listings}))  # fmt: skip
+                    RunContext(store, agent_id=agent_with_listings)))  # fmt: skip
     results = claude.requests[1]["messages"][2]["content"]
     assert [(r["tool_use_id"], r["is_error"]) for r in results] == [("a", False), ("b", True)]
     assert "no property 999" in results[1]["content"]
@@ -158,7 +159,7 @@ def test_the_persona_rides_in_the_cached_system_prompt(claude: FakeAnthropic, st
     claude.queue(message(text_block("Good afternoon.")))
     directive = load_directives()["property_search"]
     asyncio.run(run(directive, {"message": "hello"}, provider(claude), REGISTRY,
-                    {"store": store, "agent_id": agent_id}, agent=agent))  # fmt: skip
+                    RunContext(store, agent_id=agent_id), agent=agent))  # fmt: skip
     [system] = claude.requests[0]["system"]
     assert system["cache_control"] == {"type": "ephemeral"}
     text = system["text"]

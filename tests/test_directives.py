@@ -8,6 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from execution.coordination import Coordinator
+from execution.run_inputs import AgentId, FromRun
+from execution.runtime import Runtime
+from execution.store import Store
 from orchestrator.directives import (
     DIRECTIVES_DIR,
     DirectiveError,
@@ -16,6 +20,7 @@ from orchestrator.directives import (
     parse_directive,
 )
 from orchestrator.registry import REGISTRY
+from orchestrator.run_context import SendGuard
 from orchestrator.tools import ToolArgumentsError, ToolRegistry, docstring_args, tool_from_function
 
 GOOD = """---
@@ -95,12 +100,33 @@ def test_a_function_must_document_its_arguments() -> None:
         tool_from_function(undocumented)
     with pytest.raises(ValueError, match="needs a docstring"):
         tool_from_function(no_doc)
-    with pytest.raises(ValueError, match="no parameter"):
-        tool_from_function(undocumented, context=("store",))
     registry = ToolRegistry()
-    registry.register(REGISTRY["get_property"].function, context=("store", "agent_id"))
+    registry.register(REGISTRY["get_property"].function)
     with pytest.raises(ValueError, match="registered twice"):
-        registry.register(REGISTRY["get_property"].function, context=("store", "agent_id"))
+        registry.register(REGISTRY["get_property"].function)
+
+
+def test_the_run_fills_the_parameters_typed_for_it_whatever_their_names() -> None:
+    def lookup(db: Store, owner: AgentId, listing: int, note: str | None = None) -> str:
+        """Look a listing up.
+
+        Args:
+            listing: The listing.
+            note: Anything.
+        """
+        return f"{owner}:{listing}"
+
+    tool = tool_from_function(lookup)
+    assert dict(tool.needs) == {"db": Store, "owner": FromRun.AGENT}
+    assert set(tool.schema["properties"]) == {"listing", "note"}
+    assert dict(REGISTRY["hand_off_to_human"].needs) == {
+        "store": Store,
+        "coordinator": Coordinator,
+        "conversation_id": FromRun.CONVERSATION,
+        "actor": FromRun.ACTOR,
+        "turn_id": FromRun.TURN,
+    }
+    assert dict(REGISTRY["send_message"].needs) == {"rt": Runtime, "guard": SendGuard}
 
 
 def test_docstring_args_parser() -> None:

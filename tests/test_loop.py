@@ -16,6 +16,7 @@ from orchestrator.directives import Directive, parse_directive
 from orchestrator.loop import render_system, run
 from orchestrator.providers.base import ModelTurn, ToolResult, Usage, UserText
 from orchestrator.registry import REGISTRY
+from orchestrator.run_context import RunContext
 from orchestrator.tools import ToolArgumentsError, ToolRegistry
 from tests.model_doubles import FunctionModel, QueuedModel, call, text, tools
 from tests.test_store import make_agent
@@ -67,7 +68,7 @@ def listings(store: Store, tmp_path: Path) -> dict[str, Any]:
 
 def go(directive: Directive, model: Any, context: dict[str, Any], **options: Any):  # type: ignore[no-untyped-def]
     inputs = options.pop("inputs", {"message": "3 bedroom in tampnes"})
-    return asyncio.run(run(directive, inputs, model, REGISTRY, context, **options))
+    return asyncio.run(run(directive, inputs, model, REGISTRY, RunContext(**context), **options))
 
 
 def test_tool_call_then_final_text(directive: Directive, listings: dict[str, Any]) -> None:
@@ -161,7 +162,7 @@ def test_unexpected_tool_failures_become_incidents(directive: Directive, store: 
         n: REGISTRY[n] for n in ("get_property", "hand_off_to_human", "send_message")
     }
     model = QueuedModel([tools(call("search_properties", query="x"))])
-    done = asyncio.run(run(directive, {"message": "hi"}, model, registry, {"store": store}))
+    done = asyncio.run(run(directive, {"message": "hi"}, model, registry, RunContext(store)))
     assert done.stopped == "tool_errors" and "disk on fire" in (done.steps[1].result or "")
     [incident] = open_incidents(store)
     assert (incident["layer"], incident["tool"], incident["directive"]) == (

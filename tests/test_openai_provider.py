@@ -20,6 +20,7 @@ from orchestrator.providers.base import ModelUnavailable
 from orchestrator.providers.openai_compatible import OpenAICompatibleProvider
 from orchestrator.providers.select import select_provider
 from orchestrator.registry import REGISTRY
+from orchestrator.run_context import RunContext
 from tests.fake_openai import FakeOpenAI, completion, error, function_call
 
 
@@ -46,7 +47,7 @@ def test_tool_call_then_tool_message_then_text(
         completion("The Tampines 3BR is S$1,250,000.", prompt=300, out=12, cached=256),
     )  # fmt: skip
     directive = load_directives()["property_search"]
-    context = {"store": store, "agent_id": agent_with_listings}
+    context = RunContext(store, agent_id=agent_with_listings)
     done = asyncio.run(
         run(directive, {"message": "3 bedder in tampnes"}, provider(endpoint), REGISTRY, context)
     )
@@ -83,7 +84,7 @@ def test_arguments_that_are_not_json_come_back_as_a_fixable_error(
     )
     done = asyncio.run(run(load_directives()["property_search"], {"message": "x"},
                            provider(endpoint), REGISTRY,
-                           {"store": store, "agent_id": agent_with_listings}))  # fmt: skip
+                           RunContext(store, agent_id=agent_with_listings)))  # fmt: skip
     assert done.stopped == "done"
     fed_back = endpoint.requests[1]["messages"][-1]
     assert fed_back["content"].startswith("ERROR: invalid arguments for search_properties")

@@ -24,6 +24,7 @@ from orchestrator.providers.scripted import (
     wants_viewing,
 )
 from orchestrator.registry import REGISTRY
+from orchestrator.run_context import RunContext
 from tests.test_store import make_agent
 
 LISTINGS = [
@@ -61,7 +62,7 @@ def directive_run(
 ) -> Run:
     return asyncio.run(run(
         load_directives()[name], inputs, ScriptedProvider(), REGISTRY,
-        {"store": store, "agent_id": agent_id, **context}, agent=get_agent(store, agent_id),
+        RunContext(store, agent_id=agent_id, **context), agent=get_agent(store, agent_id),
     ))  # fmt: skip
 
 
