@@ -75,6 +75,27 @@ from orchestrator.worker import WorkerThread, require_distributed
 log = logging.getLogger("wa.serve")
 
 
+@dataclass(frozen=True)
+class ServerState:
+    """What the server opened at startup and every request uses (`state_of(app)`), typed:
+    `app.state` holds this one object and nothing else."""
+
+    store: Store
+    coordinator: Coordinator
+    agents: AgentDirectory
+    writer: BatchWriter
+    runtime: Runtime
+    worker: WorkerThread | None
+
+
+def state_of(app: FastAPI) -> ServerState:
+    """The running server's state (a RuntimeError before startup or after shutdown)."""
+    state = getattr(app.state, "wa", None)
+    if not isinstance(state, ServerState):
+        raise RuntimeError("the server is not running (no state before startup)")
+    return state
+
+
 def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
@@ -94,47 +115,48 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned_store = store is None
         owned_coordinator = coordinator is None
-        app.state.store = store or open_store(
+        opened = store or open_store(
             settings.resolved_database_url, settings.db_pool_size, warm=settings.db_pool_size
         )
         try:
-            require_current_schema(app.state.store)
-            embedded = app.state.store.dialect == "sqlite"
-            if embedded and owned_store:
-                app.state.store.hold_process_lock()
-            app.state.coordinator = coordinator or open_coordinator(settings.redis_url)
-            only_process = embedded or not isinstance(app.state.coordinator, RedisCoordinator)
-            app.state.agents = AgentDirectory(app.state.store)
-            app.state.writer = BatchWriter(  # SQLite has one writer at a time anyway
-                app.state.store,
-                app.state.coordinator,
-                debounce=settings.debounce_seconds,
-                threads=1 if embedded else 2,
-            )
-            app.state.runtime = Runtime(
-                settings, app.state.store, app.state.coordinator, GreenApiClient()
-            )
-            app.state.worker = None
+            require_current_schema(opened)
+            embedded = opened.dialect == "sqlite"
+            if owned_store and isinstance(opened, SqliteStore):
+                opened.hold_process_lock()
+            coordination = coordinator or open_coordinator(settings.redis_url)
+            only_process = embedded or not isinstance(coordination, RedisCoordinator)
+            worker = None
             if work_turns:
-                turn_rt = Runtime(
-                    settings, app.state.store, app.state.coordinator, GreenApiClient()
-                )
-                app.state.worker = WorkerThread(
-                    turn_rt, provider or select_provider(settings), only_process=only_process
-                )
-                app.state.worker.start()
+                turn_rt = Runtime(settings, opened, coordination, GreenApiClient())
+                chosen = provider or select_provider(settings)
+                worker = WorkerThread(turn_rt, chosen, only_process=only_process)
+            state = app.state.wa = ServerState(
+                store=opened,
+                coordinator=coordination,
+                agents=AgentDirectory(opened),
+                writer=BatchWriter(  # SQLite has one writer at a time anyway
+                    opened,
+                    coordination,
+                    debounce=settings.debounce_seconds,
+                    threads=1 if embedded else 2,
+                ),
+                runtime=Runtime(settings, opened, coordination, GreenApiClient()),
+                worker=worker,
+            )
+            if worker is not None:
+                worker.start()
             try:
                 yield
             finally:
-                app.state.writer.close()
-                if app.state.worker is not None:
-                    app.state.worker.stop()
-                await app.state.runtime.greenapi.aclose()
+                state.writer.close()
+                if worker is not None:
+                    worker.stop()
+                await state.runtime.greenapi.aclose()
                 if owned_coordinator:
-                    app.state.coordinator.close()
+                    coordination.close()
         finally:
             if owned_store:
-                app.state.store.close()
+                opened.close()
 
     app = FastAPI(title="wa", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -145,8 +167,8 @@ def create_app(
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         database, coordination = await asyncio.gather(
-            _bounded(_database_ready, app.state.store),
-            _bounded(_coordination_ready, app.state.coordinator),
+            _bounded(_database_ready, state_of(app).store),
+            _bounded(_coordination_ready, state_of(app).coordinator),
         )
         checks = {"database": database, "coordination": coordination}
         ready = all(value == "ok" for value in checks.values())
@@ -183,8 +205,9 @@ def create_app(
             log.error("webhook not stored (503): %s", exc)
             return JSONResponse({"error": "storage unavailable, retry"}, status_code=503)
         _count(type_label, "duplicate" if result.duplicate else "stored")
-        if result.turn_scheduled and app.state.worker is not None:
-            app.state.worker.wake()
+        worker = state_of(app).worker
+        if result.turn_scheduled and worker is not None:
+            worker.wake()
         return JSONResponse(
             {"status": "duplicate" if result.duplicate else "stored", "outcome": result.outcome}
         )
@@ -200,20 +223,21 @@ async def _accept(
 ) -> Accepted:
     """Authenticate and store: through the batch writer (no thread hop per request), or
     directly for a message typed on the agent's phone (it takes the chat over first)."""
-    known, agent = app.state.agents.cached(notification.instance_id)
+    state = state_of(app)
+    known, agent = state.agents.cached(notification.instance_id)
     if not known:
-        agent = await run_in_threadpool(app.state.agents.lookup, notification.instance_id)
+        agent = await run_in_threadpool(state.agents.lookup, notification.instance_id)
     agent = check_webhook_token(agent, headers.get("authorization"))
     if notification.type_webhook == "outgoingMessageReceived":
         return await run_in_threadpool(
             accept_notification,
-            app.state.store,
-            app.state.coordinator,
+            state.store,
+            state.coordinator,
             agent,
             notification,
             debounce=settings.debounce_seconds,
         )
-    return await asyncio.wrap_future(app.state.writer.submit(agent, notification))
+    return await asyncio.wrap_future(state.writer.submit(agent, notification))
 
 
 def _count(type_webhook: str, outcome: str) -> None:
@@ -338,9 +362,9 @@ def operator_scope(request: Request) -> Scope:
     token = _bearer(request)
     if not token:
         raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
-    if _is_admin(token, request.app.state.runtime.settings):
+    if _is_admin(token, state_of(request.app).runtime.settings):
         return Scope(None)
-    with request.app.state.store.read() as tx:
+    with state_of(request.app).store.read() as tx:
         agent_id = operator_token_agent(tx, token)
     if agent_id is None:
         raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
@@ -354,7 +378,7 @@ operator_api = APIRouter(prefix="/api")
 def _owned(request: Request, conversation_id: int, caller: Scope) -> Conversation:
     """The conversation, if the caller may see it; another agent's is simply not found."""
     try:
-        conversation = get_conversation(request.app.state.store, conversation_id)
+        conversation = get_conversation(state_of(request.app).store, conversation_id)
     except NotFoundError:
         conversation = None
     if conversation is None or caller.agent_id not in (None, conversation.agent_id):
@@ -374,7 +398,7 @@ def api_conversations(
         if agent_id not in (None, caller.agent_id):
             raise HTTPException(403, "this token is scoped to another agent")
         agent_id = caller.agent_id
-    found = list_conversations(request.app.state.store, agent_id, mode, limit)
+    found = list_conversations(state_of(request.app).store, agent_id, mode, limit)
     return [asdict(c) for c in found]
 
 
@@ -386,14 +410,14 @@ def api_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     conversation = _owned(request, conversation_id, caller)
-    recent = history(request.app.state.store, conversation_id, limit)
+    recent = history(state_of(request.app).store, conversation_id, limit)
     return {"conversation": asdict(conversation), "messages": [asdict(m) for m in recent]}
 
 
 @operator_api.post("/conversations/toggle-mode")
 def api_toggle_mode(request: Request, body: ToggleMode, caller: Caller) -> dict[str, Any]:
     _owned(request, body.conversation_id, caller)
-    state = request.app.state
+    state = state_of(request.app)
     change = set_mode(
         state.store, state.coordinator, body.conversation_id, body.mode, body.reason, caller.actor
     )
@@ -408,7 +432,7 @@ async def api_send_as_human(
     caller: Caller,
 ) -> dict[str, Any]:
     await run_in_threadpool(_owned, request, conversation_id, caller)
-    rt: Runtime = request.app.state.runtime
+    rt: Runtime = state_of(request.app).runtime
     if body.takeover:
         await run_in_threadpool(
             set_mode_human,
@@ -487,6 +511,9 @@ def serve_command(
         require_distributed(settings, f"--workers {workers}")
     if not turns:
         require_distributed(settings, "--no-turns (a `wa worker` must work the turns)")
+        # the WA_WORK_TURNS setting: uvicorn's worker processes build the app from the import
+        # string below and read their settings from the environment (load_settings), so a
+        # flag reaches them only as the setting it stands for
         os.environ["WA_WORK_TURNS"] = "false"
     with open_store(settings.resolved_database_url, pool_size=1) as store:
         require_current_schema(store)

@@ -21,7 +21,7 @@ from execution.settings import load_settings
 from execution.storable_text import ORIGINAL_KEY, sanitized, storable
 from execution.store import Store
 from execution.webhook.notification import WebhookRejected, parse_notification
-from serve import create_app
+from serve import create_app, state_of
 from tests.webhooks import OWN_INSTANCE, agent_for, bearer, own
 
 ENQUIRY = "incomingMessageReceived-textMessage-enquiry"
@@ -76,7 +76,7 @@ def test_a_deep_body_posted_gets_400_and_no_traceback(
 def test_unstorable_text_in_a_webhook_is_stored_once_sanitized_with_the_original_kept(
     client: TestClient, escape: str, stored: str
 ) -> None:
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = state_of(client.app).store
     agent_for(store, OWN_INSTANCE)
     body = _with_text(escape, f"BAD-{len(escape)}-{escape[-2:]}")
     first = _raw_post(client, body)
@@ -94,7 +94,7 @@ def test_unstorable_text_in_a_webhook_is_stored_once_sanitized_with_the_original
 def test_a_valid_pair_of_surrogates_is_one_character_and_needs_no_sanitizing(
     client: TestClient,
 ) -> None:
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = state_of(client.app).store
     agent_for(store, OWN_INSTANCE)
     assert _raw_post(client, _with_text("\\ud83d\\ude00", "EMOJI-1")).status_code == 200
     with store.read() as tx:
@@ -116,7 +116,7 @@ def test_sanitizing_walks_keys_lists_and_depth_without_recursion() -> None:
 
 @pytest.fixture
 def operator(client: TestClient) -> dict[str, Any]:
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = state_of(client.app).store
     agent = agent_for(store, OWN_INSTANCE)
     cid = find_or_create_conversation(store, agent, "6598765432@c.us").conversation_id
     return {"cid": cid, "auth": {"Authorization": f"Bearer {create_operator_token(store, agent)}"}}
@@ -146,5 +146,5 @@ def test_an_operators_unstorable_text_is_422_and_nothing_is_stored(
                          content=json.dumps({"conversation_id": 2**63, "mode": "HUMAN",
                                              "reason": "x"}))  # fmt: skip
     assert toggle.status_code == 422
-    with client.app.state.store.read() as tx:  # type: ignore[attr-defined]
+    with state_of(client.app).store.read() as tx:
         assert tx.scalar("SELECT COUNT(*) FROM messages") == 0

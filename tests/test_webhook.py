@@ -23,7 +23,7 @@ from execution.store import Store
 from execution.webhook.directory import AgentDirectory
 from execution.webhook.notification import parse_notification
 from replay.throwaway import free_port
-from serve import create_app
+from serve import create_app, state_of
 from tests.webhooks import (
     OWN_FIXTURES,
     OWN_INSTANCE,
@@ -50,7 +50,7 @@ def client(backend: tuple[Store, Coordinator]) -> Iterator[TestClient]:
 
 
 def store_of(client: TestClient) -> Store:
-    return client.app.state.store  # type: ignore[attr-defined,no-any-return]
+    return state_of(client.app).store
 
 
 def post(client: TestClient, payload: Any, token: str = TOKEN) -> Any:
