@@ -1,6 +1,6 @@
 """The scenario file: setup, a timeline of what happens, and what should come of it.
 
-A scenario is YAML (see README "Replaying conversations" for a complete example):
+A scenario is YAML (see docs/replay.md for a complete example):
 
     name: negotiation hands the chat to the agent
     setup:

@@ -161,7 +161,7 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
 def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
     """Tuning sets by other authors; the rules may be shaped by their misses and the model of
     message shapes is trained on them, so these figures say little about unseen messages.
-    Each set after the first was measured once before any rule read it (README)."""
+    Each set after the first was measured once before any rule read it (docs/judgement.md)."""
     score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.size >= 300
@@ -181,7 +181,7 @@ def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
 def test_the_held_out_corpora(name: str, precision: float, recall: float) -> None:
     """Each written by an author who never read the rules, committed before it was measured,
     never tuned against (no misses are printed, the model never trained on it). The goal is
-    >= 0.95 precision and recall; the floor here guards what was measured (see README,
+    >= 0.95 precision and recall; the floor here guards what was measured (see docs/judgement.md,
     'Judgement, measured')."""
     score = score_escalation(name, ESCALATION[name])
     SUMMARY_LINES.extend(score.lines())

@@ -171,7 +171,7 @@ def test_require_raises_with_every_discrepancy() -> None:
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
     """Tuning sets by other authors; the rules may be shaped by their misses. Each set
-    after the first was measured once before any rule read it (README)."""
+    after the first was measured once before any rule read it (docs/judgement.md)."""
     score = score_fact_check(name, FACT_CHECK[name])
     SUMMARY_LINES.extend(score.lines()[:1])
     assert score.wrong >= 90 and score.true >= 70
@@ -183,7 +183,7 @@ def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> No
 def test_the_held_out_corpus() -> None:
     """Written before the checker was changed, by an author who never read it; never tuned
     against (no misses are printed). The goal is >= 98% stopped and <= 5% false stops; the
-    floor here guards what was measured (see README, 'Judgement, measured')."""
+    floor here guards what was measured (see docs/judgement.md, 'Judgement, measured')."""
     score = score_fact_check("held-out", FACT_CHECK["held-out"])
     SUMMARY_LINES.extend(score.lines())  # per field and per written form: figures only
     assert score.wrong >= 150 and score.true >= 125

@@ -1,5 +1,5 @@
-"""Every `curl` example in the README, run as curl would send it (issue 16.4: `-d` without a
-content type is form-encoded, which the operator API refuses with 422)."""
+"""Every `curl` example in the README and docs/, run as curl would send it (issue 16.4: `-d`
+without a content type is form-encoded, which the operator API refuses with 422)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,10 @@ README_CONVERSATION = "12"
 
 
 def readme_curls() -> list[str]:
-    """The README's curl commands, continuation lines joined, comments dropped."""
-    text = (ROOT / "README.md").read_text("utf-8").replace("\\\n", " ")
+    """The curl commands of the README and docs/, continuation lines joined, comments
+    dropped."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(p.read_text("utf-8") for p in pages).replace("\\\n", " ")
     return [
         line.split("   #")[0].strip()
         for line in text.splitlines()

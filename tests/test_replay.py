@@ -335,7 +335,7 @@ def test_the_anonymiser_removes_names_numbers_and_addresses() -> None:
 
 
 def test_the_readme_example_is_a_library_scenario() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "replay.md").read_text()
     start = readme.index("```yaml\nname: negotiation after a search") + len("```yaml\n")
     example = readme[start : readme.index("```", start)]
     assert (LIBRARY / "readme_example.yaml").read_text() == example
