@@ -4,11 +4,13 @@ AI message states must match the agent's records, checked here, in code, before 
 The message is read in its numbers-as-digits form (`execution.numbers`), one sentence at a
 time, each sentence cut into clauses ("the Bishan one is 1.2M, while the Tampines one is
 598k" is two). Every claim (`execution.claims`) is tied to the listing named nearest before it
-in its clause (else after it, else the one the sentence or the message spoke of last: "It is
-still available."), and compared with that listing's record (`execution.listing_facts`). A
+in its clause (`execution.listing_names`; else after it, else the one the sentence or the
+message spoke of last: "It is still available."), and compared with that listing's record
+(`execution.listing_facts`, `execution.claim_holds`). A
 claim no listing can own, or one true of none of the listings it may speak of, is a
 discrepancy. A number the message attributes to the buyer is allowed only when the buyer
-wrote that amount in this conversation. What a buyer wrote is never itself checked.
+wrote that amount in this conversation (`execution.buyer_numbers`). What a buyer wrote is never
+itself checked.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import dataclasses
 import itertools
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from execution.buyer_numbers import buyer_amounts, buyer_sizes
+from execution.claim_holds import APPROXIMATE, compare, holds, near, rounding
 from execution.claims import (
     MAX_TEXT,
     Claim,
@@ -43,7 +46,8 @@ from execution.claims import (
     units_repeated,
 )
 from execution.errors import ValidationError
-from execution.listing_facts import Facts, facts_line, facts_of
+from execution.listing_facts import facts_line, facts_of
+from execution.listing_names import Mention, names_of
 from execution.listings import SQFT_PER_SQM
 from execution.numbers import message_in_digits, words_to_digits
 from execution.property_lookup import Property
@@ -58,14 +62,9 @@ unless it is said to be a price or a listing is named just before or after it.""
 NAMED_NEAR = 40
 """How close (in characters) a listing must be named to a small price for the price to be
 that listing's."""
-APPROXIMATE = 0.02
-"""How far "about 1.2M" or "around 1,000 sq ft" may be from the record."""
 BOUNDED = 1.2
 """How far past its figure a gap said with a bound may be: "over 600 sq ft more" of 614 or
 700, "under 50k cheaper" of 45k (not of 10k: a bound that far off misleads)."""
-ROUND = 0.04
-"""How far "around 1,000 sq ft" may be from the record: a size of at most two significant
-digits says it was rounded (a price is held to APPROXIMATE: "about 1.3M" of 1.25M is wrong)."""
 
 _SENTENCE = compile_quick(
     r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+"
@@ -107,36 +106,6 @@ _EXTREMES = compile_quick(
 _PERCENT = compile_quick(r"(\d{1,2}(?:\.\d+)?)\s*%")
 _TOGETHER = compile_quick(r"(?i)\b(?:together|combined)\b[^.;:]{0,60}$")
 _BETWEEN = compile_quick(r"(?i)\bbetween\s[^,;:$\d]{0,30}$")
-_WORD = compile_quick(r"[a-z0-9]+")
-_STATED_FLAT = compile_quick(r"(?i)\b[1-5]\s*-?\s*(?:room|rm)\b|\bexecutive\b|\bmaisonette\b")
-_GENERIC_KINDS = {
-    "HDB": {"flat"},
-    "apartment": {"flat"},
-    "landed": {"house"},
-    "terrace": {"house"},
-    "semi-detached": {"house"},
-    "detached": {"house"},
-}
-_EXECUTIVE_WORDS = {"executive", "exec", "ea", "em", "maisonette"}
-_SHORT = {
-    "avenue": "ave",
-    "street": "st",
-    "road": "rd",
-    "drive": "dr",
-    "crescent": "cres",
-    "lorong": "lor",
-    "jalan": "jln",
-    "bukit": "bt",
-    "upper": "upp",
-    "central": "ctrl",
-    "block": "blk",
-    "north": "nth",
-    "close": "cl",
-    "place": "pl",
-    "terrace": "ter",
-}
-"""How addresses are shortened ("Ave 3" for "Avenue 3")."""
-_HYPHENS = compile_quick(r"(?<=\w)-(?=\w)")
 _ACKNOWLEDGED = compile_quick(
     r"(?i)\W*(?:noted|got\s+it|understood|sure|ok|okay|alright|roger|haha\w*|thanks|thank\s+you)\b"
 )
@@ -153,95 +122,6 @@ _OPTIONS_INTRO = compile_quick(
 )
 _FOIL = compile_quick(r"(?i)\bthan\s+(?:the\s+)?$")
 """What a listing named after it is compared against ("more than Piermont")."""
-_UNITS = {"room", "rm", "bedroom", "bedrooms", "br", "bed", "storey", "sqft", "sqm", "k", "m"}
-_CAPITALISED_RUN = compile_quick(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
-_CAMEL = compile_quick(r"(?<=[a-z])(?=[A-Z])")
-_COMMON = {
-    "street",
-    "avenue",
-    "road",
-    "drive",
-    "lane",
-    "walk",
-    "central",
-    "close",
-    "the",
-    "at",
-    "condo",
-    "room",
-    "with",
-    "high",
-    "floor",
-    "near",
-    "unit",
-    "flat",
-    "house",
-    "residences",
-    "residence",
-    "view",
-    "park",
-    "green",
-    "garden",
-    "gardens",
-    "hill",
-    "estate",
-    "executive",
-    "apartment",
-    "bedroom",
-    "bedrooms",
-    "studio",
-    "penthouse",
-    "terrace",
-    "landed",
-    "corner",
-    "new",
-    "city",
-    "point",
-    "block",
-    "town",
-    "east",
-    "west",
-    "north",
-    "south",
-    "upper",
-    "lower",
-    "sqft",
-    "sqm",
-    "renovated",
-    "freehold",
-    "leasehold",
-}
-_TYPE_WORDS = {
-    "condo": ("condo", "condominium"),
-    "executive condo": ("ec", "executive condo"),
-    "HDB": ("hdb",),
-    "penthouse": ("penthouse",),
-    "terrace": ("terrace",),
-    "landed": ("landed",),
-    "semi-detached": ("semi d", "semi detached"),
-    "detached": ("bungalow",),
-    "townhouse": ("townhouse",),
-}
-_ORDINAL = compile_quick(
-    r"(?i)\b(?:the\s+)?(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)\s+(?:1|one|unit"
-    r"|listing|option|flat|condo|property|place|home)\b"
-    r"|\bthe\s+(1st|first|2nd|second|3rd|third|4th|fourth|5th|fifth)(?=\s+(?:is|was|has|had|costs?)\b"
-    r"|'s\b|\s*[,;:)])|\boption\s+([1-5])\b"
-)
-"""The listing shown that many places in: "the 2nd one", "the first is sold", "option 2"."""
-_ORDINAL_HINT = compile_quick(r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|option")
-_ORDINALS = {
-    "1st": 0,
-    "first": 0,
-    "2nd": 1,
-    "second": 1,
-    "3rd": 2,
-    "third": 2,
-    "4th": 3,
-    "fourth": 3,
-    "5th": 4,
-    "fifth": 4,
-}
 _VS = compile_quick(r"(?i)\b(?:vs\.?|versus|against|compared\s+(?:to|with))(?!\w)")
 _SET_AGAINST = compile_quick(
     r"(?i)\s*(?:vs\.?|versus|against)(?!\w)\s*(?:~|\u2248|about\s+|around\s+)?"
@@ -306,10 +186,6 @@ _AFFIRMED = compile_quick(
 _YES = compile_quick(r"(?i)\W*(?:yes|yup|yep|correct|that's\s+right|indeed)\b")
 _STRETCH = compile_quick(r"[,;:(]|\s[\u2013\u2014-]\s")
 _IT = compile_quick(r"(?i)\W*(?:but|and|though|although|yet|so)?\s*(?:it|it's|its|it is)\b")
-_APART = compile_quick(
-    r"[,;:()!?\n\u2013\u2014+=$]|\s-\s"
-    r"|\b(?:is|are|was|and|or|but|than|vs|versus|over|against|with|from|plus|nor|then)\b"
-)
 _YOUR_AMOUNT = compile_quick(
     r"(?i)(?:^\s*\w+\s+(?:than\s+)?|\b)your\s+(?:budget\s+of\s+|max\s+of\s+)?(?:s\$|\$)?"
     r"(\d[\d,]*(?:\.\d+)?)\s?(k|m|mil|million)?\b"
@@ -327,16 +203,6 @@ _VERSUS = compile_quick(
 )
 _BOTH = compile_quick(
     r"(?i)\b(?:both|each\s+of\s+them|all\s+of\s+them|all\s+(\d)|all\s+(?:are|have|come|can))\b"
-)
-_BUYER_NUMBER = compile_quick(
-    r"(?i)(?<![\d,.])(\d[\d,]{0,15}+(?:\.\d{1,6})?)\s?(k|m|mil|mio|mn|million)?(?![a-z])"
-)
-_BUYER_SIZE = compile_quick(
-    r"(?i)(?<![\d,.])(\d[\d,]{0,8}+(?:\.\d{1,3})?)\s?(k)?\s?(?:sq\.?\s?f|sqft|sf\b|sq\.?\s?m|m2|m²"
-    r"|square)"
-)
-_MONEY_WORDS = compile_quick(
-    r"(?i)budget|price|pay|afford|max|cash|loan|\$|sgd|\d\s?(?:k|m|mil|million)\b|asking|offer"
 )
 
 
@@ -357,206 +223,6 @@ class FactCheckFailed(ValidationError):
     def __init__(self, discrepancies: list[Discrepancy]) -> None:
         super().__init__("; ".join(str(d) for d in discrepancies))
         self.discrepancies = discrepancies
-
-
-def _kind_words(listing: Property) -> set[str]:
-    """Words that name a listing by its kind: "the condo", "the EC", "the 4-room"."""
-    words = set(_TYPE_WORDS.get(listing.property_type, ()))
-    title = f" {_HYPHENS.sub(' ', listing.title.lower())} "
-    words |= {w for kind in _TYPE_WORDS.values() for w in kind if f" {w} " in title}
-    if "semi detached" in words:
-        words.add("semi d")
-    for flat in facts_of(listing).flat_types if _STATED_FLAT.search(listing.title) else ():
-        number = flat.split("-")[0]
-        words |= {f"{number} room", f"{number}rm"} if number.isdigit() else _EXECUTIVE_WORDS
-    if listing.bedrooms == 0:
-        words.add("studio")
-    words |= _GENERIC_KINDS.get(listing.property_type, set())
-    return words
-
-
-@lru_cache(maxsize=8192)
-def _word_pattern(words: str) -> re.Pattern[str]:
-    """`words` (spaces optional) up to a word's end; `_Names._hits` finds where it may start."""
-    spaced = r"\s*".join(map(re.escape, words.split()))
-    return re.compile(rf"{spaced}\b")
-
-
-def _is_word(char: str) -> bool:
-    """Whether `re` counts `char` as a word character (`\\w`)."""
-    return char.isalnum() or char == "_"
-
-
-@lru_cache(maxsize=8192)
-def _name_words(title: str, location: str) -> frozenset[str]:
-    """Distinctive words of a listing's title and location, "GreenRidges" also as "green
-    ridges", and street-and-number pairs ("street 81") that tell two units of one area apart."""
-    text = f"{title} {location}"
-    spaced = _CAMEL.sub(" ", text).lower()
-    words = _WORD.findall(text.lower())
-    names = {w for w in words if len(w) >= 4 and w not in _COMMON and not w.isdigit()}
-    pairs = {f"{a} {b}" for a, b in itertools.pairwise(words) if b.isdigit() and a.isalpha()}
-    names |= pairs | {f"{_SHORT[a]} {b}" for a, b in (p.split() for p in pairs) if a in _SHORT}
-    # two words of a name together ("Geylang East", "Clementi Peaks") say more than either
-    names |= {
-        f"{a} {b}"
-        for a, b in itertools.pairwise(words)
-        if a.isalpha() and b.isalpha() and (a in names or b in names)
-    }
-    # as the message will read once its numbers are digits: "One-North" is "1 North"
-    digits = _WORD.findall(words_to_digits(_HYPHENS.sub(" ", title)).lower())
-    names |= {
-        f"{a} {b}"
-        for a, b in itertools.pairwise(digits)
-        if a.isdigit() and b.isalpha() and b not in _UNITS
-    }
-    parts = _WORD.findall(spaced)
-    names |= {f"{a} {b}" for a, b in itertools.pairwise(parts) if f"{a}{b}" in names}
-    for run in _CAPITALISED_RUN.findall(text):  # "Ang Mo Kio": as written, and as "AMK"
-        words = run.split()
-        if any(len(w) < 4 for w in words):
-            names.add(" ".join(words).lower())
-            # "Kim Yam" of "Kim Yam Studio Residences": two short words are a name together
-            names |= {
-                f"{a} {b}".lower()
-                for a, b in itertools.pairwise(words)
-                if min(len(a), len(b)) < 4 and not {a.lower(), b.lower()} & _COMMON
-            }
-        # the initials of its first three words or more: "AMK" of "Ang Mo Kio Avenue"
-        initials = "".join(w[0] for w in words).lower()
-        names |= {initials[:n] for n in range(3, len(words) + 1)}
-    return frozenset(names)
-
-
-@dataclass(frozen=True)
-class _Mention:
-    start: int
-    listings: tuple[int, ...]
-    """Indexes of the listings this phrase may name (several: the text cannot tell apart)."""
-    ordinal: int | None = None
-    """ "Option 2", "the first": the place said (0-based), read in the message's own order."""
-    by_kind: bool = False
-    """Named only by words of its kind ("the 3-room", "the EC"), none of its own name."""
-
-
-def _names_of(listings: list[Property]) -> _Names:
-    """The names of these listings: built once for the same listings (a turn checks its reply
-    against the listings the conversation has shown, the same ones turn after turn)."""
-    return _cached_names(tuple(listings), tuple(_naming(p) for p in listings))
-
-
-def _naming(listing: Property) -> tuple[object, ...]:
-    """What a listing's names are made of."""
-    return (listing.title, listing.location, listing.property_type, listing.bedrooms)
-
-
-_NAMES: dict[tuple[tuple[object, ...], ...], _Names] = {}
-_NAMES_LIMIT = 512
-"""Sets of listings whose names are kept (then all are dropped and built anew)."""
-_BUYER_MESSAGES_KEPT = 64
-"""Buyer messages whose mentions each set of names keeps."""
-
-
-def _cached_names(listings: tuple[Property, ...], key: tuple[tuple[object, ...], ...]) -> _Names:
-    names = _NAMES.get(key)
-    if names is None:
-        if len(_NAMES) >= _NAMES_LIMIT:
-            _NAMES.clear()
-        names = _NAMES[key] = _Names(list(listings))
-    return names
-
-
-class _Names:
-    """The words that name each listing, weighted by how few listings share them."""
-
-    def __init__(self, listings: list[Property]) -> None:
-        self.words: list[frozenset[str]] = [_name_words(p.title, p.location) for p in listings]
-        self.kinds: list[set[str]] = [_kind_words(p) for p in listings]
-        counts = Counter(w for words in self.words for w in words)
-        self.weight = {w: 1 / n for w, n in counts.items()}
-        every = {w for words in [*self.words, *self.kinds] for w in words}
-        # each word under its first part; one pattern finds where any first part stands
-        self.by_first: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-        for word in sorted(every):
-            first = word.split(maxsplit=1)[0]
-            self.by_first.setdefault(first, []).append((word, _word_pattern(word)))
-        assert all(map(_is_word, "".join(self.by_first))), "name words are letters and digits"
-        firsts = sorted(self.by_first, key=len, reverse=True)
-        self.starts = re.compile("|".join(map(re.escape, firsts)) or "(?!)")
-        self.by_letter: dict[str, list[str]] = {}
-        for first in firsts:
-            self.by_letter.setdefault(first[0], []).append(first)
-        self.in_buyer_messages: dict[str, list[_Mention]] = {}
-
-    def buyer_mentions(self, message: str, count: int) -> list[_Mention]:
-        """`mentions` of a buyer's message (in digits), kept: the same messages are read
-        every turn."""
-        found = self.in_buyer_messages.get(message)
-        if found is None:
-            if len(self.in_buyer_messages) >= _BUYER_MESSAGES_KEPT:
-                self.in_buyer_messages.clear()
-            found = self.in_buyer_messages[message] = self.mentions(message, count)
-        return found
-
-    def _hits(self, lowered: str) -> list[tuple[int, int, str]]:
-        """(start, end, word) of every name word in `lowered`, as `\\b<word>\\b` finds them:
-        at the start of a word of the text, never overlapping an earlier hit of itself."""
-        hits = []
-        ends: dict[str, int] = {}
-        for found in self.starts.finditer(lowered):  # a first part found inside a word uses
-            # up letters of that word only: no word of the text begins among them
-            start = found.start()
-            if start and _is_word(lowered[start - 1]):
-                continue
-            for first in self.by_letter[lowered[start]]:
-                if not lowered.startswith(first, start):
-                    continue
-                for word, pattern in self.by_first[first]:
-                    match = pattern.match(lowered, start) if ends.get(word, 0) <= start else None
-                    if match:
-                        hits.append((start, match.end(), word))
-                        ends[word] = match.end()
-        return hits
-
-    def mentions(self, sentence: str, count: int) -> list[_Mention]:
-        lowered = sentence.lower()
-        hits = self._hits(lowered)
-        ordinals = _ORDINAL.finditer(lowered) if _ORDINAL_HINT.search(lowered) else ()
-        for match in ordinals:
-            said = match.group(1) or match.group(2)
-            index = _ORDINALS[said] if said else int(match.group(3)) - 1
-            if index < count:
-                hits.append((match.start(), match.end(), f"#{index}"))
-        hits.sort()
-        mentions: list[_Mention] = []
-        group: list[tuple[int, int, str]] = []
-        for hit in hits:  # words close together name one listing ("Treasure at Tampines")
-            between = lowered[group[-1][1] : hit[0]] if group else ""
-            if group and (len(between) > 12 or _APART.search(between)):
-                mentions.append(self._resolve(group))
-                group = []
-            group.append(hit)
-        if group:
-            mentions.append(self._resolve(group))
-        return [m for m in mentions if m.listings]
-
-    def _resolve(self, group: list[tuple[int, int, str]]) -> _Mention:
-        words = {word for _, _, word in group}
-        ordinal = [w for w in words if w.startswith("#")]
-        scores = [
-            sum(self.weight[w] for w in words & names) + 0.3 * len(words & kinds)
-            for names, kinds in zip(self.words, self.kinds, strict=True)
-        ]
-        best = max(scores, default=0.0)
-        if ordinal and (best <= 0 or scores.count(best) > 1):  # "Option 2: Canberra Breeze
-            # EC" is Canberra Breeze EC, whatever place the search gave it
-            place = int(ordinal[0][1:])
-            return _Mention(group[0][0], (place,), ordinal=place)
-        if best <= 0:
-            return _Mention(group[0][0], ())
-        chosen = tuple(i for i, s in enumerate(scores) if s == best)
-        by_kind = not any(words & self.words[i] for i in chosen)
-        return _Mention(group[0][0], chosen, by_kind=by_kind)
 
 
 def _titled_rooms(title: str) -> int | None:
@@ -603,133 +269,6 @@ def _sizes_set_against(piece: str, found: list[Claim], unit: str) -> list[Claim]
     return sizes
 
 
-def _buyer_amounts(buyer_texts: Iterable[str]) -> set[float]:
-    """Every amount the buyer wrote, read the generous ways a buyer writes one ("budget 1.5"
-    is 1.5M, "700" may be 700k)."""
-    amounts: set[float] = set()
-    for text in buyer_texts:
-        money = bool(_MONEY_WORDS.search(text[:MAX_TEXT]))
-        for match in _BUYER_NUMBER.finditer(message_in_digits(text[:MAX_TEXT])):
-            value = float(match.group(1).replace(",", ""))
-            suffix = (match.group(2) or "").lower()
-            if suffix == "k":
-                amounts.add(value * 1_000)
-            elif suffix:
-                amounts.add(value * 1_000_000)
-            elif money:  # "budget 1.5" is 1.5M, "max 700" is 700k; "we have 2 kids" is not
-                amounts |= {value, value * 1_000, value * 1_000_000}
-            else:
-                amounts.add(value)
-    return {round(a) for a in amounts}
-
-
-def _buyer_sizes(buyer_texts: Iterable[str]) -> set[float]:
-    """Every size the buyer wrote with its unit, the unit written close ("need min 100sqm")."""
-    return {
-        float(m.group(1).replace(",", "")) * (1_000 if m.group(2) else 1)
-        for text in buyer_texts
-        for m in _BUYER_SIZE.finditer(message_in_digits(text[:MAX_TEXT]))
-    }
-
-
-def _near(a: float, b: float, share: float) -> bool:
-    return abs(a - b) <= share * max(a, b)
-
-
-def _holds(claim: Claim, facts: Facts) -> bool:
-    if claim.kind == "price":
-        return _compare(claim, facts.price, tolerance=APPROXIMATE, exact=_rounding(claim.value))
-    if claim.kind == "psf":  # on the floor area, or on the land where the record states it
-        areas = [a for a in (facts.size_sqft, facts.land_sqft) if a]
-        return any(
-            _compare(claim, facts.price / area, tolerance=0.02, exact=0.015) for area in areas
-        )
-    if claim.kind == "bedrooms":
-        if facts.bedrooms is None:
-            return False
-        return _compare(claim, facts.bedrooms, tolerance=0.0)
-    if claim.kind == "flat_type":
-        if claim.relation == "!=":
-            return claim.value not in facts.flat_types
-        return claim.value in facts.flat_types
-    if claim.kind == "size":
-        return facts.size_sqft is not None and _size_holds(claim, facts.size_sqft)
-    if claim.kind == "land_size":  # checked where the record states the land's area
-        return facts.land_sqft is None or _size_holds(claim, facts.land_sqft)
-    return _available_as_said(str(claim.value), facts.availability)
-
-
-def _size_holds(claim: Claim, recorded_sqft: float) -> bool:
-    sqft, unit = size_in_sqft(str(claim.value))
-    recorded = recorded_sqft if unit == "sqft" else recorded_sqft / SQFT_PER_SQM
-    stated = sqft if unit == "sqft" else sqft / SQFT_PER_SQM
-    slack = 0.75 / stated if stated else 0.0  # a whole unit of rounding either way
-    return _compare(
-        claim,
-        recorded,
-        tolerance=max(APPROXIMATE, slack),
-        rounded=ROUND,
-        exact=max(0.002, slack),
-        stated=stated,
-    )
-
-
-ROUNDED_EXACT = 0.0025
-"""An exact-sounding price of three significant digits or fewer ("1.25M" of 1,248,000) is
-rounded by at most half its last digit, and never by more than this share."""
-
-
-def _rounding(value: float | str) -> float:
-    number = float(value)
-    digits = str(int(number)).rstrip("0")
-    if number < 1000 or number != int(number) or len(digits) > 3:
-        return 0.0
-    unit = 10.0 ** (len(str(int(number))) - len(digits))
-    return min(ROUNDED_EXACT, unit / 2 / number)
-
-
-def _round(value: float) -> bool:
-    """1,000 and 1,300,000 are round; 1,023 and 1,280,000 are not."""
-    return value >= 100 and value == int(value) and len(str(int(value)).rstrip("0")) <= 2
-
-
-def _compare(
-    claim: Claim,
-    actual: float,
-    *,
-    tolerance: float,
-    exact: float = 0.0,
-    stated: float | None = None,
-    rounded: float = 0.0,
-) -> bool:
-    """Whether `actual` (the record) bears out the claim, `tolerance` the slack of "about",
-    `rounded` that of "about" before a round figure ("about 1,000 sq ft" of 1,023)."""
-    value = float(claim.value) if stated is None else stated
-    if claim.relation == "=":
-        return math.isclose(actual, value, rel_tol=exact, abs_tol=0.5)
-    if claim.relation == "!=":
-        return not math.isclose(actual, value, rel_tol=exact, abs_tol=0.5)
-    if claim.relation == "~":
-        return abs(actual - value) <= max(tolerance, rounded if _round(value) else 0.0) * value
-    if claim.relation == "<":
-        return actual < value
-    if claim.relation == "<=":
-        return actual <= value
-    if claim.relation == ">":
-        return actual > value
-    return actual >= value
-
-
-def _available_as_said(said: str, availability: str) -> bool:
-    if said in ("available", "open to view"):
-        return availability == "available"
-    if said == "not available":
-        return availability in ("sold", "pending")
-    if said == "not sold":
-        return availability in ("available", "pending")
-    return said == availability
-
-
 def _distinct(items: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(items))
 
@@ -749,7 +288,7 @@ class _Reading:
 
     def __init__(self, listings: list[Property], buyer_texts: Iterable[str]) -> None:
         self.listings = listings
-        self.names = _names_of(listings)
+        self.names = names_of(listings)
         self.facts = [facts_of(p) for p in listings]
         self.buyer_texts = tuple(buyer_texts)  # read more than once
         self.buyers: set[float] | None = None
@@ -829,7 +368,7 @@ class _Reading:
                 continue
             claim = Claim(found.kind, found.value, found.relation, found.start, found.text)
             if claim.kind in ("price", "bedrooms", "flat_type", "size", "availability"):
-                held = [_holds(claim, self.facts[i]) for i in self.context]
+                held = [holds(claim, self.facts[i]) for i in self.context]
                 if held and not any(held):
                     record = "; ".join(
                         f"{self.listings[i].title}: {facts_line(self.listings[i])}"
@@ -1000,7 +539,7 @@ class _Reading:
         for item in self._most_consistent(judged):
             if item.claim.kind == "availability":
                 self.state_said.update(item.owners)
-            held = [_holds(item.claim, self.facts[i]) for i in item.owners]
+            held = [holds(item.claim, self.facts[i]) for i in item.owners]
             if not (all(held) if item.together else any(held)):
                 if self._share_of_a_price(item.claim, judged):
                     continue  # "the 25% downpayment on $1.32M ($330k)"
@@ -1026,12 +565,12 @@ class _Reading:
                 self.seen += list(mention.listings)
         return True
 
-    def _in_order(self, sentence: str) -> list[_Mention]:
+    def _in_order(self, sentence: str) -> list[Mention]:
         """The listings the sentence names. "Option 2: Canberra Breeze EC" labels that
         listing "option 2"; a later "Option 2", "the second" is the listing the message so
         labelled, else the second it named, else the search's second."""
         mentions = self.names.mentions(sentence, len(self.listings))
-        found: list[_Mention] = []
+        found: list[Mention] = []
         for i, mention in enumerate(mentions):
             place = mention.ordinal
             if place is None:
@@ -1054,7 +593,7 @@ class _Reading:
                 found.append(mention)
         return found
 
-    def _listed_after(self, clause: tuple[int, int], mentions: list[_Mention]) -> tuple[int, ...]:
+    def _listed_after(self, clause: tuple[int, int], mentions: list[Mention]) -> tuple[int, ...]:
         """The listings a heading clause with none of its own heads: each named after it."""
         if any(clause[0] <= m.start < clause[1] for m in mentions):
             return ()
@@ -1090,7 +629,7 @@ class _Reading:
         return bool(rates) and min(rates) / 2 <= value <= max(rates) * 2
 
     def _too_small_for_a_home(
-        self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]
+        self, claim: Claim, clause: tuple[int, int], mentions: list[Mention]
     ) -> bool:
         """A price under a quarter of the cheapest listing in play is no listing's price
         unless it is said to be the price or a listing is named just before or after it
@@ -1108,14 +647,14 @@ class _Reading:
         end = claim.start + len(claim.text)  # "$1 for the Tampines condo"
         return not any(end <= m.start <= end + NAMED_NEAR for m in mentions)
 
-    def _answered(self, sentence: str, mention: _Mention) -> bool:
+    def _answered(self, sentence: str, mention: Mention) -> bool:
         """Whether a kind said at `mention` answers the buyer's question ("Ya 5-room lor",
         "It's a 3-room") rather than naming a listing."""
         return _ANSWER_OPENS.fullmatch(sentence[: mention.start]) is not None
 
     def _by_bedrooms(
-        self, sentence: str, mentions: list[_Mention]
-    ) -> tuple[list[_Mention], list[_Mention]]:
+        self, sentence: str, mentions: list[Mention]
+    ) -> tuple[list[Mention], list[Mention]]:
         """ "Casa Meyer: the 2-bedroom at $1.495M and the 3-bedroom at $2.15M": where listings'
         titles tell them apart by their bedrooms, "the 2-bedroom" names the one so titled among
         those spoken of; "the Parc Lumina 4-bed" names that one, not every Parc Lumina unit
@@ -1129,7 +668,7 @@ class _Reading:
             titled = [i for i, n in enumerate(self.titled_rooms) if n == count]
             among = [i for i in titled if i in spoken] or titled
             if len(among) == 1:
-                extra.append(_Mention(match.start(), (among[0],)))
+                extra.append(Mention(match.start(), (among[0],)))
                 dropped += [
                     m
                     for m in mentions
@@ -1137,7 +676,7 @@ class _Reading:
                 ]
         return extra, dropped
 
-    def _references(self, sentence: str, mentions: list[_Mention]) -> list[_Mention]:
+    def _references(self, sentence: str, mentions: list[Mention]) -> list[Mention]:
         """ "The former", "the latter", "the other one": of the two listings named last, in
         the order they were first named."""
         found = list(_REFERENCE.finditer(sentence)) if may_match(_REFERENCE, self.lowered) else []
@@ -1157,14 +696,14 @@ class _Reading:
                 index = pair[0] if last == [pair[1]] else pair[1]
             else:
                 index = pair[0] if word == "former" else pair[1]
-            extra.append(_Mention(match.start(), (index,)))
+            extra.append(Mention(match.start(), (index,)))
         return sorted([*mentions, *extra], key=lambda m: m.start)
 
     def _the_buyers_criterion(self, claim: Claim) -> bool:
         """A price or a bedroom count the buyer wrote, restated as what they asked for."""
         if claim.kind == "price":
             if self.buyers is None:
-                self.buyers = _buyer_amounts(self.buyer_texts)
+                self.buyers = buyer_amounts(self.buyer_texts)
             return round(float(claim.value)) in self.buyers
         if claim.kind in ("bedrooms", "flat_type"):
             if self.rooms is None:
@@ -1204,12 +743,12 @@ class _Reading:
         if claim.kind in ("size", "land_size"):  # "the 110 sqm you wanted": as the buyer
             # wrote it, in either unit
             if self.sizes is None:
-                self.sizes = _buyer_amounts(self.buyer_texts) | _buyer_sizes(self.buyer_texts)
+                self.sizes = buyer_amounts(self.buyer_texts) | buyer_sizes(self.buyer_texts)
             sizes = self.sizes
             number, unit = str(claim.value).split()
             written = float(number)
             other = written * SQFT_PER_SQM if unit == "sqm" else written / SQFT_PER_SQM
-            if not any(_near(a, written, 0.01) or _near(a, other, 0.03) for a in sizes):
+            if not any(near(a, written, 0.01) or near(a, other, 0.03) for a in sizes):
                 self.problems.append(
                     Discrepancy(sentence, claim.text, "a number the buyer never wrote")
                 )
@@ -1217,7 +756,7 @@ class _Reading:
         if claim.kind != "price":
             return True
         if self.buyers is None:
-            self.buyers = _buyer_amounts(self.buyer_texts)
+            self.buyers = buyer_amounts(self.buyer_texts)
         if round(float(claim.value)) not in self.buyers:
             self.problems.append(
                 Discrepancy(sentence, claim.text, "a number the buyer never wrote")
@@ -1227,7 +766,7 @@ class _Reading:
         return claim.relation not in ("<", "<=", ">", ">=")
 
     def _owned(
-        self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[_Mention]
+        self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[Mention]
     ) -> _Judged | None:
         paired = self._versus(claim, mentions)
         if paired is not None:
@@ -1271,7 +810,7 @@ class _Reading:
         # nothing named yet ("It's a 3-room, 721 sq ft"): one of the listings in play
         return _Judged(claim, tuple(range(len(self.listings))), guessed=True)
 
-    def _versus(self, claim: Claim, mentions: list[_Mention]) -> tuple[int, ...] | None:
+    def _versus(self, claim: Claim, mentions: list[Mention]) -> tuple[int, ...] | None:
         """In "A is 80k more than B (628k vs 548k)" the first figure is A's, the second B's;
         in "A is bigger (1,216 vs 969 sq ft)" after B was named, the second is B's; in "Psf:
         ~$1,723 vs ~$1,472" with neither named in order, each is one of the two in play."""
@@ -1297,7 +836,7 @@ class _Reading:
         return None
 
     def _collective(
-        self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[_Mention]
+        self, claim: Claim, clause: tuple[int, int], piece: str, mentions: list[Mention]
     ) -> tuple[int, ...]:
         """The listings a claim about "both" or "all" of them speaks of (it must hold for
         every one): "Bishan Loft and Clementi Ridge are both 4-room", "Both the Bukit Panjang
@@ -1346,7 +885,7 @@ class _Reading:
             return tuple(range(len(self.listings)))  # "Both are below 1.48M" of the two shown
         return ()
 
-    def _order(self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]) -> str | None:
+    def _order(self, claim: Claim, clause: tuple[int, int], mentions: list[Mention]) -> str | None:
         """ "X is the cheaper of the two": of the two listings spoken of, X must be."""
         owned = self._owned(claim, clause, "", mentions)
         pair = (
@@ -1369,7 +908,7 @@ class _Reading:
         holds = mine < theirs if direction == "<" else mine > theirs
         return None if holds else f"{field} order does not match the records"
 
-    def _rank(self, claim: Claim, clause: tuple[int, int], mentions: list[_Mention]) -> str | None:
+    def _rank(self, claim: Claim, clause: tuple[int, int], mentions: list[Mention]) -> str | None:
         """ "X is the cheapest of the three": of the listings spoken of (those named so far, or
         every one in play), X must cost or measure the least (or the most)."""
         owned = self._owned(claim, clause, "", mentions)
@@ -1400,14 +939,14 @@ class _Reading:
         best = min(sizes) if direction == "<" else max(sizes)  # type: ignore[type-var]
         return None if mine == best else f"{field} ranking does not match the records"
 
-    def _total(self, claim: Claim, mentions: list[_Mention], parts: list[float]) -> str | None:
+    def _total(self, claim: Claim, mentions: list[Mention], parts: list[float]) -> str | None:
         """ "Together about 2.1M": the prices of the listings this sentence names one by one
         (or, when it names fewer than two, those named so far, or spoken of before) add up;
         "a spread of 120k": the dearest of them less the cheapest. A total said with its
         parts ("$3.305M ($835k + $1.15M + $1.32M)", each checked as a price) is their sum."""
         judged = Claim("price", claim.value, claim.relation, claim.start, claim.text)
         if claim.kind == "price_total" and len(parts) >= 2:
-            if _compare(judged, sum(parts), tolerance=APPROXIMATE, exact=_rounding(claim.value)):
+            if compare(judged, sum(parts), tolerance=APPROXIMATE, exact=rounding(claim.value)):
                 return None
             return f"the parts add up to {sum(parts):,.0f}"
         named = _distinct(m.listings[0] for m in mentions if len(m.listings) == 1)
@@ -1424,12 +963,12 @@ class _Reading:
                     figures = [float(self.facts[i].price) for i in group]
                 total = max(figures) - min(figures) if spread else sum(figures)
                 exact = 2.0 / max(total, 1.0) if claim.kind == "size_spread" else 0.0  # sq ft
-                if _compare(judged, total, tolerance=APPROXIMATE, exact=exact):
+                if compare(judged, total, tolerance=APPROXIMATE, exact=exact):
                     return None
                 return f"the {'spread' if spread else 'total'} is {total:,.0f}"
         return None
 
-    def _gap(self, claim: Claim, mentions: list[_Mention]) -> str | None:
+    def _gap(self, claim: Claim, mentions: list[Mention]) -> str | None:
         """A gap ("30k cheaper than Clementi Vista", "118 sq ft bigger") between the listing
         before it and the one after it (or the one other listing the sentence names); None
         when it holds, or when the text does not name both ends."""
@@ -1585,7 +1124,7 @@ class _Reading:
                 result.append(item)
                 continue
             peers = [j.claim for j in judged if j.owners == item.owners and not j.together]
-            fits = {i: sum(_holds(c, self.facts[i]) for c in peers) for i in item.owners}
+            fits = {i: sum(holds(c, self.facts[i]) for c in peers) for i in item.owners}
             best = max(fits.values())
             chosen = tuple(i for i in item.owners if fits[i] == best)
             if item.guessed and len(chosen) > 1:
@@ -1648,7 +1187,7 @@ def _naming_words(listing: Property) -> tuple[str, tuple[str, ...]]:
     wrong = _CONTRADICTED.get(key)
     if wrong is None:
         facts = facts_of(listing)
-        wrong = tuple(c.text for c in rooms_in(listing.title) if not _holds(c, facts))
+        wrong = tuple(c.text for c in rooms_in(listing.title) if not holds(c, facts))
         if len(_CONTRADICTED) >= 8192:
             _CONTRADICTED.clear()
         _CONTRADICTED[key] = wrong
