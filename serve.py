@@ -49,6 +49,8 @@ from execution.coordination import (
 )
 from execution.errors import NotFoundError, ValidationError, WaError
 from execution.greenapi import GreenApiClient
+from execution.rate_limits import RateLimited, RateLimits
+from execution.rate_limits import Scope as LimitScope
 from execution.runtime import Runtime
 from execution.send_keys import MAX_CALLER_KEY_LENGTH, from_caller
 from execution.send_whatsapp_message import send_whatsapp_message
@@ -86,6 +88,7 @@ class ServerState:
     writer: BatchWriter
     runtime: Runtime
     worker: WorkerThread | None
+    limits: RateLimits
 
 
 def state_of(app: FastAPI) -> ServerState:
@@ -142,6 +145,7 @@ def create_app(
                 ),
                 runtime=Runtime(settings, opened, coordination, GreenApiClient()),
                 worker=worker,
+                limits=RateLimits.from_settings(settings, coordination),
             )
             if worker is not None:
                 worker.start()
@@ -193,6 +197,7 @@ def create_app(
         """The hot path: a plain Starlette route (no FastAPI parameter solving per request)."""
         type_label = "?"
         try:
+            await _limit(request.app, "webhook_address", _address(request))
             body = await _read_limited(request, MAX_BODY_BYTES)
             notification = parse_notification(body)
             type_label = notification.type_webhook
@@ -200,6 +205,9 @@ def create_app(
         except WebhookRejected as exc:
             _count(type_label, f"rejected_{exc.status}")
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        except RateLimited as exc:  # Green API delivers it again later
+            _count(type_label, "rate_limited")
+            return _too_many(exc)
         except StoreUnavailable as exc:  # Green API redelivers a non-200
             _count(type_label, "unavailable")
             log.error("webhook not stored (503): %s", exc)
@@ -228,6 +236,8 @@ async def _accept(
     if not known:
         agent = await run_in_threadpool(state.agents.lookup, notification.instance_id)
     agent = check_webhook_token(agent, headers.get("authorization"))
+    await _limit(app, "webhook_agent", str(agent.agent_id))  # only once authenticated: nobody
+    # else can spend an agent's allowance
     if notification.type_webhook == "outgoingMessageReceived":
         return await run_in_threadpool(
             accept_notification,
@@ -371,8 +381,42 @@ def operator_scope(request: Request) -> Scope:
     return Scope(agent_id)
 
 
-Caller = Annotated[Scope, Depends(operator_scope)]
-operator_api = APIRouter(prefix="/api")
+async def limited_scope(
+    request: Request, scope: Annotated[Scope, Depends(operator_scope)]
+) -> Scope:
+    """The caller, within its agent's allowance of requests (the admin has one of its own)."""
+    key = "admin" if scope.agent_id is None else str(scope.agent_id)
+    await _limit(request.app, "api_agent", key)
+    return scope
+
+
+async def address_limit(request: Request) -> None:
+    """Every operator API request counts against its address first, a bad token included."""
+    await _limit(request.app, "api_address", _address(request))
+
+
+async def _limit(app: FastAPI, scope: LimitScope, key: str) -> None:
+    refused = await state_of(app).limits.refused(scope, key)
+    if refused is not None:
+        raise RateLimited(refused)
+
+
+def _address(request: Request) -> str:
+    """The client's address as uvicorn gives it (X-Forwarded-For only from the proxies in
+    FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(exc: RateLimited) -> JSONResponse:
+    return JSONResponse(
+        {"detail": str(exc)},
+        status_code=429,
+        headers={"Retry-After": str(exc.refused.retry_after)},
+    )
+
+
+Caller = Annotated[Scope, Depends(limited_scope)]
+operator_api = APIRouter(prefix="/api", dependencies=[Depends(address_limit)])
 
 
 def _owned(request: Request, conversation_id: int, caller: Scope) -> Conversation:
@@ -474,6 +518,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             for error in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+        return _too_many(exc)
 
     @app.exception_handler(WaError)
     async def domain_error(_request: Request, exc: WaError) -> JSONResponse:

@@ -279,6 +279,7 @@ class RedisCoordinator(Coordinator):
         import redis
 
         self.namespace = namespace
+        self.url = url
 
         self._redis_errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.client = redis.Redis.from_url(

@@ -5,9 +5,10 @@ assistant's own sends are stored by the send path (`send_whatsapp_message`), und
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from execution.clock import utcnow
-from execution.store import Tx
+from execution.store import Store, Tx
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,15 @@ def insert_message(tx: Tx, message: NewMessage) -> int | None:
         prepare=True,
     )
     return None if row is None else int(row["message_id"])
+
+
+def assistant_messages_within(store: Store, conversation_id: int, window: timedelta) -> int:
+    """How many assistant messages the conversation got in the last `window` (by `utcnow`,
+    so replays on simulated time count as the live server does)."""
+    with store.read() as tx:
+        count = tx.scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = :cid AND sender_type = 'AI' "
+            "AND direction = 'out' AND created_at >= :since",
+            {"cid": conversation_id, "since": utcnow() - window},
+        )
+    return int(count or 0)

@@ -42,6 +42,12 @@ INSTANCE_WARNINGS = Counter(
 COORDINATION_DOWN = Counter(
     "wa_coordination_unavailable_total", "Redis calls that failed (work went on without).", ["op"]
 )
+RATE_LIMITED = Counter(
+    "wa_rate_limited_total", "Requests answered 429 by a rate limit, by scope.", ["scope"]
+)
+RATE_LIMIT_DOWN = Counter(
+    "wa_rate_limits_unavailable_total", "Limit lookups that failed (the request went ahead)."
+)
 
 
 def render() -> tuple[bytes, str]:

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from execution.rate_limits import parse_limit
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TMP_DIR = PROJECT_ROOT / "tmp"
 DEFAULT_GREENAPI_URL = "https://api.green-api.com"
@@ -60,6 +62,38 @@ class Settings(BaseSettings):
         30.0, ge=0.5, le=600, description="A dead worker's turn is resumed after this long."
     )
     db_pool_size: int = Field(10, ge=1, le=200)
+    rate_limit_webhook_per_address: str = Field(
+        "6000/minute",
+        description="Webhook requests one address may make ('off' for none): Green API "
+        "delivers every instance's notifications from a few addresses, so this is generous.",
+    )
+    rate_limit_webhook_per_agent: str = Field(
+        "1200/minute", description="Authenticated webhook requests per agent ('off' for none)."
+    )
+    rate_limit_api_per_address: str = Field(
+        "600/minute", description="Operator API requests one address may make, tokens or not."
+    )
+    rate_limit_api_per_agent: str = Field(
+        "600/minute", description="Operator API requests per agent's token (the admin: one)."
+    )
+    assistant_messages_per_hour: int = Field(
+        30,
+        ge=1,
+        le=1000,
+        description="Assistant messages one conversation may get in an hour; past it the chat "
+        "is handed to the agent (a buyer or a loop writing without pause).",
+    )
+
+    @field_validator(
+        "rate_limit_webhook_per_address",
+        "rate_limit_webhook_per_agent",
+        "rate_limit_api_per_address",
+        "rate_limit_api_per_agent",
+    )
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        parse_limit(value)
+        return value
 
     @field_validator("greenapi_url")
     @classmethod

@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from execution import metrics, send_keys
@@ -34,6 +35,7 @@ from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_
 from execution.fact_check import Discrepancy, check_facts
 from execution.followups import cancel_pending, schedule_ladder
 from execution.incidents import record_incident
+from execution.messages import assistant_messages_within
 from execution.property_lookup import Property, properties_by_id
 from execution.run_log import tool_results
 from execution.runtime import Runtime
@@ -58,6 +60,7 @@ BUYER_HISTORY = 200
 """How far back the buyer's own numbers are looked for (their budget, said once, early on)."""
 HISTORY_CHARS = 500
 SHOWN_LISTINGS = 10
+HOUR = timedelta(hours=1)
 _SPEAKERS = {"USER": "buyer", "AI": "assistant", "HUMAN": "agent", "SYSTEM": "system"}
 
 Status = Literal["replied", "escalated", "human_mode", "discarded", "failed", "superseded"]
@@ -109,6 +112,18 @@ async def handle_turn(
     if not message.strip():
         text = canned_reply("unreadable", agent)
         return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
+    sent = assistant_messages_within(rt.store, conversation_id, HOUR)
+    if sent >= rt.settings.assistant_messages_per_hour:  # a loop, or a buyer who never
+        # pauses: a person takes it from here (told why), never silence
+        evidence = f"{sent} assistant messages in the last hour"
+        record_incident(
+            rt.store,
+            "orchestration",
+            evidence,
+            agent_id=agent.agent_id,
+            context={"turn_id": turn_id},
+        )
+        return await hand_over(rt, conversation, agent, "message_cap", evidence, turn_id)
     trigger = detect_escalation(message, conversation.failed_search_streak, agent_name=agent.name)
     if trigger:
         return await hand_over(
@@ -409,6 +424,8 @@ def escalation_layer(trigger: str) -> str:
     model of message shapes, "shapes", is named by `detect_escalation` itself.)"""
     if trigger == "assistant":
         return "model"
+    if trigger == "message_cap":
+        return "limits"
     return "failure" if trigger == "failure" else "rules"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 
 from execution.agents import add_agent
 from execution.audit import events
+from execution.clock import simulated
 from execution.conversations import find_or_create_conversation, get_conversation
 from execution.coordination import Coordinator
 from execution.greenapi import GreenApiClient
@@ -53,11 +55,15 @@ def world(backend: tuple[Store, Coordinator], tmp_path: Path):  # type: ignore[n
 
 
 def turn(
-    world: dict[str, Any], message: str, provider: Any = None, turn_id: str = "t1"
+    world: dict[str, Any],
+    message: str,
+    provider: Any = None,
+    turn_id: str = "t1",
+    **settings: Any,
 ) -> TurnResult:
     async def go() -> TurnResult:
         async with GreenApiClient(backoff_initial=0.01, backoff_max=0.05) as client:
-            rt = Runtime(load_settings(), world["store"], world["coordinator"], client)
+            rt = Runtime(load_settings(**settings), world["store"], world["coordinator"], client)
             return await chat_turn(rt, world["cid"], message, provider or ScriptedProvider(),
                                    turn_id=turn_id)  # fmt: skip
 
@@ -92,6 +98,35 @@ def test_negotiation_hands_over_with_one_message_and_nothing_else(world: dict[st
     assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
     kinds = [e["kind"] for e in events(world["store"], world["cid"])]
     assert kinds == ["mode_change", "escalation", "forced_send"]
+
+
+def test_past_the_hourly_cap_of_assistant_messages_the_agent_takes_over(
+    world: dict[str, Any],
+) -> None:
+    """Issue 15.6: a buyer (or a loop) that never pauses gets at most the cap of assistant
+    messages an hour, then a handoff and an incident: never silence, never an endless chat."""
+    with simulated(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)) as clock:
+        for n in range(3):
+            clock.advance(timedelta(minutes=5))
+            said = turn(world, f"hi again {n}", turn_id=f"t{n}", assistant_messages_per_hour=3)
+            assert said.status == "replied"
+        clock.advance(timedelta(minutes=5))
+        capped = turn(world, "hello??", turn_id="t3", assistant_messages_per_hour=3)
+    assert (capped.status, capped.trigger) == ("escalated", "message_cap")
+    assert capped.evidence == "3 assistant messages in the last hour"
+    assert "take it from here" in sent(world)[-1] and len(sent(world)) == 4
+    assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
+    [incident] = open_incidents(world["store"])
+    assert "3 assistant messages in the last hour" in incident["error"]
+
+
+def test_assistant_messages_older_than_an_hour_do_not_count(world: dict[str, Any]) -> None:
+    with simulated(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)) as clock:
+        for n in range(3):
+            turn(world, f"hi again {n}", turn_id=f"t{n}", assistant_messages_per_hour=3)
+        clock.advance(timedelta(minutes=61))
+        later = turn(world, "still there?", turn_id="t3", assistant_messages_per_hour=3)
+    assert later.status == "replied"
 
 
 def test_human_mode_gets_no_reply_at_all(world: dict[str, Any]) -> None:
