@@ -44,6 +44,7 @@ ESCALATION = {
     "tuning-14": DATA / "escalation_tuning_14.yaml",
     "tuning-15": DATA / "escalation_tuning_15.yaml",
     "tuning-16": DATA / "escalation_tuning_16.yaml",
+    "tuning-17": DATA / "escalation_tuning_17.yaml",
     "held-out": DATA / "heldout" / "escalation_heldout.yaml",
     "held-out-2": DATA / "heldout" / "escalation_heldout_2.yaml",
     "held-out-3": DATA / "heldout" / "escalation_heldout_3.yaml",

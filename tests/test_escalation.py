@@ -156,6 +156,7 @@ def test_huge_messages_are_judged_quickly_and_safely() -> None:
         ("tuning-14", 0.95, 0.98),
         ("tuning-15", 0.98, 0.98),
         ("tuning-16", 0.98, 0.98),  # first look (model of sets 1-15): P 0.921, R 0.959
+        ("tuning-17", 0.98, 0.98),  # first look (model of sets 1-16): P 0.928, R 0.906
     ],
 )
 def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
@@ -176,6 +177,8 @@ def test_the_tuning_corpora(name: str, precision: float, recall: float) -> None:
     # 15 again: P 0.958, R 0.944 (the model unchanged; set 1: R 0.943)
     # retrained with tuning set 16 (458 messages): set 3 P 0.958 -> 0.971, R 0.944 -> 0.935;
     # sets 1 and 2 unchanged (the set is registered because the process trains on every one)
+    # retrained with tuning set 17 (459 short, messy messages): set 1 R 0.943 -> 0.948, sets 2
+    # and 3 unchanged
     [("held-out", 0.97, 0.94), ("held-out-2", 0.97, 0.97), ("held-out-3", 0.95, 0.93)],
 )
 def test_the_held_out_corpora(name: str, precision: float, recall: float) -> None:
