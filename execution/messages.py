@@ -5,7 +5,7 @@ assistant's own sends are stored by the send path (`send_whatsapp_message`), und
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from execution.clock import utcnow
 from execution.store import Store, Tx
@@ -56,13 +56,17 @@ def insert_message(tx: Tx, message: NewMessage) -> int | None:
     return None if row is None else int(row["message_id"])
 
 
-def assistant_messages_within(store: Store, conversation_id: int, window: timedelta) -> int:
+def assistant_messages_within(
+    store: Store, conversation_id: int, window: timedelta, since: datetime | None = None
+) -> int:
     """How many assistant messages the conversation got in the last `window` (by `utcnow`,
-    so replays on simulated time count as the live server does)."""
+    so replays on simulated time count as the live server does), and after `since` when given
+    (the agent handing the chat back starts the count again)."""
+    start = utcnow() - window
     with store.read() as tx:
         count = tx.scalar(
             "SELECT COUNT(*) FROM messages WHERE conversation_id = :cid AND sender_type = 'AI' "
             "AND direction = 'out' AND created_at >= :since",
-            {"cid": conversation_id, "since": utcnow() - window},
+            {"cid": conversation_id, "since": max(start, since) if since else start},
         )
     return int(count or 0)

@@ -110,12 +110,14 @@ class RateLimits:
             if await self.limiter.hit(item, scope, key):
                 return None
             stats = await self.limiter.get_window_stats(item, scope, key)
-        except StorageError as exc:  # the limits never decide correctness: let it through
+        except Exception as exc:  # the store down, or anything else: the limits never decide
+            # correctness, so the request goes ahead (never a 500 for a limit)
             metrics.RATE_LIMIT_DOWN.inc()
             now = time.monotonic()
             if now - self._warned_at >= _WARN_EVERY_S:
                 self._warned_at = now
-                log.warning("rate limits unavailable, not applied: %s", exc.storage_error)
+                cause = exc.storage_error if isinstance(exc, StorageError) else exc
+                log.warning("rate limits unavailable, not applied: %r", cause)
             return None
         metrics.RATE_LIMITED.labels(scope).inc()
         wait = max(1, math.ceil(stats.reset_time - time.time()))

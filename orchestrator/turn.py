@@ -112,7 +112,7 @@ async def handle_turn(
     if not message.strip():
         text = canned_reply("unreadable", agent)
         return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
-    sent = assistant_messages_within(rt.store, conversation_id, HOUR)
+    sent = assistant_messages_within(rt.store, conversation_id, HOUR, conversation.mode_changed_at)
     if sent >= rt.settings.assistant_messages_per_hour:  # a loop, or a buyer who never
         # pauses: a person takes it from here (told why), never silence
         evidence = f"{sent} assistant messages in the last hour"

@@ -22,7 +22,7 @@ from execution.property_import import import_properties
 from execution.property_lookup import search_properties
 from execution.run_log import get_run
 from execution.runtime import Runtime
-from execution.set_mode import set_mode_human
+from execution.set_mode import set_mode, set_mode_human
 from execution.settings import load_settings
 from execution.store import Store
 from execution.viewings import list_viewing_requests
@@ -118,6 +118,19 @@ def test_past_the_hourly_cap_of_assistant_messages_the_agent_takes_over(
     assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
     [incident] = open_incidents(world["store"])
     assert "3 assistant messages in the last hour" in incident["error"]
+
+
+def test_a_hand_back_after_the_cap_starts_the_count_again(world: dict[str, Any]) -> None:
+    with simulated(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)) as clock:
+        for n in range(4):
+            clock.advance(timedelta(minutes=1))
+            turn(world, f"hi again {n}", turn_id=f"t{n}", assistant_messages_per_hour=3)
+        assert get_conversation(world["store"], world["cid"]).current_mode == "HUMAN"
+        clock.advance(timedelta(minutes=1))
+        set_mode(world["store"], world["coordinator"], world["cid"], "AI", "back", "operator")
+        clock.advance(timedelta(minutes=1))
+        back = turn(world, "ok thanks", turn_id="t9", assistant_messages_per_hour=3)
+    assert back.status == "replied"
 
 
 def test_assistant_messages_older_than_an_hour_do_not_count(world: dict[str, Any]) -> None:
