@@ -8,6 +8,7 @@ from execution import (
     db,
     escalation,
     followups,
+    privacy,
     properties,
     stuck_sends,
     viewings,
@@ -28,6 +29,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(agents.app, name="agents")
 app.add_typer(properties.app, name="properties")
 app.add_typer(conversations.app, name="conversations")
+conversations.app.command("export")(privacy.export_command)
+conversations.app.command("erase")(privacy.erase_command)
 app.add_typer(escalation.app, name="escalation")
 app.add_typer(viewings.app, name="viewings")
 app.add_typer(followups.app, name="followups")

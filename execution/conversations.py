@@ -63,6 +63,14 @@ class Message:
     green_message_id: str | None
     created_at: datetime
     error: str | None
+    deleted_by: Literal["buyer", "agent"] | None = None
+    """Who deleted it on WhatsApp (its text is gone then: see execution/privacy.py)."""
+
+    def shown_text(self) -> str:
+        """The text as a transcript shows it: a deleted message says who deleted it."""
+        if self.deleted_by is not None:
+            return f"(deleted by the {self.deleted_by})"
+        return self.text or f"[{self.type_message}]"
 
 
 _CONVERSATION_COLUMNS = (
@@ -178,7 +186,8 @@ def history(store: Store, conversation_id: int, limit: int = 20) -> list[Message
     with store.read() as tx:
         rows = tx.fetchall(
             "SELECT message_id, direction, sender_type, type_message, text, status, "
-            "green_message_id, created_at, error FROM messages "
+            "green_message_id, created_at, error, CASE WHEN deleted_at IS NULL THEN NULL "
+            "WHEN direction = 'in' THEN 'buyer' ELSE 'agent' END AS deleted_by FROM messages "
             "WHERE conversation_id = :id ORDER BY message_id DESC LIMIT :limit",
             {"id": conversation_id, "limit": limit},
         )
@@ -267,7 +276,7 @@ def show_command(
             (
                 m.message_id,
                 m.sender_type,
-                m.text or f"[{m.type_message}]",
+                m.shown_text(),
                 m.status + (f": {m.error}" if m.error else ""),
                 m.green_message_id or "",
             )

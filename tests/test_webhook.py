@@ -172,9 +172,10 @@ def test_edits_and_deletions_change_the_stored_message(client: TestClient) -> No
         "message_edited",
         "message_deleted",
     )
-    messages = rows(store, "SELECT text, edited_at, deleted_at FROM messages ORDER BY 1")
+    messages = rows(store, "SELECT text, edited_at, deleted_at FROM messages ORDER BY message_id")
     assert messages[0]["text"] == "Hi! Any 3 bedroom condo in Tampines under 1.4m?"
     assert messages[0]["edited_at"] is not None and messages[1]["deleted_at"] is not None
+    assert messages[1]["text"] is None  # a deleted message keeps no text (test_privacy.py)
     assert len(messages) == 2  # an edit or deletion is not a new message
     assert len(rows(store, "SELECT turn_id FROM turns")) == 1
 

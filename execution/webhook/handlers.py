@@ -22,6 +22,7 @@ from execution.coordination import Coordinator
 from execution.errors import ValidationError
 from execution.incidents import insert_incident
 from execution.messages import NewMessage, insert_message
+from execution.privacy import forget_deleted_message
 from execution.set_mode import set_mode_human
 from execution.store import Store, Tx
 from execution.turn_queue import SILENT_TYPES, schedule_turn
@@ -113,15 +114,16 @@ def _insert_message(
 _EDIT = "UPDATE messages SET text = :text, edited_at = :now "
 _DELETE = "UPDATE messages SET deleted_at = :now "
 _OF_ORIGINAL = (
-    "WHERE agent_id = :agent_id AND conversation_id = :cid "
-    "AND green_message_id = :original AND direction = :direction RETURNING message_id"
+    "WHERE agent_id = :agent_id AND conversation_id = :cid AND green_message_id = :original "
+    "AND direction = :direction AND deleted_at IS NULL RETURNING message_id"
 )
 
 
 def _edit_or_delete(
     tx: Tx, agent: Agent, n: Notification, cid: int, direction: str, debounce: float = 0.0
 ) -> Accepted:
-    """Apply an edit or a deletion to the stored message. A buyer's message not answered yet
+    """Apply an edit or a deletion to the stored message (a deleted one keeps no text and
+    takes no edit). A buyer's message not answered yet
     gets its turn (re)scheduled: a turn generating meanwhile is superseded and redone with the
     edited text (or without the deleted message), never answering what the buyer took back."""
     data = n.payload.get("messageData") or {}
@@ -147,6 +149,8 @@ def _edit_or_delete(
     )
     if changed is None:
         return Accepted(unknown, conversation_id=cid)
+    if not edit:
+        forget_deleted_message(tx, agent.agent_id, cid, str(original))
     if direction == "in" and _reopens_turn(tx, cid, int(changed["message_id"])):
         latest = tx.scalar(  # the turn must still cover everything the buyer said after it
             "SELECT MAX(message_id) FROM messages WHERE conversation_id = :cid "
