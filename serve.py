@@ -48,10 +48,9 @@ from execution.coordination import (
     open_coordinator,
 )
 from execution.errors import NotFoundError, ValidationError, WaError
-from execution.greenapi import GreenApiClient
 from execution.rate_limits import RateLimited, RateLimits
 from execution.rate_limits import Scope as LimitScope
-from execution.runtime import Runtime
+from execution.runtime import Runtime, greenapi_client
 from execution.send_keys import MAX_CALLER_KEY_LENGTH, from_caller
 from execution.send_whatsapp_message import send_whatsapp_message
 from execution.set_mode import set_mode, set_mode_human
@@ -130,7 +129,7 @@ def create_app(
             only_process = embedded or not isinstance(coordination, RedisCoordinator)
             worker = None
             if work_turns:
-                turn_rt = Runtime(settings, opened, coordination, GreenApiClient())
+                turn_rt = Runtime(settings, opened, coordination, greenapi_client(settings))
                 chosen = provider or select_provider(settings)
                 worker = WorkerThread(turn_rt, chosen, only_process=only_process)
             state = app.state.wa = ServerState(
@@ -143,7 +142,7 @@ def create_app(
                     debounce=settings.debounce_seconds,
                     threads=1 if embedded else 2,
                 ),
-                runtime=Runtime(settings, opened, coordination, GreenApiClient()),
+                runtime=Runtime(settings, opened, coordination, greenapi_client(settings)),
                 worker=worker,
                 limits=RateLimits.from_settings(settings, coordination),
             )

@@ -21,6 +21,10 @@ WEBHOOKS = Counter(
     "wa_webhooks_total", "Green API notifications by type and outcome.", ["type", "outcome"]
 )
 TURNS = Counter("wa_turns_total", "Buyer turns finished, by outcome.", ["outcome"])
+REPLIES_DEFERRED = Counter(
+    "wa_replies_deferred_total",
+    "Replies Green API refused for its rate limit, kept for the turn's next attempt.",
+)
 SENDS = Counter("wa_sends_total", "Outbound messages by sender and result.", ["sender", "status"])
 MODE_SWITCHES = Counter("wa_mode_switches_total", "Conversation mode changes.", ["to"])
 ESCALATIONS = Counter("wa_escalations_total", "Handoffs to the human agent.", ["reason"])

@@ -37,6 +37,11 @@ class Runtime:
         )
 
 
+def greenapi_client(settings: Settings) -> GreenApiClient:
+    """A Green API client as the settings configure it (one per process)."""
+    return GreenApiClient(rate_limit_budget=settings.greenapi_rate_limit_seconds)
+
+
 @contextmanager
 def open_runtime(settings: Settings | None = None, *, pool_size: int = 4) -> Iterator[Runtime]:
     """Open every shared client from settings; close them all on exit.
@@ -50,7 +55,7 @@ def open_runtime(settings: Settings | None = None, *, pool_size: int = 4) -> Ite
         require_current_schema(store)
         coordinator = open_coordinator(settings.redis_url)
         try:
-            yield Runtime(settings, store, coordinator, GreenApiClient())
+            yield Runtime(settings, store, coordinator, greenapi_client(settings))
         finally:
             coordinator.close()
     finally:

@@ -44,7 +44,12 @@ from execution.clock import utcnow
 from execution.conversations import Conversation, find_conversation, find_or_create_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
-from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiError, GreenApiInDoubt
+from execution.greenapi import (
+    MAX_MESSAGE_CHARS,
+    GreenApiError,
+    GreenApiInDoubt,
+    GreenApiUnavailable,
+)
 from execution.runtime import Runtime, open_runtime
 from execution.send_confirm import confirmer
 from execution.send_keys import (
@@ -90,6 +95,9 @@ class SendResult:
     reason: str | None = None
     duplicate: bool = False
     """True when an earlier call with this key did the work (nothing was sent now)."""
+    rate_limited: bool = False
+    """It failed because Green API still answered 429 (rate limited) when the retries ran out:
+    nothing is wrong with the message, so it is worth trying again later."""
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
@@ -127,6 +135,7 @@ async def send_whatsapp_message(
     expected_mode_version: int | None = None,
     force: bool = False,
     on_claim: Callable[[Tx], None] | None = None,
+    retry_failed: bool = False,
 ) -> SendResult:
     """Send `text` to the conversation's chat through the agent's Green API instance.
 
@@ -141,6 +150,8 @@ async def send_whatsapp_message(
         on_claim: Called inside the transaction that writes the outbound rows, after them
             (so once per key: not when this key was claimed before). Whatever it raises rolls
             the claim back and reaches the caller: nothing is sent.
+        retry_failed: A send that failed earlier under this key is tried again, on its rows
+            and with their text (a caller's key always is: `send_keys.is_from_caller`).
     """
     if sender not in ("AI", "HUMAN"):
         raise ValidationError(f"sender must be AI or HUMAN, not {sender!r}")
@@ -155,7 +166,9 @@ async def send_whatsapp_message(
     )
     in_doubt = False  # rows an earlier process may have sent before it died
     if claimed is None:
-        resumed = _take_over_abandoned(rt.store, conversation_id, idempotency_key, parts)
+        resumed = _take_over_abandoned(
+            rt.store, conversation_id, idempotency_key, parts, retry_failed
+        )
         if resumed is None:
             return await _result_of_earlier_call(rt.store, conversation_id, keys)
         claimed, parts, in_doubt = resumed[:3], resumed[3], resumed[5]
@@ -222,6 +235,7 @@ async def send_whatsapp_message(
                 exc,
             )
             result.status, result.reason = status, str(exc)
+            result.rate_limited = isinstance(exc, GreenApiUnavailable) and exc.status == 429
             metrics.SENDS.labels(sender, status).inc()
             return result
         _mark_sent(rt.store, row_id, green_id, attempts, conversation_id)
@@ -307,17 +321,18 @@ def _claim(
 
 
 def _take_over_abandoned(
-    store: Store, conversation_id: int, key: str, parts: list[str]
+    store: Store, conversation_id: int, key: str, parts: list[str], retry_failed: bool = False
 ) -> tuple[Conversation, Agent, list[int], list[str], int | None, bool] | None:
     """The send that owns `key` stopped mid-way (its process died between writing the rows
     and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`,
     or a caller's send (`wa send`, the operator API) failed and is tried again with the same
-    text (`parts`; another text under the same key is refused). Then this call takes the rows
-    over, atomically, and sends their original text under the mode version they were written
-    for, and says whether they are in doubt (abandoned: the earlier process may have sent them,
-    so they are looked for before being sent: `send_confirm`; if Green API did receive them,
-    their echo may already have marked them sent: see `webhook/handlers.py`). A key another
-    conversation owns is not found here (`_result_of_earlier_call` says so)."""
+    text (`parts`; another text under the same key is refused), or a system send failed and
+    `retry_failed` asks for it again (a turn's reply after a rate limit). Then this call
+    takes the rows over, atomically, and sends their original text under the mode version
+    they were written for, and says whether they are in doubt (abandoned: the earlier process
+    may have sent them, so they are looked for before being sent: `send_confirm`; if Green API
+    did receive them, their echo may already have marked them sent: see `webhook/handlers.py`).
+    A key another conversation owns is not found here (`_result_of_earlier_call` says so)."""
     stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
     with store.transaction() as tx:
         rows = tx.fetchall(  # within the conversation: its index, not a scan for the LIKE
@@ -332,7 +347,8 @@ def _take_over_abandoned(
                 f"idempotency key {key!r} was used for a different message: a retry must send "
                 "the same text (a new message needs a new key)"
             )
-        failed = caller and bool(rows) and all(r["status"] == "failed" for r in rows)
+        retried = caller or retry_failed
+        failed = retried and bool(rows) and all(r["status"] == "failed" for r in rows)
         if not rows or not (failed or all(r["status"] == "pending" for r in rows)):
             return None
         # a send Green API refused may be tried again under its key; an abandoned one once

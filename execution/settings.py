@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         description="How long Green API's outgoing journal may lag a sent message: a send in "
         "doubt is looked for this long before it is tried again.",
     )
+    greenapi_rate_limit_seconds: float = Field(
+        120.0,
+        ge=0,
+        le=900,
+        description="How long a request Green API answers 429 (rate limited) is retried before "
+        "the send gives up (a turn's reply is then retried later: docs/operations.md).",
+    )
     debounce_seconds: float = Field(
         2.0, ge=0, le=60, description="Buyer messages this close together form one turn."
     )

@@ -10,6 +10,8 @@
   stopped is sent by the next turn of the conversation, unless the agent has written since.
 - The reply's facts are checked against the listings the turn's tools returned; a reply that
   states a fact it cannot back is never sent: the chat goes to the human instead.
+- A reply Green API would not take because it rate-limits the instance is kept for a later
+  attempt of the turn (`may_defer`), not handed over: the handoff would meet the same limit.
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ SHOWN_LISTINGS = 10
 HOUR = timedelta(hours=1)
 _SPEAKERS = {"USER": "buyer", "AI": "assistant", "HUMAN": "agent", "SYSTEM": "system"}
 
-Status = Literal["replied", "escalated", "human_mode", "discarded", "failed", "superseded"]
+Status = Literal[
+    "replied", "escalated", "human_mode", "discarded", "failed", "superseded", "deferred"
+]
 
 
 @dataclass
@@ -85,6 +89,7 @@ async def handle_turn(
     turn_id: str,
     provider: Provider,
     superseded: Callable[[Tx], bool] | None = None,
+    may_defer: bool = False,
 ) -> TurnResult:
     """Answer the buyer's message(s) (already stored) in a conversation, or hand it over.
 
@@ -92,6 +97,9 @@ async def handle_turn(
     empty when they sent nothing readable, e.g. only a sticker). `superseded`, asked in the
     transaction that claims the reply (the conversation row locked), says the buyer wrote
     again meanwhile: the reply is dropped and the caller redoes the turn with everything.
+    `may_defer`: the caller will run this turn again later (the worker, attempts left), so a
+    reply Green API refused for its rate limit is kept for then ("deferred"), with an
+    incident; without it, or on the last attempt, the chat is handed over as for any failure.
     """
     conversation = get_conversation(rt.store, conversation_id)
     with rt.store.read() as tx:
@@ -106,12 +114,16 @@ async def handle_turn(
     version = conversation.mode_version
     claimed = claimed_reply(rt.store, turn_id)
     if claimed is not None:  # an earlier attempt of this turn got as far as its send
-        return await _finish_reply(rt, conversation, agent, claimed, turn_id, version)
+        return await _finish_reply(
+            rt, conversation, agent, claimed, turn_id, version, may_defer=may_defer, retry=True
+        )
     with rt.store.transaction() as tx:  # the buyer wrote: the old ladder no longer applies
         cancel_pending(tx, conversation_id, "the buyer wrote again")
     if not message.strip():
         text = canned_reply("unreadable", agent)
-        return await _finish_reply(rt, conversation, agent, text, turn_id, version, superseded)
+        return await _finish_reply(
+            rt, conversation, agent, text, turn_id, version, superseded, may_defer=may_defer
+        )
     sent = assistant_messages_within(rt.store, conversation_id, HOUR, conversation.mode_changed_at)
     if sent >= rt.settings.assistant_messages_per_hour:  # a loop, or a buyer who never
         # pauses: a person takes it from here (told why), never silence
@@ -121,7 +133,7 @@ async def handle_turn(
             "orchestration",
             evidence,
             agent_id=agent.agent_id,
-            context={"turn_id": turn_id},
+            context={"conversation_id": conversation_id, "turn_id": turn_id},
         )
         return await hand_over(rt, conversation, agent, "message_cap", evidence, turn_id)
     trigger = detect_escalation(message, conversation.failed_search_streak, agent_name=agent.name)
@@ -147,7 +159,7 @@ async def handle_turn(
         done = await run(directive, inputs, provider, REGISTRY, context, agent=agent)
     except Exception as exc:  # any failure of the model or the tools: the human takes over
         log.exception("turn %s failed", turn_id)
-        _failed_run(rt, agent, exc, turn_id)
+        _failed_run(rt, agent, exc, conversation_id, turn_id)
         return await hand_over(rt, conversation, agent, "failure", type(exc).__name__, turn_id)
     if done.stopped == "handoff":
         return await hand_over(
@@ -186,7 +198,7 @@ async def handle_turn(
         except Exception as exc:
             log.exception("corrective turn %s failed", turn_id)
             corrected = None
-            _failed_run(rt, agent, exc, turn_id)
+            _failed_run(rt, agent, exc, conversation_id, turn_id)
         if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
             corrected.steps = [*done.steps, *corrected.steps]
             seen = _listings_seen(corrected, shown)
@@ -199,15 +211,31 @@ async def handle_turn(
             "reply failed the fact check",
             agent_id=agent.agent_id,
             directive=TURN_DIRECTIVE,
-            context={"reply": done.final_text, "discrepancies": [str(d) for d in discrepancies]},
+            context={
+                "conversation_id": conversation_id,
+                "turn_id": turn_id,
+                "reply": done.final_text,
+                "discrepancies": [str(d) for d in discrepancies],
+            },
         )
         return await hand_over(rt, conversation, agent, "failure", "fact check", turn_id, run_=done)
     return await _finish_reply(
-        rt, conversation, agent, done.final_text, turn_id, version, superseded, streak, done
+        rt,
+        conversation,
+        agent,
+        done.final_text,
+        turn_id,
+        version,
+        superseded,
+        streak,
+        done,
+        may_defer=may_defer,
     )
 
 
-def _failed_run(rt: Runtime, agent: Agent, exc: Exception, turn_id: str) -> None:
+def _failed_run(
+    rt: Runtime, agent: Agent, exc: Exception, conversation_id: int, turn_id: str
+) -> None:
     """An incident for a model or tool failure in a turn's run (the turn then hands over)."""
     record_incident(
         rt.store,
@@ -215,7 +243,7 @@ def _failed_run(rt: Runtime, agent: Agent, exc: Exception, turn_id: str) -> None
         f"{type(exc).__name__}: {exc}",
         agent_id=agent.agent_id,
         directive=TURN_DIRECTIVE,
-        context={"turn_id": turn_id},
+        context={"conversation_id": conversation_id, "turn_id": turn_id},
     )
 
 
@@ -229,15 +257,30 @@ async def _finish_reply(
     superseded: Callable[[Tx], bool] | None = None,
     streak: int | None = None,
     done: Run | None = None,
+    *,
+    may_defer: bool = False,
+    retry: bool = False,
 ) -> TurnResult:
-    """Send the turn's reply; a send that failed hands the chat over."""
-    result = await _reply(rt, conversation, text, turn_id, version, superseded, streak)
+    """Send the turn's reply (`retry`: the one an earlier attempt claimed, even if it failed
+    then); a send that failed hands the chat over, unless it was rate limited and may wait."""
+    result = await _reply(rt, conversation, text, turn_id, version, superseded, streak, retry)
     result.run = done
-    if result.send is not None and result.send.status == "failed":
-        return await hand_over(
-            rt, conversation, agent, "failure", "send failed", turn_id, run_=done
+    sent = result.send
+    if sent is None or sent.status != "failed":
+        return result
+    if sent.rate_limited and may_defer:
+        record_incident(
+            rt.store,
+            "execution",
+            f"Green API rate limit: the reply to conversation {conversation.conversation_id} "
+            "waits for the turn's next attempt",
+            agent_id=agent.agent_id,
+            context={"conversation_id": conversation.conversation_id, "turn_id": turn_id},
         )
-    return result
+        metrics.REPLIES_DEFERRED.inc()
+        result.status = "deferred"
+        return result
+    return await hand_over(rt, conversation, agent, "failure", "send failed", turn_id, run_=done)
 
 
 class _Superseded(Exception):
@@ -252,6 +295,7 @@ async def _reply(
     version: int,
     superseded: Callable[[Tx], bool] | None,
     streak: int | None,
+    retry: bool = False,
 ) -> TurnResult:
     """Send the turn's reply through the mode gate, unless the buyer has written again. The
     check and the failed-search count are written with the reply's claim: once per turn, and
@@ -275,6 +319,7 @@ async def _reply(
             idempotency_key=send_keys.reply(turn_id),
             expected_mode_version=version,
             on_claim=on_claim,
+            retry_failed=retry,
         )
     except _Superseded:
         return TurnResult(cid, "superseded", text)

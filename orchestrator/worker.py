@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 """A turn that fails this often (not the model: the database, a bug) is closed as failed."""
+RATE_LIMITED_RETRY_S = 15.0
+"""A reply Green API refused for its rate limit is tried again after this, doubling with each
+attempt (15, 30, 60, 120 s, on top of the client's own retries); the last attempt hands over."""
 IDLE_POLL_S = 0.25
 """How often an idle worker looks for due turns made by other processes."""
 
@@ -246,7 +249,15 @@ class TurnWorker:
             turn_id=job.key,
             provider=self.provider,
             superseded=lambda tx: has_pending_turn(tx, job.conversation_id),
+            may_defer=job.attempts < MAX_ATTEMPTS,
         )
+        if result.status == "deferred":
+            wait = RATE_LIMITED_RETRY_S * 2.0 ** (job.attempts - 1)
+            log.warning("turn %s: Green API rate limit, reply again in %gs", job.turn_id, wait)
+            await asyncio.to_thread(
+                release_turn, store, job, "Green API rate limit: reply deferred", wait
+            )
+            return
         if result.send is not None and result.send.status == "pending":
             # an earlier attempt of this turn died mid-send: redo it once that send is either
             # confirmed by Green API's echo or can be taken over

@@ -56,6 +56,11 @@ class FakeGreenApi(LoopbackServer):
         with self._lock:
             self._script.setdefault(method, deque()).extend(answers)
 
+    def clear_script(self, method: str) -> None:
+        """Drop the answers still queued for `method`: it answers like Green API from now on."""
+        with self._lock:
+            self._script.pop(method, None)
+
     def sent(self, method: str = "sendMessage") -> list[Recorded]:
         """Requests to `method` that Green API would have accepted (answered 200)."""
         with self._lock:

@@ -27,7 +27,7 @@ from execution.turn_queue import due_turns, start_turn
 from orchestrator import worker as worker_module
 from orchestrator.providers.base import Entry, ModelTurn
 from orchestrator.tools import Tool
-from replay.fake_greenapi import FakeGreenApi
+from replay.fake_greenapi import FakeGreenApi, Scripted
 from serve import create_app
 from tests.webhooks import OWN_INSTANCE, agent_for, bearer, own
 
@@ -97,8 +97,8 @@ def world(backend: tuple[Store, Coordinator]) -> Iterator[World]:
         yield World(store, coordinator, fake, SlowModel())
 
 
-def serving(world: World, *, debounce: float = 0.0) -> TestClient:
-    settings = load_settings(debounce_seconds=debounce, admin_token=ADMIN)
+def serving(world: World, *, debounce: float = 0.0, **options: Any) -> TestClient:
+    settings = load_settings(debounce_seconds=debounce, admin_token=ADMIN, **options)
     app = create_app(settings, store=world.store, coordinator=world.coordinator,
                      provider=world.model)  # fmt: skip
     world.client = TestClient(app)
@@ -454,3 +454,54 @@ def test_the_server_sweeps_sends_left_pending_for_good(
     with serving(world):
         assert wait_until(settled)
     assert world.fake.sent() == []
+
+
+RATE_LIMITED = Scripted(429, "Too Many Requests", {"Retry-After": "0.05"})
+
+
+def _conversation_state(world: World) -> tuple[str, list[str]]:
+    with world.store.read() as tx:
+        mode = tx.scalar("SELECT current_mode FROM conversations")
+        incidents = [r["error"] for r in tx.fetchall("SELECT error FROM incidents")]
+    return str(mode), incidents
+
+
+def test_a_reply_green_api_rate_limits_waits_for_the_next_attempt_not_a_handoff(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15.3: Green API answers 429 past the client's retry budget: the turn keeps its
+    reply and is tried again later (an incident says so); when the limit lifts the buyer gets
+    the reply once, the chat stays AI, and the model was asked once."""
+    monkeypatch.setattr(worker_module, "RATE_LIMITED_RETRY_S", 0.2)
+    world.fake.script("sendMessage", *[RATE_LIMITED] * 10_000)
+    with serving(world, greenapi_rate_limit_seconds=0.3):
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(lambda: "deferred" in str(world.turns()[0]["outcome"]))
+        assert world.turns()[0]["status"] == "pending"  # waiting for its next attempt
+        world.fake.clear_script("sendMessage")  # the limit lifts
+        assert wait_until(world.settled)
+    assert world.replies() == [REPLY]
+    assert world.turns()[0]["status"] == "done"
+    assert len(world.model.calls) == 1  # the kept reply was sent, not generated again
+    mode, incidents = _conversation_state(world)
+    assert mode == "AI"
+    assert [i for i in incidents if "rate limit" in i], incidents
+    with world.store.read() as tx:
+        rows = tx.fetchall("SELECT status FROM messages WHERE direction = 'out'")
+    assert [r["status"] for r in rows] == ["sent"]  # one row, now sent
+
+
+def test_a_rate_limit_that_outlasts_every_attempt_hands_over_and_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "RATE_LIMITED_RETRY_S", 0.05)
+    monkeypatch.setattr(worker_module, "MAX_ATTEMPTS", 2)
+    world.fake.script("sendMessage", *[RATE_LIMITED] * 10_000)
+    with serving(world, greenapi_rate_limit_seconds=0.2):
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(world.settled)
+    assert world.replies() == []
+    mode, incidents = _conversation_state(world)
+    assert mode == "HUMAN"  # the agent takes it; the incidents say the buyer was not told
+    assert sum("rate limit" in i for i in incidents) == 1, incidents
+    assert [i for i in incidents if "the buyer was not told" in i], incidents
