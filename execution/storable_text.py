@@ -1,7 +1,9 @@
 """Text that every backend can store: no NUL character (PostgreSQL refuses it) and no unpaired
-surrogate (no UTF-8 encoder takes one). Both reach us only as JSON escapes (`\\u0000`,
-`\\ud800`): a webhook carrying them is stored with them replaced, its original bytes kept in
-base64 beside it; an operator's text carrying them is refused with a clear error.
+surrogate (no UTF-8 encoder takes one). Both reach us as JSON escapes (`\\u0000`, `\\ud800`),
+or, for a surrogate, in a body that is not valid UTF-8 (Python's JSON reader passes surrogates
+written as UTF-8 bytes, and reads UTF-16): a webhook carrying them is stored with them replaced,
+its original bytes kept in base64 beside it; an operator's text carrying them is refused with a
+clear error.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def storable(text: str) -> str:
 
 
 def may_hold_unstorable(body: bytes) -> bool:
-    """False when a JSON body cannot decode to an unstorable string (the common case)."""
+    """False when a JSON body that is valid UTF-8 cannot decode to an unstorable string (the
+    common case)."""
     return b"\\u" in body and _ESCAPE.search(body) is not None
 
 

@@ -91,6 +91,23 @@ def test_unstorable_text_in_a_webhook_is_stored_once_sanitized_with_the_original
     assert base64.b64decode(kept[ORIGINAL_KEY]) == body
 
 
+def test_a_surrogate_written_as_utf8_bytes_not_an_escape_is_sanitized_too(
+    client: TestClient,
+) -> None:
+    """Found by tests/test_fuzz.py: Python's JSON reader passes a surrogate written as bytes
+    (not valid UTF-8), and the sanitizer only looked for escapes: a 500 on every delivery."""
+    store = state_of(client.app).store
+    agent_for(store, OWN_INSTANCE)
+    body = _with_text("TEXT", "RAW-SURROGATE-1").replace(b"TEXT", b"\xed\xa0\x80")
+    first = _raw_post(client, body)
+    assert first.status_code == 200, first.text
+    assert _raw_post(client, body).json()["status"] == "duplicate"
+    with store.read() as tx:
+        assert tx.scalar("SELECT text FROM messages") == "Hi \ufffd there"
+        kept = json.loads(tx.scalar("SELECT payload FROM notifications"))
+    assert base64.b64decode(kept[ORIGINAL_KEY]) == body
+
+
 def test_a_valid_pair_of_surrogates_is_one_character_and_needs_no_sanitizing(
     client: TestClient,
 ) -> None:

@@ -67,7 +67,11 @@ def parse_notification(body: bytes) -> Notification:
     if len(body) > MAX_BODY_BYTES:
         raise WebhookRejected(413, f"body over {MAX_BODY_BYTES} bytes")
     try:
-        payload = json.loads(body)
+        text = body.decode("utf-8")  # what Green API sends (JSON on the wire is UTF-8)
+    except UnicodeDecodeError:
+        text = None  # json still reads UTF-16/32, and surrogates written as UTF-8 bytes
+    try:
+        payload = json.loads(body if text is None else text)
     except (ValueError, UnicodeDecodeError):
         raise WebhookRejected(400, "body is not JSON") from None
     except RecursionError:
@@ -80,7 +84,7 @@ def parse_notification(body: bytes) -> Notification:
         payload = payload["body"]
     if not isinstance(payload, dict):
         raise WebhookRejected(400, "body is not a JSON object")
-    if may_hold_unstorable(body):  # a NUL or an unpaired surrogate: stored replaced
+    if text is None or may_hold_unstorable(body):  # a NUL or a lone surrogate: replaced
         payload, changed = sanitized(payload, body)
         if changed:
             log.warning("webhook with a NUL or an unpaired surrogate: stored sanitized")
