@@ -53,6 +53,7 @@ from execution.numbers import message_in_digits, words_to_digits
 from execution.property_lookup import Property
 from execution.regex_gate import compile_quick, lower_for_gate, may_match
 from execution.tables import tables_as_lines
+from execution.worked_out import is_worked_out
 
 MAX_CLAIMS = 400
 """Claims read in one message before it is refused as too dense to check."""
@@ -65,6 +66,8 @@ that listing's."""
 BOUNDED = 1.2
 """How far past its figure a gap said with a bound may be: "over 600 sq ft more" of 614 or
 700, "under 50k cheaper" of 45k (not of 10k: a bound that far off misleads)."""
+FAR = 0.2
+"""A figure within this share of a listing's own is an attempt at it, never arithmetic."""
 
 _SENTENCE = compile_quick(
     r"(?<=[.!?])\s+(?=\S)|\n+|(?<=\S)\s+[•·▪-]\s+|^\s*[•·▪*-]\s+"
@@ -543,6 +546,8 @@ class _Reading:
             if not (all(held) if item.together else any(held)):
                 if self._share_of_a_price(item.claim, judged):
                     continue  # "the 25% downpayment on $1.32M ($330k)"
+                if self._worked_out(item.claim, item.owners):
+                    continue  # "990 vs 980 sq ft, so just 10 sq ft"
                 record = "; ".join(
                     f"{self.listings[i].title}: {facts_line(self.listings[i])}" for i in item.owners
                 )
@@ -615,6 +620,41 @@ class _Reading:
             for share in shares
             for base in bases
             if 0 < share < 1
+        )
+
+    def _worked_out(self, claim: Claim, owners: tuple[int, ...]) -> bool:
+        """Whether a price or size that fits no listing is arithmetic on figures the records
+        back, stated in the same sentence (`worked_out`), and far from what the
+        listing it is held against has: a near miss ("1,021 sq ft" of a 1,012 sq ft flat) is a
+        wrong figure, however it adds up."""
+        if claim.kind not in ("price", "size", "land_size"):
+            return False
+        money = claim.kind == "price"
+        number, _, unit = str(claim.value).partition(" ")
+        value = float(number)
+        for i in owners:
+            f = self.facts[i]
+            own = f.price if money else f.land_sqft if claim.kind == "land_size" else f.size_sqft
+            if own and unit == "sqm":
+                own /= SQFT_PER_SQM
+            if own and near(own, value, FAR):
+                return False
+        return is_worked_out(value, money, self.sentence_text, self._backed)
+
+    def _backed(self, figure: float, money: bool) -> bool:
+        """A figure some listing's record (price; floor or land area in either unit) or the
+        buyer's own words hold."""
+        if money:
+            if self.buyers is None:
+                self.buyers = buyer_amounts(self.buyer_texts)
+            return round(figure) in self.buyers or any(
+                near(f.price, figure, 0.005) for f in self.facts
+            )
+        if self.sizes is None:
+            self.sizes = buyer_amounts(self.buyer_texts) | buyer_sizes(self.buyer_texts)
+        areas = [a for f in self.facts for a in (f.size_sqft, f.land_sqft) if a]
+        return figure in self.sizes or any(
+            near(a, figure, 0.005) or near(a / SQFT_PER_SQM, figure, 0.015) for a in areas
         )
 
     def _psf_in_passing(self, claim: Claim) -> bool:

@@ -66,6 +66,8 @@ FACT_CHECK = {
     "tuning-14": DATA / "fact_check_tuning_14.yaml",
     "tuning-15": DATA / "fact_check_tuning_15.yaml",
     "tuning-16": DATA / "fact_check_tuning_16.yaml",
+    "tuning-17": DATA / "fact_check_tuning_17.yaml",
+    "tuning-18": DATA / "fact_check_tuning_18.yaml",
     "held-out": DATA / "heldout" / "fact_check_heldout.yaml",
     "held-out-2": DATA / "heldout" / "fact_check_heldout_2.yaml",
     "held-out-3": DATA / "heldout" / "fact_check_heldout_3.yaml",
