@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from execution.answered_units import asks_bedrooms, bedrooms_written_out
 from execution.buyer_numbers import buyer_amounts, buyer_sizes
 from execution.claim_holds import APPROXIMATE, compare, holds, near, rounding
 from execution.claims import (
@@ -1196,6 +1197,9 @@ def check_facts(
         text = text[:MAX_TEXT]
     digits = units_repeated(words_to_digits(tables_as_lines(text.replace("\u2019", "'"))))
     digits = _names_as_names(digits, listings)
+    if reading.buyer_texts and asks_bedrooms(reading.buyer_texts[-1][:MAX_TEXT]):
+        # "bedrooms?" - "Bedok 2, Tampines 4.": the counts are bedrooms
+        digits = bedrooms_written_out(digits, [n for p in listings for n in (p.title, p.location)])
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
         if not reading.sentence(sentence):
             break

@@ -242,6 +242,24 @@ def test_worked_out_needs_backed_operands_and_a_gap_smaller_than_both() -> None:
     assert not is_worked_out(95, False, "1,001 sq ft is 95 sqm", is_backed)
 
 
+# --- short answers in the unit asked for (execution/answered_units.py) ----------------------
+
+
+def test_bare_counts_answering_a_bedrooms_question_are_bedrooms() -> None:
+    asked = ["bedrooms?"]
+    assert check_facts("Tampines 3, Cairnhill 0.", BOOK, asked) == []
+    assert check_facts("Tampines 3 vs 0 at Cairnhill.", BOOK, asked) == []
+    wrong = check_facts("Tampines 3, Cairnhill 1.", BOOK, asked)
+    assert [d.fact for d in wrong] == ["1 bedrooms"], wrong
+    assert check_facts("Tampines 4 vs 0 at Cairnhill.", BOOK, asked) != []
+
+
+def test_bare_numbers_keep_their_meaning_when_bedrooms_were_not_asked_or_are_no_counts() -> None:
+    assert check_facts("Tampines 3, Cairnhill 1.", BOOK, ["which is cheaper?"]) == []
+    for reply in ("Option 2: Tampines.", "I have 2, both near the MRT.", "Viewing after 7?"):
+        assert check_facts(reply, BOOK, ["bedrooms?"]) == [], reply
+
+
 # --- bad input: bounded work whatever the reply holds -----------------------------------------
 
 

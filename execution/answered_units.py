@@ -1,0 +1,61 @@
+"""A short answer's bare numbers are in the unit the buyer's question asked for: "bedrooms?" -
+"Bedok 2, Tampines 4." says 2 and 4 bedrooms, "6 vs 5 at Serangoon Garden" too. The fact check
+reads them with the unit written out, so a wrong count is caught like any other.
+
+A number that is part of a listing's name ("Ang Mo Kio Avenue 3", "Tower 2"), a place in a list
+("Option 2:", "1."), a time or an amount keeps its meaning: only a lone digit after a word or in
+a run of lone digits ("0, 1 and 3"), standing before punctuation, "vs" or "and", is read so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_ASKS_BEDROOMS = re.compile(
+    r"(?i)\b(?:bed(?:room)?s?|br|bedders?|bdr|bedrm)\b|\bhow\s+many\s+rooms\b"
+)
+_ENDS = r"(?=[ \t]*(?:[,;:!?)\n]|\.(?!\d)|$)|\s+(?:vs\.?|versus|and|&)\s)"
+_AFTER_A_WORD = re.compile(rf"(?<![\w#])([A-Za-z][\w-]*) (\d)(?![\d:.,]\d){_ENDS}")
+_RUN = re.compile(
+    r"(?<![\w$#.,:/+-])\d(?:\s*(?:,|vs\.?|versus|and|&|/)\s*\d)+(?![\w.,:]?\d)"
+    r"(?!\s*(?:am|pm|k|m|mil|%|sq|sqm|sqft|bed|beds|bedrooms?|br|rooms?|x|st|nd|rd|th)\b)"
+)
+_DIGIT = re.compile(r"\d")
+_PLACES = frozenset(
+    # a place in a list or a building
+    "option no number unit blk block tower level floor storey top step stage phase item choice "
+    "lot plot sector zone room type grade "
+    # an address: "Toa Payoh Lor 1", "AMK Ave 3"
+    "ave avenue st street rd road dr drive lor lorong jln jalan cres crescent ring link way "
+    "close central "
+    # a count of something else, a time, or no count at all
+    "and or vs versus the all these those that this which each every per of only found "
+    "shortlisted about just over under than after before till until by at around from to "
+    "family pax kids children people".split()
+)
+"""Words after which a lone digit is a place, an address, a count of something else or a time."""
+_SPEAKER_HAS = re.compile(r"(?i)\b(?:i|we|you|they)(?:'ve|\s+have|\s+got)(?:\s+got)?\s*$")
+""""I have 3": what the speaker has, not a listing's bedrooms."""
+
+
+def asks_bedrooms(text: str) -> bool:
+    return _ASKS_BEDROOMS.search(text) is not None
+
+
+def bedrooms_written_out(reply: str, names: Iterable[str]) -> str:
+    """`reply` with the bedrooms its bare counts answer written out ("Bedok 2 bedrooms")."""
+    named = {m.group(0).lower() for name in names for m in re.finditer(r"[\w-]+ \d+", name)}
+
+    def after_a_word(match: re.Match[str]) -> str:
+        word, count = match.group(1), match.group(2)
+        if word.lower() in _PLACES or f"{word} {count}".lower() in named:
+            return match.group(0)
+        if _SPEAKER_HAS.search(reply, 0, match.start(2)):
+            return match.group(0)
+        return f"{word} {count} bedrooms"
+
+    def run(match: re.Match[str]) -> str:
+        return _DIGIT.sub(lambda d: f"{d.group(0)} bedrooms", match.group(0))
+
+    return _AFTER_A_WORD.sub(after_a_word, _RUN.sub(run, reply))
