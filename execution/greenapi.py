@@ -50,7 +50,7 @@ Confirm = Callable[[], Awaitable[dict[str, Any] | None]]
 """Looks for an in-doubt send: Green API's answer for it when it went out, None when it did
 not; raises `GreenApiInDoubt` when it cannot tell."""
 MAX_RETRY_AFTER_S = 30.0
-RATE_LIMIT_BUDGET_S = 120.0
+RATE_LIMIT_BUDGET_S = 60.0
 """How long a request Green API answers 429 is retried (other failures: `attempts` tries)."""
 
 _TOKEN_IN_PATH = re.compile(r"(/waInstance[^/\s]+/[A-Za-z]+/)[^/\s?\"']+")

@@ -53,11 +53,12 @@ class Settings(BaseSettings):
         "doubt is looked for this long before it is tried again.",
     )
     greenapi_rate_limit_seconds: float = Field(
-        120.0,
+        60.0,
         ge=0,
-        le=900,
+        le=60,
         description="How long a request Green API answers 429 (rate limited) is retried before "
-        "the send gives up (a turn's reply is then retried later: docs/operations.md).",
+        "the send gives up (a turn's reply is then retried later: docs/operations.md). At most "
+        "60: a live send must end well before its rows count as abandoned (120 s).",
     )
     debounce_seconds: float = Field(
         2.0, ge=0, le=60, description="Buyer messages this close together form one turn."
