@@ -171,26 +171,34 @@ class ThrowawayRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> ThrowawayRedis:
+        atexit.register(self.stop)
+        return self.start_server()
+
+    def start_server(self) -> ThrowawayRedis:
+        """Start (or restart, after `stop_server`) on the same port, empty (no persistence)."""
         binary = shutil.which("redis-server")
         if not binary:
             raise ServerUnavailable("redis-server not found: apt-get install -y redis-server")
         log = self.dir / "redis.log"
-        with open(log, "wb") as log_file:
+        with open(log, "ab") as log_file:
             self.process = subprocess.Popen(
                 [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                  "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
                 stdout=log_file, stderr=subprocess.STDOUT,
             )  # fmt: skip
-        atexit.register(self.stop)
         _wait_for_port(self.port, self.process, log)
         return self
 
-    def stop(self) -> None:
+    def stop_server(self, *, kill: bool = False) -> None:
+        """Stop the server (`kill`: SIGKILL, as a crash); everything it held is gone."""
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            self.process.kill() if kill else self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def stop(self) -> None:
+        self.stop_server()
         shutil.rmtree(self.dir, ignore_errors=True)
