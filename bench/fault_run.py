@@ -152,8 +152,10 @@ class Run:
         with open_store(self.database_url) as store:
             migrate(store)
         os.environ.setdefault("WA_SECRET_KEY", Fernet.generate_key().decode())  # one key for all
-        self.greenapi = FaultyGreenApi().start()
-        self.model = Model().start()
+        self.greenapi = FaultyGreenApi()
+        self.greenapi.start()
+        self.model = Model()
+        self.model.start()
         with open_store(self.database_url) as store:
             add_agent(store, name="Fault Run Agent", instance_id=INSTANCE, api_token=API_TOKEN,
                       webhook_token=HOOK_TOKEN, number="6590009999",

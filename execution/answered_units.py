@@ -1,6 +1,7 @@
-"""A short answer's bare numbers are in the unit the buyer's question asked for: "bedrooms?" -
-"Bedok 2, Tampines 4." says 2 and 4 bedrooms, "6 vs 5 at Serangoon Garden" too. The fact check
-reads them with the unit written out, so a wrong count is caught like any other.
+"""A short answer means what the buyer's question asked: "bedrooms?" - "Bedok 2, Tampines 4."
+says 2 and 4 bedrooms ("6 vs 5 at Serangoon Garden" too); "which can I view?" - "Woodlands and
+AMK." says both are available. The fact check reads them with that written out, so a wrong
+count or a sold home offered is caught like any other.
 
 A number that is part of a listing's name ("Ang Mo Kio Avenue 3", "Tower 2"), a place in a list
 ("Option 2:", "1."), a time or an amount keeps its meaning: only a lone digit after a word or in
@@ -37,6 +38,27 @@ _PLACES = frozenset(
 """Words after which a lone digit is a place, an address, a count of something else or a time."""
 _SPEAKER_HAS = re.compile(r"(?i)\b(?:i|we|you|they)(?:'ve|\s+have|\s+got)(?:\s+got)?\s*$")
 """"I have 3": what the speaker has, not a listing's bedrooms."""
+
+
+_ASKS_WHICH_OPEN = re.compile(
+    r"(?i)\b(?:which|what|any)\b[^.?!]{0,40}?\b(?:available|open|on\s+the\s+market"
+    r"|view|see|visit|buy|still\s+(?:on|can))\b"
+)
+_CONNECTORS = frozenset("and or both all the ones one of them these those yes yep yup only".split())
+_UNIT_NUMBER = re.compile(r"#\s?[\d-]+")
+
+
+def asks_which_open(text: str) -> bool:
+    """ "which ones open", "which 2 can view", "which can still buy": the buyer asks which of
+    the listings are on the market."""
+    return _ASKS_WHICH_OPEN.search(text) is not None
+
+
+def names_only(unnamed: str) -> bool:
+    """Whether a sentence with its listing names blanked out (`Names.unnamed`) says nothing
+    else: "Woodlands and AMK.", "Sengkang Grand and Tre Ver #14-05 👍"."""
+    words = re.sub(r"[^\w\s]", " ", _UNIT_NUMBER.sub(" ", unnamed)).split()
+    return all(w in _CONNECTORS for w in words)
 
 
 def asks_bedrooms(text: str) -> bool:

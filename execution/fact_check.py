@@ -23,7 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from execution.answered_units import asks_bedrooms, bedrooms_written_out
+from execution.answered_units import (
+    asks_bedrooms,
+    asks_which_open,
+    bedrooms_written_out,
+    names_only,
+)
 from execution.buyer_numbers import buyer_amounts, buyer_sizes
 from execution.claim_holds import APPROXIMATE, compare, holds, near, rounding
 from execution.claims import (
@@ -204,6 +209,9 @@ _VERSUS = compile_quick(
     r"(?i)(?<![\d,.$])(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
     r"\s*(?:vs\.?|versus|against)"
     r"\s*(?:~|\u2248|about\s+|around\s+)?(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
+)
+_STATE_SAID = compile_quick(
+    r"(?i)\b(?:sold|offer|pending|reserved|taken|gone|available|open|market|view)"
 )
 _BOTH = compile_quick(
     r"(?i)\b(?:both|each\s+of\s+them|all\s+of\s+them|all\s+(\d)|all\s+(?:are|have|come|can))\b"
@@ -1197,10 +1205,17 @@ def check_facts(
         text = text[:MAX_TEXT]
     digits = units_repeated(words_to_digits(tables_as_lines(text.replace("\u2019", "'"))))
     digits = _names_as_names(digits, listings)
-    if reading.buyer_texts and asks_bedrooms(reading.buyer_texts[-1][:MAX_TEXT]):
+    if asks_bedrooms(reading.buyer_texts[-1][:MAX_TEXT] if reading.buyer_texts else ""):
         # "bedrooms?" - "Bedok 2, Tampines 4.": the counts are bedrooms
         digits = bedrooms_written_out(digits, [n for p in listings for n in (p.title, p.location)])
+    asked = reading.buyer_texts[-1][:MAX_TEXT] if reading.buyer_texts else ""
+    which_open = asks_which_open(asked)
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
+        unnamed = reading.names.unnamed(sentence) if which_open else ""
+        if which_open and unnamed != sentence.lower() and names_only(unnamed):
+            sentence = f"Available: {sentence}"  # "which can I view?" - "Woodlands and AMK."
+        # the answer comes first: a list after "all four are sold" names the sold ones
+        which_open = which_open and not _STATE_SAID.search(sentence) and not reading.seen
         if not reading.sentence(sentence):
             break
     else:

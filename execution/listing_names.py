@@ -315,6 +315,15 @@ class Names:
                         ends[word] = match.end()
         return hits
 
+    def unnamed(self, sentence: str) -> str:
+        """`sentence`, lower-cased, with every name word blanked out: what it says besides
+        naming listings ("woodlands and amk." -> "  and  .")."""
+        lowered = sentence.lower()
+        kept = list(lowered)
+        for start, end, _ in self._hits(lowered):
+            kept[start:end] = " " * (end - start)
+        return "".join(kept)
+
     def mentions(self, sentence: str, count: int) -> list[Mention]:
         lowered = sentence.lower()
         hits = self._hits(lowered)

@@ -260,6 +260,15 @@ def test_bare_numbers_keep_their_meaning_when_bedrooms_were_not_asked_or_are_no_
         assert check_facts(reply, BOOK, ["bedrooms?"]) == [], reply
 
 
+def test_names_listed_in_answer_to_which_are_available_are_said_to_be_available() -> None:
+    asked = ["which ones can I still view?"]
+    assert check_facts("Tampines and Cairnhill 👍", BOOK, asked) == []
+    assert check_facts("Tampines and Punggol. Want to see them Sat?", BOOK, asked) != []
+    assert check_facts("Tampines and Punggol.", BOOK, ["which is bigger?"]) == []
+    # after a sentence that says what they are, the list names them: not the answer
+    assert check_facts("Sadly both are gone. Bishan and Punggol.", BOOK, asked) == []
+
+
 # --- bad input: bounded work whatever the reply holds -----------------------------------------
 
 
