@@ -122,7 +122,9 @@ _NOT_A_PRICE_BEFORE = compile_quick(
     r"|(?:option\s+fee|deposit|fee|commission|stamp\s+duty|down\s*payment)(?:[\s,]+(?:so|of|is|about"
     r"|around|approx\.?|roughly|will\s+be|comes\s+to|works\s+out\s+to|that's|which\s+is|would\s+be"
     r"|just|only)){0,3}|grants?"
-    r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?|rent(?:al)?\s+(?:of|is|at)?"
+    r"|(?:monthly|maintenance|conservancy)\s+(?:fees?\s+)?(?:of|is|are)?"
+    r"|rent(?:s|ing|al)?(?:\s+(?:out|of|is|at|for|about|around|roughly))*\s*~?"
+    r"|(?:could\s+|would\s+|can\s+|should\s+)?fetch(?:es)?(?:\s+(?:about|around|roughly))?\s*~?"
     r"|(?:rented|tenanted|leased|let)(?:\s+out)?\s+(?:at|for)"
     r"|cpf|loan|income|salary|savings?"
     r"|per\s+(?:sqm|sq\.?\s?m|square\s+met\w+)(?:\s+(?:is|of|at|about|around|roughly))*)\s*:?\s*$"
@@ -647,7 +649,8 @@ _STATE_WORDS = (
 _NOT_A_PRICE_WORDS = frozenset(
     (
         "singapore postal blk block unit tel phone call whatsapp fee fees deposit grant "
-        "grants monthly maintenance conservancy rent rental cpf loan income salary savings "
+        "grants monthly maintenance conservancy rent rents renting rental fetch fetches cpf loan "
+        "income salary savings "
         "commission duty downpayment down payment rented tenanted leased let "
         "option s"
     ).split()

@@ -59,7 +59,7 @@ from execution.numbers import message_in_digits, words_to_digits
 from execution.property_lookup import Property
 from execution.regex_gate import compile_quick, lower_for_gate, may_match
 from execution.tables import tables_as_lines
-from execution.worked_out import is_worked_out
+from execution.worked_out import figures, is_worked_out
 
 MAX_CLAIMS = 400
 """Claims read in one message before it is refused as too dense to check."""
@@ -235,6 +235,21 @@ class FactCheckFailed(ValidationError):
     def __init__(self, discrepancies: list[Discrepancy]) -> None:
         super().__init__("; ".join(str(d) for d in discrepancies))
         self.discrepancies = discrepancies
+
+
+def _a_term(sentence: str, claim: Claim) -> bool:
+    """Whether the figure stands beside a "+": a part of a sum ("$585k + $688k + $780k"),
+    each of one of the listings named, not of all of them."""
+    end = claim.start + len(claim.text)
+    return "+" in sentence[max(0, claim.start - 3) : claim.start] or "+" in sentence[end : end + 3]
+
+
+def _terms_after(sentence: str, end: int) -> list[float]:
+    """The amounts of a sum written out after a total, in a later clause ("$22.6M: $3.2M +
+    $5.6M + $12.8M"): every amount after it, if they are joined by "+"."""
+    rest = sentence[end:]
+    terms = figures(rest)[0]
+    return terms if len(terms) >= 2 and rest.count("+") >= len(terms) - 1 else []
 
 
 def _titled_rooms(title: str) -> int | None:
@@ -519,6 +534,8 @@ class _Reading:
                     parts = summed_before(piece, found.start) or (
                         before if len(before) >= 2 else after
                     )
+                    if len(parts) < 2:  # "would be $22.6M: $3.2M + $5.6M + $12.8M"
+                        parts = _terms_after(sentence, claim.start + len(claim.text))
                     problem = self._total(claim, mentions, parts)
                     if problem:
                         self.problems.append(Discrepancy(sentence, claim.text, problem))
@@ -536,7 +553,12 @@ class _Reading:
                     nth = sum(1 for start in alike if start < found.start)
                     if len(alike) >= 2 and len(first_named) == len(owned.owners) > nth:
                         owned = _Judged(claim, (first_named[nth],))
-                if owned and owned.together and summed and claim.kind == "price":
+                if (
+                    owned
+                    and owned.together
+                    and claim.kind == "price"
+                    and (summed or _a_term(sentence, claim))
+                ):
                     owned = replace(owned, together=False)  # "Both together would be
                     # $1,286,000 ($598k + $688k)": the parts of a sum, each of one of them
                 if heading and claim.kind == "availability":  # "Available: A and B."

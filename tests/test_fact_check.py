@@ -242,6 +242,19 @@ def test_worked_out_needs_backed_operands_and_a_gap_smaller_than_both() -> None:
     assert not is_worked_out(95, False, "1,001 sq ft is 95 sqm", is_backed)
 
 
+def test_the_parts_of_a_sum_are_each_one_listings_and_the_total_is_their_sum() -> None:
+    assert check_facts("All three add up to $4.28M — $1.58M + $1.65M + $1.05M.", BOOK) == []
+    wrong_total = check_facts("All three together: $4.38M: $1.58M + $1.65M + $1.05M.", BOOK)
+    assert [d.fact for d in wrong_total] == ["$4.38M"], wrong_total
+    assert check_facts("All three add up to $4.28M — $1.58M + $1.55M + $1.15M.", BOOK) != []
+
+
+def test_a_rent_is_no_price() -> None:
+    assert check_facts("The Cairnhill studio rents at $3,900 now.", BOOK) == []
+    assert check_facts("Cairnhill at $1.05M renting ~$3,900, about 4.5% gross.", BOOK) == []
+    assert check_facts("Tampines could fetch about $5,000 a month.", BOOK) == []
+
+
 # --- short answers in the unit asked for (execution/answered_units.py) ----------------------
 
 
