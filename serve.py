@@ -155,6 +155,7 @@ def create_app(
                 if worker is not None:
                     worker.stop()
                 await state.runtime.greenapi.aclose()
+                await state.limits.aclose()
                 if owned_coordinator:
                     coordination.close()
         finally:

@@ -73,8 +73,20 @@ class RateLimited(WaError):
 class RateLimits:
     def __init__(self, items: dict[Scope, RateLimitItem | None], storage: Storage) -> None:
         self.items = items
+        self.storage = storage
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self._warned_at = -math.inf
+
+    async def aclose(self) -> None:
+        """Close the Redis connections the counters use (in memory there are none), in the
+        event loop that used them; a Redis already gone is no error at shutdown."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if client is None:
+            return
+        try:
+            await client.aclose()
+        except Exception as exc:
+            log.warning("rate limits: Redis connections not closed cleanly: %r", exc)
 
     @classmethod
     def from_settings(cls, settings: Settings, coordinator: Coordinator) -> RateLimits:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from execution.agents import create_operator_token
 from execution.conversations import find_or_create_conversation
-from execution.coordination import Coordinator, RedisCoordinator
+from execution.coordination import Coordinator, InProcessCoordinator, RedisCoordinator
 from execution.rate_limits import RateLimits, parse_limit
 from execution.settings import load_settings
 from execution.store import Store
@@ -146,3 +146,23 @@ def test_processes_sharing_redis_share_one_allowance(redis_limits: RedisCoordina
         return said
 
     assert asyncio.run(spend()) == [True, True, True, False]
+
+
+@pytest.mark.redis
+def test_closing_the_limits_closes_their_redis_connections(redis_limits: RedisCoordinator) -> None:
+    settings = load_settings(rate_limit_webhook_per_agent="3/minute")
+    limits = RateLimits.from_settings(settings, redis_limits)
+
+    def clients() -> int:
+        return sum(1 for c in redis_limits.client.client_list() if c.get("cmd") != "client|list")
+
+    async def use_then_close() -> tuple[int, int]:
+        before = clients()
+        await limits.refused("webhook_agent", "7")
+        opened = clients()
+        await limits.aclose()
+        return opened - before, clients() - before
+
+    opened, left = asyncio.run(use_then_close())
+    assert opened >= 1 and left == 0
+    asyncio.run(RateLimits.from_settings(load_settings(), InProcessCoordinator()).aclose())
