@@ -167,8 +167,8 @@ def test_require_raises_with_every_discrepancy() -> None:
         ("tuning-14", 0.96, 0.05),  # markdown recaps: money that is no price, false stops
         ("tuning-15", 0.94, 0.02),  # first look 90.6% / 16.9%; a realistic week, finance mixed in
         ("tuning-16", 0.92, 0.05),  # first look 88.8% / 20.6%; replies that compare and compute
-        ("tuning-17", 0.83, 0.12),  # first look 83.8% / 13.1%; mid-chat, leaning on earlier turns
-        ("tuning-18", 0.94, 0.08),  # first look 94.2% / 8.5%; a realistic week, fresh authors
+        ("tuning-17", 0.88, 0.11),  # first look 83.8% / 13.1%; mid-chat, leaning on earlier turns
+        ("tuning-18", 0.94, 0.07),  # first look 94.2% / 8.5%; a realistic week, fresh authors
     ],
 )
 def test_the_tuning_corpora(name: str, stopped: float, false_stops: float) -> None:
