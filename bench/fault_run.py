@@ -168,7 +168,8 @@ class Run:
         env |= {
             "WA_DATABASE_URL": self.database_url, "WA_REDIS_URL": redis.url,
             "WA_LLM": "anthropic", "ANTHROPIC_API_KEY": "sk-ant-fault-run",
-            "ANTHROPIC_BASE_URL": self.model.url, "WA_DEBOUNCE_SECONDS": "0",
+            "ANTHROPIC_BASE_URL": self.model.url,
+            "WA_DEBOUNCE_SECONDS": "2" if fault == "worker_killed_queued" else "0",
             "WA_TURN_LEASE_SECONDS": "2", "WA_GREENAPI_JOURNAL_LAG_SECONDS": "2",
             "WA_GREENAPI_RATE_LIMIT_SECONDS": "5", "WA_TMP_DIR": str(tmp),
             "WA_SECRET_KEY": os.environ["WA_SECRET_KEY"],
@@ -287,6 +288,11 @@ def _fault(run: Run, fault: str, buyers: int) -> float:
         run.greenapi.until = time.monotonic() + 8.0
         _stream(run, buyers, 4.0)
         time.sleep(max(0.0, run.greenapi.until - time.monotonic()))
+    elif fault == "worker_killed_queued":  # stored, their turns not due yet (2 s debounce)
+        _stream(run, buyers, 1.0)
+        run.worker.kill()
+        time.sleep(2.0)
+        run.worker.start()
     elif fault == "worker_killed_generating":
         run.model.delay = 3.0
         _stream(run, buyers, 1.0)
@@ -298,6 +304,17 @@ def _fault(run: Run, fault: str, buyers: int) -> float:
         run.greenapi.fault, run.greenapi.until = "slow", time.monotonic() + 60.0
         _stream(run, buyers, 1.0)
         time.sleep(2.0)  # the replies are with Green API, their answers not back yet
+        run.worker.kill()
+        run.greenapi.until = 0.0
+        run.worker.start()
+    elif fault == "worker_killed_after_sends":  # some answered by Green API a moment ago
+        run.greenapi.fault, run.greenapi.until = "slow", time.monotonic() + 60.0
+        run.greenapi.slow_s = 0.3
+        _stream(run, buyers, 0.5)
+        deadline = time.monotonic() + 30.0
+        while len(run.greenapi.sent()) < max(1, buyers // 3) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(run.greenapi.slow_s + 0.02)  # the first answers are just back: being marked
         run.worker.kill()
         run.greenapi.until = 0.0
         run.worker.start()
@@ -319,7 +336,8 @@ def _stream_from(run: Run, first: int, last: int, seconds: float) -> None:
 
 FAULTS = (
     "none", "redis_killed", "postgres_stopped", "greenapi_429", "greenapi_500",
-    "greenapi_late", "worker_killed_generating", "worker_killed_sending", "serve_killed",
+    "greenapi_late", "worker_killed_queued", "worker_killed_generating",
+    "worker_killed_sending", "worker_killed_after_sends", "serve_killed",
 )  # fmt: skip
 
 
