@@ -23,6 +23,7 @@ mid-send is taken over after 120 s (`ABANDONED_AFTER_S`): that row's recovery ti
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import secrets
@@ -32,7 +33,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from execution.agents import add_agent  # noqa: E402
+from execution.secrets_at_rest import current_secrets  # noqa: E402
 from execution.store import open_store  # noqa: E402
 from execution.store.migrate import migrate  # noqa: E402
 from replay.fake_greenapi import FakeGreenApi  # noqa: E402
@@ -117,6 +120,7 @@ class Process:
         self.popen: subprocess.Popen[bytes] | None = None
 
     def start(self, ready: Callable[[], bool] | None = None) -> Process:
+        atexit.register(self.kill)  # never left running, however this script ends
         with open(self.log, "ab") as out:
             self.popen = subprocess.Popen(
                 [sys.executable, "-m", "cli", *self.args], env=self.env, cwd=ROOT,
@@ -143,6 +147,22 @@ class Process:
                 self.kill()
 
 
+@contextmanager
+def _secret_key(key: str) -> Iterator[None]:
+    """This process seals with `key` meanwhile (its keys are read once: re-read around it)."""
+    before = os.environ.get("WA_SECRET_KEY")
+    os.environ["WA_SECRET_KEY"] = key
+    current_secrets.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("WA_SECRET_KEY", None)
+        else:
+            os.environ["WA_SECRET_KEY"] = before
+        current_secrets.cache_clear()
+
+
 class Run:
     """One fault's deployment: a fresh database, Redis flushed, serve + worker started."""
 
@@ -151,12 +171,12 @@ class Run:
         self.database_url = pg.create_database(f"fault_{fault}")
         with open_store(self.database_url) as store:
             migrate(store)
-        os.environ.setdefault("WA_SECRET_KEY", Fernet.generate_key().decode())  # one key for all
+        self.secret_key = Fernet.generate_key().decode()  # the processes' key, and ours here
         self.greenapi = FaultyGreenApi()
         self.greenapi.start()
         self.model = Model()
         self.model.start()
-        with open_store(self.database_url) as store:
+        with open_store(self.database_url) as store, _secret_key(self.secret_key):
             add_agent(store, name="Fault Run Agent", instance_id=INSTANCE, api_token=API_TOKEN,
                       webhook_token=HOOK_TOKEN, number="6590009999",
                       api_url=self.greenapi.url)  # fmt: skip
@@ -172,7 +192,7 @@ class Run:
             "WA_DEBOUNCE_SECONDS": "2" if fault == "worker_killed_queued" else "0",
             "WA_TURN_LEASE_SECONDS": "2", "WA_GREENAPI_JOURNAL_LAG_SECONDS": "2",
             "WA_GREENAPI_RATE_LIMIT_SECONDS": "5", "WA_TMP_DIR": str(tmp),
-            "WA_SECRET_KEY": os.environ["WA_SECRET_KEY"],
+            "WA_SECRET_KEY": self.secret_key,
         }  # fmt: skip
         self.serve = Process(
             ["serve", "--port", str(self.port), "--no-turns", "--log-level", "warning"],
@@ -285,7 +305,8 @@ def _fault(run: Run, fault: str, buyers: int) -> float:
         run.pg.start_server()
     elif fault in ("greenapi_429", "greenapi_500", "greenapi_late"):
         run.greenapi.fault = fault.split("_")[1]
-        run.greenapi.until = time.monotonic() + 8.0
+        # a rate limit that outlasts the client's 5 s budget: the replies wait for their turn
+        run.greenapi.until = time.monotonic() + (15.0 if fault == "greenapi_429" else 8.0)
         _stream(run, buyers, 4.0)
         time.sleep(max(0.0, run.greenapi.until - time.monotonic()))
     elif fault == "worker_killed_queued":  # stored, their turns not due yet (2 s debounce)
@@ -341,19 +362,25 @@ FAULTS = (
 )  # fmt: skip
 
 
-def run_fault(fault: str, buyers: int, pg: ThrowawayPostgres, redis: ThrowawayRedis) -> Row:
+def run_fault(
+    fault: str,
+    buyers: int,
+    pg: ThrowawayPostgres,
+    redis: ThrowawayRedis,
+    settle_s: float = SETTLE_TIMEOUT_S,
+) -> Row:
     tmp = Path(tempfile.mkdtemp(prefix=f"wa-fault-{fault}-"))
     run = Run(fault, pg, redis, tmp).start()
     row = Row(fault)
     try:
         ended = _fault(run, fault, buyers)
-        deadline = ended + SETTLE_TIMEOUT_S
+        deadline = ended + settle_s
         while time.monotonic() < deadline and not run.settled():
             time.sleep(0.2)
         if run.settled():
             row.seconds_to_recover = round(time.monotonic() - ended, 1)
         else:
-            row.notes.append(f"not settled within {SETTLE_TIMEOUT_S:g} s (logs: {tmp})")
+            row.notes.append(f"not settled within {settle_s:g} s (logs: {tmp})")
         delivered = run.deliveries()
         chats = [f"659100{n:04d}@c.us" for n in range(run.posted)]
         row.messages = run.posted
@@ -372,6 +399,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
     faults = [f for f in args.only.split(",") if f] or list(FAULTS)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stopped: the servers stop too
     pg, redis = ThrowawayPostgres().start(), ThrowawayRedis().start()
     rows = []
     try:
