@@ -210,6 +210,9 @@ _VERSUS = compile_quick(
     r"\s*(?:vs\.?|versus|against)"
     r"\s*(?:~|\u2248|about\s+|around\s+)?(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
 )
+_TERM_BEFORE = re.compile(r"\d\s*[kKmM]?\s*\+\s*(?:s?\$)?$")
+_TERM_AFTER = re.compile(r"\s*\+\s*(?:s?\$)?\d")
+"""A "+" joining two figures ("$585k + $688k"), not the "and above" of "$1.2M+"."""
 _STATE_SAID = compile_quick(
     r"(?i)\b(?:sold|offer|pending|reserved|taken|gone|available|open|market|view)"
 )
@@ -241,7 +244,8 @@ def _a_term(sentence: str, claim: Claim) -> bool:
     """Whether the figure stands beside a "+": a part of a sum ("$585k + $688k + $780k"),
     each of one of the listings named, not of all of them."""
     end = claim.start + len(claim.text)
-    return "+" in sentence[max(0, claim.start - 3) : claim.start] or "+" in sentence[end : end + 3]
+    before = _TERM_BEFORE.search(sentence, max(0, claim.start - 12), claim.start)
+    return before is not None or _TERM_AFTER.match(sentence, end) is not None
 
 
 def _terms_after(sentence: str, end: int) -> list[float]:
@@ -577,7 +581,7 @@ class _Reading:
             if not (all(held) if item.together else any(held)):
                 if self._share_of_a_price(item.claim, judged):
                     continue  # "the 25% downpayment on $1.32M ($330k)"
-                if self._worked_out(item.claim, item.owners):
+                if self._worked_out(item.claim, item.owners, mentions):
                     continue  # "990 vs 980 sq ft, so just 10 sq ft"
                 record = "; ".join(
                     f"{self.listings[i].title}: {facts_line(self.listings[i])}" for i in item.owners
@@ -653,12 +657,15 @@ class _Reading:
             if 0 < share < 1
         )
 
-    def _worked_out(self, claim: Claim, owners: tuple[int, ...]) -> bool:
+    def _worked_out(self, claim: Claim, owners: tuple[int, ...], mentions: list[Mention]) -> bool:
         """Whether a price or size that fits no listing is arithmetic on figures the records
         back, stated in the same sentence (`worked_out`), and far from what the
         listing it is held against has: a near miss ("1,021 sq ft" of a 1,012 sq ft flat) is a
-        wrong figure, however it adds up."""
+        wrong figure, however it adds up; so is a figure said of a listing named just before it
+        ("Yishun is $400k")."""
         if claim.kind not in ("price", "size", "land_size"):
+            return False
+        if any(0 <= claim.start - m.start <= NAMED_NEAR for m in mentions):
             return False
         money = claim.kind == "price"
         number, _, unit = str(claim.value).partition(" ")

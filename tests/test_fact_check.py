@@ -282,6 +282,38 @@ def test_names_listed_in_answer_to_which_are_available_are_said_to_be_available(
     assert check_facts("Sadly both are gone. Bishan and Punggol.", BOOK, asked) == []
 
 
+REVIEWED = [
+    listing(11, "Bedok condo", "Bedok", 1_200_000, 3, "sold"),
+    listing(12, "Tampines condo", "Tampines", 800_000, 3, "available"),
+    listing(13, "Yishun condo", "Yishun", 700_000, 3, "available"),
+]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Yishun is $400k, Bedok $1.2M, Tampines $800k.",  # 400k = 1.2M - 800k: no excuse
+        "Yishun is $2M, Bedok $1.2M, Tampines $800k.",  # a sum of two: no excuse either
+        "Both Tampines and Yishun are $1.2M+.",  # "and above", not a part of a sum
+        "Tampines #05-12 is at current ~$2M.",  # "current" is no rent
+    ],
+)
+def test_a_wrong_price_said_of_a_listing_is_stopped_whatever_else_adds_up(reply: str) -> None:
+    assert check_facts(reply, REVIEWED) != []
+
+
+@pytest.mark.parametrize(
+    ("reply", "asked"),
+    [
+        ("Tampines 3 and Yishun 3. Bedok, we have 2 of.", "how many bedrooms?"),
+        ("Blocks 5 and 6, both 2 & 3 mins from the MRT, from June 3.", "bedrooms?"),
+        ("Bedok.", "which are no longer available?"),
+    ],
+)
+def test_short_answers_that_are_no_counts_or_no_offers_pass(reply: str, asked: str) -> None:
+    assert check_facts(reply, REVIEWED, [asked]) == []
+
+
 # --- bad input: bounded work whatever the reply holds -----------------------------------------
 
 
