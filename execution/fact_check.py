@@ -210,6 +210,10 @@ _VERSUS = compile_quick(
     r"\s*(?:vs\.?|versus|against)"
     r"\s*(?:~|\u2248|about\s+|around\s+)?(\$?\d[\d,.]{0,15}+\s?(?:k|m|mil|million)?(?:\s*(?:sq\.?\s?ft|sqft|sqm))?)"
 )
+_A_FIGURE = re.compile(
+    r"(?i)\$\s?\d|\d[\d,.]*\s*(?:k|m|mil|million|sq\.?\s*(?:ft|feet|foot|m)|sqft|sf|sqm|square)\b"
+)
+"""An amount or an area (a number with its unit): "St 81" is a name, "980 sq ft" a figure."""
 _TERM_BEFORE = re.compile(r"\d\s*[kKmM]?\s*\+\s*(?:s?\$)?$")
 _TERM_AFTER = re.compile(r"\s*\+\s*(?:s?\$)?\d")
 """A "+" joining two figures ("$585k + $688k"), not the "and above" of "$1.2M+"."""
@@ -665,8 +669,10 @@ class _Reading:
         ("Yishun is $400k")."""
         if claim.kind not in ("price", "size", "land_size"):
             return False
-        if any(0 <= claim.start - m.start <= NAMED_NEAR for m in mentions):
-            return False
+        for m in mentions:  # the first figure after a name is said of it
+            named_before = 0 <= claim.start - m.start <= NAMED_NEAR
+            if named_before and not _A_FIGURE.search(self.sentence_text, m.start, claim.start):
+                return False
         money = claim.kind == "price"
         number, _, unit = str(claim.value).partition(" ")
         value = float(number)
