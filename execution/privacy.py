@@ -133,13 +133,52 @@ def _names(incident: Row, conversation_id: int) -> bool:
 def export_contact(store: Store, contact: str, agent_id: int | None = None) -> dict[str, Any]:
     """Everything stored about the buyer of this chat (one agent's, or every agent's):
     conversations, messages, the Green API notifications, turns, follow-ups, viewings, audit
-    events, incidents and the orchestrator's runs with their steps."""
+    events, incidents and the orchestrator's runs with their steps; and, under `elsewhere`,
+    the incidents, events and notifications that name the number outside those."""
     chat_id = normalize_chat_id(contact)
     with store.read() as tx:
-        found = []
-        for cid in _conversation_ids(tx, chat_id, agent_id):
-            found.append(_export_conversation(tx, cid))
-    return {"chat_id": chat_id, "exported_at": utcnow(), "conversations": found}
+        found = [_export_conversation(tx, cid) for cid in _conversation_ids(tx, chat_id, agent_id)]
+        agents = sorted({int(c["conversation"]["agent_id"]) for c in found})
+        elsewhere = [_mentions(tx, agent, chat_id) for agent in agents]
+    return {
+        "chat_id": chat_id,
+        "exported_at": utcnow(),
+        "conversations": found,
+        "elsewhere": elsewhere,
+    }
+
+
+def _mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, Any]:
+    """The rows of one agent that name the number and belong to no conversation of it."""
+    number = chat_id.split("@", 1)[0]
+    mention = {"agent_id": agent_id, "mention": f"%{_like_escaped(number)}%"}
+    return {
+        "agent_id": agent_id,
+        "incidents": [
+            _parsed(row, "context")
+            for row in tx.fetchall(
+                "SELECT * FROM incidents WHERE agent_id = :agent_id AND (context LIKE :mention "
+                "OR error LIKE :mention) ORDER BY incident_id",
+                mention,
+            )
+        ],
+        "events": [
+            _parsed(row, "detail")
+            for row in tx.fetchall(
+                "SELECT * FROM events WHERE agent_id = :agent_id AND conversation_id IS NULL "
+                "AND detail LIKE :mention ORDER BY event_id",
+                mention,
+            )
+        ],
+        "notifications": [
+            _parsed(row, "payload")
+            for row in tx.fetchall(
+                "SELECT * FROM notifications WHERE agent_id = :agent_id AND chat_id IS NULL "
+                "AND payload LIKE :mention ORDER BY notification_id",
+                mention,
+            )
+        ],
+    }
 
 
 def _export_conversation(tx: Tx, cid: int) -> dict[str, Any]:
@@ -209,7 +248,50 @@ def erase_contact(store: Store, contact: str, agent_id: int) -> Erasure:
             for table, count in _erase_conversation(tx, agent_id, cid, chat_id).items():
                 totals[table] += count
             totals["conversations"] += 1
+        if totals["conversations"]:
+            for table, count in _erase_mentions(tx, agent_id, chat_id).items():
+                totals[table] += count
     return Erasure(**totals)
+
+
+def _erase_mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, int]:
+    """What names the buyer's number outside their conversations' rows: incidents and events
+    recorded without a conversation (a delivery report, a Green API event), notifications with
+    no chat id (an incoming call)."""
+    number = chat_id.split("@", 1)[0]
+    mention = {"agent_id": agent_id, "mention": f"%{_like_escaped(number)}%"}
+    incidents = tx.fetchall(
+        "SELECT incident_id, context FROM incidents WHERE agent_id = :agent_id "
+        "AND (context LIKE :mention OR error LIKE :mention)",
+        mention,
+    )
+    for row in incidents:
+        tx.execute(
+            "UPDATE incidents SET error = :error, context = :context WHERE incident_id = :id",
+            {"error": "(erased)", "context": _content_free_detail(str(row["context"])),
+             "id": row["incident_id"]},
+        )  # fmt: skip
+    events = tx.fetchall(
+        "SELECT event_id, detail FROM events WHERE agent_id = :agent_id AND detail LIKE :mention",
+        mention,
+    )
+    for row in events:
+        tx.execute(
+            "UPDATE events SET detail = :detail WHERE event_id = :id",
+            {"detail": _content_free_detail(str(row["detail"])), "id": row["event_id"]},
+        )
+    notifications = tx.fetchall(
+        "SELECT notification_id, payload FROM notifications WHERE agent_id = :agent_id "
+        "AND payload LIKE :mention",
+        mention,
+    )
+    for row in notifications:
+        tx.execute(
+            "UPDATE notifications SET payload = :payload WHERE notification_id = :id",
+            {"payload": content_free_payload(str(row["payload"]), "erased"),
+             "id": row["notification_id"]},
+        )  # fmt: skip
+    return {"incidents": len(incidents), "events": len(events), "notifications": len(notifications)}
 
 
 def _erase_conversation(tx: Tx, agent_id: int, cid: int, chat_id: str) -> dict[str, int]:
@@ -229,6 +311,17 @@ def _erase_conversation(tx: Tx, agent_id: int, cid: int, chat_id: str) -> dict[s
             "UPDATE viewings SET notes = NULL WHERE conversation_id = :cid", by_id
         ),
     }
+    # nothing is to be said to an erased chat: its open turns and follow-ups end here
+    tx.execute(
+        "UPDATE turns SET status = 'superseded', outcome = 'erased', lease_owner = NULL, "
+        "lease_until = NULL WHERE conversation_id = :cid AND status IN ('pending', 'running')",
+        by_id,
+    )
+    tx.execute(
+        "UPDATE followups SET status = 'cancelled', cancel_reason = 'erased' "
+        "WHERE conversation_id = :cid AND status = 'pending'",
+        by_id,
+    )
     notifications = tx.fetchall(
         "SELECT notification_id, payload FROM notifications "
         "WHERE agent_id = :agent_id AND chat_id = :chat",

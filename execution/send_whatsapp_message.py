@@ -374,7 +374,8 @@ def _take_over_abandoned(
         [r["message_id"] for r in rows],
         [r["text"] for r in rows],
         rows[0]["mode_version"],
-        not failed,
+        not (failed and caller),  # a system send retried after a failure is looked for first:
+        # a sweeper marked it failed after one look at a journal that may have lagged
     )
 
 

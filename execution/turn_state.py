@@ -33,7 +33,39 @@ def claimed_reply(store: Store, turn_id: str) -> str | None:
                 "parts": send_keys.later_parts_like(key),
             },
         )
-    return "\n".join(row["text"] for row in parts)
+    return "\n".join(row["text"] or "" for row in parts)  # (erased: no text)
+
+
+def drop_reply_the_buyer_changed(store: Store, turn_id: str) -> bool:
+    """A reply that failed (a rate limit kept it for a later attempt) while the buyer edited
+    or deleted a message it answers since it was written: its rows are set aside (discarded,
+    their keys freed) so the turn answers afresh. True when it was dropped."""
+    key = send_keys.reply(turn_id)
+    with store.transaction() as tx:
+        first = tx.fetchone(
+            "SELECT message_id, conversation_id, status, created_at FROM messages "
+            "WHERE idempotency_key = :key",
+            {"key": key},
+        )
+        if first is None or first["status"] != "failed":
+            return False
+        changed = tx.scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = :cid AND direction = 'in' "
+            "AND message_id < :first AND (edited_at >= :since OR deleted_at >= :since)",
+            {"cid": first["conversation_id"], "first": first["message_id"],
+             "since": first["created_at"]},
+        )  # fmt: skip
+        if not changed:
+            return False
+        tx.execute(
+            "UPDATE messages SET status = 'discarded', idempotency_key = idempotency_key || "
+            ":dropped || message_id, error = 'the buyer changed what it answered' "
+            "WHERE conversation_id = :cid AND message_id >= :first AND status = 'failed' "
+            f"AND (idempotency_key = :key OR idempotency_key LIKE :parts {send_keys.LIKE_ESCAPE})",
+            {"cid": first["conversation_id"], "first": first["message_id"], "key": key,
+             "parts": send_keys.later_parts_like(key), "dropped": ":dropped:"},
+        )  # fmt: skip
+    return True
 
 
 def owed_handoff(store: Store, conversation_id: int) -> str | None:

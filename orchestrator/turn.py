@@ -44,7 +44,7 @@ from execution.runtime import Runtime
 from execution.send_whatsapp_message import SendResult, send_whatsapp_message
 from execution.set_mode import set_mode_human
 from execution.store import Store, Tx
-from execution.turn_state import claimed_reply, owed_handoff
+from execution.turn_state import claimed_reply, drop_reply_the_buyer_changed, owed_handoff
 from orchestrator.directives import cached_directives
 from orchestrator.loop import Run, run
 from orchestrator.prompts import canned_reply
@@ -112,6 +112,10 @@ async def handle_turn(
             return await _send_handoff(rt, conversation, agent, owed, "resumed", None)
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
+    if drop_reply_the_buyer_changed(rt.store, turn_id):
+        # kept through a rate limit, but the buyer edited or deleted a message since: the
+        # turn answers afresh, never with the stale reply
+        log.info("turn %s: the buyer changed what its kept reply answered", turn_id)
     claimed = claimed_reply(rt.store, turn_id)
     if claimed is not None:  # an earlier attempt of this turn got as far as its send
         return await _finish_reply(

@@ -227,6 +227,45 @@ def test_erase_leaves_nothing_that_says_what_was_written_or_who_wrote_it(
         assert tx.scalar("SELECT COUNT(*) FROM conversations") == 2
 
 
+def test_erase_reaches_what_names_the_number_outside_the_conversation_and_ends_its_turns(
+    client: TestClient, store: Store, cli_env: str
+) -> None:
+    cid = a_conversation(client, store)
+    call = {"typeWebhook": "incomingCall", "from": f"{BUYER}@c.us", "status": "offer"}
+    with store.transaction() as tx:  # a call, a delivery report, an open turn and follow-up
+        tx.execute(
+            "INSERT INTO notifications (agent_id, dedup_key, type_webhook, outcome, payload) "
+            "VALUES (1, 'call-1', 'incomingCall', 'recorded', :payload)",
+            {"payload": json.dumps(call)},
+        )
+        tx.execute(
+            "INSERT INTO events (agent_id, kind, detail) VALUES (1, 'greenapi:incomingCall', "
+            ":detail)",
+            {"detail": json.dumps(call)},
+        )
+        tx.execute(
+            "INSERT INTO incidents (agent_id, layer, error, context) VALUES (1, 'execution', "
+            "'delivery failed', :context)",
+            {"context": json.dumps({"chatId": f"{BUYER}@c.us", "status": "failed"})},
+        )
+        tx.execute(
+            "INSERT INTO followups (agent_id, conversation_id, due_at, idempotency_key) "
+            "VALUES (1, :cid, CURRENT_TIMESTAMP, 'f-1')",
+            {"cid": cid},
+        )
+    code, out = wa("conversations", "export", BUYER, "--agent", "1")
+    assert code == 0, out
+    elsewhere = json.loads(out)["elsewhere"][0]
+    assert [len(elsewhere[k]) for k in ("incidents", "events", "notifications")] == [1, 1, 1]
+    code, out = wa("conversations", "erase", BUYER, "--agent", "1", "--yes", "--json")
+    assert code == 0, out
+    assert BUYER not in everything_stored(store)
+    with store.read() as tx:
+        turns = {r["status"] for r in tx.fetchall("SELECT status FROM turns")}
+        followups = {r["status"] for r in tx.fetchall("SELECT status FROM followups")}
+    assert turns <= {"superseded", "done"} and followups == {"cancelled"}
+
+
 def test_erase_asks_first_and_touches_only_that_agents_records(
     client: TestClient, store: Store, cli_env: str
 ) -> None:

@@ -505,3 +505,28 @@ def test_a_rate_limit_that_outlasts_every_attempt_hands_over_and_says_so(
     assert mode == "HUMAN"  # the agent takes it; the incidents say the buyer was not told
     assert sum("rate limit" in i for i in incidents) == 1, incidents
     assert [i for i in incidents if "the buyer was not told" in i], incidents
+
+
+def test_a_kept_reply_is_not_sent_once_the_buyer_edited_what_it_answers(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply kept through a rate limit, then the buyer edits the message it answers: the
+    turn answers the edited text afresh; the stale reply never reaches the buyer."""
+    monkeypatch.setattr(worker_module, "RATE_LIMITED_RETRY_S", 0.3)
+    world.fake.script("sendMessage", *[RATE_LIMITED] * 10_000)
+    with serving(world, greenapi_rate_limit_seconds=0.3):
+        world.post(own("incomingMessageReceived-textMessage-enquiry"))
+        assert wait_until(lambda: "deferred" in str(world.turns()[0]["outcome"]))
+        world.post(own("incomingMessageReceived-editedMessage-enquiry"))
+        world.fake.clear_script("sendMessage")
+        assert wait_until(world.settled)
+    assert world.replies() == [REPLY]  # once
+    assert len(world.model.calls) == 2  # answered again, with the edited text
+    edited = own("incomingMessageReceived-editedMessage-enquiry")["messageData"]
+    assert edited["editedMessageData"]["textMessage"] in world.model.calls[1]
+    with world.store.read() as tx:
+        rows = tx.fetchall(
+            "SELECT status, error FROM messages WHERE direction = 'out' ORDER BY message_id"
+        )
+    assert [r["status"] for r in rows] == ["discarded", "sent"], rows
+    assert rows[0]["error"] == "the buyer changed what it answered"
