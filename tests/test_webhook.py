@@ -284,6 +284,24 @@ def test_instance_notifications_become_events_and_unknown_types_are_kept(
     assert "wa_instance_warnings_total" in client.get("/metrics").text
 
 
+def test_a_call_or_a_quota_warning_logs_its_state_never_the_callers_number(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    agent_for(store_of(client), OWN_INSTANCE)
+    call = own("stateInstanceChanged-notAuthorized") | {
+        "typeWebhook": "incomingCall", "from": "6591234567@c.us", "status": "offer",
+        "idMessage": "CALL-1",
+    }  # fmt: skip
+    call.pop("stateInstance", None)
+    with caplog.at_level("WARNING"):
+        assert post(client, call).json()["outcome"] == "instance_warning"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "incomingCall" in logged and "offer" in logged
+    assert "6591234567" not in logged
+    events = rows(store_of(client), "SELECT detail FROM events")
+    assert "6591234567" in events[0]["detail"]  # the event keeps it (erase reaches it)
+
+
 # --- bad requests ------------------------------------------------------------------------------
 
 

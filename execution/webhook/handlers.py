@@ -304,6 +304,9 @@ def _delivery_failed(
     log.warning("delivery %s for message %s: %s", status, n.id_message, error)
 
 
+_STATE_KEYS = ("stateInstance", "statusInstance", "status", "isVideo")
+
+
 def _other(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
     """Instance state, quota, calls, blocks, and types we do not know yet: stored, an event,
     and a warning for the ones that need a person's attention."""
@@ -314,7 +317,9 @@ def _other(tx: Tx, agent: Agent, n: Notification, debounce: float) -> Accepted:
     record_event(tx, f"greenapi:{n.type_webhook}", event, agent_id=agent.agent_id)
     if n.type_webhook in INSTANCE_WARNING_TYPES:
         metrics.INSTANCE_WARNINGS.labels(n.type_webhook).inc()
-        shown = json.dumps(detail, default=str)[:500]
+        # what the state is, never who called or which chats a quota names (a log is no place
+        # for a buyer's number): the whole of it is in the event
+        shown = {k: detail[k] for k in _STATE_KEYS if isinstance(detail.get(k), str | int | bool)}
         log.warning("Green API %s for agent %s: %s", n.type_webhook, agent.agent_id, shown)
         return Accepted("instance_warning")
     return Accepted("event" if n.type_webhook in KNOWN_TYPES else "unknown_type")
