@@ -64,7 +64,7 @@ class Message:
     created_at: datetime
     error: str | None
     deleted_by: Literal["buyer", "agent"] | None = None
-    """Who deleted it on WhatsApp (its text is gone then: see execution/privacy.py)."""
+    """Who deleted it on WhatsApp (its text is gone then: see execution/forget_deleted.py)."""
 
     def shown_text(self) -> str:
         """The text as a transcript shows it: a deleted message says who deleted it."""

@@ -1,5 +1,5 @@
-"""What is stored about one buyer: all of it exported, all of its content erased, and a
-message the buyer deleted forgotten.
+"""What is stored about one buyer: all of it exported, or all of its content erased (a
+message the buyer deleted is forgotten as it happens: execution/forget_deleted.py).
 
 Content is what a person wrote or what identifies them: message texts, Green API payloads,
 names, the chat id (the phone number), what the model read and wrote, notes. Erasing keeps
@@ -21,70 +21,13 @@ from execution.agents import find_agent
 from execution.audit import record_event
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json
 from execution.clock import utcnow
+from execution.content_free import content_free_detail, content_free_payload, like_escaped
 from execution.conversations import normalize_chat_id
 from execution.store import Row, Store, Tx
 
 ERASED_CHAT = "erased-{id}@erased"
 """What an erased conversation's chat id becomes (unique, never a WhatsApp chat again: the
 buyer writing later starts a new conversation)."""
-
-_KEPT_PAYLOAD_KEYS = ("typeWebhook", "timestamp", "idMessage")
-
-
-def content_free_payload(payload: str, reason: str) -> str:
-    """A notification payload with its content taken out: the kind of notification, when, its
-    id and the message type stay; texts, names, numbers, files and the original bytes go."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        data = None
-    kept: dict[str, Any] = {}
-    if isinstance(data, dict):
-        kept = {k: data[k] for k in _KEPT_PAYLOAD_KEYS if k in data}
-        message = data.get("messageData")
-        if isinstance(message, dict) and isinstance(message.get("typeMessage"), str):
-            kept["messageData"] = {"typeMessage": message["typeMessage"]}
-    kept["waContentRemoved"] = reason
-    return json.dumps(kept)
-
-
-def forget_deleted_message(
-    tx: Tx, agent_id: int, conversation_id: int, green_message_id: str
-) -> None:
-    """The sender deleted this message: its text and payload go from the message and from
-    every notification that carried it (the original and its edits). The deletion is kept."""
-    tx.execute(
-        "UPDATE messages SET text = NULL, raw_payload = NULL WHERE agent_id = :agent_id "
-        "AND conversation_id = :cid AND green_message_id = :green_id",
-        {"agent_id": agent_id, "cid": conversation_id, "green_id": green_message_id},
-    )
-    chat = tx.scalar(
-        "SELECT chat_id FROM conversations WHERE conversation_id = :cid", {"cid": conversation_id}
-    )
-    carriers = tx.fetchall(
-        "SELECT notification_id, payload FROM notifications WHERE agent_id = :agent_id "
-        "AND chat_id = :chat AND (id_message = :green_id OR (type_message = 'editedMessage' "
-        "AND payload LIKE :mention))",
-        {
-            "agent_id": agent_id,
-            "chat": chat,
-            "green_id": green_message_id,
-            "mention": f"%{_like_escaped(green_message_id)}%",
-        },
-    )
-    for row in carriers:
-        tx.execute(
-            "UPDATE notifications SET payload = :payload WHERE notification_id = :id",
-            {
-                "payload": content_free_payload(str(row["payload"]), "deleted by the sender"),
-                "id": row["notification_id"],
-            },
-        )
-
-
-def _like_escaped(text: str) -> str:
-    return text.replace("%", "").replace("_", "")
-
 
 # --- export and erase ------------------------------------------------------------------------
 
@@ -151,7 +94,7 @@ def export_contact(store: Store, contact: str, agent_id: int | None = None) -> d
 def _mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, Any]:
     """The rows of one agent that name the number and belong to no conversation of it."""
     number = chat_id.split("@", 1)[0]
-    mention = {"agent_id": agent_id, "mention": f"%{_like_escaped(number)}%"}
+    mention = {"agent_id": agent_id, "mention": f"%{like_escaped(number)}%"}
     return {
         "agent_id": agent_id,
         "incidents": [
@@ -259,7 +202,7 @@ def _erase_mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, int]:
     recorded without a conversation (a delivery report, a Green API event), notifications with
     no chat id (an incoming call)."""
     number = chat_id.split("@", 1)[0]
-    mention = {"agent_id": agent_id, "mention": f"%{_like_escaped(number)}%"}
+    mention = {"agent_id": agent_id, "mention": f"%{like_escaped(number)}%"}
     incidents = tx.fetchall(
         "SELECT incident_id, context FROM incidents WHERE agent_id = :agent_id "
         "AND (context LIKE :mention OR error LIKE :mention)",
@@ -268,7 +211,7 @@ def _erase_mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, int]:
     for row in incidents:
         tx.execute(
             "UPDATE incidents SET error = :error, context = :context WHERE incident_id = :id",
-            {"error": "(erased)", "context": _content_free_detail(str(row["context"])),
+            {"error": "(erased)", "context": content_free_detail(str(row["context"])),
              "id": row["incident_id"]},
         )  # fmt: skip
     events = tx.fetchall(
@@ -278,7 +221,7 @@ def _erase_mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, int]:
     for row in events:
         tx.execute(
             "UPDATE events SET detail = :detail WHERE event_id = :id",
-            {"detail": _content_free_detail(str(row["detail"])), "id": row["event_id"]},
+            {"detail": content_free_detail(str(row["detail"])), "id": row["event_id"]},
         )
     notifications = tx.fetchall(
         "SELECT notification_id, payload FROM notifications WHERE agent_id = :agent_id "
@@ -343,7 +286,7 @@ def _erase_conversation(tx: Tx, agent_id: int, cid: int, chat_id: str) -> dict[s
     for row in events:
         tx.execute(
             "UPDATE events SET detail = :detail WHERE event_id = :id",
-            {"detail": _content_free_detail(str(row["detail"])), "id": row["event_id"]},
+            {"detail": content_free_detail(str(row["detail"])), "id": row["event_id"]},
         )
     counts["events"] = len(events)
     incidents = _incidents_of(tx, agent_id, cid)
@@ -352,7 +295,7 @@ def _erase_conversation(tx: Tx, agent_id: int, cid: int, chat_id: str) -> dict[s
             "UPDATE incidents SET error = :error, context = :context WHERE incident_id = :id",
             {
                 "error": "(erased)",
-                "context": _content_free_detail(str(row["context"])),
+                "context": content_free_detail(str(row["context"])),
                 "id": row["incident_id"],
             },
         )
@@ -366,31 +309,6 @@ def _erase_conversation(tx: Tx, agent_id: int, cid: int, chat_id: str) -> dict[s
         tx, "erased", {"at_request_of": "operator"} | counts, agent_id=agent_id, conversation_id=cid
     )
     return counts
-
-
-def _content_free_detail(detail: str) -> str:
-    """An audit detail with only what says nothing about a person: numbers, yes/no, and the
-    short names of things (a trigger, a mode, a layer); every longer text goes."""
-    try:
-        data = json.loads(detail)
-    except ValueError:
-        data = None
-    kept: dict[str, Any] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if value is None or isinstance(value, bool | int | float) or _is_a_name(value):
-                kept[key] = value
-    kept["erased"] = True
-    return json.dumps(kept)
-
-
-def _is_a_name(value: object) -> bool:
-    """A short identifier ("negotiation", "HUMAN", "rules", "agent:phone"), not free text."""
-    return (
-        isinstance(value, str)
-        and len(value) <= 40
-        and all(c.isalnum() or c in "_:-." for c in value)
-    )
 
 
 # --- `wa conversations export|erase` -------------------------------------------------------

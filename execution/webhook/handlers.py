@@ -20,9 +20,9 @@ from execution.clock import utcnow
 from execution.conversations import touch_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError
+from execution.forget_deleted import forget_deleted_message
 from execution.incidents import insert_incident
 from execution.messages import NewMessage, insert_message
-from execution.privacy import forget_deleted_message
 from execution.set_mode import set_mode_human
 from execution.store import Store, Tx
 from execution.turn_queue import SILENT_TYPES, schedule_turn
