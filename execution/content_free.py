@@ -13,7 +13,7 @@ _KEPT_PAYLOAD_KEYS = ("typeWebhook", "timestamp", "idMessage")
 def content_free_payload(payload: str, reason: str) -> str:
     """A notification payload with its content taken out: the kind of notification, when, its
     id and the message type stay; texts, names, numbers, files and the original bytes go."""
-    data = _object(payload)
+    data = json_object(payload)
     kept: dict[str, Any] = {}
     if data is not None:
         kept = {k: data[k] for k in _KEPT_PAYLOAD_KEYS if k in data}
@@ -27,7 +27,7 @@ def content_free_payload(payload: str, reason: str) -> str:
 def content_free_detail(detail: str) -> str:
     """An audit detail with only what says nothing about a person: numbers, yes/no, and the
     short names of things (a trigger, a mode, a layer); every longer text goes."""
-    data = _object(detail)
+    data = json_object(detail)
     kept: dict[str, Any] = {}
     if data is not None:
         for key, value in data.items():
@@ -37,7 +37,7 @@ def content_free_detail(detail: str) -> str:
     return json.dumps(kept)
 
 
-def _object(text: str) -> dict[str, Any] | None:
+def json_object(text: str) -> dict[str, Any] | None:
     """The JSON object `text` holds, or None (not JSON, or not an object)."""
     try:
         data = json.loads(text)

@@ -689,15 +689,11 @@ class _Reading:
         """A figure some listing's record (price; floor or land area in either unit) or the
         buyer's own words hold."""
         if money:
-            if self.buyers is None:
-                self.buyers = buyer_amounts(self.buyer_texts)
-            return round(figure) in self.buyers or any(
+            return round(figure) in self._buyer_money() or any(
                 near(f.price, figure, 0.005) for f in self.facts
             )
-        if self.sizes is None:
-            self.sizes = buyer_amounts(self.buyer_texts) | buyer_sizes(self.buyer_texts)
         areas = [a for f in self.facts for a in (f.size_sqft, f.land_sqft) if a]
-        return figure in self.sizes or any(
+        return figure in self._buyer_areas() or any(
             near(a, figure, 0.005) or near(a / SQFT_PER_SQM, figure, 0.015) for a in areas
         )
 
@@ -783,12 +779,22 @@ class _Reading:
             extra.append(Mention(match.start(), (index,)))
         return sorted([*mentions, *extra], key=lambda m: m.start)
 
+    def _buyer_money(self) -> set[float]:
+        """Every amount the buyer wrote (read once per message checked)."""
+        if self.buyers is None:
+            self.buyers = buyer_amounts(self.buyer_texts)
+        return self.buyers
+
+    def _buyer_areas(self) -> set[float]:
+        """Every number the buyer wrote that may be an area, in the unit written."""
+        if self.sizes is None:
+            self.sizes = self._buyer_money() | buyer_sizes(self.buyer_texts)
+        return self.sizes
+
     def _the_buyers_criterion(self, claim: Claim) -> bool:
         """A price or a bedroom count the buyer wrote, restated as what they asked for."""
         if claim.kind == "price":
-            if self.buyers is None:
-                self.buyers = buyer_amounts(self.buyer_texts)
-            return round(float(claim.value)) in self.buyers
+            return round(float(claim.value)) in self._buyer_money()
         if claim.kind in ("bedrooms", "flat_type"):
             if self.rooms is None:
                 self.rooms = {kind for t in self.buyer_texts for kind in rooms_asked(t)}
@@ -826,9 +832,7 @@ class _Reading:
             return True
         if claim.kind in ("size", "land_size"):  # "the 110 sqm you wanted": as the buyer
             # wrote it, in either unit
-            if self.sizes is None:
-                self.sizes = buyer_amounts(self.buyer_texts) | buyer_sizes(self.buyer_texts)
-            sizes = self.sizes
+            sizes = self._buyer_areas()
             number, unit = str(claim.value).split()
             written = float(number)
             other = written * SQFT_PER_SQM if unit == "sqm" else written / SQFT_PER_SQM
@@ -839,9 +843,7 @@ class _Reading:
             return True
         if claim.kind != "price":
             return True
-        if self.buyers is None:
-            self.buyers = buyer_amounts(self.buyer_texts)
-        if round(float(claim.value)) not in self.buyers:
+        if round(float(claim.value)) not in self._buyer_money():
             self.problems.append(
                 Discrepancy(sentence, claim.text, "a number the buyer never wrote")
             )
@@ -1240,10 +1242,10 @@ def check_facts(
         text = text[:MAX_TEXT]
     digits = units_repeated(words_to_digits(tables_as_lines(text.replace("\u2019", "'"))))
     digits = _names_as_names(digits, listings)
-    if asks_bedrooms(reading.buyer_texts[-1][:MAX_TEXT] if reading.buyer_texts else ""):
+    asked = reading.buyer_texts[-1][:MAX_TEXT] if reading.buyer_texts else ""  # answered now
+    if asks_bedrooms(asked):
         # "bedrooms?" - "Bedok 2, Tampines 4.": the counts are bedrooms
         digits = bedrooms_written_out(digits, [n for p in listings for n in (p.title, p.location)])
-    asked = reading.buyer_texts[-1][:MAX_TEXT] if reading.buyer_texts else ""
     which_open = asks_which_open(asked)
     for sentence in (s.strip() for s in _SENTENCE.split(digits) if s and s.strip()):
         unnamed = reading.names.unnamed(sentence) if which_open else ""

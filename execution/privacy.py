@@ -21,15 +21,18 @@ from execution.agents import find_agent
 from execution.audit import record_event
 from execution.cli_support import JsonOption, cli_store, console, make_app, print_json
 from execution.clock import utcnow
-from execution.content_free import content_free_detail, content_free_payload, like_escaped
+from execution.content_free import (
+    content_free_detail,
+    content_free_payload,
+    json_object,
+    like_escaped,
+)
 from execution.conversations import normalize_chat_id
 from execution.store import Row, Store, Tx
 
 ERASED_CHAT = "erased-{id}@erased"
 """What an erased conversation's chat id becomes (unique, never a WhatsApp chat again: the
 buyer writing later starts a new conversation)."""
-
-# --- export and erase ------------------------------------------------------------------------
 
 
 def _conversation_ids(tx: Tx, chat_id: str, agent_id: int | None) -> list[int]:
@@ -66,11 +69,7 @@ def _incidents_of(tx: Tx, agent_id: int, conversation_id: int) -> list[Row]:
 
 
 def _names(incident: Row, conversation_id: int) -> bool:
-    try:
-        context = json.loads(incident["context"])
-    except ValueError:
-        return False
-    return isinstance(context, dict) and context.get("conversation_id") == conversation_id
+    return (json_object(str(incident["context"])) or {}).get("conversation_id") == conversation_id
 
 
 def export_contact(store: Store, contact: str, agent_id: int | None = None) -> dict[str, Any]:
@@ -104,6 +103,7 @@ def _mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, Any]:
                 "OR error LIKE :mention) ORDER BY incident_id",
                 mention,
             )
+            if "conversation_id" not in (json_object(str(row["context"])) or {})
         ],
         "events": [
             _parsed(row, "detail")

@@ -112,11 +112,12 @@ async def handle_turn(
             return await _send_handoff(rt, conversation, agent, owed, "resumed", None)
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
-    if drop_reply_the_buyer_changed(rt.store, turn_id):
+    claimed = claimed_reply(rt.store, turn_id)
+    if claimed is not None and drop_reply_the_buyer_changed(rt.store, turn_id):
         # kept through a rate limit, but the buyer edited or deleted a message since: the
         # turn answers afresh, never with the stale reply
         log.info("turn %s: the buyer changed what its kept reply answered", turn_id)
-    claimed = claimed_reply(rt.store, turn_id)
+        claimed = None
     if claimed is not None:  # an earlier attempt of this turn got as far as its send
         return await _finish_reply(
             rt, conversation, agent, claimed, turn_id, version, may_defer=may_defer, retry=True
