@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from execution.claims import MAX_TEXT
+from execution.claims.claim import MAX_TEXT
 from execution.numbers import message_in_digits
 from execution.regex_gate import compile_quick
 

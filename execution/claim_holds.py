@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-from execution.claims import Claim, size_in_sqft
+from execution.claims.claim import Claim
+from execution.claims.sizes import size_in_sqft
 from execution.listing_facts import Facts
 from execution.listings import SQFT_PER_SQM
 

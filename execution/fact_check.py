@@ -31,26 +31,12 @@ from execution.answered_units import (
 )
 from execution.buyer_numbers import buyer_amounts, buyer_sizes
 from execution.claim_holds import APPROXIMATE, compare, holds, near, rounding
-from execution.claims import (
-    MAX_TEXT,
-    Claim,
-    answers_by_how_much,
-    approximate,
-    bound,
-    built_label,
-    claims_in,
-    gap_ahead,
-    gap_label,
-    land_label,
-    money_label,
-    per_area_label,
-    rooms_asked,
-    rooms_in,
-    rooms_spoken_of,
-    size_in_sqft,
-    summed_before,
-    units_repeated,
-)
+from execution.claims.claim import MAX_TEXT, Claim
+from execution.claims.prices import money_label, summed_before
+from execution.claims.reading import claims_in, units_repeated
+from execution.claims.rooms import rooms_asked, rooms_in, rooms_spoken_of
+from execution.claims.said import answers_by_how_much, approximate, bound, gap_ahead
+from execution.claims.sizes import built_label, gap_label, land_label, per_area_label, size_in_sqft
 from execution.errors import ValidationError
 from execution.listing_facts import facts_line, facts_of
 from execution.listing_names import Mention, names_of

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import execution.claims as claims
 import execution.escalation as escalation
 import execution.fact_check as fact_check
 import execution.numbers as numbers
+from execution.claims import claim, order, prices, reading, rooms, said, sizes, states
 from execution.regex_gate import lower_for_gate, may_match, quick, required_words
 from tests.judgement import ESCALATION, FACT_CHECK, _load
 
@@ -76,12 +76,15 @@ def test_letters_ignorecase_folds_are_seen_by_the_gate() -> None:
 
 # --- quick: the look at the first character --------------------------------------------------
 
-_QUICKENED = [
-    (f"{module.__name__}.{name}", value)
-    for module in (claims, fact_check, numbers)
-    for name, value in vars(module).items()
-    if isinstance(value, re.Pattern) and name.startswith("_")
-]
+_READERS = (claim, order, prices, reading, rooms, said, sizes, states, fact_check, numbers)
+_QUICKENED = list(
+    {
+        id(value): (f"{module.__name__}.{name}", value)
+        for module in _READERS
+        for name, value in vars(module).items()
+        if isinstance(value, re.Pattern)
+    }.values()
+)
 
 
 def _plain(pattern: re.Pattern[str]) -> re.Pattern[str]:
