@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import execution.escalation as escalation
-import execution.fact_check as fact_check
 import execution.numbers as numbers
 from execution.claims import claim, order, prices, reading, rooms, said, sizes, states
+from execution.fact_check import buyers, check, comparisons, owners, state, unlisted
+from execution.fact_check import reading as reading_a_reply
 from execution.regex_gate import lower_for_gate, may_match, quick, required_words
 from tests.judgement import ESCALATION, FACT_CHECK, _load
 
@@ -76,7 +77,9 @@ def test_letters_ignorecase_folds_are_seen_by_the_gate() -> None:
 
 # --- quick: the look at the first character --------------------------------------------------
 
-_READERS = (claim, order, prices, reading, rooms, said, sizes, states, fact_check, numbers)
+_CLAIMS = (claim, order, prices, reading, rooms, said, sizes, states)
+_CHECK = (buyers, check, comparisons, owners, reading_a_reply, state, unlisted)
+_READERS = (*_CLAIMS, *_CHECK, numbers)
 _QUICKENED = list(
     {
         id(value): (f"{module.__name__}.{name}", value)
