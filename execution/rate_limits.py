@@ -105,6 +105,7 @@ class RateLimits:
                 wrap_exceptions=True,
                 implementation="redispy",
                 key_prefix=f"wa:limits:{coordinator.namespace}",
+                client_name=f"wa:limits:{coordinator.namespace}",  # told apart in CLIENT LIST
                 socket_timeout=REDIS_TIMEOUT_S,
                 socket_connect_timeout=REDIS_TIMEOUT_S,
             )

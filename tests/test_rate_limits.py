@@ -151,10 +151,12 @@ def test_processes_sharing_redis_share_one_allowance(redis_limits: RedisCoordina
 @pytest.mark.redis
 def test_closing_the_limits_closes_their_redis_connections(redis_limits: RedisCoordinator) -> None:
     settings = load_settings(rate_limit_webhook_per_agent="3/minute")
-    limits = RateLimits.from_settings(settings, redis_limits)
+    own = RedisCoordinator(redis_limits.url, namespace="closing")  # named apart from the rest
+    limits = RateLimits.from_settings(settings, own)
 
-    def clients() -> int:
-        return sum(1 for c in redis_limits.client.client_list() if c.get("cmd") != "client|list")
+    def clients() -> int:  # the limits' connections only: other tests' servers may share Redis
+        listed = redis_limits.client.client_list()
+        return sum(1 for c in listed if c.get("name") == "wa:limits:closing")
 
     async def use_then_close() -> tuple[int, int]:
         before = clients()
@@ -164,5 +166,6 @@ def test_closing_the_limits_closes_their_redis_connections(redis_limits: RedisCo
         return opened - before, clients() - before
 
     opened, left = asyncio.run(use_then_close())
+    own.close()
     assert opened >= 1 and left == 0
     asyncio.run(RateLimits.from_settings(load_settings(), InProcessCoordinator()).aclose())
