@@ -1,4 +1,4 @@
-"""Imports go one way: cli -> replay -> serve -> orchestrator -> execution."""
+"""Imports go one way: cli -> replay -> serve -> web -> orchestrator -> execution."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 UPPER = {
-    "execution": {"orchestrator", "replay", "cli", "serve"},
-    "orchestrator": {"replay", "cli", "serve"},
+    "execution": {"orchestrator", "web", "replay", "cli", "serve"},
+    "orchestrator": {"web", "replay", "cli", "serve"},
     "replay": {"cli"},
     "serve": {"replay", "cli"},
+    "web": {"replay", "cli", "serve"},
 }
 
 
