@@ -1,24 +1,4 @@
-"""Send a WhatsApp message into a conversation, safely.
-
-1. An AI message goes out only while the conversation is in AI mode and, when the caller says
-   which, at the `mode_version` its turn started with; otherwise it is discarded and the event
-   says why. `force` lets the handoff message through, and nothing else should use it.
-2. The idempotency key is unique in the database: a second call with the same key sends nothing
-   and returns the first call's result, even when both run at once.
-3. Text over Green API's 20,000 characters goes out as ordered parts, cut at paragraph, then
-   sentence, then word boundaries.
-4. Each Green API attempt runs under the conversation's send guard, the one `set_mode` takes,
-   and re-reads the mode inside it: once a switch to HUMAN has returned, no AI message reaches
-   Green API.
-5. Every attempt is logged (never the token); each outbound row keeps idMessage, status, attempts
-   and the last error.
-6. A send whose request may have reached Green API without an answer is never simply sent
-   again: `send_confirm` looks for it first (the echo, Green API's queue and journal). One that
-   stays in doubt leaves its rows pending (the `send_in_doubt` event) for a retry of its key.
-7. `on_claim` runs the caller's own bookkeeping in the transaction that claims the key: it
-   happens exactly once per key (a retry or a redone turn does not repeat it), and it can still
-   call the send off (the turn's "the buyer wrote again" check, exact only there).
-"""
+"""TODO"""
 
 from __future__ import annotations
 
@@ -29,19 +9,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Annotated, Literal
 
 import typer
 
 from execution import metrics
-from execution.agents import Agent, find_agent
-from execution.audit import record_event
+from execution.agents import find_agent
 from execution.backoff import pauses
 from execution.cli_support import JsonOption, console, make_app, print_json
-from execution.clock import utcnow
-from execution.conversations import Conversation, find_conversation, find_or_create_conversation
+from execution.conversations import find_conversation, find_or_create_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
 from execution.greenapi import (
@@ -52,14 +28,19 @@ from execution.greenapi import (
 )
 from execution.runtime import Runtime, open_runtime
 from execution.send_confirm import confirmer
-from execution.send_keys import (
-    LIKE_ESCAPE,
-    MAX_KEY_LENGTH,
-    from_caller,
-    is_from_caller,
-    later_parts_like,
-)
+from execution.send_keys import MAX_KEY_LENGTH, from_caller
 from execution.send_keys import parts as part_keys
+from execution.send_rows import (
+    Sender,
+    SendResult,
+    claim_rows,
+    finish_rest,
+    leave_in_doubt,
+    mark_sent,
+    record_send,
+    result_of_earlier_call,
+    take_over_rows,
+)
 from execution.set_mode import (
     GUARD_TTL_S,
     GUARD_WAIT_S,
@@ -70,34 +51,12 @@ from execution.set_mode import (
 from execution.store import Store, Tx
 
 log = logging.getLogger(__name__)
-
-Sender = Literal["AI", "HUMAN"]
-DUPLICATE_WAIT_S = 30.0
-ABANDONED_AFTER_S = 120.0
-"""A pending outbound row this old has lost its sender: longer than any live send can take
-(the guard wait, three Green API attempts and their backoff)."""
 RESUMED_LOOKBACK_S = 86_400.0
 """How far back Green API's journal is searched for an abandoned send (its default window)."""
 
 
 class SendDiscarded(WaError):
     """The mode gate refused an AI message (not an error of the send itself)."""
-
-
-@dataclass
-class SendResult:
-    conversation_id: int
-    idempotency_key: str
-    status: Literal["sent", "discarded", "failed", "pending"]
-    parts: int
-    message_ids: list[int] = field(default_factory=list)
-    green_message_ids: list[str] = field(default_factory=list)
-    reason: str | None = None
-    duplicate: bool = False
-    """True when an earlier call with this key did the work (nothing was sent now)."""
-    rate_limited: bool = False
-    """It failed because Green API still answered 429 (rate limited) when the retries ran out:
-    nothing is wrong with the message, so it is worth trying again later."""
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
@@ -161,16 +120,14 @@ async def send_whatsapp_message(
         raise ValidationError(f"the idempotency key must be 1-{MAX_KEY_LENGTH} characters")
     parts = split_message(text)
     keys = part_keys(idempotency_key, len(parts))
-    claimed = _claim(
+    claimed = claim_rows(
         rt.store, conversation_id, parts, keys, sender, expected_mode_version, on_claim
     )
     in_doubt = False  # rows an earlier process may have sent before it died
     if claimed is None:
-        resumed = _take_over_abandoned(
-            rt.store, conversation_id, idempotency_key, parts, retry_failed
-        )
+        resumed = take_over_rows(rt.store, conversation_id, idempotency_key, parts, retry_failed)
         if resumed is None:
-            return await _result_of_earlier_call(rt.store, conversation_id, keys)
+            return await result_of_earlier_call(rt.store, conversation_id, keys)
         claimed, parts, in_doubt = resumed[:3], resumed[3], resumed[5]
         if expected_mode_version is not None and resumed[4] is not None:
             expected_mode_version = resumed[4]  # the gate of the call that wrote the rows
@@ -215,8 +172,8 @@ async def send_whatsapp_message(
                 in_doubt=in_doubt,
             )
         except GreenApiInDoubt as exc:  # maybe with the buyer: pending until a retry knows
-            _leave_in_doubt(rt.store, row_ids[index:], str(exc), attempts)
-            _record(rt.store, conversation, "send_in_doubt", idempotency_key, sender, str(exc))
+            leave_in_doubt(rt.store, row_ids[index:], str(exc), attempts)
+            record_send(rt.store, conversation, "send_in_doubt", idempotency_key, sender, str(exc))
             log.warning("send in doubt: conversation %s: %s", conversation_id, exc)
             result.status, result.reason = "pending", str(exc)
             metrics.SENDS.labels(sender, "in_doubt").inc()
@@ -225,8 +182,8 @@ async def send_whatsapp_message(
             status: Literal["discarded", "failed"] = (
                 "discarded" if isinstance(exc, SendDiscarded) else "failed"
             )
-            _finish_rest(rt.store, row_ids[index:], status, str(exc), attempts)
-            _record(rt.store, conversation, f"send_{status}", idempotency_key, sender, str(exc))
+            finish_rest(rt.store, row_ids[index:], status, str(exc), attempts)
+            record_send(rt.store, conversation, f"send_{status}", idempotency_key, sender, str(exc))
             log.log(
                 logging.INFO if status == "discarded" else logging.WARNING,
                 "send %s: conversation %s: %s",
@@ -238,12 +195,14 @@ async def send_whatsapp_message(
             result.rate_limited = isinstance(exc, GreenApiUnavailable) and exc.status == 429
             metrics.SENDS.labels(sender, status).inc()
             return result
-        _mark_sent(rt.store, row_id, green_id, attempts, conversation_id)
+        mark_sent(rt.store, row_id, green_id, attempts, conversation_id)
         result.green_message_ids.append(green_id)
     result.status = "sent"
     metrics.SENDS.labels(sender, "sent").inc()
     if force and sender == "AI":
-        _record(rt.store, conversation, "forced_send", idempotency_key, sender, "handoff message")
+        record_send(
+            rt.store, conversation, "forced_send", idempotency_key, sender, "handoff message"
+        )
     return result
 
 
@@ -275,212 +234,6 @@ def _check_mode_gate(store: Store, conversation_id: int, expected: int | None) -
     if expected is not None and now.mode_version != expected:
         raise SendDiscarded(
             f"mode changed during the turn (version {expected} -> {now.mode_version})"
-        )
-
-
-def _claim(
-    store: Store,
-    conversation_id: int,
-    parts: list[str],
-    keys: list[str],
-    sender: Sender,
-    expected_mode_version: int | None,
-    on_claim: Callable[[Tx], None] | None = None,
-) -> tuple[Conversation, Agent, list[int]] | None:
-    """Write the outbound rows (status pending) unless this key was used before: then None."""
-    with store.transaction() as tx:
-        conversation = find_conversation(tx, conversation_id)
-        agent = find_agent(tx, conversation.agent_id)
-        row_ids: list[int] = []
-        for key, part in zip(keys, parts, strict=True):
-            row = tx.fetchone(
-                "INSERT INTO messages (agent_id, conversation_id, direction, sender_type, text, "
-                "idempotency_key, status, mode_version, created_at) VALUES (:agent_id, "
-                ":conversation_id, 'out', :sender, :text, :key, 'pending', :mode_version, :now) "
-                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id",
-                {
-                    "agent_id": conversation.agent_id,
-                    "conversation_id": conversation_id,
-                    "sender": sender,
-                    "text": part,
-                    "key": key,
-                    "now": utcnow(),
-                    "mode_version": expected_mode_version
-                    if expected_mode_version is not None
-                    else conversation.mode_version,
-                },
-            )
-            if row is None:
-                if not row_ids:
-                    return None  # the key is taken: an earlier (or concurrent) call owns it
-                raise ValidationError(f"idempotency key {key!r} is already used by another send")
-            row_ids.append(int(row["message_id"]))
-        if on_claim is not None:
-            on_claim(tx)
-    return conversation, agent, row_ids
-
-
-def _take_over_abandoned(
-    store: Store, conversation_id: int, key: str, parts: list[str], retry_failed: bool = False
-) -> tuple[Conversation, Agent, list[int], list[str], int | None, bool] | None:
-    """The send that owns `key` stopped mid-way (its process died between writing the rows
-    and hearing back from Green API) if its rows are still pending after `ABANDONED_AFTER_S`,
-    or a caller's send (`wa send`, the operator API) failed and is tried again with the same
-    text (`parts`; another text under the same key is refused), or a system send failed and
-    `retry_failed` asks for it again (a turn's reply after a rate limit). Then this call
-    takes the rows over, atomically, and sends their original text under the mode version
-    they were written for, and says whether they are in doubt (abandoned: the earlier process
-    may have sent them, so they are looked for before being sent: `send_confirm`; if Green API
-    did receive them, their echo may already have marked them sent: see `webhook/handlers.py`).
-    A key another conversation owns is not found here (`_result_of_earlier_call` says so)."""
-    stale = utcnow() - timedelta(seconds=ABANDONED_AFTER_S)
-    with store.transaction() as tx:
-        rows = tx.fetchall(  # within the conversation: its index, not a scan for the LIKE
-            "SELECT message_id, status, text, mode_version FROM messages "
-            "WHERE conversation_id = :cid AND (idempotency_key = :key OR idempotency_key LIKE "
-            f":parts {LIKE_ESCAPE}) ORDER BY message_id",
-            {"cid": conversation_id, "key": key, "parts": later_parts_like(key)},
-        )
-        caller = is_from_caller(key)  # the system's own keys keep their first text
-        if caller and rows and [r["text"] for r in rows] != parts:
-            raise ValidationError(
-                f"idempotency key {key!r} was used for a different message: a retry must send "
-                "the same text (a new message needs a new key)"
-            )
-        retried = caller or retry_failed
-        failed = retried and bool(rows) and all(r["status"] == "failed" for r in rows)
-        if not rows or not (failed or all(r["status"] == "pending" for r in rows)):
-            return None
-        # a send Green API refused may be tried again under its key; an abandoned one once
-        # nobody has worked it for ABANDONED_AFTER_S
-        taken = sum(
-            tx.execute(
-                "UPDATE messages SET send_started_at = :now, status = 'pending', error = NULL "
-                "WHERE message_id = :id AND (status = 'failed' OR (status = 'pending' "
-                "AND COALESCE(send_started_at, created_at) < :stale))",
-                {"now": utcnow(), "id": r["message_id"], "stale": stale},
-            )
-            for r in rows
-        )
-        if taken != len(rows):
-            return None  # still in flight, or another caller took it over first
-        conversation = find_conversation(tx, conversation_id)
-        agent = find_agent(tx, conversation.agent_id)
-    how = "retrying failed" if failed else "resuming abandoned"
-    log.warning("%s send %s (%d part(s))", how, key, len(rows))
-    return (
-        conversation,
-        agent,
-        [r["message_id"] for r in rows],
-        [r["text"] for r in rows],
-        rows[0]["mode_version"],
-        not (failed and caller),  # a system send retried after a failure is looked for first:
-        # a sweeper marked it failed after one look at a journal that may have lagged
-    )
-
-
-async def _result_of_earlier_call(
-    store: Store, conversation_id: int, keys: list[str]
-) -> SendResult:
-    """Wait (bounded) for the call that owns these keys to finish, and report what it did."""
-    deadline = asyncio.get_running_loop().time() + DUPLICATE_WAIT_S
-    while True:
-        with store.read() as tx:
-            rows = [
-                tx.fetchone(
-                    "SELECT message_id, conversation_id, status, green_message_id, error "
-                    "FROM messages WHERE idempotency_key = :key",
-                    {"key": key},
-                )
-                for key in keys
-            ]
-        found = [row for row in rows if row is not None]
-        if found and found[0]["conversation_id"] != conversation_id:
-            raise ValidationError(f"idempotency key {keys[0]!r} belongs to another conversation")
-        statuses = {row["status"] for row in found}
-        if "pending" not in statuses or asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.02)
-    status = (
-        "pending"
-        if "pending" in statuses
-        else "discarded"
-        if "discarded" in statuses
-        else "failed"
-        if "failed" in statuses
-        else "sent"
-    )
-    return SendResult(
-        conversation_id,
-        keys[0],
-        status,  # type: ignore[arg-type]
-        len(keys),
-        [int(row["message_id"]) for row in found],
-        [row["green_message_id"] for row in found if row["green_message_id"]],
-        next((row["error"] for row in found if row["error"]), None),
-        duplicate=True,
-    )
-
-
-def _mark_sent(
-    store: Store, row_id: int, green_id: str, attempts: int, conversation_id: int
-) -> None:
-    with store.transaction() as tx:
-        tx.execute(
-            "UPDATE messages SET status = 'sent', green_message_id = :green_id, "
-            "attempts = :attempts, error = NULL, sent_at = :now WHERE message_id = :id",
-            {"green_id": green_id, "attempts": attempts, "id": row_id, "now": utcnow()},
-        )
-        tx.execute(
-            "UPDATE conversations SET last_message_at = :now WHERE conversation_id = :id",
-            {"id": conversation_id, "now": utcnow()},
-        )
-
-
-def _leave_in_doubt(store: Store, row_ids: list[int], error: str, attempts: int) -> None:
-    """Rows that may have reached the buyer stay pending (a retry of the key resolves them),
-    with why; the clock of their abandonment starts now."""
-    with store.transaction() as tx:
-        for n, row_id in enumerate(row_ids):
-            tx.execute(
-                "UPDATE messages SET error = :error, attempts = :attempts, send_started_at = :now "
-                "WHERE message_id = :id AND status = 'pending'",
-                {
-                    "error": f"in doubt: {error}"
-                    if n == 0
-                    else "not sent: an earlier part is in doubt",
-                    "attempts": attempts if n == 0 else 0,
-                    "id": row_id,
-                    "now": utcnow(),
-                },
-            )
-
-
-def _finish_rest(store: Store, row_ids: list[int], status: str, error: str, attempts: int) -> None:
-    with store.transaction() as tx:
-        for n, row_id in enumerate(row_ids):
-            tx.execute(
-                "UPDATE messages SET status = :status, error = :error, attempts = :attempts "
-                "WHERE message_id = :id",
-                {
-                    "status": status,
-                    "error": error if n == 0 else f"not sent: an earlier part was {status}",
-                    "attempts": attempts if n == 0 else 0,
-                    "id": row_id,
-                },
-            )
-
-
-def _record(
-    store: Store, conversation: Conversation, kind: str, key: str, sender: str, reason: str
-) -> None:
-    with store.transaction() as tx:
-        record_event(
-            tx,
-            kind,
-            {"idempotency_key": key, "sender": sender, "reason": reason},
-            agent_id=conversation.agent_id,
-            conversation_id=conversation.conversation_id,
         )
 
 

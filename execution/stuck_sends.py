@@ -28,7 +28,8 @@ from execution.errors import WaError
 from execution.greenapi import GreenApiError
 from execution.runtime import Runtime, open_runtime
 from execution.send_confirm import known_message_ids
-from execution.send_whatsapp_message import ABANDONED_AFTER_S, RESUMED_LOOKBACK_S
+from execution.send_rows import ABANDONED_AFTER_S
+from execution.send_whatsapp_message import RESUMED_LOOKBACK_S
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from execution.property_lookup import get_property, search_properties
 from execution.runtime import Runtime
-from execution.send_whatsapp_message import SendResult, send_whatsapp_message
+from execution.send_rows import SendResult
+from execution.send_whatsapp_message import send_whatsapp_message
 from execution.set_mode import set_mode_human
 from execution.viewings import request_viewing
 from orchestrator.run_context import SendGuard

@@ -16,7 +16,7 @@ from typing import Any
 from execution.coordination import Coordinator
 from execution.run_inputs import FromRun
 from execution.runtime import Runtime
-from execution.send_whatsapp_message import Sender
+from execution.send_rows import Sender
 from execution.store import Store, Tx
 
 Need = type | FromRun

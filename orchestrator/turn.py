@@ -41,7 +41,8 @@ from execution.messages import assistant_messages_within
 from execution.property_lookup import Property, properties_by_id
 from execution.run_log import tool_results
 from execution.runtime import Runtime
-from execution.send_whatsapp_message import SendResult, send_whatsapp_message
+from execution.send_rows import SendResult
+from execution.send_whatsapp_message import send_whatsapp_message
 from execution.set_mode import set_mode_human
 from execution.store import Store, Tx
 from execution.turn_state import claimed_reply, drop_reply_the_buyer_changed, owed_handoff

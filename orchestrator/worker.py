@@ -30,7 +30,7 @@ from execution.coordination import CoordinationUnavailable, Lock
 from execution.errors import ConfigurationError, WaError
 from execution.incidents import record_incident
 from execution.runtime import Runtime, open_runtime
-from execution.send_whatsapp_message import ABANDONED_AFTER_S
+from execution.send_rows import ABANDONED_AFTER_S
 from execution.settings import Settings, load_settings
 from execution.stuck_sends import SWEEP_EVERY_S, resolve_stuck_sends
 from execution.turn_queue import (

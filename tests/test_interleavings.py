@@ -68,9 +68,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-import execution.send_whatsapp_message as send_module
+import execution.send_rows as send_rows
 from execution.coordination import LOCK_PREFIX, RedisCoordinator
-from execution.send_whatsapp_message import ABANDONED_AFTER_S
+from execution.send_rows import ABANDONED_AFTER_S
 from execution.settings import Settings, load_settings
 from execution.turn_queue import next_due
 from orchestrator.providers.scripted import ScriptedProvider
@@ -460,7 +460,7 @@ def machine_settings(
 ) -> Settings:
     from tests.conftest import fresh_postgres_database
 
-    monkeypatch.setattr(send_module, "DUPLICATE_WAIT_S", 0.05)  # see the module docstring
+    monkeypatch.setattr(send_rows, "DUPLICATE_WAIT_S", 0.05)  # see the module docstring
     return load_settings(
         database_url=fresh_postgres_database(postgres_server),
         redis_url=redis_server.url,

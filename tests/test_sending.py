@@ -25,7 +25,8 @@ from execution.coordination import Coordinator
 from execution.errors import ValidationError
 from execution.greenapi import GreenApiClient
 from execution.runtime import Runtime
-from execution.send_whatsapp_message import SendResult, send_whatsapp_message, split_message
+from execution.send_rows import SendResult
+from execution.send_whatsapp_message import send_whatsapp_message, split_message
 from execution.set_mode import set_mode_ai, set_mode_human
 from execution.settings import load_settings
 from execution.store import Store

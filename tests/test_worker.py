@@ -154,7 +154,7 @@ def test_a_message_stored_just_before_the_reply_is_claimed_supersedes_it(
     from execution.webhook.intake import accept_notification
     from execution.webhook.notification import parse_notification
 
-    claim = send_module._claim
+    claim = send_module.claim_rows
     landed: list[str] = []
 
     def buyer_writes_first(*args: Any, **kwargs: Any) -> Any:
@@ -168,7 +168,7 @@ def test_a_message_stored_just_before_the_reply_is_claimed_supersedes_it(
             landed.append(accepted.outcome)
         return claim(*args, **kwargs)
 
-    monkeypatch.setattr(send_module, "_claim", buyer_writes_first)
+    monkeypatch.setattr(send_module, "claim_rows", buyer_writes_first)
     with serving(world):
         world.post(own("incomingMessageReceived-textMessage-enquiry"))
         assert wait_until(lambda: world.settled() and len(world.turns()) == 2)
@@ -299,7 +299,7 @@ def test_metrics_count_turns_sends_escalations_and_model_calls(world: World) -> 
 def test_a_send_abandoned_mid_way_is_taken_over_and_sent_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("execution.send_whatsapp_message.ABANDONED_AFTER_S", 0.5)
+    monkeypatch.setattr("execution.send_rows.ABANDONED_AFTER_S", 0.5)
     job = _left_running(world)
     with world.store.transaction() as tx:  # the dead worker wrote its reply, then died
         tx.execute(
@@ -321,7 +321,7 @@ def test_an_abandoned_reply_is_discarded_if_the_mode_changed_since_it_was_writte
 ) -> None:
     from execution.set_mode import set_mode_ai, set_mode_human
 
-    monkeypatch.setattr("execution.send_whatsapp_message.ABANDONED_AFTER_S", 0.5)
+    monkeypatch.setattr("execution.send_rows.ABANDONED_AFTER_S", 0.5)
     job = _left_running(world)
     with world.store.transaction() as tx:  # written at mode version 0, then the worker died
         tx.execute(
