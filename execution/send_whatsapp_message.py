@@ -1,4 +1,24 @@
-"""TODO"""
+"""Send a WhatsApp message into a conversation, safely (the rows it keeps: `send_rows`).
+
+1. An AI message goes out only while the conversation is in AI mode and, when the caller says
+   which, at the `mode_version` its turn started with; otherwise it is discarded and the event
+   says why. `force` lets the handoff message through, and nothing else should use it.
+2. The idempotency key is unique in the database: a second call with the same key sends nothing
+   and returns the first call's result, even when both run at once.
+3. Text over Green API's 20,000 characters goes out as ordered parts, cut at paragraph, then
+   sentence, then word boundaries.
+4. Each Green API attempt runs under the conversation's send guard, the one `set_mode` takes,
+   and re-reads the mode inside it: once a switch to HUMAN has returned, no AI message reaches
+   Green API.
+5. Every attempt is logged (never the token); each outbound row keeps idMessage, status, attempts
+   and the last error.
+6. A send whose request may have reached Green API without an answer is never simply sent
+   again: `send_confirm` looks for it first (the echo, Green API's queue and journal). One that
+   stays in doubt leaves its rows pending (the `send_in_doubt` event) for a retry of its key.
+7. `on_claim` runs the caller's own bookkeeping in the transaction that claims the key: it
+   happens exactly once per key (a retry or a redone turn does not repeat it), and it can still
+   call the send off (the turn's "the buyer wrote again" check, exact only there).
+"""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ from execution.messages import NewMessage, insert_message
 from execution.runtime import Runtime, open_runtime
 from orchestrator.providers.base import Provider
 from orchestrator.providers.select import select_provider
-from orchestrator.turn import TurnResult, handle_turn
+from orchestrator.turn import handle_turn
+from orchestrator.turn_result import TurnResult
 
 DEFAULT_CONTACT = "6580000002"  # not the demo conversation's buyer
 

@@ -30,11 +30,11 @@ from execution.errors import ValidationError
 from execution.runtime import Runtime, open_runtime
 from orchestrator.chat import use_console_sends
 from orchestrator.directives import Directive, cached_directives, get_directive
+from orchestrator.handoff import hand_over
 from orchestrator.loop import Run, Step, run
 from orchestrator.providers.select import select_provider
 from orchestrator.registry import REGISTRY
 from orchestrator.run_context import RunContext, SendGuard
-from orchestrator.turn import hand_over
 
 PREVIEW_CHARS = 160
 

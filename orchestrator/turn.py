@@ -1,5 +1,6 @@
 """One buyer turn: gate -> escalation -> loop -> fact check -> send. The same code serves
-`wa chat`, `wa demo` and (later) the webhook server.
+`wa chat`, `wa demo` and the turn worker (`wa serve`, `wa worker`). The handoff is
+`handoff.py`, what the turn reads `turn_inputs.py`, the reply's fact check `reply_check.py`.
 
 - Only a conversation in AI mode gets an AI reply; the mode version is taken at the start and
   the send is discarded if it changed meanwhile (a takeover won).
@@ -16,70 +17,42 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
 
 from execution import metrics, send_keys
 from execution.agents import Agent, find_agent
-from execution.audit import record_event
-from execution.conversations import (
-    Conversation,
-    get_conversation,
-    history,
-    save_failed_search_streak,
-)
-from execution.errors import WaError
+from execution.conversations import Conversation, get_conversation, save_failed_search_streak
 from execution.escalation import FAILED_SEARCHES, FAILED_SEARCHES_LIMIT, detect_escalation
-from execution.fact_check import Discrepancy, check_facts
 from execution.followups import cancel_pending, schedule_ladder
 from execution.incidents import record_incident
 from execution.messages import assistant_messages_within
-from execution.property_lookup import Property, properties_by_id
-from execution.run_log import tool_results
 from execution.runtime import Runtime
-from execution.send_rows import SendResult
 from execution.send_whatsapp_message import send_whatsapp_message
-from execution.set_mode import set_mode_human
-from execution.store import Store, Tx
+from execution.store import Tx
 from execution.turn_state import claimed_reply, drop_reply_the_buyer_changed, owed_handoff
 from orchestrator.directives import cached_directives
+from orchestrator.handoff import hand_over, send_handoff
 from orchestrator.loop import Run, run
 from orchestrator.prompts import canned_reply
 from orchestrator.providers.base import Provider, UserText
 from orchestrator.registry import REGISTRY
+from orchestrator.reply_check import checked_reply, corrective_note
 from orchestrator.run_context import RunContext
+from orchestrator.turn_inputs import (
+    buyer_texts,
+    conversation_inputs,
+    current_records,
+    listings_seen,
+)
+from orchestrator.turn_result import Status, TurnResult
 
 log = logging.getLogger(__name__)
 
 TURN_DIRECTIVE = "handle_incoming_message"
 SEARCH_TOOLS = ("search_properties",)
-LISTING_TOOLS = ("search_properties", "get_property", "request_viewing")
-HISTORY_MESSAGES = 10
-BUYER_HISTORY = 200
-"""How far back the buyer's own numbers are looked for (their budget, said once, early on)."""
-HISTORY_CHARS = 500
-SHOWN_LISTINGS = 10
 HOUR = timedelta(hours=1)
-_SPEAKERS = {"USER": "buyer", "AI": "assistant", "HUMAN": "agent", "SYSTEM": "system"}
-
-Status = Literal[
-    "replied", "escalated", "human_mode", "discarded", "failed", "superseded", "deferred"
-]
-
-
-@dataclass
-class TurnResult:
-    conversation_id: int
-    status: Status
-    reply: str | None = None
-    trigger: str | None = None
-    evidence: str | None = None
-    run: Run | None = None
-    send: SendResult | None = None
 
 
 async def handle_turn(
@@ -110,7 +83,7 @@ async def handle_turn(
         if owed is not None:
             # a turn switched to HUMAN, then its process stopped before the handoff message
             # went out: send it now, under that turn's key (never twice)
-            return await _send_handoff(rt, conversation, agent, owed, "resumed", None)
+            return await send_handoff(rt, conversation, agent, owed, "resumed", None)
         return TurnResult(conversation_id, "human_mode")
     version = conversation.mode_version
     claimed = claimed_reply(rt.store, turn_id)
@@ -186,9 +159,9 @@ async def handle_turn(
         return await hand_over(
             rt, conversation, agent, FAILED_SEARCHES, evidence, turn_id, run_=done
         )
-    shown = _current_records(rt.store, agent.agent_id, inputs["shown_listings"])
-    buyer = _buyer_texts(rt.store, conversation_id, message)
-    discrepancies = _checked(done.final_text, _listings_seen(done, shown), buyer)
+    shown = current_records(rt.store, agent.agent_id, inputs["shown_listings"])
+    buyer = buyer_texts(rt.store, conversation_id, message)
+    discrepancies = checked_reply(done.final_text, listings_seen(done, shown), buyer)
     if discrepancies:  # one corrective turn: the model reads what was wrong and tries again
         note = corrective_note(discrepancies)
         try:
@@ -207,8 +180,8 @@ async def handle_turn(
             _failed_run(rt, agent, exc, conversation_id, turn_id)
         if corrected is not None and corrected.stopped == "done" and corrected.final_text.strip():
             corrected.steps = [*done.steps, *corrected.steps]
-            seen = _listings_seen(corrected, shown)
-            if not _checked(corrected.final_text, seen, buyer):
+            seen = listings_seen(corrected, shown)
+            if not checked_reply(corrected.final_text, seen, buyer):
                 done, discrepancies = corrected, []
     if discrepancies:
         record_incident(
@@ -335,103 +308,6 @@ async def _reply(
     return TurnResult(cid, status, text, send=sent)
 
 
-async def hand_over(
-    rt: Runtime,
-    conversation: Conversation,
-    agent: Agent,
-    trigger: str,
-    evidence: str,
-    turn_id: str,
-    *,
-    already_human: bool = False,
-    run_: Run | None = None,
-    layer: str | None = None,
-) -> TurnResult:
-    """Switch to HUMAN (unless the model's handoff tool already did) and send the one handoff
-    message, past the mode gate. Nothing else is sent in this turn."""
-    cid = conversation.conversation_id
-    if already_human:
-        ours = _handoff_tool_switched(run_)
-    else:
-        ours = set_mode_human(
-            rt.store,
-            rt.coordinator,
-            cid,
-            f"{trigger}: {evidence}",
-            f"escalation:{trigger}",
-            turn_id,
-        ).changed
-    metrics.ESCALATIONS.labels(trigger).inc()
-    with rt.store.transaction() as tx:
-        record_event(
-            tx,
-            "escalation",
-            {
-                "trigger": trigger,
-                "evidence": evidence,
-                "layer": layer or escalation_layer(trigger),
-                "turn_id": turn_id,
-                "handoff_message": ours,
-            },
-            agent_id=agent.agent_id,
-            conversation_id=cid,
-        )
-    if not ours:  # the agent (or an operator) took the chat first: they speak now, not us
-        log.info("conversation %s was taken over meanwhile: no handoff message", cid)
-        return TurnResult(cid, "escalated", None, trigger, evidence, run_)
-    result = await _send_handoff(rt, conversation, agent, turn_id, trigger, evidence)
-    result.run = run_
-    return result
-
-
-async def _send_handoff(
-    rt: Runtime,
-    conversation: Conversation,
-    agent: Agent,
-    turn_id: str,
-    trigger: str,
-    evidence: str | None,
-) -> TurnResult:
-    """The one handoff message of a turn that switched the chat to HUMAN, past the mode gate."""
-    cid = conversation.conversation_id
-    text = canned_reply("handoff", agent)
-    try:
-        sent = await send_whatsapp_message(
-            rt, cid, text, sender="AI", idempotency_key=send_keys.handoff(turn_id), force=True
-        )
-    except WaError as exc:
-        log.error("handoff message for conversation %s not sent: %s", cid, exc)
-        _handoff_not_sent(rt, agent, cid, turn_id, trigger, str(exc))
-        return TurnResult(cid, "failed", None, trigger, evidence)
-    if sent.status == "failed":  # the buyer heard nothing: the agent must know to write first
-        _handoff_not_sent(rt, agent, cid, turn_id, trigger, sent.reason or sent.status)
-    return TurnResult(cid, "escalated", text, trigger, evidence, send=sent)
-
-
-def _handoff_not_sent(
-    rt: Runtime, agent: Agent, cid: int, turn_id: str, trigger: str, why: str
-) -> None:
-    record_incident(
-        rt.store,
-        "execution",
-        f"conversation {cid} was handed over ({trigger}) but the buyer was not told: {why}",
-        agent_id=agent.agent_id,
-        context={"conversation_id": cid, "turn_id": turn_id},
-    )
-
-
-def _handoff_tool_switched(done: Run | None) -> bool:
-    """Whether the model's own `hand_off_to_human` call is what switched the chat to HUMAN
-    (not a takeover that came first)."""
-    for step in done.steps if done else []:
-        if step.kind == "tool" and step.tool == "hand_off_to_human" and not step.is_error:
-            try:
-                return bool(json.loads(step.result or "{}").get("changed"))
-            except (ValueError, AttributeError):
-                return False
-    return False
-
-
 def _failed_search_streak(conversation: Conversation, done: Run) -> int:
     """Searches in a row that found nothing, this turn's included (stored with its reply)."""
     searches = [s for s in done.steps if s.kind == "tool" and s.tool in SEARCH_TOOLS]
@@ -439,101 +315,3 @@ def _failed_search_streak(conversation: Conversation, done: Run) -> int:
         return conversation.failed_search_streak
     found = any(not s.is_error and s.result not in (None, "[]") for s in searches)
     return 0 if found else conversation.failed_search_streak + 1
-
-
-def listings_in(result: str) -> list[Property]:
-    """The listings a tool result carries: a search's list, one listing, or a record holding
-    one under `property` (a viewing request)."""
-    try:
-        value = json.loads(result)
-    except ValueError:
-        return []
-    found = []
-    for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, dict) and isinstance(item.get("property"), dict):
-            item = item["property"]
-        if isinstance(item, dict) and "property_id" in item:
-            try:
-                found.append(Property(**item))
-            except TypeError:
-                continue
-    return found
-
-
-def _checked(text: str, listings: list[Property], buyer: list[str]) -> list[Discrepancy]:
-    """The fact check; should it fail, the reply is not sent (a failure is never a pass)."""
-    try:
-        return check_facts(text, listings, buyer)
-    except Exception as exc:  # a bug in the checker: hand over rather than send unchecked
-        log.exception("fact check failed")
-        return [Discrepancy(text[:60], type(exc).__name__, "the reply could not be checked")]
-
-
-def escalation_layer(trigger: str) -> str:
-    """Which layer caught an escalation: the rules in code (`execution/escalation_rules.yaml`
-    and the failed-search count), the model's own `hand_off_to_human`, or a failure. (The
-    model of message shapes, "shapes", is named by `detect_escalation` itself.)"""
-    if trigger == "assistant":
-        return "model"
-    if trigger == "message_cap":
-        return "limits"
-    return "failure" if trigger == "failure" else "rules"
-
-
-def corrective_note(discrepancies: list[Discrepancy]) -> str:
-    """What the model reads when its reply failed the fact check: each claim that failed, why,
-    and what the record says."""
-    lines = [
-        f"- {d.fact!r} in {d.sentence!r}: {d.problem}"
-        + (f". The record: {d.record}" if d.record else "")
-        for d in discrepancies[:10]
-    ]
-    return (
-        "Your reply was not sent: these claims do not match the agent's records.\n"
-        + "\n".join(lines)
-        + "\nRewrite the reply quoting each listing's `facts` exactly as the tool results give "
-        "them, with the listing named in the same clause; leave out what no record says."
-    )
-
-
-def _buyer_texts(store: Store, conversation_id: int, message: str) -> list[str]:
-    """What the buyer wrote in this conversation (a number the reply says is theirs must be)."""
-    earlier = history(store, conversation_id, BUYER_HISTORY)
-    return [m.text for m in earlier if m.direction == "in" and m.text] + [message]
-
-
-def _current_records(store: Store, agent_id: int, shown: list[dict[str, Any]]) -> list[Property]:
-    """The agent's current records of the listings earlier turns showed (sold or changed since:
-    the record as it is now; gone: left out)."""
-    return properties_by_id(store, agent_id, [int(item["property_id"]) for item in shown])
-
-
-def _listings_seen(done: Run, shown: list[Property]) -> list[Property]:
-    """What a reply may state facts about: the listings this turn's tools returned, and the
-    current records of those earlier turns showed (a price restated from the last turn is
-    still checked against the records, not against memory)."""
-    seen: dict[int, Property] = {p.property_id: p for p in shown}
-    for step in done.steps:
-        if step.kind == "tool" and not step.is_error and step.result:
-            seen |= {p.property_id: p for p in listings_in(step.result)}
-    return list(seen.values())
-
-
-def conversation_inputs(store: Store, conversation_id: int) -> dict[str, Any]:
-    """What the model should know of the conversation so far: the earlier messages (the ones
-    this turn answers excluded) and the listings recent turns showed (newest first)."""
-    past = history(store, conversation_id, HISTORY_MESSAGES + 5)
-    while past and past[-1].direction == "in":
-        past.pop()
-    lines = [
-        f"{_SPEAKERS.get(m.sender_type, m.sender_type)}: {' '.join(m.text.split())[:HISTORY_CHARS]}"
-        for m in past[-HISTORY_MESSAGES:]
-        if m.text and m.status not in ("pending", "failed", "discarded")
-    ]
-    shown: dict[int, dict[str, Any]] = {}
-    for result in reversed(tool_results(store, conversation_id, LISTING_TOOLS)):
-        for listing in listings_in(result):
-            shown.setdefault(
-                listing.property_id, {"property_id": listing.property_id, "title": listing.title}
-            )
-    return {"history": "\n".join(lines), "shown_listings": list(shown.values())[:SHOWN_LISTINGS]}

@@ -6,7 +6,7 @@ import pytest
 
 from execution.cli_support import console
 from orchestrator.chat import _show
-from orchestrator.turn import TurnResult
+from orchestrator.turn_result import TurnResult
 
 
 @pytest.mark.parametrize(

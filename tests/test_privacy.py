@@ -17,7 +17,7 @@ from execution.agents import create_operator_token
 from execution.coordination import InProcessCoordinator
 from execution.settings import load_settings
 from execution.store import Store
-from orchestrator.turn import conversation_inputs
+from orchestrator.turn_inputs import conversation_inputs
 from serve import create_app
 from tests.webhooks import OWN_INSTANCE, agent_for, bearer, own
 

@@ -29,7 +29,7 @@ from execution.viewings import list_viewing_requests
 from orchestrator.chat import chat_turn
 from orchestrator.providers.base import ModelTurn
 from orchestrator.providers.scripted import ScriptedProvider
-from orchestrator.turn import TurnResult
+from orchestrator.turn_result import TurnResult
 from replay.fake_greenapi import FakeGreenApi
 from tests.model_doubles import FunctionModel, QueuedModel, call, text, tools
 
