@@ -2,9 +2,10 @@
 
 `POST {api_url}/waInstance{idInstance}/{method}/{apiTokenInstance}` with a JSON body. The token
 sits in the URL path, so no URL leaves this module unredacted: not in errors, not in logs (a
-filter rewrites httpx's own request log lines). 429, 5xx, timeouts and connection failures are
-retried with exponential backoff and jitter (tenacity), honouring `Retry-After`; other 4xx are
-not retried and raise a typed error. A 200 means queued by Green API, not delivered.
+filter rewrites httpx's own request log lines: `greenapi_errors`). 429, 5xx, timeouts and
+connection failures are retried with exponential backoff and jitter (tenacity), honouring
+`Retry-After`; other 4xx are not retried and raise a typed error. A 200 means queued by Green
+API, not delivered.
 
 A send whose request may have reached Green API (a timeout or a lost connection after the
 request went out) is *in doubt*: it is never simply sent again. The caller's `confirm` looks
@@ -15,9 +16,7 @@ tried again, and one that cannot be confirmed either way raises `GreenApiInDoubt
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,15 +25,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    wait_exponential_jitter,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from execution import metrics
-from execution.errors import WaError
+from execution.greenapi_errors import (
+    GreenApiAuthError,
+    GreenApiError,
+    GreenApiInDoubt,
+    GreenApiQuotaError,
+    GreenApiUnavailable,
+    GreenApiValidationError,
+    Retryable,
+    answer_detail,
+    error_kind,
+)
 
 MAX_MESSAGE_CHARS = 20_000
 """Green API's limit for `sendMessage`'s `message`."""
@@ -52,68 +56,6 @@ not; raises `GreenApiInDoubt` when it cannot tell."""
 MAX_RETRY_AFTER_S = 30.0
 RATE_LIMIT_BUDGET_S = 60.0
 """How long a request Green API answers 429 is retried (other failures: `attempts` tries)."""
-
-_TOKEN_IN_PATH = re.compile(r"(/waInstance[^/\s]+/[A-Za-z]+/)[^/\s?\"']+")
-
-
-def redact(text: str) -> str:
-    """`text` with every Green API token that sits in a URL path replaced by `***`."""
-    return _TOKEN_IN_PATH.sub(r"\1***", text)
-
-
-class _RedactTokens(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        return True
-
-
-for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).addFilter(_RedactTokens())
-
-
-class GreenApiError(WaError):
-    """A Green API call failed. The message never contains the API token."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(redact(message))
-        self.status = status
-
-
-class GreenApiAuthError(GreenApiError):
-    """401/403: the instance id or API token is wrong, or the instance is not authorized."""
-
-
-class GreenApiQuotaError(GreenApiError):
-    """466: the instance's tariff quota is used up."""
-
-
-class GreenApiValidationError(GreenApiError):
-    """400 (or another 4xx): Green API refused the request as written."""
-
-
-class GreenApiUnavailable(GreenApiError):
-    """429, 5xx, timeouts or connection failures, still failing after every retry."""
-
-
-class GreenApiInDoubt(GreenApiUnavailable):
-    """The request may have reached Green API and nothing could confirm whether it did: the
-    message may be with the buyer. Never retry it blindly; resolve it from the journal."""
-
-
-class _Retryable(GreenApiError):
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None,
-        retry_after: float | None,
-        in_doubt: bool = False,
-    ) -> None:
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
-        self.in_doubt = in_doubt
-        """The request went out and its answer was lost: it may have been carried out."""
 
 
 @dataclass(frozen=True)
@@ -251,7 +193,7 @@ class GreenApiClient:
         `GreenApiInDoubt`.
         """
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_Retryable),
+            retry=retry_if_exception_type(Retryable),
             stop=self._stop,
             wait=self._wait,
             reraise=True,
@@ -272,10 +214,10 @@ class GreenApiClient:
                             return await self._post_once(instance, method, body)
                         async with guard():
                             return await self._post_once(instance, method, body)
-                    except _Retryable as exc:
+                    except Retryable as exc:
                         doubt = exc.in_doubt and method in SENDS
                         raise
-        except _Retryable as exc:
+        except Retryable as exc:
             if doubt:  # the last attempt may have gone out: find out before saying it failed
                 found = await self._confirm(instance, method, confirm)
                 if found is not None:
@@ -301,13 +243,13 @@ class GreenApiClient:
         """`attempts` tries; while Green API only says 429 (rate limited), as many as fit in
         the rate-limit budget: a minute of 429s must not mute the assistant."""
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.status == 429:
+        if isinstance(exc, Retryable) and exc.status == 429:
             return (state.seconds_since_start or 0.0) >= self._rate_limit_budget
         return state.attempt_number >= self._attempts
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
             return exc.retry_after
         return float(self._backoff(state))
 
@@ -350,7 +292,7 @@ class GreenApiClient:
         try:
             return await self._attempt(instance, method, body, verb)
         except GreenApiError as exc:
-            metrics.GREENAPI_ERRORS.labels(_error_kind(exc)).inc()
+            metrics.GREENAPI_ERRORS.labels(error_kind(exc)).inc()
             raise
 
     async def _attempt(
@@ -364,15 +306,15 @@ class GreenApiClient:
                 else:
                     response = await self._client().post(instance.url(method), json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _Retryable(  # the request never left: nothing can have been carried out
+            raise Retryable(  # the request never left: nothing can have been carried out
                 f"{where} unreachable ({type(exc).__name__})", status=None, retry_after=None
             ) from None
         except (httpx.TimeoutException, TimeoutError):
-            raise _Retryable(
+            raise Retryable(
                 f"{where} timed out", status=None, retry_after=None, in_doubt=True
             ) from None
         except httpx.TransportError as exc:  # the connection broke after the request left
-            raise _Retryable(
+            raise Retryable(
                 f"{where} unreachable ({type(exc).__name__})",
                 status=None,
                 retry_after=None,
@@ -389,9 +331,9 @@ class GreenApiClient:
             if not isinstance(data, dict):
                 raise GreenApiError(f"{where} answered 200 with unexpected JSON", status=status)
             return data
-        detail = _detail(response)
+        detail = answer_detail(response)
         if status == 429 or status >= 500:
-            raise _Retryable(
+            raise Retryable(
                 f"HTTP {status}{detail}", status=status, retry_after=_retry_after(response)
             )
         if status in (401, 403):
@@ -407,21 +349,6 @@ class GreenApiClient:
         raise GreenApiValidationError(
             f"{where} refused the request (HTTP {status}){detail}", status=status
         )
-
-
-def _error_kind(exc: GreenApiError) -> str:
-    """A metrics label: the HTTP status class, or what went wrong without one."""
-    if exc.status is None:
-        text = str(exc)
-        if "timed out" in text:
-            return "timeout"
-        return "unreachable" if "unreachable" in text else "bad_answer"
-    return "http_5xx" if exc.status >= 500 else f"http_{exc.status}"
-
-
-def _detail(response: httpx.Response) -> str:
-    text = response.text.strip()
-    return f": {text[:300]}" if text else ""
 
 
 def _id_message(data: dict[str, Any]) -> str:

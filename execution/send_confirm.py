@@ -26,7 +26,8 @@ import time
 from typing import Any
 
 from execution.backoff import pauses
-from execution.greenapi import Confirm, GreenApiError, GreenApiInDoubt, Instance
+from execution.greenapi import Confirm, Instance
+from execution.greenapi_errors import GreenApiError, GreenApiInDoubt
 from execution.runtime import Runtime
 from execution.store import Store
 

@@ -40,12 +40,8 @@ from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.conversations import find_conversation, find_or_create_conversation
 from execution.coordination import Coordinator
 from execution.errors import ValidationError, WaError
-from execution.greenapi import (
-    MAX_MESSAGE_CHARS,
-    GreenApiError,
-    GreenApiInDoubt,
-    GreenApiUnavailable,
-)
+from execution.greenapi import MAX_MESSAGE_CHARS
+from execution.greenapi_errors import GreenApiError, GreenApiInDoubt, GreenApiUnavailable
 from execution.runtime import Runtime, open_runtime
 from execution.send_confirm import confirmer
 from execution.send_keys import MAX_KEY_LENGTH, from_caller

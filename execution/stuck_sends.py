@@ -25,7 +25,7 @@ from execution.audit import record_event
 from execution.cli_support import JsonOption, console, make_app, print_json
 from execution.clock import utcnow
 from execution.errors import WaError
-from execution.greenapi import GreenApiError
+from execution.greenapi_errors import GreenApiError
 from execution.runtime import Runtime, open_runtime
 from execution.send_confirm import known_message_ids
 from execution.send_rows import ABANDONED_AFTER_S

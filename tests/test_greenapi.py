@@ -12,15 +12,13 @@ import httpx
 import pytest
 from whatsapp_api_client_python import API
 
-from execution.greenapi import (
-    MAX_MESSAGE_CHARS,
+from execution.greenapi import MAX_MESSAGE_CHARS, GreenApiClient, Instance
+from execution.greenapi_errors import (
     GreenApiAuthError,
-    GreenApiClient,
     GreenApiInDoubt,
     GreenApiQuotaError,
     GreenApiUnavailable,
     GreenApiValidationError,
-    Instance,
     redact,
 )
 from replay.fake_greenapi import FakeGreenApi, Scripted
