@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from execution import (
-    agents,
+    agent_commands,
     conversations,
     db,
     escalation,
@@ -26,7 +26,7 @@ from serve import serve_command
 
 app = make_app("wa: a WhatsApp AI assistant for real-estate agents (Green API).")
 app.add_typer(db.app, name="db")
-app.add_typer(agents.app, name="agents")
+app.add_typer(agent_commands.app, name="agents")
 app.add_typer(properties.app, name="properties")
 app.add_typer(conversations.app, name="conversations")
 conversations.app.command("export")(privacy.export_command)
