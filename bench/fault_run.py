@@ -68,11 +68,15 @@ class Model(LoopbackServer):
 
     def answer(self, path: str, headers: dict[str, str], body: Any) -> Answer:
         message = {
-            "id": f"msg_{secrets.token_hex(8)}", "type": "message", "role": "assistant",
-            "model": "claude-fault-run", "content": [{"type": "text", "text": REPLY}],
-            "stop_reason": "end_turn", "stop_sequence": None,
+            "id": f"msg_{secrets.token_hex(8)}",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-fault-run",
+            "content": [{"type": "text", "text": REPLY}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
             "usage": {"input_tokens": 100, "output_tokens": 20},
-        }  # fmt: skip
+        }
         return Answer(200, message, delay=self.delay)
 
 
@@ -123,9 +127,13 @@ class Process:
         atexit.register(self.kill)  # never left running, however this script ends
         with open(self.log, "ab") as out:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "cli", *self.args], env=self.env, cwd=ROOT,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [sys.executable, "-m", "cli", *self.args],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         while ready is not None and not ready():
             if self.popen.poll() is not None or time.monotonic() > deadline:
@@ -177,23 +185,33 @@ class Run:
         self.model = Model()
         self.model.start()
         with open_store(self.database_url) as store, _secret_key(self.secret_key):
-            add_agent(store, name="Fault Run Agent", instance_id=INSTANCE, api_token=API_TOKEN,
-                      webhook_token=HOOK_TOKEN, number="6590009999",
-                      api_url=self.greenapi.url)  # fmt: skip
+            add_agent(
+                store,
+                name="Fault Run Agent",
+                instance_id=INSTANCE,
+                api_token=API_TOKEN,
+                webhook_token=HOOK_TOKEN,
+                number="6590009999",
+                api_url=self.greenapi.url,
+            )
         import redis as redis_client
 
         redis_client.Redis.from_url(redis.url).flushall()
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WA_", "ANTHROPIC_"))}
         env |= {
-            "WA_DATABASE_URL": self.database_url, "WA_REDIS_URL": redis.url,
-            "WA_LLM": "anthropic", "ANTHROPIC_API_KEY": "sk-ant-fault-run",
+            "WA_DATABASE_URL": self.database_url,
+            "WA_REDIS_URL": redis.url,
+            "WA_LLM": "anthropic",
+            "ANTHROPIC_API_KEY": "sk-ant-fault-run",
             "ANTHROPIC_BASE_URL": self.model.url,
             "WA_DEBOUNCE_SECONDS": "2" if fault == "worker_killed_queued" else "0",
-            "WA_TURN_LEASE_SECONDS": "2", "WA_GREENAPI_JOURNAL_LAG_SECONDS": "2",
-            "WA_GREENAPI_RATE_LIMIT_SECONDS": "5", "WA_TMP_DIR": str(tmp),
+            "WA_TURN_LEASE_SECONDS": "2",
+            "WA_GREENAPI_JOURNAL_LAG_SECONDS": "2",
+            "WA_GREENAPI_RATE_LIMIT_SECONDS": "5",
+            "WA_TMP_DIR": str(tmp),
             "WA_SECRET_KEY": self.secret_key,
-        }  # fmt: skip
+        }
         self.serve = Process(
             ["serve", "--port", str(self.port), "--no-turns", "--log-level", "warning"],
             env,
@@ -220,14 +238,24 @@ class Run:
         """Buyer n writes once (posted until the server takes it, as Green API redelivers)."""
         payload = {
             "typeWebhook": "incomingMessageReceived",
-            "instanceData": {"idInstance": int(INSTANCE), "wid": "6590009999@c.us",
-                             "typeInstance": "whatsapp"},
-            "timestamp": int(time.time()), "idMessage": f"FAULT{self.fault.upper()}{n:04d}",
-            "senderData": {"chatId": f"659100{n:04d}@c.us", "chatName": f"Buyer {n}",
-                           "sender": f"659100{n:04d}@c.us", "senderName": f"Buyer {n}"},
-            "messageData": {"typeMessage": "textMessage",
-                            "textMessageData": {"textMessage": "Hi, I'm looking for a condo"}},
-        }  # fmt: skip
+            "instanceData": {
+                "idInstance": int(INSTANCE),
+                "wid": "6590009999@c.us",
+                "typeInstance": "whatsapp",
+            },
+            "timestamp": int(time.time()),
+            "idMessage": f"FAULT{self.fault.upper()}{n:04d}",
+            "senderData": {
+                "chatId": f"659100{n:04d}@c.us",
+                "chatName": f"Buyer {n}",
+                "sender": f"659100{n:04d}@c.us",
+                "senderName": f"Buyer {n}",
+            },
+            "messageData": {
+                "typeMessage": "textMessage",
+                "textMessageData": {"textMessage": "Hi, I'm looking for a condo"},
+            },
+        }
         self.pending.append(json.dumps(payload).encode())
         self.posted += 1
         self.deliver()
@@ -238,10 +266,14 @@ class Run:
         for body in self.pending:
             try:
                 answer = httpx.post(
-                    f"http://127.0.0.1:{self.port}/webhook/greenapi", content=body, timeout=10,
-                    headers={"Authorization": f"Bearer {HOOK_TOKEN}",
-                             "Content-Type": "application/json"},
-                )  # fmt: skip
+                    f"http://127.0.0.1:{self.port}/webhook/greenapi",
+                    content=body,
+                    timeout=10,
+                    headers={
+                        "Authorization": f"Bearer {HOOK_TOKEN}",
+                        "Content-Type": "application/json",
+                    },
+                )
                 if answer.status_code != 200:
                     left.append(body)
             except httpx.HTTPError:
@@ -355,11 +387,11 @@ def _stream_from(run: Run, first: int, last: int, seconds: float) -> None:
         time.sleep(seconds / max(1, last - first))
 
 
-FAULTS = (
-    "none", "redis_killed", "postgres_stopped", "greenapi_429", "greenapi_500",
-    "greenapi_late", "worker_killed_queued", "worker_killed_generating",
-    "worker_killed_sending", "worker_killed_after_sends", "serve_killed",
-)  # fmt: skip
+FAULTS = tuple(
+    "none redis_killed postgres_stopped greenapi_429 greenapi_500 greenapi_late"
+    " worker_killed_queued worker_killed_generating worker_killed_sending"
+    " worker_killed_after_sends serve_killed".split()
+)
 
 
 def run_fault(
@@ -412,12 +444,13 @@ def main() -> None:
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return
-    print(f"{'fault':26} {'messages':>8} {'lost':>5} {'duplicated':>10} {'stuck rows':>10} "
-          f"{'recovered (s)':>13}")  # fmt: skip
+    row = "{:26} {:>8} {:>5} {:>10} {:>10} {:>13}  {}"
+    header = ("fault", "messages", "lost", "duplicated", "stuck rows", "recovered (s)", "")
+    print(row.format(*header).rstrip())
     for r in rows:
         recovered = "-" if r.seconds_to_recover is None else f"{r.seconds_to_recover:g}"
-        print(f"{r.fault:26} {r.messages:>8} {r.lost:>5} {r.duplicated:>10} {r.stuck_rows:>10} "
-              f"{recovered:>13}  {'; '.join(r.notes)}")  # fmt: skip
+        cells = (r.fault, r.messages, r.lost, r.duplicated, r.stuck_rows, recovered)
+        print(row.format(*cells, "; ".join(r.notes)))
     if any(r.lost or r.duplicated or r.stuck_rows or r.seconds_to_recover is None for r in rows):
         sys.exit(1)
 

@@ -395,6 +395,6 @@ def rotate_secret_key(store: Store) -> int:
 
 
 if __name__ == "__main__":  # `python -m execution.agents` runs `wa agents` as it always did
-    from execution.agent_commands import app
+    import runpy
 
-    app()
+    runpy.run_module("execution.agent_commands", run_name="__main__")

@@ -211,9 +211,12 @@ def _erase_mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, int]:
     for row in incidents:
         tx.execute(
             "UPDATE incidents SET error = :error, context = :context WHERE incident_id = :id",
-            {"error": "(erased)", "context": content_free_detail(str(row["context"])),
-             "id": row["incident_id"]},
-        )  # fmt: skip
+            {
+                "error": "(erased)",
+                "context": content_free_detail(str(row["context"])),
+                "id": row["incident_id"],
+            },
+        )
     events = tx.fetchall(
         "SELECT event_id, detail FROM events WHERE agent_id = :agent_id AND detail LIKE :mention",
         mention,
@@ -231,9 +234,11 @@ def _erase_mentions(tx: Tx, agent_id: int, chat_id: str) -> dict[str, int]:
     for row in notifications:
         tx.execute(
             "UPDATE notifications SET payload = :payload WHERE notification_id = :id",
-            {"payload": content_free_payload(str(row["payload"]), "erased"),
-             "id": row["notification_id"]},
-        )  # fmt: skip
+            {
+                "payload": content_free_payload(str(row["payload"]), "erased"),
+                "id": row["notification_id"],
+            },
+        )
     return {"incidents": len(incidents), "events": len(events), "notifications": len(notifications)}
 
 

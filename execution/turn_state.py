@@ -52,9 +52,12 @@ def drop_reply_the_buyer_changed(store: Store, turn_id: str) -> bool:
         changed = tx.scalar(
             "SELECT COUNT(*) FROM messages WHERE conversation_id = :cid AND direction = 'in' "
             "AND message_id < :first AND (edited_at >= :since OR deleted_at >= :since)",
-            {"cid": first["conversation_id"], "first": first["message_id"],
-             "since": first["created_at"]},
-        )  # fmt: skip
+            {
+                "cid": first["conversation_id"],
+                "first": first["message_id"],
+                "since": first["created_at"],
+            },
+        )
         if not changed:
             return False
         tx.execute(
@@ -62,9 +65,14 @@ def drop_reply_the_buyer_changed(store: Store, turn_id: str) -> bool:
             ":dropped || message_id, error = 'the buyer changed what it answered' "
             "WHERE conversation_id = :cid AND message_id >= :first AND status = 'failed' "
             f"AND (idempotency_key = :key OR idempotency_key LIKE :parts {send_keys.LIKE_ESCAPE})",
-            {"cid": first["conversation_id"], "first": first["message_id"], "key": key,
-             "parts": send_keys.later_parts_like(key), "dropped": ":dropped:"},
-        )  # fmt: skip
+            {
+                "cid": first["conversation_id"],
+                "first": first["message_id"],
+                "key": key,
+                "parts": send_keys.later_parts_like(key),
+                "dropped": ":dropped:",
+            },
+        )
     return True
 
 

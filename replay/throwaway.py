@@ -89,11 +89,9 @@ class ThrowawayPostgres:
         data = self.dir / "data"
         log = self.dir / "initdb.log"
         with open(log, "wb") as out:
-            result = subprocess.run(
-                [*self._as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                 "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
-                stdout=out, stderr=subprocess.STDOUT, check=False,
-            )  # fmt: skip
+            options = "-U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync".split()
+            command = [*self._as_user, str(bindir / "initdb"), "-D", str(data), *options]
+            result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
         if result.returncode != 0:
             raise ServerUnavailable(f"initdb failed: {_tail(log)}")
         atexit.register(self.stop)  # even if the caller never reaches its own stop()
@@ -104,13 +102,13 @@ class ThrowawayPostgres:
         bindir = _pg_bindir()
         server_log = self.dir / "server.log"
         with open(server_log, "ab") as log_file:
-            self.process = subprocess.Popen(
-                [*self._as_user, str(bindir / "postgres"), "-D", str(self.dir / "data"),
-                 "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir),
-                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                 "-c", "max_connections=200", "-c", "shared_buffers=256MB"],
-                stdout=log_file, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            where = ["-D", str(self.dir / "data"), "-p", str(self.port), "-k", str(self.dir)]
+            fast = (  # a throwaway database: nothing needs to survive a crash
+                "-h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                " -c max_connections=200 -c shared_buffers=256MB".split()
+            )
+            command = [*self._as_user, str(bindir / "postgres"), *where, *fast]
+            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
         _wait_for_port(self.port, self.process, server_log)
         self._wait_ready(server_log)
         return self
@@ -119,11 +117,10 @@ class ThrowawayPostgres:
         """Stop the server (fast: clients are disconnected), keeping its data: the database
         is down until `start_server`."""
         if self.process and self.process.poll() is None:
+            pg_ctl = [*self._as_user, str(_pg_bindir() / "pg_ctl"), "-D", str(self.dir / "data")]
             subprocess.run(
-                [*self._as_user, str(_pg_bindir() / "pg_ctl"), "-D", str(self.dir / "data"),
-                 "stop", "-m", "fast", "-w", "-t", "15"],
-                capture_output=True, check=False,
-            )  # fmt: skip
+                [*pg_ctl, *"stop -m fast -w -t 15".split()], capture_output=True, check=False
+            )
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -181,11 +178,10 @@ class ThrowawayRedis:
             raise ServerUnavailable("redis-server not found: apt-get install -y redis-server")
         log = self.dir / "redis.log"
         with open(log, "ab") as log_file:
-            self.process = subprocess.Popen(
-                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
-                stdout=log_file, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            where = ["--port", str(self.port), "--dir", str(self.dir)]
+            options = "--bind 127.0.0.1 --appendonly no --daemonize no".split()
+            command = [binary, *where, *options, "--save", ""]  # "": no snapshots
+            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
         _wait_for_port(self.port, self.process, log)
         return self
 
