@@ -92,16 +92,7 @@ def read_rows(path: Path, fmt: Format) -> Iterator[tuple[int, int | None, Mappin
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{path.name} is not UTF-8 text (byte {exc.start})") from None
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if not reader.fieldnames:
-            return
-        for number, row in enumerate(reader, start=1):
-            if None in row:
-                raise ValidationError(
-                    f"{path.name}: row {number} (line {reader.line_num}) has more cells than the "
-                    "header has columns"
-                )
-            yield number, reader.line_num, row
+        yield from _csv_rows(path.name, text)
         return
     try:
         data = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_YamlLoader)
@@ -120,6 +111,33 @@ def read_rows(path: Path, fmt: Format) -> Iterator[tuple[int, int | None, Mappin
 
 
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _csv_rows(name: str, text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """The rows of a CSV file, strictly read: a quote never closed, or text after a closing
+    quote, is said with the line where its row begins (a lenient reader would run the quoted
+    cell on to the end of the file and report a missing column instead)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    begins = 1  # the line the next row begins on
+    try:
+        if not reader.fieldnames:
+            return
+        begins = reader.line_num + 1
+        for number, row in enumerate(reader, start=1):
+            if None in row:
+                raise ValidationError(
+                    f"{name}: row {number} (line {reader.line_num}) has more cells than the "
+                    "header has columns"
+                )
+            yield number, reader.line_num, row
+            begins = reader.line_num + 1
+    except csv.Error as exc:
+        what = (
+            "a quoted cell is never closed"
+            if "end of data" in str(exc)
+            else f"the quoting is broken ({exc})"
+        )
+        raise ValidationError(f"{name}: line {begins}: {what}") from None
 
 
 def validate_file(

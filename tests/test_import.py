@@ -197,6 +197,9 @@ def test_duplicate_reference_in_one_file(store: Store, tmp_path: Path) -> None:
         ("scalars.json", "[1, 2]", "row 1 is not an object"),
         ("listings.txt", "whatever", "cannot tell the format"),
         ("wide.csv", "title,location\na,b,c\n", "more cells than the header"),
+        # the row whose quote is never closed begins on line 3 (not "location: is required")
+        ("quote.csv", 'title,location\na,b\n"c,d\ne,f\n', "line 3: a quoted cell is never closed"),
+        ("after.csv", 'title,location\n"a" b,c\n', r"line 2: the quoting is broken"),
     ],
 )
 def test_unusable_files_are_refused_clearly(
