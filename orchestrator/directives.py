@@ -94,16 +94,19 @@ def parse_directive(text: str, path: Path) -> Directive:
         raise DirectiveError(f"{path}:{line}: bad YAML: {exc.problem}") from None
     if not isinstance(data, dict):
         raise DirectiveError(f"{path}:2: the front matter must be a mapping of keys")
+    problems = []  # all of them at once: a writer fixes them in one go
     try:
         front = FrontMatter.model_validate(data)
     except PydanticValidationError as exc:
-        err = exc.errors()[0]
-        key = err["loc"][0] if err["loc"] else "front matter"
-        line = _key_line(front_lines, key, 2)
-        raise DirectiveError(f"{path}:{line}: {key}: {err['msg']}") from None
+        for err in exc.errors():
+            key = err["loc"][0] if err["loc"] else "front matter"
+            line = _key_line(front_lines, key, 2)
+            problems.append(f"{path}:{line}: {key}: {err['msg']}")
     body = "\n".join(lines[end + 1 :]).strip("\n")
     if not body.strip():
-        raise DirectiveError(f"{path}:{end + 2}: the directive has no prose after its front matter")
+        problems.append(f"{path}:{end + 2}: the directive has no prose after its front matter")
+    if problems:
+        raise DirectiveError("\n".join(problems))
     return Directive(
         name=front.name,
         description=front.description,
@@ -120,19 +123,28 @@ def parse_directive(text: str, path: Path) -> Directive:
 def load_directives(folder: Path = DIRECTIVES_DIR) -> dict[str, Directive]:
     """Every `*.md` directive of `folder` (README.md excepted), by name."""
     found: dict[str, Directive] = {}
-    for path in sorted(folder.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
+    for path in _directive_files(folder):
         directive = parse_directive(path.read_text(encoding="utf-8"), path)
-        if directive.name in found:
-            raise DirectiveError(
-                f"{path}:2: name {directive.name!r} is also used by "
-                f"{found[directive.name].path.name}"
-            )
-        if path.stem != directive.name:
-            raise DirectiveError(f"{path}:2: name {directive.name!r} must match the file name")
+        misnamed = _naming_problem(directive, found)
+        if misnamed:
+            raise DirectiveError(misnamed)
         found[directive.name] = directive
     return found
+
+
+def _directive_files(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.glob("*.md")) if p.name.lower() != "readme.md"]
+
+
+def _naming_problem(directive: Directive, found: dict[str, Directive]) -> str | None:
+    """A name another directive already uses, or one that is not the file's."""
+    path = directive.path
+    if directive.name in found:
+        other = found[directive.name].path.name
+        return f"{path}:2: name {directive.name!r} is also used by {other}"
+    if path.stem != directive.name:
+        return f"{path}:2: name {directive.name!r} must match the file name"
+    return None
 
 
 _cache: dict[Path, tuple[tuple[tuple[str, int], ...], dict[str, Directive]]] = {}
@@ -175,14 +187,22 @@ def check_directive(directive: Directive, registry: ToolRegistry) -> list[str]:
 
 
 def check_directives(folder: Path, registry: ToolRegistry) -> list[str]:
-    """All problems of all directives in `folder`; a malformed file is one problem."""
-    try:
-        directives = load_directives(folder)
-    except DirectiveError as exc:
-        return [str(exc)]
-    if not directives:
-        return [f"{folder}: no directives found"]
-    return [p for d in directives.values() for p in check_directive(d, registry)]
+    """All problems of all directives in `folder`, every file read (a malformed one does not
+    hide the others' problems)."""
+    problems: list[str] = []
+    found: dict[str, Directive] = {}
+    files = _directive_files(folder)
+    for path in files:
+        try:
+            directive = parse_directive(path.read_text(encoding="utf-8"), path)
+        except DirectiveError as exc:
+            problems += str(exc).splitlines()
+            continue
+        misnamed = _naming_problem(directive, found)
+        problems += [misnamed] if misnamed else []
+        found.setdefault(directive.name, directive)
+        problems += check_directive(directive, registry)
+    return problems if files else [f"{folder}: no directives found"]
 
 
 # --- `wa directives ...` ---------------------------------------------------------------------
@@ -239,9 +259,16 @@ def show_command(
 @app.command("check")
 def check_command(
     folder: Annotated[Path, typer.Option(help="Folder of directives.")] = DIRECTIVES_DIR,
+    as_json: bool = JsonOption,
 ) -> None:
-    """Fail (exit 1) on unknown tools, undeclared inputs, missing sections, bad front matter."""
+    """Fail (exit 1) on unknown tools, undeclared inputs, missing sections, bad front matter:
+    every problem of every file at once."""
     problems = check_directives(folder, _registry())
+    if as_json:
+        print_json({"folder": str(folder), "valid": not problems, "problems": problems})
+        if problems:
+            raise typer.Exit(1)
+        return
     if problems:
         for problem in problems:
             console.print(problem, style="red", markup=False, highlight=False, soft_wrap=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -195,6 +196,19 @@ def test_check_finds_unknown_tools_undeclared_inputs_missing_sections(tmp_path: 
     assert "unknown tool 'book_a_spaceship'" in problems[0]
     assert "sample.md:16: {{ budget }} is not a declared input" in problems[1]
     assert "missing section(s): ## Edge cases" in problems[2]
+
+
+def test_check_reports_every_problem_of_every_file_at_once(tmp_path: Path) -> None:
+    # two front-matter errors in one file, a bad tool in another: all three, in one run
+    write(tmp_path, GOOD.replace("max_steps: 3", "max_steps: 99").replace("description: A", "x: A"))
+    write(
+        tmp_path, GOOD.replace("[search_properties]", "[teleport]").replace("sample", "zed"), "zed"
+    )
+    problems = check_directives(tmp_path, REGISTRY)
+    assert len(problems) == 4, problems  # description missing, x not allowed, max_steps, teleport
+    assert sum("sample.md" in p for p in problems) == 3 and "unknown tool 'teleport'" in problems[3]
+    done = CliRunner().invoke(app, ["directives", "check", "--folder", str(tmp_path), "--json"])
+    assert done.exit_code == 1 and json.loads(done.stdout)["problems"] == problems
 
 
 def test_name_must_match_the_file(tmp_path: Path) -> None:
