@@ -276,7 +276,10 @@ def send_command(
     ] = None,
     as_json: bool = JsonOption,
 ) -> None:
-    """Send a WhatsApp message: `wa send 12 "Hi"` or `wa send --agent A --to 6591234567 "Hi"`."""
+    """Send a WhatsApp message: `wa send 12 "Hi"` or `wa send --agent A --to 6591234567 "Hi"`.
+
+    It goes through the agent's Green API instance: its api url, else WA_GREENAPI_URL (`wa chat
+    --live` sends the same way)."""
     if (agent is None) != (to is None):
         raise ValidationError("give --agent and --to together")
     expected = 1 if agent else 2

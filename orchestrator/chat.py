@@ -105,8 +105,13 @@ def chat_command(
     agent: Annotated[str, typer.Option(help="Agent id or name.")],
     contact: Annotated[str, typer.Option(help="The buyer's number.")] = DEFAULT_CONTACT,
     message: Annotated[str | None, typer.Option(help="One turn, then exit.")] = None,
-    to_console: Annotated[
-        bool, typer.Option("--console", help="Print sends instead of calling Green API.")
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live/--console",
+            help="--live sends through the agent's Green API (its api url, else "
+            "WA_GREENAPI_URL), as `wa send` does; the default prints them (a simulated buyer).",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The whole trace as JSON.")] = False,
 ) -> None:
@@ -115,7 +120,7 @@ def chat_command(
         provider = select_provider(rt.settings)
         with rt.store.read() as tx:
             owner = find_agent(tx, agent)
-        if to_console or not owner.api_url:
+        if not live:
             use_console_sends(rt)
         conversation = find_or_create_conversation(rt.store, owner.agent_id, contact)
 

@@ -268,6 +268,33 @@ def test_wa_chat_offline_on_the_embedded_defaults(
     assert [s["tool"] for s in trace["steps"] if s["kind"] == "tool"] == ["search_properties"]
 
 
+def test_wa_chat_sends_through_green_api_only_when_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One rule with `wa send`: the agent's Green API (its api url), and only with --live."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.setenv("WA_DATABASE_URL", f"sqlite:///{tmp_path / 'wa.db'}")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "init"]).exit_code == 0
+    with FakeGreenApi({INSTANCE: TOKEN}) as fake:
+        added = runner.invoke(app, ["agents", "add", "--name", "Live Agent", "--instance-id",
+                                    INSTANCE, "--api-token", TOKEN, "--webhook-token",
+                                    "hook-token-123", "--number", "6591234567",
+                                    "--api-url", fake.url])  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+        chat = ["chat", "--agent", "Live Agent", "--message", "hello"]
+        printed = runner.invoke(app, [*chat, "--contact", "6580000101"])
+        assert printed.exit_code == 0, printed.stderr
+        assert fake.sent() == []  # the default: the transcript only
+        live = runner.invoke(app, [*chat, "--contact", "6580000102", "--live"])
+        assert live.exit_code == 0, live.stderr
+        assert [r.body["chatId"] for r in fake.sent()] == ["6580000102@c.us"]
+
+
 def test_wa_chat_interactive_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
