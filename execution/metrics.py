@@ -1,12 +1,14 @@
-"""Prometheus metrics, served by `GET /metrics`.
+"""Prometheus metrics, served by `GET /metrics` (and by `wa worker --metrics-port`).
 
 Counters are per process; under `wa serve --workers N` the processes share a folder
-(`PROMETHEUS_MULTIPROC_DIR`, set by `wa serve`) and `/metrics` adds them up.
+(`PROMETHEUS_MULTIPROC_DIR`, set by `wa serve`) and `/metrics` adds them up. A `wa worker`
+process serves its own on a port of its own: a scraper adds the processes up.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,6 +17,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 
 WEBHOOKS = Counter(
@@ -61,3 +64,16 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve_metrics(host: str, port: int) -> Callable[[], None]:
+    """This process's metrics over HTTP at `http://host:port/metrics` (prometheus_client's own
+    server, on a thread); returns what stops it."""
+    server, thread = start_http_server(port, addr=host)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return stop

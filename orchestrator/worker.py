@@ -27,7 +27,7 @@ import typer
 from execution import metrics
 from execution.cli_support import configure_logging
 from execution.coordination import CoordinationUnavailable, Lock
-from execution.errors import ConfigurationError, WaError
+from execution.errors import ConfigurationError, ValidationError, WaError
 from execution.incidents import record_incident
 from execution.runtime import Runtime, open_runtime
 from execution.send_rows import ABANDONED_AFTER_S
@@ -346,12 +346,28 @@ class WorkerThread:
 def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Turns at once.")] = 8,
     log_level: Annotated[str, typer.Option(help="debug|info|warning|error")] = "info",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Serve this worker's /metrics on this port."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Interface for --metrics-port (no token: keep it private).")
+    ] = "127.0.0.1",
 ) -> None:
     """Work pending turns (beside `wa serve`, which also works them). PostgreSQL + Redis only."""
     import signal
 
     configure_logging(log_level)
     require_distributed(load_settings(), "`wa worker`")
+    stop_metrics = None
+    if metrics_port is not None:
+        try:
+            stop_metrics = metrics.serve_metrics(metrics_host, metrics_port)
+        except OSError as exc:
+            raise ValidationError(
+                f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc}"
+            ) from None
+        log.info("metrics at http://%s:%d/metrics", metrics_host, metrics_port)
     with open_runtime() as rt:
         worker = TurnWorker(rt, select_provider(rt.settings), concurrency=concurrency)
 
@@ -365,4 +381,8 @@ def worker_command(
                 await rt.greenapi.aclose()
 
         log.info("wa worker %s: working turns (Ctrl-C or SIGTERM to stop)", worker.owner)
-        asyncio.run(main())
+        try:
+            asyncio.run(main())
+        finally:
+            if stop_metrics is not None:
+                stop_metrics()

@@ -455,6 +455,32 @@ def test_database_stopped_webhooks_get_503_and_nothing_is_lost(
         postgres.stop()
 
 
+def test_wa_worker_logs_its_turns_and_serves_its_metrics(distributed: Deployment) -> None:
+    server = distributed.serve(WA_WORK_TURNS="false")  # intake only: the worker works the turn
+    port, log = free_port(), distributed.tmp / "worker.log"
+    with open(log, "ab") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "cli", "worker", "--metrics-port", str(port)],
+            env=distributed.env(), cwd=distributed.tmp, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        assert server.post(said("echo", idMessage="WORKERMETRICS")).status_code == 200
+        assert wait_until(distributed.settled) and distributed.replies() == ["Noted, echo."]
+
+        def scraped() -> str:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                return ""
+
+        assert wait_until(lambda: 'wa_turns_total{outcome="replied"} 1.0' in scraped())
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    logged = log.read_text()
+    assert "working turns" in logged and "): replied" in logged and "metrics at http" in logged
+
+
 def test_metrics_add_up_over_all_workers_of_wa_serve(distributed: Deployment) -> None:
     server = distributed.serve(workers=2, WA_WORK_TURNS="false", WA_METRICS_PUBLIC="true")
     for n in range(20):
