@@ -9,19 +9,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from execution.errors import WaError
-from execution.settings import load_settings
-from execution.store import Store, open_store
-from execution.store.migrate import require_current_schema
+
+if TYPE_CHECKING:
+    from execution.store import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -65,6 +64,10 @@ def make_app(help: str) -> typer.Typer:
 @contextmanager
 def cli_store(*, require_schema: bool = True) -> Iterator[Store]:
     """The store of this command run: opened from settings, closed when the command ends."""
+    from execution.settings import load_settings  # here, not at import: `wa --help` needs
+    from execution.store import open_store  # neither the settings nor a database driver
+    from execution.store.migrate import require_current_schema
+
     settings = load_settings()
     store = open_store(settings.resolved_database_url, pool_size=2)
     try:
@@ -76,7 +79,7 @@ def cli_store(*, require_schema: bool = True) -> Iterator[Store]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model (pydantic is not imported for it)
         return value.model_dump(mode="json")
     if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)

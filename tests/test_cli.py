@@ -295,3 +295,33 @@ def test_send_errors_are_one_line_without_the_token(green) -> None:
     ):
         code, _, err = wa(*args)
         assert code == 1 and fragment in err, (args, err)
+
+
+def test_the_command_table_says_what_each_command_says_of_itself() -> None:
+    """`wa --help` lists the commands from cli.COMMANDS without importing them: each line must
+    be the first paragraph of the command's own help, and every command must load."""
+    import cli
+
+    for name, (_, line) in cli.COMMANDS.items():
+        command = cli.load_command(name)
+        own = (command.short_help or command.help or "").strip().split("\n\n")[0]
+        assert " ".join(own.split()) == line, name
+    listed = CliRunner().invoke(app, ["--help"])
+    assert listed.exit_code == 0
+    assert all(name in listed.stdout for name in cli.COMMANDS)
+
+
+def test_wa_help_imports_no_server_model_client_or_database_driver() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.argv = ['wa', '--help']; import cli\n"
+        "try:\n    cli.app()\nexcept SystemExit:\n    pass\n"
+        "heavy = ['fastapi', 'anthropic', 'openai', 'psycopg', 'pydantic', 'httpx']\n"
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]

@@ -44,7 +44,7 @@ def problems_of(line: str, root: Any) -> list[str]:
         for word in tokens:
             command = chain[-1][1]
             if _is_group(command) and not word.startswith("-"):
-                sub = command.commands.get(word)
+                sub = command.get_command(None, word)  # a lazy group loads it here
                 if sub is None:
                     found.append(f"`{_path(chain)}` has no command {word!r}")
                     break
