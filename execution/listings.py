@@ -34,6 +34,15 @@ PROPERTY_TYPES: dict[str, tuple[str, ...]] = {
     "commercial": ("commercial", "office", "retail"),
     "land": ("land", "plot"),
 }
+SEARCHED_TYPES: dict[str, tuple[str, ...]] = {
+    "condo": ("condo", "executive condo", "penthouse"),
+    "apartment": ("apartment", "serviced apartment"),
+    "landed": ("landed", "terrace", "semi-detached", "detached", "cluster house", "townhouse"),
+}
+"""What a search for a type finds: a buyer asking for a condo means an executive condo or a
+penthouse too, one asking for landed means every kind of house. Any other type: itself."""
+STUDIO_WORDS = frozenset({"studio", "studio apartment", "studio flat"})
+"""A studio is no type of building but a home without a separate bedroom (0 bedrooms)."""
 _TYPE_LOOKUP = {
     re.sub(r"[\s\-_]+", " ", alias): canonical
     for canonical, aliases in PROPERTY_TYPES.items()
@@ -202,6 +211,12 @@ def parse_property_type(value: Any) -> str:
     if canonical is None:
         raise FieldError("type", f"unknown type {text!r}; known: {', '.join(PROPERTY_TYPES)}")
     return canonical
+
+
+def searched_types(value: Any) -> tuple[str, ...]:
+    """The canonical types a search for `value` finds (SEARCHED_TYPES)."""
+    canonical = parse_property_type(value)
+    return SEARCHED_TYPES.get(canonical, (canonical,))
 
 
 def parse_availability(value: Any) -> str:

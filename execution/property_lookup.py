@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from execution.errors import NotFoundError, ValidationError
 from execution.listing_facts import facts_line
-from execution.listings import AVAILABILITY, parse_property_type
+from execution.listings import AVAILABILITY, STUDIO_WORDS, searched_types
 from execution.run_inputs import AgentId
 from execution.store import Row, Store, Tx
 
@@ -75,7 +75,9 @@ def search_properties(
         agent_id: The agent whose listings are searched (never another agent's).
         location: Area, street or development, as the buyer wrote it. Fuzzy: tolerates typos
             ("tampnes") and partial names ("bukit" finds "Bukit Timah Road").
-        property_type: condo, HDB, landed, apartment, ... (common spellings accepted).
+        property_type: condo, HDB, landed, apartment, ... (common spellings accepted). A
+            condo search finds executive condos and penthouses too, a landed one every kind
+            of house; "studio" means 0 bedrooms, of any type.
         min_price: Lowest price, in whole currency units.
         max_price: Highest price, in whole currency units.
         bedrooms: Exact number of bedrooms (0 = studio).
@@ -95,15 +97,18 @@ def search_properties(
     if bedrooms is not None and bedrooms < 0:
         raise ValidationError("bedrooms cannot be negative")
 
+    if property_type is not None and property_type.strip().lower() in STUDIO_WORDS:
+        if bedrooms not in (None, 0):
+            raise ValidationError(f"a studio has no separate bedroom, not {bedrooms}")
+        property_type, bedrooms = None, 0
     where = ["p.agent_id = :agent_id"]
     params: dict[str, Any] = {"agent_id": agent_id, "limit": limit}
+    if property_type is not None:
+        types = searched_types(property_type)
+        names = {f"type{n}": kind for n, kind in enumerate(types)}
+        where.append(f"p.property_type IN ({', '.join(':' + name for name in names)})")
+        params |= names
     for column, op, name, value in (
-        (
-            "p.property_type",
-            "=",
-            "property_type",
-            None if property_type is None else parse_property_type(property_type),
-        ),
         ("p.price", ">=", "min_price", min_price),
         ("p.price", "<=", "max_price", max_price),
         ("p.bedrooms", "=", "bedrooms", bedrooms),

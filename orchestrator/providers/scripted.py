@@ -34,7 +34,7 @@ _TYPES = {
     "semi-d": "semi-detached",
     "bungalow": "detached",
     "penthouse": "penthouse",
-    "studio": "apartment",
+    "studio": "studio",  # 0 bedrooms, of any type (the search knows)
 }
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _BEDROOMS = re.compile(
@@ -81,6 +81,9 @@ _STOP = {
     "leh",
 }
 _GREETING = re.compile(r"(?i)^\s*(hi|hello|hey|good (morning|afternoon|evening)|yo)\b[\s!.,]*$")
+_THANKS = re.compile(
+    r"(?i)^\s*(?:ok(?:ay)?[\s,]*)?(?:thanks?|thank you|thx|ty|tq|cheers)\b[\w\s!.,]{0,20}$"
+)
 _NAME = re.compile(r"You are (?P<name>[^,]+), the assistant of (?P<agent>[^,]+),")
 _STYLE = re.compile(r"Style: (?P<style>\w+)")
 
@@ -194,15 +197,67 @@ def wants_viewing(message: str, history: str) -> bool:
     return bool(_YES.match(message)) and bool(said) and "viewing" in said[-1]
 
 
-def pick_listing(message: str, shown: list[dict[str, Any]]) -> dict[str, Any]:
-    """The shown listing the buyer names (most title words in the message), else the newest."""
+_DETAIL = re.compile(
+    r"(?i)\b(?:how much|price[ds]?|cost|asking|bed(?:room)?s?|rooms?|size|sq\.?\s?ft|sqft|"
+    r"square|how big|floor area|available|availability|still (?:there|on|open)|sold|taken|"
+    r"tell me (?:more|about)|more (?:info|information|details?)|details?|what about|how about)"
+    r"\b|^\s*and\b"
+)
+"""A question about a listing: what it costs, its rooms or size, whether it is still there."""
+_REFERENCE = re.compile(
+    r"(?i)\b(?:it|that one|this one|that unit|this unit|that place|"
+    r"the (first|second|third|1st|2nd|3rd) one)\b"
+)
+_SEARCHING = re.compile(
+    r"(?i)\b(?:any|anything|got|have you|do you have|looking for|show me|find|search|others?|"
+    r"else|another|more options)\b"
+)
+_ORDINAL = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+_ASPECTS = {
+    "price": re.compile(r"(?i)\b(?:how much|price[ds]?|cost|asking)\b"),
+    "bedrooms": re.compile(r"(?i)\b(?:bed(?:room)?s?|rooms?)\b"),
+    "size": re.compile(r"(?i)\b(?:size|sq\.?\s?ft|sqft|square|how big|floor area)\b"),
+    "availability": re.compile(r"(?i)\b(?:available|availability|still|sold|taken)\b"),
+}
+
+
+def asked_aspects(message: str) -> list[str]:
+    """What a question about a listing asks: its price, bedrooms, size, availability (none of
+    them: tell me about it)."""
+    return [aspect for aspect, pattern in _ASPECTS.items() if pattern.search(message)]
+
+
+def listing_asked_about(message: str, shown: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The shown listing a question is about ("how much is it?", "tell me more about the
+    Treasure", "and the Punggol one?", "the second one?"), or None when the message is not
+    a question about one of them (a new search, say)."""
+    if not shown or (_SEARCHING.search(message) and read_enquiry(message).searchable):
+        return None  # "any 4-room HDB in Tampines?": a new search, whatever it names
+    reference = _REFERENCE.search(message)
+    if reference and reference.group(1):  # "the second one": in the order they were shown
+        index = _ORDINAL[reference.group(1).lower()]
+        return shown[index] if index < len(shown) else None
+    named = _named(message, shown)
+    if named and (_DETAIL.search(message) or not read_enquiry(message).searchable):
+        return named
+    if _DETAIL.search(message) and (reference or not read_enquiry(message).searchable):
+        return shown[0]  # "how much is it?", "how many bedrooms?": the one spoken of last
+    return None
+
+
+def _named(message: str, shown: list[dict[str, Any]]) -> dict[str, Any] | None:
     words = set(_TITLE_WORD.findall(message.lower()))
 
     def score(listing: dict[str, Any]) -> int:
         return len((set(_TITLE_WORD.findall(str(listing["title"]).lower())) - _GENERIC) & words)
 
     best = max(shown, key=score)  # the first of equals: the newest
-    return best if score(best) else shown[0]
+    return best if score(best) else None
+
+
+def pick_listing(message: str, shown: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shown listing the buyer names (most title words in the message), else the newest."""
+    return _named(message, shown) or shown[0]
 
 
 class ScriptedProvider:
@@ -247,22 +302,32 @@ def _conversation(
     if "property_id" in inputs and "request_viewing" in offered:  # the book_viewing directive
         arguments = {"property_id": int(inputs["property_id"])}
         return _call("request_viewing", arguments, preferred_time(message))
-    if _GREETING.match(message):
-        return ModelTurn(text=render_reply("greeting", system, contact=contact))
-    enquiry = read_enquiry(message)
     history = str(inputs.get("history") or "")
+    spoke = "\nassistant: " in f"\n{history}"  # the conversation is under way
+    if _GREETING.match(message):  # it introduces itself once: then, what else can it do
+        introduced = f"I'm {_persona(system)['assistant']}," in history
+        kind = "greeting_again" if introduced else "greeting"
+        return ModelTurn(text=render_reply(kind, system, contact=contact))
+    if spoke and _THANKS.match(message):
+        return ModelTurn(text=render_reply("welcome", system))
+    enquiry = read_enquiry(message)
+    shown = list(inputs.get("shown_listings") or [])
     if "request_viewing" in offered and not enquiry.searchable and wants_viewing(message, history):
-        shown = list(inputs.get("shown_listings") or [])
         if not shown:
             return ModelTurn(text=render_reply("viewing_which", system))
         chosen = pick_listing(message, shown)
         arguments = {"property_id": int(chosen["property_id"])}
         return _call("request_viewing", arguments, preferred_time(message))
+    asked = listing_asked_about(message, shown) if "get_property" in offered else None
+    if asked is not None:  # the facts come from the record now, never from memory
+        arguments = {"property_id": int(asked["property_id"])}
+        return ModelTurn(tool_calls=(ToolCall("scripted-1", "get_property", arguments),))
     if enquiry.searchable and "search_properties" in offered:
         return ModelTurn(
             tool_calls=(ToolCall("scripted-1", "search_properties", enquiry.arguments()),)
         )
-    return ModelTurn(text=render_reply("clarify", system, enquiry=enquiry, contact=contact))
+    reply = render_reply("clarify", system, enquiry=enquiry, contact=contact, greeted=spoke)
+    return ModelTurn(text=reply)
 
 
 def _call(tool: str, arguments: dict[str, Any], when: str | None) -> ModelTurn:
@@ -286,6 +351,11 @@ def _after_tool(system: str, message: str, result: ToolResult) -> ModelTurn:
             again=request["status"] == "already_requested",
         )
         return ModelTurn(text=reply)
+    if result.name == "get_property":
+        listing = json.loads(result.content)
+        return ModelTurn(
+            text=render_reply("details", system, p=listing, asked=asked_aspects(message))
+        )
     listings = json.loads(result.content) if result.content.startswith("[") else []
     if listings:
         return ModelTurn(text=render_reply("matches", system, listings=listings[:3]))
