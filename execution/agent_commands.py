@@ -232,10 +232,14 @@ def rotate_key_command(as_json: bool = JsonOption) -> None:
 def phone_takeover_command(
     agent: Annotated[str, typer.Argument(help="Agent id or name.")],
     setting: Annotated[Literal["on", "off"], typer.Argument(help="on or off")],
+    as_json: bool = JsonOption,
 ) -> None:
     """Whether a message typed on the agent's phone hands that chat to the human (on|off)."""
     with cli_store() as store:
         owner = set_phone_takeover(store, agent, setting == "on")
+    if as_json:
+        print_json({"agent_id": owner.agent_id, "name": owner.name, "phone_takeover": setting})
+        return
     state = "switches the chat to HUMAN" if setting == "on" else "leaves the mode alone"
     console.print(f"{owner.name}: a message typed on the phone {state}.")
 

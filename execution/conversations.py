@@ -202,7 +202,10 @@ app = make_app("Conversations: one per agent and WhatsApp chat, in AI or HUMAN m
 @app.command("list")
 def list_command(
     agent: Annotated[str | None, typer.Option(help="Only this agent's (id or name).")] = None,
-    mode: Annotated[Literal["ai", "human"] | None, typer.Option(help="Only this mode.")] = None,
+    mode: Annotated[
+        Literal["ai", "human"] | None,
+        typer.Option(case_sensitive=False, help="Only this mode (ai or human, any case)."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     as_json: bool = JsonOption,
 ) -> None:

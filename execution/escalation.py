@@ -12,7 +12,7 @@ persona never changes any of this.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated
@@ -259,8 +259,9 @@ def check_command(
 ) -> None:
     """Say whether a message would be handed to the human agent, and why."""
     found = detect_escalation(text, failed_searches, agent_name=agent or "")
-    if as_json:
-        print_json(found)
+    if as_json:  # always an object: {"escalate": false, ...} says it as plainly as true
+        said = {"trigger": None, "evidence": None, "layer": None}
+        print_json({"escalate": found is not None} | (asdict(found) if found else said))
     elif found is None:
         console.print("No escalation: the assistant answers.")
     else:

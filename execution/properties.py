@@ -18,6 +18,8 @@ from execution.cli_support import (
     print_json,
     print_table,
 )
+from execution.errors import ValidationError
+from execution.listings import FieldError, parse_price
 from execution.property_import import Format, import_properties
 from execution.property_lookup import Property, get_property, search_properties
 
@@ -88,6 +90,16 @@ def print_properties(title: str, items: list[Property]) -> None:
     )
 
 
+def _price(option: str, value: str | None) -> int | None:
+    """A price filter in any form an import accepts ("1.5M", "850k", "S$1,250,000")."""
+    if value is None:
+        return None
+    try:
+        return parse_price(value)
+    except FieldError as exc:
+        raise ValidationError(f"{option}: {exc.message}") from None
+
+
 @app.command("search")
 def search_command(
     agent: Annotated[str, typer.Option(help="Agent id or name.")],
@@ -95,8 +107,12 @@ def search_command(
     property_type: Annotated[
         str | None, typer.Option("--type", help="condo, HDB, landed...")
     ] = None,
-    min_price: Annotated[int | None, typer.Option(min=0)] = None,
-    max_price: Annotated[int | None, typer.Option(min=0)] = None,
+    min_price: Annotated[
+        str | None, typer.Option(help="As imports take it: 900000, 900k, S$1.5M.")
+    ] = None,
+    max_price: Annotated[
+        str | None, typer.Option(help="As imports take it: 1500000, 1.5M, S$1,500,000.")
+    ] = None,
     bedrooms: Annotated[int | None, typer.Option(min=0)] = None,
     availability: Annotated[
         Literal["available", "pending", "sold"] | None, typer.Option(help="Omit for any.")
@@ -112,8 +128,8 @@ def search_command(
             owner.agent_id,
             location=location,
             property_type=property_type,
-            min_price=min_price,
-            max_price=max_price,
+            min_price=_price("--min-price", min_price),
+            max_price=_price("--max-price", max_price),
             bedrooms=bedrooms,
             availability=availability,
             limit=limit,

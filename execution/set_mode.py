@@ -169,7 +169,9 @@ def set_mode_ai(
 
 def set_mode_command(
     conversation_id: Annotated[int, typer.Argument(help="Conversation id.")],
-    mode: Annotated[Literal["human", "ai"], typer.Argument(help="human or ai")],
+    mode: Annotated[
+        Literal["human", "ai"], typer.Argument(case_sensitive=False, help="human or ai (any case)")
+    ],
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
     as_json: bool = JsonOption,
 ) -> None:

@@ -325,3 +325,30 @@ def test_wa_help_imports_no_server_model_client_or_database_driver() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
+
+
+def test_filters_take_the_forms_imports_take_and_json_is_always_an_object(
+    cli_env: str, tmp_path: Path
+) -> None:
+    wa_json(*ADD)
+    listings = tmp_path / "listings.csv"
+    listings.write_text(
+        "ref,title,location,price,type,bedrooms\n"
+        "T1,Tampines 3BR,Tampines Street 81,1250000,condo,3\n"
+        "T2,Tampines 4BR,Tampines Avenue 5,1650000,condo,4\n"
+    )
+    assert wa("properties", "import", str(listings), "--agent", "Sarah Tan")[0] == 0
+    search = ["properties", "search", "--agent", "Sarah Tan"]
+    written = wa_json(*search, "--max-price", "1.5M", "--min-price", "S$1,000,000")
+    assert [p["external_ref"] for p in written] == ["T1"]  # type: ignore[index]
+    assert written == wa_json(*search, "--max-price", "1500000", "--min-price", "1000k")
+    code, _, err = wa(*search, "--max-price", "lots")
+    assert code == 1 and "--max-price: 'lots' is not a price" in err and "Traceback" not in err
+    assert wa_json("conversations", "list", "--mode", "HUMAN") == []  # any case
+    assert wa("set-mode", "999", "AI", "--reason", "x")[2].count("no conversation") == 1
+    calm = wa_json("escalation", "check", "hello there")
+    assert calm == {"escalate": False, "trigger": None, "evidence": None, "layer": None}
+    urgent = wa_json("escalation", "check", "can I speak to a person?")
+    assert urgent["escalate"] is True and urgent["trigger"] == "human_request"  # type: ignore[index]
+    switched = wa_json("agents", "phone-takeover", "Sarah Tan", "off")
+    assert switched == {"agent_id": 1, "name": "Sarah Tan", "phone_takeover": "off"}
