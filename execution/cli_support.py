@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from execution.errors import WaError
@@ -96,9 +98,25 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[_cell(cell) for cell in row] for row in rows]
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
+    for n, column in enumerate(columns):
+        timed = any(row[n].no_wrap for row in cells)  # a timestamp keeps its width
+        table.add_column(column, overflow="fold", min_width=12 if timed else None)
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
+
+
+_SHORT_TIME = "%d %b %H:%M"  # "05 Dec 21:20": 12 characters
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
+
+
+def _cell(value: Any) -> Text:
+    """A table cell, printed as it is (never read as markup): a timestamp as day, month and
+    minute, in UTC as stored, on one line (the full one, with its year, is in --json)."""
+    if isinstance(value, str) and _TIMESTAMP.fullmatch(value):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return Text(value.strftime(_SHORT_TIME), no_wrap=True)
+    return Text("" if value is None else str(value))

@@ -108,8 +108,9 @@ app = make_app("Follow-ups: the check-ins a quiet buyer gets (scheduled by each 
 def list_command(
     agent: Annotated[str | None, typer.Option(help="Only this agent's (id or name).")] = None,
     status: Annotated[
-        Literal["pending", "sent", "cancelled", "failed"] | None, typer.Option(help="Only these.")
-    ] = None,
+        Literal["pending", "sent", "cancelled", "failed", "all"],
+        typer.Option(help="Which ones (default: those still to be sent)."),
+    ] = "pending",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
     as_json: bool = JsonOption,
 ) -> None:
@@ -119,7 +120,7 @@ def list_command(
         if agent is not None:
             with store.read() as tx:
                 agent_id = find_agent(tx, agent).agent_id
-        found = list_followups(store, agent_id, status, limit)
+        found = list_followups(store, agent_id, None if status == "all" else status, limit)
     if as_json:
         print_json(found)
         return

@@ -141,7 +141,21 @@ MAX_PRICE = 1_000_000_000
 
 
 def parse_price(value: Any) -> int:
-    """A price in whole currency units: 1250000, "1,250,000", "S$1.25M", "850k"."""
+    """A price in whole currency units: 1250000, "1,250,000", "S$1.25M", "850k", within the
+    range of a home's price."""
+    number = parse_amount(value)
+    if not MIN_PRICE <= number <= MAX_PRICE:  # 0, a typo
+        raise FieldError(
+            "price",
+            f"{value!r} is outside {MIN_PRICE:,} to {MAX_PRICE:,} (a home's price in whole "
+            "dollars: 1250000, S$1.25M or 850k)",
+        )
+    return number
+
+
+def parse_amount(value: Any) -> int:
+    """An amount of money in any form a price is written in (parse_price without its range:
+    a search's price filter may be anything)."""
     if isinstance(value, bool):
         raise FieldError("price", "expected a number, got true/false")
     if isinstance(value, int):
@@ -157,12 +171,8 @@ def parse_price(value: Any) -> int:
         number *= 1_000 if suffix == "k" else 1_000_000 if suffix else 1
     else:
         raise FieldError("price", f"expected a number, got {type(value).__name__}")
-    if number != number or not MIN_PRICE <= number <= MAX_PRICE:  # NaN, 0, a typo
-        raise FieldError(
-            "price",
-            f"{value!r} is outside {MIN_PRICE:,} to {MAX_PRICE:,} (a home's price in whole "
-            "dollars: 1250000, S$1.25M or 850k)",
-        )
+    if number != number or abs(number) > 2**62:  # NaN, infinity, beyond any column
+        raise FieldError("price", f"{value!r} is not an amount of money")
     return round(number)
 
 

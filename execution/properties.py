@@ -19,7 +19,7 @@ from execution.cli_support import (
     print_table,
 )
 from execution.errors import ValidationError
-from execution.listings import FieldError, parse_price
+from execution.listings import FieldError, parse_amount
 from execution.property_import import Format, import_properties
 from execution.property_lookup import Property, get_property, search_properties
 
@@ -95,7 +95,7 @@ def _price(option: str, value: str | None) -> int | None:
     if value is None:
         return None
     try:
-        return parse_price(value)
+        return parse_amount(value)
     except FieldError as exc:
         raise ValidationError(f"{option}: {exc.message}") from None
 

@@ -352,3 +352,20 @@ def test_filters_take_the_forms_imports_take_and_json_is_always_an_object(
     assert urgent["escalate"] is True and urgent["trigger"] == "human_request"  # type: ignore[index]
     switched = wa_json("agents", "phone-takeover", "Sarah Tan", "off")
     assert switched == {"agent_id": 1, "name": "Sarah Tan", "phone_takeover": "off"}
+
+
+def test_tables_show_timestamps_to_the_minute_and_text_as_written() -> None:
+    from datetime import UTC, datetime
+
+    from execution.cli_support import console, print_table
+
+    with console.capture() as captured:
+        print_table(
+            "T",
+            ["when", "stored", "said"],
+            [(datetime(2026, 12, 5, 21, 20, 33, tzinfo=UTC), "2026-12-04 09:05:59.123+00:00",
+              "[bold]not markup[/]")],
+        )  # fmt: skip
+    shown = captured.get()
+    assert "05 Dec 21:20" in shown and "04 Dec 09:05" in shown and ":33" not in shown
+    assert "[bold]not markup[/]" in shown
