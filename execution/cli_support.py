@@ -30,6 +30,9 @@ err_console = Console(stderr=True)
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
+_QUIET = logging.NullHandler()
+
+
 class WaGroup(TyperGroup):
     """A command group that turns an expected `WaError` into one red line and exit code 1."""
 
@@ -37,6 +40,10 @@ class WaGroup(TyperGroup):
         # a command reports a database that is down in its own red line: the pool's retries
         # would print a warning each first (a server that logs gets them back: configure_logging)
         logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+        for layer in ("execution", "orchestrator", "replay"):  # a short command's warning is
+            # its red line (said once); the log reaches a handler only when one is set up:
+            # `wa serve`, `wa worker` (configure_logging)
+            logging.getLogger(layer).addHandler(_QUIET)
         try:
             return super().invoke(ctx)
         except WaError as exc:

@@ -284,6 +284,17 @@ def test_send_errors_are_one_line_without_the_token(green) -> None:
     green.script("sendMessage", Scripted(401, "Unauthorized"))
     code, out, err = wa("send", "--agent", "Sarah Tan", "--to", "6590000003", "x")
     assert code == 1 and "refused the credentials" in err
+    # said once, as the process prints it (pytest's log capture would hide a log line here)
+    import os
+    import subprocess
+    import sys
+
+    green.script("sendMessage", Scripted(401, "Unauthorized"))
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "send", "--agent", "Sarah Tan", "--to", "6590000004", "y"],
+        capture_output=True, text=True, timeout=60, check=False, env=dict(os.environ),
+    )  # fmt: skip
+    assert done.returncode == 1 and done.stderr.count("refused the credentials") == 1, done.stderr
     assert "api-secret-123456" not in out + err
     for args, fragment in (
         (["send", "hello"], "usage: wa send"),
