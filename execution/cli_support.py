@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from execution.errors import WaError
 
@@ -31,6 +31,15 @@ JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON ins
 
 
 _QUIET = logging.NullHandler()
+
+
+def _flag_without_type(option: TyperOption, ctx: Any) -> str | None:
+    """No `<bool>` beside a flag in the help (`--json`, `--help`): it takes no value."""
+    return None if option.is_flag else _TYPE_SHOWN(option, ctx)
+
+
+_TYPE_SHOWN = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign,assignment]
 
 
 class WaGroup(TyperGroup):

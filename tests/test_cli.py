@@ -295,6 +295,7 @@ def test_send_errors_are_one_line_without_the_token(green) -> None:
         capture_output=True, text=True, timeout=60, check=False, env=dict(os.environ),
     )  # fmt: skip
     assert done.returncode == 1 and done.stderr.count("refused the credentials") == 1, done.stderr
+    assert "api-secret-123456" not in done.stdout + done.stderr
     assert "api-secret-123456" not in out + err
     for args, fragment in (
         (["send", "hello"], "usage: wa send"),
@@ -380,3 +381,8 @@ def test_tables_show_timestamps_to_the_minute_and_text_as_written() -> None:
     shown = captured.get()
     assert "05 Dec 21:20" in shown and "04 Dec 09:05" in shown and ":33" not in shown
     assert "[bold]not markup[/]" in shown
+
+
+def test_help_shows_a_type_only_where_a_value_is_taken() -> None:
+    shown = CliRunner().invoke(app, ["conversations", "list", "--help"]).stdout
+    assert "<bool>" not in shown and "<int range>" in shown and "--json" in shown
