@@ -200,12 +200,13 @@ def wants_viewing(message: str, history: str) -> bool:
 _DETAIL = re.compile(
     r"(?i)\b(?:how much|price[ds]?|cost|asking|bed(?:room)?s?|rooms?|size|sq\.?\s?ft|sqft|"
     r"square|how big|floor area|available|availability|still (?:there|on|open)|sold|taken|"
-    r"tell me (?:more|about)|more (?:info|information|details?)|details?|what about|how about)"
+    r"tell me (?:more|about)|more (?:info|information|details?)|details?|what about|how about|"
+    r"selling points?|highlights?|features?|special)"
     r"\b|^\s*and\b"
 )
 """A question about a listing: what it costs, its rooms or size, whether it is still there."""
 _REFERENCE = re.compile(
-    r"(?i)\b(?:it|that one|this one|that unit|this unit|that place|"
+    r"(?i)\b(?:it|its|that one|this one|that unit|this unit|that place|"
     r"the (first|second|third|1st|2nd|3rd) one)\b"
 )
 _SEARCHING = re.compile(
