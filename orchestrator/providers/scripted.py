@@ -1,11 +1,14 @@
 """The offline default model: deterministic, no network, the same interface as Claude.
 
-It carries the core conversations honestly: it greets, reads a property enquiry (location, type,
-budget, bedrooms) from free text, calls `search_properties`, describes the real matches from
-the tool result, asks one clarifying question when the enquiry is too vague, offers a viewing
-and, when the buyer wants one (or says yes to the offer), records a viewing request for the
-listing they mean. It also carries the other directives (escalation, sending, follow-ups,
-viewing requests, persona) from the inputs they declare. Every reply is rendered from Jinja2
+It carries the core conversations honestly: it greets once, reads a property enquiry (location,
+type, budget, bedrooms) from free text, calls `search_properties`, describes the real matches
+from the tool result, answers questions about a listing it has shown (its price, bedrooms,
+size, availability, selling points: "how much is it?", "and the Punggol one?", "the second
+one?") from the record read again with `get_property`, asks one clarifying question when the
+enquiry is too vague, offers a viewing and, when the buyer wants one (or says yes to the
+offer), records a viewing request for the listing they mean. It also carries the other
+directives (escalation, sending, follow-ups, viewing requests, persona) from the inputs they
+declare. Every reply is rendered from Jinja2
 templates that follow the persona in the system prompt. It never invents a fact: whatever it
 states came back from a tool.
 """
