@@ -132,7 +132,10 @@ def _cell(value: Any) -> Text:
     """A table cell, printed as it is (never read as markup): a timestamp as day, month and
     minute, in UTC as stored, on one line (the full one, with its year, is in --json)."""
     if isinstance(value, str) and _TIMESTAMP.fullmatch(value):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:  # the shape of a timestamp, not one ("2026-13-45 ..."): as written
+            pass
     if isinstance(value, datetime):
         return Text(value.strftime(_SHORT_TIME), no_wrap=True)
     return Text("" if value is None else str(value))

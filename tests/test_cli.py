@@ -376,11 +376,11 @@ def test_tables_show_timestamps_to_the_minute_and_text_as_written() -> None:
             "T",
             ["when", "stored", "said"],
             [(datetime(2026, 12, 5, 21, 20, 33, tzinfo=UTC), "2026-12-04 09:05:59.123+00:00",
-              "[bold]not markup[/]")],
+              "[bold]not markup[/]"), (None, "2026-13-45 99:99:99", "")],
         )  # fmt: skip
     shown = captured.get()
     assert "05 Dec 21:20" in shown and "04 Dec 09:05" in shown and ":33" not in shown
-    assert "[bold]not markup[/]" in shown
+    assert "[bold]not markup[/]" in shown and "2026-13-45 99:99:99" in shown
 
 
 def test_help_shows_a_type_only_where_a_value_is_taken() -> None:
