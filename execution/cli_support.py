@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -132,10 +132,8 @@ def _cell(value: Any) -> Text:
     """A table cell, printed as it is (never read as markup): a timestamp as day, month and
     minute, in UTC as stored, on one line (the full one, with its year, is in --json)."""
     if isinstance(value, str) and _TIMESTAMP.fullmatch(value):
-        try:
+        with suppress(ValueError):  # the shape of one, not a time ("2026-13-45"): as written
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:  # the shape of a timestamp, not one ("2026-13-45 ..."): as written
-            pass
     if isinstance(value, datetime):
         return Text(value.strftime(_SHORT_TIME), no_wrap=True)
     return Text("" if value is None else str(value))
