@@ -109,8 +109,10 @@ def load_command(name: str) -> Any:
         single = typer.Typer()
         single.command(name)(found)
         return typer.main.get_command(single)
+    registered = {command.name for command in found.registered_commands}
     for attached, target in ATTACHED.get(name, {}).items():
-        found.command(attached)(_load(target))
+        if attached not in registered:  # loaded twice (a test does): attached once
+            found.command(attached)(_load(target))
     holder = typer.Typer()  # mounted as `wa` mounts it: a group even with one command
     holder.add_typer(found, name=name)
     return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
