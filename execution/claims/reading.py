@@ -12,13 +12,24 @@ from execution.claims.sizes import sizes_in
 from execution.claims.states import STATE_WORDS, states_in
 from execution.regex_gate import compile_quick, lower_for_gate, may_match
 
+_HOMES = (  # homes in the plural: a kind of home spoken of in general
+    r"(?:units|flats|homes|ones|houses|terraces|semi-?ds|bungalows|condos|apartments|bedders"
+    r"|maisonettes|studios|penthouses|executives|ecs|shophouses|\d[ -]?(?:room|bed(?:room)?)s)"
+)
+_A_HOME = (  # one home, of any kind
+    r"(?:unit|flat|home|house|terrace|semi-?d|bungalow|condo|apartment|maisonette|studio"
+    r"|penthouse|executive|shophouse|\d[ -]?(?:room|bed(?:room)?|bedder))"
+)
 _OTHERS_SUBJECT = compile_quick(
     r"(?i)\W*(?:units?|flats?|homes?|ones)\s+(?:in|at|of|on)\s+(?:the\s+same|this|that|similar)\b"
-    r"|\W*(?:similar|other|comparable|nearby|neighbouring|recent)\s+(?:[\w+-]+\s+){0,2}?"
-    r"(?:units?|flats?|homes?|ones|houses|terraces|semi-?ds|bungalows|condos|apartments|bedders"
-    r"|transactions|sales|deals)\b"
-    r"|\W*(?:the\s+)?(?:[\w+-]+\s+){0,2}?(?:units|flats|homes|houses|terraces|condos|apartments)"
+    rf"|\W*(?:similar|other|comparable|nearby|neighbouring|recent)\s+(?:[\w+-]+\s+){{0,2}}?"
+    rf"(?:units?|flats?|homes?|{_HOMES}|transactions|sales|deals)\b"
+    rf"|\W*(?:the\s+)?(?:[\w+-]+\s+){{0,2}}?{_HOMES}"
     r"\s+(?:nearby|around\s+here|in\s+the\s+(?:area|estate|neighbourhood|vicinity))\b"
+    rf"|\W*(?:the\s+|a\s+|one\s+)?(?:last|previous|another|other\s+)?(?:[\w+-]+\s+){{0,2}}?"
+    rf"(?:{_A_HOME}|{_HOMES})\s+in\s+the\s+same\s+(?:development|block|project|stack|building)\b"
+    rf"|\W*(?:the\s+)?(?:last|previous)\s+(?:[\w+-]+\s+){{0,2}}?{_A_HOME}\s+"
+    r"(?:in|at|of)\s+(?:the|this|that)\s+(?:development|block|project|stack|building)\b"
     r"|\W*(?:blk|block)\s+\d+[a-z]?\s+"
     r"(?:sold|transacted|went)\b"
 )
