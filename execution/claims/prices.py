@@ -43,7 +43,8 @@ _NOT_A_PRICE_AFTER = compile_quick(
 )
 _MONEY_AFTER = compile_quick(
     r"(?i)^\s*(?:aside\s+)?(?:(?:for|in|of|on)\s+(?:the\s+|(?P<your>your)\s+)?)?(?:(?:hdb|bank|housing)\s+)?"
-    r"(?:loans?\b|mortgage|down\s*payment|downpayment|cash\b|cpf\b|bsd\b|absd\b|ssd\b"
+    r"(?:loans?\b|mortgage|down\s*payment|downpayment|down\b(?!\s+(?:from|to|by|on|since))"
+    r"|cash\b|cpf\b|bsd\b|absd\b|ssd\b"
     r"|stamp\s+dut(?:y|ies)|legal\s+fees?|fees\b|taxes\b|grants?\b|savings\b|income\b|salary\b|renovation|reno\b"
     r"|all[\s-]in\b|(?:is|would\s+be)\s+(?:about\s+|around\s+|roughly\s+|~)?[\d.]+\s*%\s+"
     r"(?:below|under|above|over|off)\s+(?:the\s+)?(?:(?:s\$|\$)?[\d.,]+\s?[km]?\s+)?(?:asking|valuation"
@@ -56,11 +57,12 @@ _YOUR = compile_quick(r"(?i)\byour\s+(?:\w+\s+)?(?:~|about\s+|around\s+)?(?:s\$|
 _OFFER_AFTER = compile_quick(r"(?i)^\s*(?:offer|bid|counter-?offer)\b")
 _OFFERS_AROUND = compile_quick(
     r"(?i)(?:\boffers?\s+(?:around|at|near|above|below|from|close\s+to)"
-    r"|\b(?:could|can|might|may)\s+(?:try|start\s+at|go\s+in\s+at|open\s+at|offer))"
+    r"|\b(?:could|can|might|may|would|should|i'd|we'd|you'd)\s+"
+    r"(?:try|offer|(?:start|open|begin|go\s+in)(?:\s+(?:at|around|from|with|near|about))?))"
     r"\s+(?:about\s+|~)?(?:s\$|\$)?$"
 )
-"""An offer spoken of or suggested ("offers around $1.2M", "you could try $650k"): a number for
-a negotiation, no listing's price."""
+"""An offer spoken of or suggested ("offers around $1.2M", "you could try $650k", "I'd start
+around $245k"): a number for a negotiation, no listing's price."""
 _OFFER_PUT = compile_quick(
     r"(?i)\b(?:put\s+(?:forward|in|up)|submit(?:ting)?|pass(?:ing)?\s+on|convey(?:ing)?)"
     r"\s+(?:(?:an?|your)\s+offer\s+(?:of\s+)?)?(?:about\s+|around\s+|~)?(?:s\$|\$)?$"

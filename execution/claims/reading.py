@@ -14,7 +14,8 @@ from execution.regex_gate import compile_quick, lower_for_gate, may_match
 
 _HOMES = (  # homes in the plural: a kind of home spoken of in general
     r"(?:units|flats|homes|ones|houses|terraces|semi-?ds|bungalows|condos|apartments|bedders"
-    r"|maisonettes|studios|penthouses|executives|ecs|shophouses|\d[ -]?(?:room|bed(?:room)?)s)"
+    r"|maisonettes|studios|penthouses|executives|ecs|shophouses"
+    r"|\d[ -]?(?:room|bed(?:room)?|bedder|br)s)"
 )
 _A_HOME = (  # one home, of any kind
     r"(?:unit|flat|home|house|terrace|semi-?d|bungalow|condo|apartment|maisonette|studio"

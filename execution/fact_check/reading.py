@@ -147,6 +147,36 @@ def _sizes_set_against(piece: str, found: list[Claim], unit: str) -> list[Claim]
     return sizes
 
 
+_FOR_THEM = compile_quick(r"(?i)^[\s\w]{0,12}?\b(?:for|at)\s+(?:the\s+)?$")
+"""Between a list of figures and the list of listings they are of: "... for", "... at the"."""
+
+
+def _in_parallel(
+    found: Claim,
+    found_here: list[Claim],
+    clause: tuple[int, int],
+    mentions: list[Mention],
+    sentence: str,
+) -> int | None:
+    """The listing a figure is of when a clause gives a list of figures, then "for" and as many
+    listings, one each ("$255k, $398k and $638k for Woodlands, Bedok and AMK"): the one in the
+    same place of its list. None for any other shape."""
+    alike = [f.start for f in found_here if f.kind == found.kind]
+    named = [m for m in mentions if clause[0] <= m.start < clause[1]]
+    if len(alike) < 2 or len(named) != len(alike) or found.start not in alike:
+        return None
+    last = next(f for f in found_here if f.kind == found.kind and f.start == alike[-1]).text
+    last_figure = clause[0] + alike[-1] + len(last)
+    first_name = min(m.start for m in named)
+    if first_name < last_figure or any(len(m.listings) != 1 for m in named):
+        return None
+    if len({m.listings[0] for m in named}) != len(named):
+        return None
+    if not _FOR_THEM.match(sentence[last_figure:first_name]):
+        return None
+    return named[alike.index(found.start)].listings[0]
+
+
 class Reading(Comparisons, UnlistedFigures):
     """One message read against the records, sentence by sentence."""
 
@@ -350,6 +380,10 @@ class Reading(Comparisons, UnlistedFigures):
                     nth = sum(1 for start in alike if start < found.start)
                     if len(alike) >= 2 and len(first_named) == len(owned.owners) > nth:
                         owned = Judged(claim, (first_named[nth],))
+                in_list = _in_parallel(found, found_here, clause, mentions, sentence)
+                if owned is not None and in_list is not None:
+                    # "$255k, $398k and $638k for Woodlands, Bedok and AMK": in the order named
+                    owned = Judged(claim, (in_list,))
                 if (
                     owned
                     and owned.together
