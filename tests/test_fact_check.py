@@ -358,6 +358,13 @@ def test_two_listings_in_one_sentence_are_two_claims_each() -> None:
     assert check_facts("Tampines is S$1.58M while the Cairnhill studio is S$1.58M.", BOOK)
 
 
+def test_a_list_of_figures_for_a_list_of_listings_is_read_in_order() -> None:
+    said = "$1.58M, $1.65M and $720k for Tampines, Bishan and Punggol."
+    assert check_facts(said, BOOK) == []
+    swapped = "$1.65M, $1.58M and $720k for Tampines, Bishan and Punggol."
+    assert {d.fact for d in check_facts(swapped, BOOK)} == {"$1.65M", "$1.58M"}
+
+
 def test_prices_in_words_and_flat_types() -> None:
     flat = Property(
         9,
