@@ -107,7 +107,8 @@ _OFFER_INVITED = compile_quick(
     r"offer\s+(?:to|in\s+(?:for|on))\b|\b(?:you\s+can|we\s+can|can)\s+(?:make\s+an\s+)?offer\s+(?:on|for)\b"
     r"|\bmake\s+(?:an|your)\s+offer\s+(?:on|for)\b"
     r"|\bput\s+(?:up|in)\s+(?:an?|your)\s+(?!back-?up\b)(?:\w+\s+)?offer\b"
-    r"|\b(?:put|pass|take)\s+it\s+to\s+the\s+(?:seller|owner|vendor)s?\b"
+    r"|\b(?:put|pass|take|forward|present|send|bring|relay|submit|convey)\s+"
+    r"(?:it|this|that|them|your\s+(?:\w+\s+)?offer)\s+(?:on\s+)?to\s+the\s+(?:seller|owner|vendor)s?\b"
 )
 """An offer invited or put to a listing's owner: the listing is one that can be bought."""
 _MAYBE = compile_quick(r"(?i)\b(?:will|'ll|would|could|may|might|once|when|if|unless)\b")
