@@ -231,20 +231,24 @@ def asked_aspects(message: str) -> list[str]:
     return [aspect for aspect, pattern in _ASPECTS.items() if pattern.search(message)]
 
 
-def listing_asked_about(message: str, shown: list[dict[str, Any]]) -> dict[str, Any] | None:
+def listing_asked_about(
+    message: str, shown: list[dict[str, Any]], searchable: bool
+) -> dict[str, Any] | None:
     """The shown listing a question is about ("how much is it?", "tell me more about the
     Treasure", "and the Punggol one?", "the second one?"), or None when the message is not
-    a question about one of them (a new search, say)."""
-    if not shown or (_SEARCHING.search(message) and read_enquiry(message).searchable):
+    a question about one of them (a new search, say). `searchable`: the message reads as an
+    enquiry a search can answer (`read_enquiry`)."""
+    if not shown or (searchable and _SEARCHING.search(message)):
         return None  # "any 4-room HDB in Tampines?": a new search, whatever it names
     reference = _REFERENCE.search(message)
     if reference and reference.group(1):  # "the second one": in the order they were shown
         index = _ORDINAL[reference.group(1).lower()]
         return shown[index] if index < len(shown) else None
+    detail = _DETAIL.search(message) is not None
     named = _named(message, shown)
-    if named and (_DETAIL.search(message) or not read_enquiry(message).searchable):
+    if named and (detail or not searchable):
         return named
-    if _DETAIL.search(message) and (reference or not read_enquiry(message).searchable):
+    if detail and (reference or not searchable):
         return shown[0]  # "how much is it?", "how many bedrooms?": the one spoken of last
     return None
 
@@ -322,7 +326,9 @@ def _conversation(
         chosen = pick_listing(message, shown)
         arguments = {"property_id": int(chosen["property_id"])}
         return _call("request_viewing", arguments, preferred_time(message))
-    asked = listing_asked_about(message, shown) if "get_property" in offered else None
+    asked = None
+    if "get_property" in offered:
+        asked = listing_asked_about(message, shown, enquiry.searchable)
     if asked is not None:  # the facts come from the record now, never from memory
         arguments = {"property_id": int(asked["property_id"])}
         return ModelTurn(tool_calls=(ToolCall("scripted-1", "get_property", arguments),))
